@@ -1,0 +1,120 @@
+// Typed errors: one class per failure, each with a stable literal `code` that
+// callers (and, later, wire statuses) can switch on, a default message, and the
+// original `cause` kept for diagnosis.
+
+export interface MetaqErrorOptions {
+  cause?: unknown;
+}
+
+/** Base class of every error metaq throws on purpose. */
+export class MetaqError extends Error {
+  readonly code: string = 'METAQ_ERROR';
+  constructor(message: string, options?: MetaqErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidConfigError extends MetaqError {
+  override readonly code = 'METAQ_INVALID_CONFIG';
+  constructor(message = 'invalid configuration', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
+export class InvalidTopicError extends MetaqError {
+  override readonly code = 'METAQ_INVALID_TOPIC';
+  constructor(message = 'invalid topic name', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
+export class UnknownTopicError extends MetaqError {
+  override readonly code = 'METAQ_UNKNOWN_TOPIC';
+  constructor(message = 'unknown topic', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
+export class UnknownQueueError extends MetaqError {
+  override readonly code = 'METAQ_UNKNOWN_QUEUE';
+  constructor(message = 'unknown queue id', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
+export class InvalidMessageError extends MetaqError {
+  override readonly code = 'METAQ_INVALID_MESSAGE';
+  constructor(message = 'invalid message', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
+export class MessageTooLargeError extends MetaqError {
+  override readonly code = 'METAQ_MESSAGE_TOO_LARGE';
+  constructor(message = 'message body exceeds the maximum message size', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** Disk use passed the high-water mark: writes are refused until space is freed. */
+export class DiskFullError extends MetaqError {
+  override readonly code = 'METAQ_DISK_FULL';
+  constructor(message = 'disk use is above the high-water mark; writes are refused', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** A write of CommitLog bytes into the page cache failed; the batch was not stored. */
+export class StoreWriteError extends MetaqError {
+  override readonly code = 'METAQ_STORE_WRITE_FAILED';
+  constructor(message = 'writing to the commit log failed', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** fdatasync failed: the batch may not be durable, so it is never acknowledged. */
+export class FlushError extends MetaqError {
+  override readonly code = 'METAQ_FLUSH_FAILED';
+  constructor(message = 'flushing the commit log to disk failed', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** The store stopped taking writes after an IO failure it cannot vouch for. */
+export class StoreUnavailableError extends MetaqError {
+  override readonly code = 'METAQ_STORE_UNAVAILABLE';
+  constructor(message = 'the store refuses writes after an earlier IO failure; restart it', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
+export class StoreClosedError extends MetaqError {
+  override readonly code = 'METAQ_STORE_CLOSED';
+  constructor(message = 'the store is closed', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** Another live process holds the store directory. */
+export class StoreLockedError extends MetaqError {
+  override readonly code = 'METAQ_STORE_LOCKED';
+  constructor(message = 'the store directory is in use by another process', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** On-disk data that cannot be made sense of, outside the tail that recovery may cut. */
+export class CorruptStoreError extends MetaqError {
+  override readonly code = 'METAQ_STORE_CORRUPT';
+  constructor(message = 'the store data is corrupt', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
+export class InvalidMessageIdError extends MetaqError {
+  override readonly code = 'METAQ_INVALID_MESSAGE_ID';
+  constructor(message = 'malformed message id', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}

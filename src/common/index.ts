@@ -1,0 +1,5 @@
+// Public door of common/: typed errors and small helpers used across metaq.
+export * from './errors.js';
+export { stringHash, tagsCode } from './hash.js';
+export { encodeMessageId, decodeMessageId, type MessageIdParts } from './message-id.js';
+export { readU64, writeU64, offsetFileName } from './bytes.js';

@@ -1,0 +1,3 @@
+// metaq's public API: one entry file.
+export * from './common/index.js';
+export * from './store/index.js';

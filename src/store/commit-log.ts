@@ -1,0 +1,217 @@
+// The CommitLog: one append-only log for every topic, split into fixed-size
+// segment files. Appends are encoded into an in-memory staging buffer and
+// written with one positional write per drain (a drain per event-loop turn,
+// so every batch appended in the same turn shares one syscall).
+//
+// Three positions move forward, always appendOffset >= writtenOffset >= flushedOffset:
+//  - appendOffset: bytes handed out to records (some may still be staged);
+//  - writtenOffset: bytes written into the page cache;
+//  - flushedOffset: bytes an fdatasync has covered (advanced by FlushService).
+import fs from 'node:fs';
+import { isAllZero } from '../common/bytes.js';
+import { StoreWriteError } from '../common/errors.js';
+import { LogSegment } from './log-segment.js';
+import { BLANK_MARKER_SIZE, recordSize, writeBlankMarker, writeRecord, type RecordFields } from './record.js';
+
+const SEGMENT_NAME = /^\d{20}$/;
+/** Chunk used when wiping a truncated tail. */
+const WIPE_CHUNK = 1 << 20;
+
+export interface CommitLogOptions {
+  dir: string;
+  segmentSize: number;
+  /** Largest record accepted; the staging buffer holds at least two. */
+  maxRecordSize: number;
+  stagingSize: number;
+}
+
+export class CommitLog {
+  readonly dir: string;
+  readonly segmentSize: number;
+  readonly maxRecordSize: number;
+  readonly #segments: LogSegment[] = [];
+  #staging: Buffer;
+  #stagingStart = 0;
+  #stagingLength = 0;
+  appendOffset = 0;
+  writtenOffset = 0;
+  flushedOffset = 0;
+
+  constructor(options: CommitLogOptions) {
+    this.dir = options.dir;
+    this.segmentSize = options.segmentSize;
+    this.maxRecordSize = options.maxRecordSize;
+    this.#staging = Buffer.allocUnsafe(Math.max(options.stagingSize, 2 * options.maxRecordSize));
+    fs.mkdirSync(this.dir, { recursive: true });
+    const names = fs.readdirSync(this.dir).filter((n) => SEGMENT_NAME.test(n)).sort();
+    for (const name of names) {
+      const base = Number(name);
+      if (base % this.segmentSize !== 0) {
+        throw new Error(`segment ${name} is not aligned to segment size ${this.segmentSize}: was the store created with another segmentSize?`);
+      }
+      const expected = this.#segments.length === 0 ? base : this.#segments[this.#segments.length - 1]!.endOffset;
+      if (base !== expected) throw new Error(`commit log segments are not contiguous: expected ${expected}, found ${name}`);
+      this.#segments.push(LogSegment.open(this.dir, base, this.segmentSize));
+    }
+  }
+
+  get minOffset(): number {
+    return this.#segments[0]?.baseOffset ?? this.appendOffset;
+  }
+
+  /** End of the last segment file: how far recovery may have to look. */
+  get fileEndOffset(): number {
+    return this.#segments[this.#segments.length - 1]?.endOffset ?? 0;
+  }
+
+  get segments(): readonly LogSegment[] {
+    return this.#segments;
+  }
+
+  /** Sets every position to `offset` (a record boundary found by recovery). */
+  resetPositions(offset: number): void {
+    this.appendOffset = offset;
+    this.writtenOffset = offset;
+    this.flushedOffset = offset;
+    this.#stagingStart = offset;
+    this.#stagingLength = 0;
+  }
+
+  segmentFor(offset: number): LogSegment | undefined {
+    const first = this.#segments[0];
+    if (first === undefined || offset < first.baseOffset) return undefined;
+    return this.#segments[Math.floor((offset - first.baseOffset) / this.segmentSize)];
+  }
+
+  /**
+   * Appends one batch of records for one queue. `fields` is a scratch object
+   * whose per-message fields the caller's `fill` callback sets; the log stamps
+   * the physical offset. Returns the end offset of the batch.
+   */
+  appendBatch(count: number, fields: RecordFields, fill: (i: number) => void, physicalOffsets: number[]): number {
+    for (let i = 0; i < count; i++) {
+      fill(i);
+      const size = recordSize(fields.body.length, fields.topic.length, fields.propertiesLength);
+      const at = this.#reserve(size);
+      fields.physicalOffset = this.appendOffset;
+      writeRecord(this.#staging, at, fields);
+      physicalOffsets[i] = this.appendOffset;
+      this.appendOffset += size;
+      this.#stagingLength += size;
+    }
+    return this.appendOffset;
+  }
+
+  /** Bytes waiting in the staging buffer. */
+  get stagedBytes(): number {
+    return this.#stagingLength;
+  }
+
+  /**
+   * Writes the staging buffer into its segment with one positional write.
+   * On failure nothing is considered written: the caller rolls positions back.
+   */
+  drain(): void {
+    if (this.#stagingLength === 0) return;
+    const segment = this.#segmentForWrite(this.#stagingStart);
+    try {
+      segment.write(this.#staging, 0, this.#stagingLength, this.#stagingStart);
+    } catch (err) {
+      throw new StoreWriteError(`writing ${this.#stagingLength} bytes at commit log offset ${this.#stagingStart} failed`, { cause: err });
+    }
+    this.writtenOffset = this.#stagingStart + this.#stagingLength;
+    this.#stagingStart = this.writtenOffset;
+    this.#stagingLength = 0;
+  }
+
+  /** After a failed write: forget everything from `offset` on (not yet written). */
+  rollbackTo(offset: number): void {
+    this.appendOffset = offset;
+    if (this.writtenOffset > offset) this.writtenOffset = offset;
+    this.#stagingStart = offset;
+    this.#stagingLength = 0;
+  }
+
+  /** Reads log bytes [offset, offset+length) within one segment; returns bytes read. */
+  read(offset: number, buf: Buffer, bufOffset: number, length: number): number {
+    const segment = this.segmentFor(offset);
+    if (segment === undefined) return 0;
+    return segment.read(buf, bufOffset, Math.min(length, segment.endOffset - offset), offset);
+  }
+
+  /** Segments holding any byte of [from, to). */
+  segmentsBetween(from: number, to: number): LogSegment[] {
+    return this.#segments.filter((s) => s.endOffset > from && s.baseOffset < to);
+  }
+
+  /**
+   * Cuts the log at `offset`: zeroes whatever follows it in its segment (so a
+   * stale record can never be read back after a shorter one is written over
+   * it) and removes later segments.
+   */
+  truncate(offset: number): void {
+    while (this.#segments.length > 0 && this.#segments[this.#segments.length - 1]!.baseOffset > offset) {
+      this.#segments.pop()!.destroy();
+    }
+    const last = this.#segments[this.#segments.length - 1];
+    if (last !== undefined && offset < last.endOffset) {
+      const chunk = Buffer.alloc(WIPE_CHUNK);
+      const zeros = Buffer.alloc(WIPE_CHUNK);
+      for (let pos = offset; pos < last.endOffset; pos += WIPE_CHUNK) {
+        const len = Math.min(WIPE_CHUNK, last.endOffset - pos);
+        const n = last.read(chunk, 0, len, pos);
+        if (isAllZero(chunk, 0, n)) break;
+        last.write(zeros, 0, len, pos);
+      }
+      fs.fdatasyncSync(last.fd);
+    }
+    this.resetPositions(offset);
+  }
+
+  /** Removes the oldest segment (never the one being written). */
+  deleteOldestSegment(): LogSegment | undefined {
+    if (this.#segments.length <= 1) return undefined;
+    const segment = this.#segments.shift()!;
+    segment.destroy();
+    return segment;
+  }
+
+  close(): void {
+    for (const s of this.#segments) s.close();
+    this.#segments.length = 0;
+  }
+
+  /** Staging position for a record of `size` bytes, rolling to a new segment if needed. */
+  #reserve(size: number): number {
+    const segmentEnd = (Math.floor(this.appendOffset / this.segmentSize) + 1) * this.segmentSize;
+    if (this.appendOffset + size > segmentEnd) {
+      const remaining = segmentEnd - this.appendOffset;
+      if (remaining >= BLANK_MARKER_SIZE) {
+        if (this.#stagingLength + BLANK_MARKER_SIZE > this.#staging.length) this.drain();
+        writeBlankMarker(this.#staging, this.#stagingLength, remaining);
+        this.#stagingLength += BLANK_MARKER_SIZE;
+      }
+      // The staging buffer maps onto one segment: write out this one's tail first.
+      this.drain();
+      // The unused tail counts as written: readers skip it by the marker.
+      this.appendOffset = segmentEnd;
+      this.writtenOffset = segmentEnd;
+      this.#stagingStart = segmentEnd;
+    }
+    if (this.#stagingLength + size > this.#staging.length) this.drain();
+    return this.#stagingLength;
+  }
+
+  #segmentForWrite(offset: number): LogSegment {
+    const existing = this.segmentFor(offset);
+    if (existing !== undefined) return existing;
+    const base = Math.floor(offset / this.segmentSize) * this.segmentSize;
+    const last = this.#segments[this.#segments.length - 1];
+    if (last !== undefined && base !== last.endOffset) {
+      throw new Error(`commit log would not be contiguous: next segment ${base} after ${last.endOffset}`);
+    }
+    const segment = LogSegment.open(this.dir, base, this.segmentSize);
+    this.#segments.push(segment);
+    return segment;
+  }
+}

@@ -1,0 +1,130 @@
+// The dispatcher follows the CommitLog up to the confirmed offset (written in
+// async flush mode, flushed in sync mode) and turns each record into a
+// ConsumeQueue entry and key-index entries. Entries are collected per queue
+// and written once per pass; listeners hear which queues grew (long polling).
+// Recovery runs the same code over the unverified tail of the log.
+import { readU64 } from '../common/bytes.js';
+import { CorruptStoreError } from '../common/errors.js';
+import type { CommitLog } from './commit-log.js';
+import type { ConsumeQueue } from './consume-queue.js';
+import type { KeyIndex } from './key-index.js';
+import { scanLog } from './log-scanner.js';
+import {
+  decodeProperties,
+  KEY_SEPARATOR,
+  OFF_BODY,
+  OFF_BODY_LENGTH,
+  OFF_QUEUE_ID,
+  OFF_QUEUE_OFFSET,
+  OFF_STORE_TIMESTAMP,
+  OFF_SYS_FLAG,
+  OFF_TAGS_CODE,
+  PROPERTY_KEYS,
+  SYS_FLAG_HAS_KEYS,
+} from './record.js';
+import type { TopicState, TopicTable } from './topic-table.js';
+import type { ArrivalListener } from './types.js';
+
+const READ_CHUNK = 4 << 20;
+const CQ_SCRATCH_ENTRIES = 4096;
+
+export class Dispatcher {
+  readonly #log: CommitLog;
+  readonly #topics: TopicTable;
+  readonly #keys: KeyIndex;
+  readonly #buf: Buffer;
+  readonly #cqScratch = Buffer.allocUnsafe(CQ_SCRATCH_ENTRIES * 20);
+  readonly #touched: ConsumeQueue[] = [];
+  readonly #dirtyFiles: Set<string>;
+  #lastTopic: TopicState | undefined;
+  /** Every record below this offset has its index entries. */
+  dispatchedOffset = 0;
+  /** In recovery: stop at a record whose queue offset does not follow its queue. */
+  #strict = false;
+  #mismatch = false;
+
+  constructor(log: CommitLog, topics: TopicTable, keys: KeyIndex, dirtyFiles: Set<string>) {
+    this.#log = log;
+    this.#topics = topics;
+    this.#keys = keys;
+    this.#dirtyFiles = dirtyFiles;
+    this.#buf = Buffer.allocUnsafe(Math.max(READ_CHUNK, 2 * log.maxRecordSize));
+  }
+
+  /** Dispatches [dispatchedOffset, to); calls `listener` per queue that grew. */
+  dispatch(to: number, listener?: ArrivalListener): void {
+    if (to <= this.dispatchedOffset) return;
+    this.#strict = false;
+    const result = scanLog(this.#log, this.dispatchedOffset, to, this.#buf, false, this.#visit);
+    this.#finishPass(listener);
+    if (result.end !== to) {
+      throw new CorruptStoreError(`commit log unreadable at ${result.end} while dispatching up to ${to}`);
+    }
+    this.dispatchedOffset = to;
+  }
+
+  /**
+   * Recovery: verifies (CRC included) and dispatches records from
+   * dispatchedOffset to `limit`; returns where the valid log ends.
+   */
+  recover(limit: number): number {
+    this.#strict = true;
+    this.#mismatch = false;
+    const result = scanLog(this.#log, this.dispatchedOffset, limit, this.#buf, true, this.#visit);
+    this.#finishPass(undefined);
+    this.dispatchedOffset = result.end;
+    return result.end;
+  }
+
+  #visit = (buf: Buffer, at: number, physicalOffset: number, size: number): boolean => {
+    const bodyLength = buf.readUInt32BE(at + OFF_BODY_LENGTH);
+    const topicAt = at + OFF_BODY + bodyLength;
+    const topic = this.#topicAt(buf, topicAt);
+    const queueId = buf.readUInt32BE(at + OFF_QUEUE_ID);
+    if (queueId >= topic.queueCount) this.#topics.create(topic.name, queueId + 1);
+    const cq = topic.queues[queueId]!;
+    const queueOffset = readU64(buf, at + OFF_QUEUE_OFFSET);
+    if (queueOffset !== cq.nextOffset) {
+      if (this.#strict) {
+        this.#mismatch = true;
+        return false;
+      }
+      throw new CorruptStoreError(`record at ${physicalOffset} has queue offset ${queueOffset}, queue ${topic.name}/${queueId} expects ${cq.nextOffset}`);
+    }
+    if (!cq.hasPending) this.#touched.push(cq);
+    cq.add(physicalOffset, size, readU64(buf, at + OFF_TAGS_CODE));
+    if ((buf.readUInt32BE(at + OFF_SYS_FLAG) & SYS_FLAG_HAS_KEYS) !== 0) {
+      const propsAt = topicAt + 1 + buf[topicAt]!;
+      const props = decodeProperties(buf.toString('utf8', propsAt + 2, propsAt + 2 + buf.readUInt16BE(propsAt)));
+      const storeTimestamp = readU64(buf, at + OFF_STORE_TIMESTAMP);
+      for (const key of (props[PROPERTY_KEYS] ?? '').split(KEY_SEPARATOR)) {
+        if (key !== '') this.#keys.add(topic.name, key, physicalOffset, storeTimestamp);
+      }
+    }
+    return true;
+  };
+
+  get stoppedOnQueueMismatch(): boolean {
+    return this.#mismatch;
+  }
+
+  /** The topic whose name is at `topicAt`; the last one is remembered, as runs share topics. */
+  #topicAt(buf: Buffer, topicAt: number): TopicState {
+    const length = buf[topicAt]!;
+    const last = this.#lastTopic;
+    if (last !== undefined && last.bytes.length === length && buf.compare(last.bytes, 0, length, topicAt + 1, topicAt + 1 + length) === 0) {
+      return last;
+    }
+    const name = buf.toString('latin1', topicAt + 1, topicAt + 1 + length);
+    const topic = this.#topics.get(name) ?? this.#topics.create(name, 1);
+    this.#lastTopic = topic;
+    return topic;
+  }
+
+  #finishPass(listener: ArrivalListener | undefined): void {
+    for (const cq of this.#touched) cq.writePending(this.#cqScratch, this.#dirtyFiles);
+    this.#keys.writePending();
+    if (listener !== undefined) for (const cq of this.#touched) listener(cq.topic, cq.queueId, cq.maxOffset);
+    this.#touched.length = 0;
+  }
+}

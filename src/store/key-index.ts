@@ -1,0 +1,101 @@
+// The index by key: a sequence of IndexFiles (named by the 20-digit CommitLog
+// offset of their first entry) mapping `topic#key` to CommitLog offsets.
+// Fed by the dispatcher, queried newest file first; files whose entries all
+// point below the CommitLog's first offset are deleted with it.
+import fs from 'node:fs';
+import path from 'node:path';
+import { offsetFileName } from '../common/bytes.js';
+import { stringHash } from '../common/hash.js';
+import { IndexFile } from './index-file.js';
+
+const FILE_NAME = /^\d{20}$/;
+
+export function keyHash(topic: string, key: string): number {
+  return stringHash(`${topic}#${key}`) >>> 0;
+}
+
+export class KeyIndex {
+  readonly #dir: string;
+  readonly #slotCount: number;
+  readonly #maxEntries: number;
+  readonly #files: IndexFile[] = [];
+  #dirty = false;
+
+  constructor(dir: string, slotCount: number, maxEntries: number) {
+    this.#dir = dir;
+    this.#slotCount = slotCount;
+    this.#maxEntries = maxEntries;
+    fs.mkdirSync(dir, { recursive: true });
+    const names = fs.readdirSync(dir).filter((n) => FILE_NAME.test(n)).sort();
+    names.forEach((name, i) => {
+      const f = IndexFile.open(path.join(dir, name), i === names.length - 1);
+      if (!f.sealed) f.setCapacity(maxEntries);
+      this.#files.push(f);
+    });
+  }
+
+  add(topic: string, key: string, physicalOffset: number, storeTimestamp: number): void {
+    let active = this.#files[this.#files.length - 1];
+    if (active === undefined || active.sealed || active.full) {
+      if (active !== undefined && !active.sealed) active.seal();
+      active = IndexFile.create(path.join(this.#dir, offsetFileName(physicalOffset)), this.#slotCount, this.#maxEntries);
+      this.#files.push(active);
+    }
+    active.add(keyHash(topic, key), physicalOffset, storeTimestamp);
+    this.#dirty = true;
+  }
+
+  /** Writes entries added since the last call (end of a dispatch pass). */
+  writePending(): void {
+    this.#files[this.#files.length - 1]?.writePending();
+  }
+
+  /** Candidate CommitLog offsets for `topic#key`, newest first (hash matches; verify the record). */
+  lookup(topic: string, key: string, max: number): number[] {
+    const out: number[] = [];
+    const hash = keyHash(topic, key);
+    for (let i = this.#files.length - 1; i >= 0 && out.length < max; i--) this.#files[i]!.lookup(hash, max, out);
+    return out;
+  }
+
+  async sync(): Promise<void> {
+    if (!this.#dirty) return;
+    this.#dirty = false;
+    const active = this.#files[this.#files.length - 1];
+    if (active !== undefined && !active.sealed) await active.sync();
+  }
+
+  /** Recovery: forget entries for CommitLog offsets >= `physicalOffset`. */
+  truncateFromPhysical(physicalOffset: number): void {
+    while (this.#files.length > 0 && this.#files[this.#files.length - 1]!.beginPhysicalOffset >= physicalOffset && this.#files[this.#files.length - 1]!.entryCount > 0) {
+      this.#files.pop()!.destroy();
+    }
+    const last = this.#files[this.#files.length - 1];
+    if (last === undefined) return;
+    if (last.sealed) {
+      // Reopen as the active file so that its slots are rebuilt after the cut.
+      this.#files.pop();
+      last.close();
+      const reopened = IndexFile.open(last.path, true);
+      reopened.setCapacity(this.#maxEntries);
+      this.#files.push(reopened);
+    }
+    this.#files[this.#files.length - 1]!.truncateFromPhysical(physicalOffset);
+  }
+
+  /** Retention: delete files whose every entry points below `minPhysicalOffset`. */
+  dropBelowPhysical(minPhysicalOffset: number): void {
+    while (this.#files.length > 1 && this.#files[0]!.sealed && this.#files[0]!.endPhysicalOffset < minPhysicalOffset) {
+      this.#files.shift()!.destroy();
+    }
+  }
+
+  get fileCount(): number {
+    return this.#files.length;
+  }
+
+  close(): void {
+    for (const f of this.#files) f.close();
+    this.#files.length = 0;
+  }
+}

@@ -1,0 +1,769 @@
+// MessageStore: the facade a broker opens on a directory. It ties together
+// the CommitLog (appends), the FlushService (durability), the Dispatcher
+// (ConsumeQueues and key index), recovery, checkpoints and retention, and
+// answers reads. Visibility follows durability: in sync flush mode readers
+// see a message only once an fdatasync covers it.
+import fs from 'node:fs';
+import path from 'node:path';
+import { readU64 } from '../common/bytes.js';
+import {
+  DiskFullError,
+  InvalidMessageError,
+  MessageTooLargeError,
+  MetaqError,
+  StoreClosedError,
+  StoreUnavailableError,
+  StoreWriteError,
+} from '../common/errors.js';
+import { tagsCode } from '../common/hash.js';
+import { decodeMessageId } from '../common/message-id.js';
+import { readCheckpoint, writeCheckpoint, writeCheckpointAsync } from './checkpoint.js';
+import { CommitLog } from './commit-log.js';
+import { CQ_ENTRY_SIZE, CQ_OFF_PHYSICAL, CQ_OFF_SIZE, CQ_OFF_TAGS_CODE } from './consume-queue.js';
+import { Dispatcher } from './dispatcher.js';
+import { FdCache } from './fd-cache.js';
+import { fdatasync } from './file-io.js';
+import { FlushService } from './flush-service.js';
+import { KeyIndex } from './key-index.js';
+import {
+  decodeRecord,
+  KEY_SEPARATOR,
+  MAX_PROPERTIES_LENGTH,
+  MESSAGE_MAGIC,
+  NAME_VALUE_SEPARATOR,
+  OFF_MAGIC,
+  OFF_PHYSICAL_OFFSET,
+  OFF_STORE_TIMESTAMP,
+  PROPERTY_KEYS,
+  PROPERTY_SEPARATOR,
+  PROPERTY_TAGS,
+  SYS_FLAG_HAS_KEYS,
+  type DecodedMessage,
+  type RecordFields,
+} from './record.js';
+import { acquireStoreLock, type StoreLock } from './store-lock.js';
+import { maxRecordSizeFor, resolveStoreConfig, type MessageStoreConfig, type ResolvedStoreConfig } from './store-config.js';
+import { TopicTable, type TopicState } from './topic-table.js';
+import type { ArrivalListener, GetResult, PutResult, StoreMessage } from './types.js';
+
+const STAGING_SIZE = 8 << 20;
+/** Entries scanned per read when a tag filter may skip many. */
+const FILTER_SCAN_ENTRIES = 800;
+/** Entries read per read without a filter, at most. */
+const MAX_ENTRIES_PER_READ = 4096;
+/** Concurrent fdatasyncs of ConsumeQueue files at a checkpoint. */
+const CHECKPOINT_SYNC_CONCURRENCY = 8;
+const SEPARATORS = /[\u0001\u0002]/;
+const EMPTY = Buffer.alloc(0);
+
+interface PendingPut {
+  start: number;
+  end: number;
+  topic: TopicState;
+  queueId: number;
+  count: number;
+  result: PutResult;
+  resolve: (r: PutResult) => void;
+  reject: (e: Error) => void;
+}
+
+export interface StoreStats {
+  flushMode: 'sync' | 'async';
+  minOffset: number;
+  appendOffset: number;
+  writtenOffset: number;
+  flushedOffset: number;
+  dispatchedOffset: number;
+  segments: number;
+  topics: number;
+  flushCycles: number;
+  pendingPuts: number;
+  openQueueFiles: number;
+  diskFull: boolean;
+  /** True when this open found an unclean stop and ran recovery over the tail. */
+  recovered: boolean;
+  /** True when recovery at open cut off bytes that were not valid records (a torn tail). */
+  truncatedTail: boolean;
+}
+
+/** What a power cut would leave: per file, how many bytes the last completed fdatasync covered. */
+export interface DurableImage {
+  /** CommitLog segment path -> durable length (the rest of the preallocated file reads as zeros). */
+  segments: Map<string, number>;
+  /** ConsumeQueue and key-index file path -> durable length. */
+  files: Map<string, number>;
+}
+
+export class MessageStore {
+  readonly config: ResolvedStoreConfig;
+  readonly #lock: StoreLock;
+  readonly #fds: FdCache;
+  readonly #topics: TopicTable;
+  readonly #log: CommitLog;
+  readonly #keys: KeyIndex;
+  readonly #dispatcher: Dispatcher;
+  readonly #flush: FlushService;
+  /** ConsumeQueue / index files written since the last checkpoint. */
+  readonly #dirtyFiles = new Set<string>();
+  /** Durable length of each index file, as of its last fdatasync. */
+  readonly #syncedLengths = new Map<string, number>();
+  readonly #pending: PendingPut[] = [];
+  #pendingHead = 0;
+  readonly #fields: RecordFields;
+  readonly #listeners = new Set<ArrivalListener>();
+  readonly #entryBuf = Buffer.allocUnsafe(MAX_ENTRIES_PER_READ * CQ_ENTRY_SIZE);
+  readonly #smallBuf = Buffer.allocUnsafe(64);
+  readonly #timers: NodeJS.Timeout[] = [];
+  #drainScheduled = false;
+  #dispatchScheduled = false;
+  #checkpointRunning: Promise<void> | undefined;
+  #unavailable: MetaqError | undefined;
+  #diskFull = false;
+  #closed = false;
+  #recovered = false;
+  #truncatedTail = false;
+
+  private constructor(config: ResolvedStoreConfig) {
+    this.config = config;
+    fs.mkdirSync(config.dir, { recursive: true });
+    this.#lock = acquireStoreLock(config.dir);
+    try {
+      this.#fds = new FdCache(config.maxOpenFiles);
+      this.#topics = new TopicTable(path.join(config.dir, 'config'), path.join(config.dir, 'consumequeue'), this.#fds, config.consumeQueueEntriesPerFile);
+      this.#topics.load();
+      this.#log = new CommitLog({
+        dir: path.join(config.dir, 'commitlog'),
+        segmentSize: config.segmentSize,
+        maxRecordSize: maxRecordSizeFor(config),
+        stagingSize: STAGING_SIZE,
+      });
+      this.#keys = new KeyIndex(path.join(config.dir, 'index'), config.indexSlotCount, config.indexMaxEntries);
+      this.#dispatcher = new Dispatcher(this.#log, this.#topics, this.#keys, this.#dirtyFiles);
+      this.#flush = new FlushService(this.#log, config.flushMode, config.flushIntervalMs, {
+        flushed: (offset) => this.#onFlushed(offset),
+        failed: (err) => this.#onFlushFailed(err),
+      });
+    } catch (err) {
+      this.#lock.release();
+      throw err;
+    }
+    this.#fields = {
+      body: EMPTY,
+      topic: EMPTY,
+      properties: '',
+      propertiesLength: 0,
+      queueId: 0,
+      queueOffset: 0,
+      physicalOffset: 0,
+      flag: 0,
+      sysFlag: 0,
+      bornTimestamp: 0,
+      storeTimestamp: 0,
+      reconsumeTimes: 0,
+      tagsCode: 0,
+    };
+  }
+
+  /** Opens (creating if needed) the store in `config.dir`, recovering after an unclean stop. */
+  static async open(config: MessageStoreConfig): Promise<MessageStore> {
+    const store = new MessageStore(resolveStoreConfig(config));
+    try {
+      await store.#recover();
+      await store.#checkDisk();
+    } catch (err) {
+      store.#closeFiles();
+      throw err;
+    }
+    store.#startTimers();
+    return store;
+  }
+
+  // ---- topics ----
+
+  /** Creates a topic with `queueCount` queues (or grows an existing one). */
+  createTopic(topic: string, queueCount: number): void {
+    this.#checkOpen();
+    this.#topics.create(topic, queueCount);
+  }
+
+  /** Queue count of a topic, or undefined if it does not exist. */
+  queueCount(topic: string): number | undefined {
+    return this.#topics.get(topic)?.queueCount;
+  }
+
+  topicNames(): string[] {
+    return [...this.#topics.all()].map((t) => t.name);
+  }
+
+  // ---- writes ----
+
+  /**
+   * Appends a batch of messages to one queue. Resolves once the batch is in the
+   * page cache (async flush) or covered by an fdatasync (sync flush); rejects
+   * with a typed error otherwise, and then nothing of the batch is acknowledged.
+   */
+  put(topic: string, queueId: number, messages: readonly StoreMessage[]): Promise<PutResult> {
+    let t: TopicState;
+    let props: string[];
+    let propLengths: number[];
+    try {
+      this.#checkWritable();
+      t = this.#topics.requireQueue(topic, queueId);
+      if (!Array.isArray(messages) || messages.length === 0) throw new InvalidMessageError('a batch needs at least one message');
+      props = new Array<string>(messages.length);
+      propLengths = new Array<number>(messages.length);
+      for (let i = 0; i < messages.length; i++) this.#prepare(messages[i]!, i, props, propLengths);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+
+    const log = this.#log;
+    const start = log.appendOffset;
+    const count = messages.length;
+    const storeTimestamp = Date.now();
+    const physicalOffsets = new Array<number>(count);
+    const firstQueueOffset = t.nextOffsets[queueId]!;
+    const f = this.#fields;
+    f.topic = t.bytes;
+    f.queueId = queueId;
+    f.storeTimestamp = storeTimestamp;
+    let end: number;
+    try {
+      end = log.appendBatch(
+        count,
+        f,
+        (i) => {
+          const m = messages[i]!;
+          f.body = m.body;
+          f.properties = props[i]!;
+          f.propertiesLength = propLengths[i]!;
+          f.queueOffset = firstQueueOffset + i;
+          f.flag = m.flag ?? 0;
+          f.sysFlag = m.keys !== undefined && m.keys.length > 0 ? SYS_FLAG_HAS_KEYS : 0;
+          f.bornTimestamp = m.bornTimestamp ?? storeTimestamp;
+          f.reconsumeTimes = m.reconsumeTimes ?? 0;
+          f.tagsCode = tagsCode(m.tags);
+        },
+        physicalOffsets,
+      );
+    } catch (err) {
+      this.#failUnwritten(err, start);
+      return Promise.reject(err);
+    }
+    t.nextOffsets[queueId] = firstQueueOffset + count;
+    const result: PutResult = { status: 'PUT_OK', topic, queueId, queueOffset: firstQueueOffset, count, physicalOffsets, storeTimestamp };
+    const promise = new Promise<PutResult>((resolve, reject) => {
+      this.#pending.push({ start, end, topic: t, queueId, count, result, resolve, reject });
+    });
+    this.#scheduleDrain();
+    return promise;
+  }
+
+  // ---- reads ----
+
+  /**
+   * Reads up to `maxCount` messages (and about `maxBytes`, at least one) of a
+   * queue from `offset`. With `tags`, only messages carrying one of them (by
+   * tag code; the client re-checks the tag text). Never throws for a bad
+   * offset or queue: see GetStatus.
+   */
+  getMessages(topic: string, queueId: number, offset: number, maxCount: number, maxBytes: number, tags?: readonly string[]): GetResult {
+    const cq = this.#topics.queue(topic, queueId);
+    if (cq === undefined) return { status: 'NO_SUCH_QUEUE', records: EMPTY, count: 0, nextOffset: 0, minOffset: 0, maxOffset: 0 };
+    const minOffset = cq.minOffset;
+    const maxOffset = cq.maxOffset;
+    const answer = (status: GetResult['status'], nextOffset: number, records = EMPTY, count = 0): GetResult => ({
+      status,
+      records,
+      count,
+      nextOffset,
+      minOffset,
+      maxOffset,
+    });
+    if (!Number.isSafeInteger(offset) || offset < minOffset) return answer('OFFSET_MOVED', minOffset);
+    if (offset > maxOffset) return answer('OFFSET_OVERFLOW', maxOffset);
+    if (offset === maxOffset) return answer('NO_NEW_MESSAGE', offset);
+
+    const filter = tags === undefined || tags.length === 0 || tags.includes('*') ? undefined : new Set(tags.map(tagsCode));
+    const wantCount = Math.max(1, Math.min(Math.floor(maxCount) || 1, MAX_ENTRIES_PER_READ));
+    const scan = filter === undefined ? wantCount : FILTER_SCAN_ENTRIES;
+    const entries = this.#entryBuf;
+    const read = cq.readEntries(offset, scan, entries);
+    const logMin = this.#log.minOffset;
+
+    // Pick the entries to return, then read their records span by span:
+    // records of one queue written together are adjacent in the log.
+    let picked = 0;
+    let totalBytes = 0;
+    let consumed = 0;
+    const picks: number[] = [];
+    for (let k = 0; k < read && picked < wantCount; k++) {
+      const at = k * CQ_ENTRY_SIZE;
+      const physical = readU64(entries, at + CQ_OFF_PHYSICAL);
+      const size = entries.readUInt32BE(at + CQ_OFF_SIZE);
+      if (picked > 0 && totalBytes + size > maxBytes) break;
+      consumed = k + 1;
+      if (physical < logMin) continue;
+      if (filter !== undefined && !filter.has(readU64(entries, at + CQ_OFF_TAGS_CODE))) continue;
+      picks.push(physical, size);
+      picked++;
+      totalBytes += size;
+    }
+    if (picked === 0) {
+      if (read > 0 && readU64(entries, CQ_OFF_PHYSICAL) < logMin) return answer('OFFSET_MOVED', offset + consumed);
+      return answer('NO_MATCHED_MESSAGE', offset + consumed);
+    }
+    const records = Buffer.allocUnsafe(totalBytes);
+    let out = 0;
+    for (let i = 0; i < picks.length; ) {
+      const spanStart = picks[i]!;
+      let spanEnd = spanStart + picks[i + 1]!;
+      i += 2;
+      while (i < picks.length && picks[i] === spanEnd) {
+        spanEnd += picks[i + 1]!;
+        i += 2;
+      }
+      out += this.#readLog(spanStart, records, out, spanEnd - spanStart);
+    }
+    return answer('FOUND', offset + consumed, out === totalBytes ? records : records.subarray(0, out), picked);
+  }
+
+  minOffset(topic: string, queueId: number): number {
+    return this.#topics.queue(topic, queueId)?.minOffset ?? 0;
+  }
+
+  /** Queue offset the next visible message will get (messages [min, max) are readable). */
+  maxOffset(topic: string, queueId: number): number {
+    return this.#topics.queue(topic, queueId)?.maxOffset ?? 0;
+  }
+
+  /**
+   * The first queue offset whose message was stored at or after `timestamp`
+   * (ms since epoch); maxOffset if none. For re-consuming from a point in time.
+   */
+  offsetForTimestamp(topic: string, queueId: number, timestamp: number): number {
+    const cq = this.#topics.queue(topic, queueId);
+    if (cq === undefined) return 0;
+    const buf = this.#smallBuf;
+    const logMin = this.#log.minOffset;
+    const lo = cq.search(cq.minOffset, cq.maxOffset, buf, (p) => p >= logMin);
+    return cq.search(lo, cq.maxOffset, buf, (physical) => {
+      this.#readLog(physical + OFF_STORE_TIMESTAMP, buf, 0, 8);
+      return readU64(buf, 0) >= timestamp;
+    });
+  }
+
+  /** The message stored at CommitLog offset `physicalOffset`, if there is one. */
+  getMessageByOffset(physicalOffset: number): DecodedMessage | undefined {
+    const raw = this.readRecord(physicalOffset);
+    return raw === undefined ? undefined : decodeRecord(raw);
+  }
+
+  /** Raw bytes of the record at `physicalOffset`, if it is a visible record. */
+  readRecord(physicalOffset: number): Buffer | undefined {
+    if (!Number.isSafeInteger(physicalOffset) || physicalOffset < this.#log.minOffset || physicalOffset >= this.#dispatcher.dispatchedOffset) {
+      return undefined;
+    }
+    const head = this.#smallBuf;
+    if (this.#readLog(physicalOffset, head, 0, 36) < 36) return undefined;
+    if (head.readUInt32BE(OFF_MAGIC) !== MESSAGE_MAGIC || readU64(head, OFF_PHYSICAL_OFFSET) !== physicalOffset) return undefined;
+    const size = head.readUInt32BE(0);
+    const record = Buffer.allocUnsafe(size);
+    return this.#readLog(physicalOffset, record, 0, size) === size ? record : undefined;
+  }
+
+  /** Looks a message up by its id (see encodeMessageId); throws InvalidMessageIdError on a malformed id. */
+  getMessageById(id: string): DecodedMessage | undefined {
+    return this.getMessageByOffset(decodeMessageId(id).offset);
+  }
+
+  /** Messages of `topic` carrying `key`, newest first. */
+  queryByKey(topic: string, key: string, maxCount = 32): DecodedMessage[] {
+    const out: DecodedMessage[] = [];
+    for (const physical of this.#keys.lookup(topic, key, maxCount * 4)) {
+      const m = this.getMessageByOffset(physical);
+      if (m !== undefined && m.topic === topic && m.keys.includes(key)) out.push(m);
+      if (out.length >= maxCount) break;
+    }
+    return out;
+  }
+
+  /** Calls `listener` whenever new messages of a queue become visible. Returns an unsubscribe. */
+  onArrival(listener: ArrivalListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  // ---- maintenance ----
+
+  /**
+   * Deletes CommitLog segments whose last write is older than the retention
+   * time, oldest first (never the one being written), and the index entries
+   * pointing into them. Returns how many segments were deleted.
+   */
+  deleteExpiredSegments(now = Date.now()): number {
+    let deleted = 0;
+    for (;;) {
+      const oldest = this.#log.segments[0];
+      if (oldest === undefined || this.#log.segments.length <= 1) break;
+      // Only whole segments that readers and the flusher are done with.
+      if (oldest.endOffset > this.#dispatcher.dispatchedOffset || oldest.endOffset > this.#log.flushedOffset) break;
+      if (now - oldest.mtimeMs() < this.config.retentionMs) break;
+      this.#log.deleteOldestSegment();
+      deleted++;
+    }
+    if (deleted > 0) {
+      const min = this.#log.minOffset;
+      for (const t of this.#topics.all()) for (const cq of t.queues) cq.dropBelowPhysical(min, this.#smallBuf);
+      this.#keys.dropBelowPhysical(min);
+    }
+    return deleted;
+  }
+
+  stats(): StoreStats {
+    return {
+      flushMode: this.config.flushMode,
+      minOffset: this.#log.minOffset,
+      appendOffset: this.#log.appendOffset,
+      writtenOffset: this.#log.writtenOffset,
+      flushedOffset: this.#log.flushedOffset,
+      dispatchedOffset: this.#dispatcher.dispatchedOffset,
+      segments: this.#log.segments.length,
+      topics: this.#topics.size,
+      flushCycles: this.#flush.cycles,
+      pendingPuts: this.#pending.length - this.#pendingHead,
+      openQueueFiles: this.#fds.size,
+      diskFull: this.#diskFull,
+      recovered: this.#recovered,
+      truncatedTail: this.#truncatedTail,
+    };
+  }
+
+  /**
+   * For fault-injection tests: what each file would hold after a power cut now,
+   * i.e. what the last completed fdatasync of each covered.
+   */
+  durableImage(): DurableImage {
+    const segments = new Map<string, number>();
+    for (const s of this.#log.segments) {
+      segments.set(s.path, Math.max(0, Math.min(s.size, this.#log.flushedOffset - s.baseOffset)));
+    }
+    return { segments, files: new Map(this.#syncedLengths) };
+  }
+
+  /** Runs a checkpoint now (indexes synced, checkpoint file rewritten). */
+  async checkpoint(): Promise<void> {
+    while (this.#checkpointRunning !== undefined) await this.#checkpointRunning;
+    this.#checkpointRunning = this.#writeCheckpoint().finally(() => {
+      this.#checkpointRunning = undefined;
+    });
+    await this.#checkpointRunning;
+  }
+
+  /** Re-measures disk use now (normally done on a timer). */
+  async checkDiskSpace(): Promise<boolean> {
+    await this.#checkDisk();
+    return this.#diskFull;
+  }
+
+  /**
+   * Stops taking writes, waits for pending ones to be written and flushed,
+   * dispatches everything, writes a final checkpoint and releases the directory.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const t of this.#timers) clearInterval(t);
+    this.#flush.stop();
+    try {
+      this.#drainNow();
+      await this.#flush.flushAll();
+      this.#ack(this.#confirmedOffset());
+      this.#dispatchNow();
+      while (this.#checkpointRunning !== undefined) await this.#checkpointRunning;
+      if (this.#unavailable === undefined) await this.#writeCheckpoint();
+    } finally {
+      this.#rejectPendingFrom(this.#pendingHead, new StoreClosedError('the store closed before this batch was stored'));
+      this.#closeFiles();
+    }
+  }
+
+  // ---- internals: write path ----
+
+  #checkOpen(): void {
+    if (this.#closed) throw new StoreClosedError();
+  }
+
+  #checkWritable(): void {
+    this.#checkOpen();
+    if (this.#unavailable !== undefined) throw new StoreUnavailableError(undefined, { cause: this.#unavailable });
+    if (this.#diskFull) {
+      throw new DiskFullError(`disk use of ${this.config.dir} is above ${Math.round(this.config.diskHighWaterRatio * 100)}%; writes are refused until space is freed`);
+    }
+  }
+
+  /** Validates one message and encodes its properties string. */
+  #prepare(m: StoreMessage, i: number, props: string[], lengths: number[]): void {
+    if (m === null || typeof m !== 'object' || !(m.body instanceof Uint8Array)) {
+      throw new InvalidMessageError(`message ${i} of the batch has no body (a Uint8Array)`);
+    }
+    if (m.body.length > this.config.maxMessageSize) {
+      throw new MessageTooLargeError(`message ${i} has a ${m.body.length}-byte body; the maximum is ${this.config.maxMessageSize}`);
+    }
+    let s = '';
+    if (m.tags !== undefined && m.tags !== '') {
+      if (typeof m.tags !== 'string' || SEPARATORS.test(m.tags)) throw new InvalidMessageError(`message ${i}: tags must be a string without \\x01 or \\x02`);
+      s = PROPERTY_TAGS + NAME_VALUE_SEPARATOR + m.tags + PROPERTY_SEPARATOR;
+    }
+    if (m.keys !== undefined && m.keys.length > 0) {
+      const keys = typeof m.keys === 'string' ? [m.keys] : m.keys;
+      for (const k of keys) {
+        if (typeof k !== 'string' || k === '' || k.includes(KEY_SEPARATOR) || SEPARATORS.test(k)) {
+          throw new InvalidMessageError(`message ${i}: keys must be non-empty strings without spaces, \\x01 or \\x02`);
+        }
+      }
+      s += PROPERTY_KEYS + NAME_VALUE_SEPARATOR + keys.join(KEY_SEPARATOR) + PROPERTY_SEPARATOR;
+    }
+    if (m.properties !== undefined) {
+      for (const [name, value] of Object.entries(m.properties)) {
+        if (name === PROPERTY_TAGS || name === PROPERTY_KEYS) throw new InvalidMessageError(`message ${i}: property ${name} is reserved; use the ${name.toLowerCase()} field`);
+        if (name === '' || typeof value !== 'string' || SEPARATORS.test(name) || SEPARATORS.test(value)) {
+          throw new InvalidMessageError(`message ${i}: property names and values must be strings without \\x01 or \\x02`);
+        }
+        s += name + NAME_VALUE_SEPARATOR + value + PROPERTY_SEPARATOR;
+      }
+    }
+    const length = s.length === 0 ? 0 : Buffer.byteLength(s);
+    if (length > MAX_PROPERTIES_LENGTH) throw new InvalidMessageError(`message ${i}: properties take ${length} bytes; the maximum is ${MAX_PROPERTIES_LENGTH}`);
+    props[i] = s;
+    lengths[i] = length;
+  }
+
+  #scheduleDrain(): void {
+    if (this.#drainScheduled) return;
+    this.#drainScheduled = true;
+    // A microtask: every put of this synchronous stretch (e.g. all frames of
+    // one socket read) lands in one write.
+    queueMicrotask(this.#drainNow);
+  }
+
+  #drainNow = (): void => {
+    this.#drainScheduled = false;
+    try {
+      this.#log.drain();
+    } catch (err) {
+      this.#failUnwritten(err, this.#log.appendOffset);
+      return;
+    }
+    if (this.config.flushMode === 'sync') {
+      this.#flush.request();
+    } else {
+      this.#ack(this.#log.writtenOffset);
+      this.#scheduleDispatch();
+    }
+  };
+
+  /**
+   * A write failed: every batch not wholly written is rejected and its offsets
+   * (log and queue) handed back, so nothing is acknowledged and no gap is left.
+   */
+  #failUnwritten(err: unknown, currentStart: number): void {
+    const error = err instanceof MetaqError ? err : new StoreWriteError(undefined, { cause: err });
+    let first = this.#pending.length;
+    while (first > this.#pendingHead && this.#pending[first - 1]!.end > this.#log.writtenOffset) first--;
+    const rollbackTo = first < this.#pending.length ? Math.min(this.#pending[first]!.start, currentStart) : currentStart;
+    this.#log.rollbackTo(rollbackTo);
+    this.#rejectPendingFrom(first, error);
+  }
+
+  #rejectPendingFrom(first: number, error: Error): void {
+    for (let i = this.#pending.length - 1; i >= first; i--) {
+      const p = this.#pending[i]!;
+      p.topic.nextOffsets[p.queueId] = p.topic.nextOffsets[p.queueId]! - p.count;
+      p.reject(error);
+    }
+    this.#pending.length = Math.max(first, this.#pendingHead);
+  }
+
+  /** Resolves every pending put that ends at or below `offset`. */
+  #ack(offset: number): void {
+    const pending = this.#pending;
+    let head = this.#pendingHead;
+    while (head < pending.length && pending[head]!.end <= offset) {
+      const p = pending[head]!;
+      pending[head] = undefined as unknown as PendingPut;
+      p.resolve(p.result);
+      head++;
+    }
+    if (head === pending.length) {
+      pending.length = 0;
+      head = 0;
+    } else if (head > 1024 && head * 2 > pending.length) {
+      pending.splice(0, head);
+      head = 0;
+    }
+    this.#pendingHead = head;
+  }
+
+  #onFlushed(offset: number): void {
+    if (this.config.flushMode === 'sync') {
+      this.#ack(offset);
+      this.#scheduleDispatch();
+    }
+  }
+
+  #onFlushFailed(err: MetaqError): void {
+    // After a failed fdatasync the kernel may have dropped the dirty pages:
+    // nothing unflushed can be vouched for, so stop taking writes.
+    this.#unavailable = err;
+    if (this.config.flushMode === 'sync') {
+      for (let i = this.#pending.length - 1; i >= this.#pendingHead; i--) this.#pending[i]!.reject(err);
+      this.#pending.length = 0;
+      this.#pendingHead = 0;
+    }
+  }
+
+  #confirmedOffset(): number {
+    return this.config.flushMode === 'sync' ? this.#log.flushedOffset : this.#log.writtenOffset;
+  }
+
+  #scheduleDispatch(): void {
+    if (this.#dispatchScheduled) return;
+    this.#dispatchScheduled = true;
+    setImmediate(() => {
+      this.#dispatchScheduled = false;
+      if (!this.#closed) this.#dispatchNow();
+    });
+  }
+
+  #dispatchNow(): void {
+    const listeners = this.#listeners;
+    this.#dispatcher.dispatch(
+      this.#confirmedOffset(),
+      listeners.size === 0
+        ? undefined
+        : (topic, queueId, maxOffset) => {
+            for (const l of listeners) l(topic, queueId, maxOffset);
+          },
+    );
+  }
+
+  #readLog(offset: number, buf: Buffer, at: number, length: number): number {
+    let done = 0;
+    while (done < length) {
+      const n = this.#log.read(offset + done, buf, at + done, length - done);
+      if (n <= 0) break;
+      done += n;
+    }
+    return done;
+  }
+
+  // ---- internals: recovery, checkpoints, timers ----
+
+  /**
+   * Verifies the log from the checkpoint's safe offset on (size, magic,
+   * position, CRC, queue offsets), cuts it at the first bad record, and
+   * rebuilds ConsumeQueue and key-index entries from that point.
+   */
+  async #recover(): Promise<void> {
+    const log = this.#log;
+    const cp = readCheckpoint(this.config.dir);
+    const fileEnd = log.fileEndOffset;
+    const safe = Math.min(Math.max(cp?.safeOffset ?? 0, log.minOffset), fileEnd);
+    this.#recovered = this.#lock.wasStale;
+    const scratch = this.#smallBuf;
+    for (const t of this.#topics.all()) {
+      for (const cq of t.queues) {
+        cq.truncateFromPhysical(safe, scratch);
+        if (cq.maxOffset > cq.minOffset && cq.physicalOffsetAt(cq.minOffset, scratch) < log.minOffset) cq.dropBelowPhysical(log.minOffset, scratch);
+      }
+    }
+    this.#keys.truncateFromPhysical(safe);
+    this.#dispatcher.dispatchedOffset = safe;
+    log.resetPositions(safe);
+    const end = this.#dispatcher.recover(fileEnd);
+    // Whatever lies past the valid end (a torn record, stale bytes) is wiped.
+    if (end < fileEnd) {
+      const probe = Buffer.alloc(8);
+      this.#truncatedTail = log.read(end, probe, 0, 8) > 0 && !probe.equals(Buffer.alloc(8));
+    }
+    log.truncate(end);
+    for (const t of this.#topics.all()) t.queues.forEach((cq, q) => (t.nextOffsets[q] = cq.maxOffset));
+    // The verified tail may only be in the page cache (a process crash): make
+    // it durable before a checkpoint vouches for it.
+    for (const s of log.segmentsBetween(safe, end)) fs.fdatasyncSync(s.fd);
+    for (const file of this.#dirtyFiles) {
+      const fd = this.#fds.pin(file);
+      try {
+        fs.fdatasyncSync(fd);
+      } finally {
+        this.#fds.unpin(file);
+      }
+    }
+    this.#dirtyFiles.clear();
+    await this.#keys.sync();
+    writeCheckpoint(this.config.dir, { safeOffset: end, logFlushedOffset: end, timestamp: Date.now() });
+  }
+
+  async #writeCheckpoint(): Promise<void> {
+    const safe = Math.min(this.#dispatcher.dispatchedOffset, this.#log.flushedOffset);
+    const files = [...this.#dirtyFiles];
+    this.#dirtyFiles.clear();
+    const failures: unknown[] = [];
+    for (let i = 0; i < files.length; i += CHECKPOINT_SYNC_CONCURRENCY) {
+      await Promise.all(
+        files.slice(i, i + CHECKPOINT_SYNC_CONCURRENCY).map(async (file) => {
+          const fd = this.#fds.pin(file);
+          try {
+            const length = fs.fstatSync(fd).size;
+            await fdatasync(fd);
+            this.#syncedLengths.set(file, length);
+          } catch (err) {
+            failures.push(err);
+            this.#dirtyFiles.add(file);
+          } finally {
+            this.#fds.unpin(file);
+          }
+        }),
+      );
+    }
+    await this.#keys.sync();
+    if (failures.length > 0) return; // keep the old checkpoint: it is still true
+    await writeCheckpointAsync(this.config.dir, { safeOffset: safe, logFlushedOffset: this.#log.flushedOffset, timestamp: Date.now() });
+  }
+
+  async #checkDisk(): Promise<void> {
+    try {
+      const s = await fs.promises.statfs(this.config.dir);
+      const used = 1 - s.bavail / s.blocks;
+      this.#diskFull = used > this.config.diskHighWaterRatio;
+    } catch {
+      // statfs unsupported: do not refuse writes on a guess.
+      this.#diskFull = false;
+    }
+  }
+
+  #startTimers(): void {
+    this.#flush.start();
+    const every = (ms: number, fn: () => void): void => {
+      const t = setInterval(fn, ms);
+      t.unref();
+      this.#timers.push(t);
+    };
+    every(this.config.checkpointIntervalMs, () => {
+      if (this.#checkpointRunning === undefined && !this.#closed) void this.checkpoint().catch(() => undefined);
+    });
+    every(this.config.diskCheckIntervalMs, () => void this.#checkDisk());
+    if (this.config.retentionCheckIntervalMs > 0) every(this.config.retentionCheckIntervalMs, () => void this.deleteExpiredSegments());
+  }
+
+  #closeFiles(): void {
+    try {
+      this.#keys.close();
+      this.#fds.closeAll();
+      this.#log.close();
+    } finally {
+      this.#lock.release();
+    }
+  }
+}

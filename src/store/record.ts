@@ -1,0 +1,225 @@
+// The CommitLog record format: how one message is laid out on disk (and, as
+// is, on the wire to consumers). Pure functions over Buffers, no IO.
+//
+// Big-endian layout (docs/STORAGE.md has the byte table):
+//   0 totalSize u32 | 4 magic u32 | 8 crc u32 (CRC-32 of bytes [12, totalSize))
+//  12 queueId u32 | 16 flag u32 | 20 queueOffset u64 | 28 physicalOffset u64
+//  36 sysFlag u32 | 40 bornTimestamp u64 | 48 storeTimestamp u64
+//  56 reconsumeTimes u32 | 60 tagsCode u64 | 68 bodyLength u32 | 72 body
+//  then topicLength u8 + topic (ASCII), propertiesLength u16 + properties.
+import { crc32 } from 'node:zlib';
+import { readU64, writeU64 } from '../common/bytes.js';
+
+export const MESSAGE_MAGIC = 0xdaa320a7;
+/** Marks the unused tail of a segment: [remaining u32][BLANK_MAGIC u32]. */
+export const BLANK_MAGIC = 0xcbd43194;
+export const BLANK_MARKER_SIZE = 8;
+
+export const OFF_TOTAL_SIZE = 0;
+export const OFF_MAGIC = 4;
+export const OFF_CRC = 8;
+export const OFF_QUEUE_ID = 12;
+export const OFF_FLAG = 16;
+export const OFF_QUEUE_OFFSET = 20;
+export const OFF_PHYSICAL_OFFSET = 28;
+export const OFF_SYS_FLAG = 36;
+export const OFF_BORN_TIMESTAMP = 40;
+export const OFF_STORE_TIMESTAMP = 48;
+export const OFF_RECONSUME_TIMES = 56;
+export const OFF_TAGS_CODE = 60;
+export const OFF_BODY_LENGTH = 68;
+export const OFF_BODY = 72;
+/** Where the CRC starts covering: everything after the crc field. */
+export const CRC_START = 12;
+/** Bytes of a record besides body, topic and properties. */
+export const RECORD_OVERHEAD = OFF_BODY + 1 + 2;
+
+export const MAX_TOPIC_LENGTH = 127;
+export const MAX_PROPERTIES_LENGTH = 0xffff;
+
+/** sysFlag bits. */
+export const SYS_FLAG_HAS_KEYS = 1 << 0;
+
+/** Property names the store itself understands. */
+export const PROPERTY_TAGS = 'TAGS';
+export const PROPERTY_KEYS = 'KEYS';
+/** RocketMQ's separators: name\x01value\x02... ; keys are space-separated. */
+export const NAME_VALUE_SEPARATOR = '\u0001';
+export const PROPERTY_SEPARATOR = '\u0002';
+export const KEY_SEPARATOR = ' ';
+
+/**
+ * Everything needed to write one record. The writer reuses one instance for a
+ * whole batch (overwriting its fields) so that encoding allocates nothing.
+ */
+export interface RecordFields {
+  body: Uint8Array;
+  /** The topic's ASCII bytes. */
+  topic: Buffer;
+  /** Encoded property string (name\x01value\x02...) and its UTF-8 length. */
+  properties: string;
+  propertiesLength: number;
+  queueId: number;
+  queueOffset: number;
+  physicalOffset: number;
+  flag: number;
+  sysFlag: number;
+  bornTimestamp: number;
+  storeTimestamp: number;
+  reconsumeTimes: number;
+  tagsCode: number;
+}
+
+export function recordSize(bodyLength: number, topicLength: number, propertiesLength: number): number {
+  return RECORD_OVERHEAD + bodyLength + topicLength + propertiesLength;
+}
+
+/** Writes one record at `at` in `buf` (which must have room) and returns its size. */
+export function writeRecord(buf: Buffer, at: number, f: RecordFields): number {
+  const bodyLength = f.body.length;
+  const size = recordSize(bodyLength, f.topic.length, f.propertiesLength);
+  buf.writeUInt32BE(size, at + OFF_TOTAL_SIZE);
+  buf.writeUInt32BE(MESSAGE_MAGIC, at + OFF_MAGIC);
+  buf.writeUInt32BE(f.queueId, at + OFF_QUEUE_ID);
+  buf.writeUInt32BE(f.flag >>> 0, at + OFF_FLAG);
+  writeU64(buf, f.queueOffset, at + OFF_QUEUE_OFFSET);
+  writeU64(buf, f.physicalOffset, at + OFF_PHYSICAL_OFFSET);
+  buf.writeUInt32BE(f.sysFlag >>> 0, at + OFF_SYS_FLAG);
+  writeU64(buf, f.bornTimestamp, at + OFF_BORN_TIMESTAMP);
+  writeU64(buf, f.storeTimestamp, at + OFF_STORE_TIMESTAMP);
+  buf.writeUInt32BE(f.reconsumeTimes >>> 0, at + OFF_RECONSUME_TIMES);
+  writeU64(buf, f.tagsCode, at + OFF_TAGS_CODE);
+  buf.writeUInt32BE(bodyLength, at + OFF_BODY_LENGTH);
+  buf.set(f.body, at + OFF_BODY);
+  let p = at + OFF_BODY + bodyLength;
+  buf[p++] = f.topic.length;
+  f.topic.copy(buf, p);
+  p += f.topic.length;
+  buf.writeUInt16BE(f.propertiesLength, p);
+  p += 2;
+  if (f.propertiesLength > 0) buf.write(f.properties, p, f.propertiesLength, 'utf8');
+  buf.writeUInt32BE(crc32(buf.subarray(at + CRC_START, at + size)), at + OFF_CRC);
+  return size;
+}
+
+export function writeBlankMarker(buf: Buffer, at: number, remaining: number): void {
+  buf.writeUInt32BE(remaining, at);
+  buf.writeUInt32BE(BLANK_MAGIC, at + 4);
+}
+
+/** Result of looking at the bytes at a position of the log. */
+export const RecordCheck = {
+  /** A whole, valid record. */
+  Ok: 0,
+  /** A blank marker: the rest of the segment is unused. */
+  Blank: 1,
+  /** Not enough bytes in the buffer to judge; read more. */
+  Short: 2,
+  /** Bad size, magic, position or CRC: the log ends here. */
+  Invalid: 3,
+} as const;
+export type RecordCheck = (typeof RecordCheck)[keyof typeof RecordCheck];
+
+/**
+ * Checks the record that starts at `at` in `buf` (holding log bytes up to `end`).
+ * With `expectedPhysicalOffset` the stamped position must match, which rejects
+ * stale records left behind an earlier truncation.
+ */
+export function checkRecord(
+  buf: Buffer,
+  at: number,
+  end: number,
+  maxRecordSize: number,
+  expectedPhysicalOffset: number,
+  verifyCrc: boolean,
+): RecordCheck {
+  if (end - at < BLANK_MARKER_SIZE) return RecordCheck.Short;
+  const size = buf.readUInt32BE(at);
+  const magic = buf.readUInt32BE(at + OFF_MAGIC);
+  if (magic === BLANK_MAGIC) return RecordCheck.Blank;
+  if (magic !== MESSAGE_MAGIC || size < RECORD_OVERHEAD || size > maxRecordSize) return RecordCheck.Invalid;
+  if (end - at < size) return RecordCheck.Short;
+  if (readU64(buf, at + OFF_PHYSICAL_OFFSET) !== expectedPhysicalOffset) return RecordCheck.Invalid;
+  const bodyLength = buf.readUInt32BE(at + OFF_BODY_LENGTH);
+  if (OFF_BODY + bodyLength + 1 > size) return RecordCheck.Invalid;
+  const topicLength = buf[at + OFF_BODY + bodyLength]!;
+  const propsAt = at + OFF_BODY + bodyLength + 1 + topicLength;
+  if (propsAt + 2 > at + size || propsAt + 2 + buf.readUInt16BE(propsAt) !== at + size) return RecordCheck.Invalid;
+  if (verifyCrc && crc32(buf.subarray(at + CRC_START, at + size)) !== buf.readUInt32BE(at + OFF_CRC)) {
+    return RecordCheck.Invalid;
+  }
+  return RecordCheck.Ok;
+}
+
+/** A record decoded into a plain object: for clients, tools and tests, not the hot path. */
+export interface DecodedMessage {
+  topic: string;
+  queueId: number;
+  queueOffset: number;
+  physicalOffset: number;
+  flag: number;
+  sysFlag: number;
+  bornTimestamp: number;
+  storeTimestamp: number;
+  reconsumeTimes: number;
+  tagsCode: number;
+  tags: string | undefined;
+  keys: string[];
+  properties: Record<string, string>;
+  body: Buffer;
+  /** The record bytes as stored. */
+  size: number;
+}
+
+export function decodeProperties(s: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (s === '') return out;
+  for (const pair of s.split(PROPERTY_SEPARATOR)) {
+    if (pair === '') continue;
+    const sep = pair.indexOf(NAME_VALUE_SEPARATOR);
+    if (sep < 0) continue;
+    out[pair.slice(0, sep)] = pair.slice(sep + 1);
+  }
+  return out;
+}
+
+/** Decodes the record at `at` (assumed valid). The body is a copy-free view. */
+export function decodeRecord(buf: Buffer, at = 0): DecodedMessage {
+  const size = buf.readUInt32BE(at);
+  const bodyLength = buf.readUInt32BE(at + OFF_BODY_LENGTH);
+  const topicAt = at + OFF_BODY + bodyLength;
+  const topicLength = buf[topicAt]!;
+  const topic = buf.toString('latin1', topicAt + 1, topicAt + 1 + topicLength);
+  const propsAt = topicAt + 1 + topicLength;
+  const propsLength = buf.readUInt16BE(propsAt);
+  const properties = decodeProperties(buf.toString('utf8', propsAt + 2, propsAt + 2 + propsLength));
+  const keys = properties[PROPERTY_KEYS];
+  return {
+    topic,
+    queueId: buf.readUInt32BE(at + OFF_QUEUE_ID),
+    queueOffset: readU64(buf, at + OFF_QUEUE_OFFSET),
+    physicalOffset: readU64(buf, at + OFF_PHYSICAL_OFFSET),
+    flag: buf.readUInt32BE(at + OFF_FLAG),
+    sysFlag: buf.readUInt32BE(at + OFF_SYS_FLAG),
+    bornTimestamp: readU64(buf, at + OFF_BORN_TIMESTAMP),
+    storeTimestamp: readU64(buf, at + OFF_STORE_TIMESTAMP),
+    reconsumeTimes: buf.readUInt32BE(at + OFF_RECONSUME_TIMES),
+    tagsCode: readU64(buf, at + OFF_TAGS_CODE),
+    tags: properties[PROPERTY_TAGS],
+    keys: keys === undefined || keys === '' ? [] : keys.split(KEY_SEPARATOR),
+    properties,
+    body: buf.subarray(at + OFF_BODY, at + OFF_BODY + bodyLength),
+    size,
+  };
+}
+
+/** Decodes every record of a buffer of concatenated records (a getMessages result). */
+export function decodeRecords(buf: Buffer): DecodedMessage[] {
+  const out: DecodedMessage[] = [];
+  for (let at = 0; at < buf.length; ) {
+    const m = decodeRecord(buf, at);
+    out.push(m);
+    at += m.size;
+  }
+  return out;
+}

@@ -1,0 +1,57 @@
+// Public shapes of the message store's API.
+
+/** A message as a producer hands it to the store. */
+export interface StoreMessage {
+  body: Uint8Array;
+  /** One tag, used for server-side filtering (by hash) and client-side filtering. */
+  tags?: string;
+  /** Business keys, indexed for query by key. */
+  keys?: string | readonly string[];
+  /** User properties (names and values must not contain \x01 or \x02). */
+  properties?: Readonly<Record<string, string>>;
+  /** User flag, stored as is. */
+  flag?: number;
+  /** When the producer created the message (ms since epoch); defaults to the store time. */
+  bornTimestamp?: number;
+  /** How many times the message was re-delivered (set by the broker for retries). */
+  reconsumeTimes?: number;
+}
+
+export type FlushMode = 'sync' | 'async';
+
+export interface PutResult {
+  status: 'PUT_OK';
+  topic: string;
+  queueId: number;
+  /** Queue offset of the first message; the batch's offsets are consecutive. */
+  queueOffset: number;
+  count: number;
+  /** CommitLog offset of each message, in batch order. */
+  physicalOffsets: number[];
+  storeTimestamp: number;
+}
+
+/**
+ * Outcome of a read. Reads never throw for a bad position: the status says
+ * what happened and `nextOffset` where to go.
+ * - FOUND: `records` holds `count` raw records.
+ * - NO_NEW_MESSAGE: offset == maxOffset, nothing yet.
+ * - NO_MATCHED_MESSAGE: entries were scanned but the tag filter matched none.
+ * - OFFSET_MOVED: offset < minOffset, the data was deleted by retention.
+ * - OFFSET_OVERFLOW: offset > maxOffset.
+ * - NO_SUCH_QUEUE: the topic or queue id does not exist.
+ */
+export type GetStatus = 'FOUND' | 'NO_NEW_MESSAGE' | 'NO_MATCHED_MESSAGE' | 'OFFSET_MOVED' | 'OFFSET_OVERFLOW' | 'NO_SUCH_QUEUE';
+
+export interface GetResult {
+  status: GetStatus;
+  /** Concatenated raw CommitLog records, ready to send as they are. */
+  records: Buffer;
+  count: number;
+  nextOffset: number;
+  minOffset: number;
+  maxOffset: number;
+}
+
+/** Called after the dispatcher made new messages of a queue visible. */
+export type ArrivalListener = (topic: string, queueId: number, maxOffset: number) => void;
