@@ -10,10 +10,14 @@
 import fs from 'node:fs';
 import { isAllZero } from '../common/bytes.js';
 import { StoreWriteError } from '../common/errors.js';
+import { syncDirectory } from './file-io.js';
 import { LogSegment } from './log-segment.js';
+import { SegmentPreallocator } from './segment-preallocator.js';
 import { BLANK_MARKER_SIZE, recordSize, writeBlankMarker, writeRecord, type RecordFields } from './record.js';
 
 const SEGMENT_NAME = /^\d{20}$/;
+/** The next segment is prepared once this share of the current one is used. */
+const PREPARE_NEXT_AT = 0.25;
 /** Chunk used when wiping a truncated tail. */
 const WIPE_CHUNK = 1 << 20;
 
@@ -23,6 +27,8 @@ export interface CommitLogOptions {
   /** Largest record accepted; the staging buffer holds at least two. */
   maxRecordSize: number;
   stagingSize: number;
+  /** Zero-fill segments ahead of use (see SegmentPreallocator). */
+  preallocate: boolean;
 }
 
 export class CommitLog {
@@ -30,6 +36,8 @@ export class CommitLog {
   readonly segmentSize: number;
   readonly maxRecordSize: number;
   readonly #segments: LogSegment[] = [];
+  readonly #preallocator: SegmentPreallocator | undefined;
+  #prepareNextAt = Infinity;
   #staging: Buffer;
   #stagingStart = 0;
   #stagingLength = 0;
@@ -43,6 +51,7 @@ export class CommitLog {
     this.maxRecordSize = options.maxRecordSize;
     this.#staging = Buffer.allocUnsafe(Math.max(options.stagingSize, 2 * options.maxRecordSize));
     fs.mkdirSync(this.dir, { recursive: true });
+    this.#preallocator = options.preallocate ? new SegmentPreallocator(this.dir, this.segmentSize) : undefined;
     const names = fs.readdirSync(this.dir).filter((n) => SEGMENT_NAME.test(n)).sort();
     for (const name of names) {
       const base = Number(name);
@@ -122,6 +131,10 @@ export class CommitLog {
     this.writtenOffset = this.#stagingStart + this.#stagingLength;
     this.#stagingStart = this.writtenOffset;
     this.#stagingLength = 0;
+    if (this.writtenOffset >= this.#prepareNextAt) {
+      this.#prepareNextAt = Infinity;
+      void this.#preallocator?.prepare(segment.endOffset);
+    }
   }
 
   /** After a failed write: forget everything from `offset` on (not yet written). */
@@ -176,7 +189,28 @@ export class CommitLog {
     return segment;
   }
 
+  /**
+   * Makes sure the segment that the next append goes to exists, zero-filled
+   * when preallocation is on (awaited at open so the first segment is fast too),
+   * and starts preparing the one after it.
+   */
+  async prepareSegments(): Promise<void> {
+    const base = Math.floor(this.appendOffset / this.segmentSize) * this.segmentSize;
+    if (this.segmentFor(this.appendOffset) === undefined) {
+      await this.#preallocator?.prepare(base, false);
+      this.#segmentForWrite(base);
+    } else {
+      this.#prepareNextAt = base + this.segmentSize * PREPARE_NEXT_AT;
+    }
+  }
+
+  /** Stops background preparation (before close). */
+  async stopPreallocation(): Promise<void> {
+    await this.#preallocator?.stop();
+  }
+
   close(): void {
+    this.#preallocator?.cancel();
     for (const s of this.#segments) s.close();
     this.#segments.length = 0;
   }
@@ -210,8 +244,12 @@ export class CommitLog {
     if (last !== undefined && base !== last.endOffset) {
       throw new Error(`commit log would not be contiguous: next segment ${base} after ${last.endOffset}`);
     }
+    this.#preallocator?.claim(base);
     const segment = LogSegment.open(this.dir, base, this.segmentSize);
+    // The new directory entry must survive a power cut along with what is written into it.
+    syncDirectory(this.dir);
     this.#segments.push(segment);
+    this.#prepareNextAt = base + this.segmentSize * PREPARE_NEXT_AT;
     return segment;
   }
 }

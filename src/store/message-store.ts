@@ -136,6 +136,7 @@ export class MessageStore {
         segmentSize: config.segmentSize,
         maxRecordSize: maxRecordSizeFor(config),
         stagingSize: STAGING_SIZE,
+        preallocate: config.preallocateSegments,
       });
       this.#keys = new KeyIndex(path.join(config.dir, 'index'), config.indexSlotCount, config.indexMaxEntries);
       this.#dispatcher = new Dispatcher(this.#log, this.#topics, this.#keys, this.#dirtyFiles);
@@ -169,6 +170,7 @@ export class MessageStore {
     const store = new MessageStore(resolveStoreConfig(config));
     try {
       await store.#recover();
+      await store.#log.prepareSegments();
       await store.#checkDisk();
     } catch (err) {
       store.#closeFiles();
@@ -478,6 +480,7 @@ export class MessageStore {
     try {
       this.#drainNow();
       await this.#flush.flushAll();
+      await this.#log.stopPreallocation();
       this.#ack(this.#confirmedOffset());
       this.#dispatchNow();
       while (this.#checkpointRunning !== undefined) await this.#checkpointRunning;

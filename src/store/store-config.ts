@@ -17,6 +17,8 @@ export interface MessageStoreConfig {
   segmentSize?: number;
   /** Largest message body in bytes (default 4 MiB). */
   maxMessageSize?: number;
+  /** Zero-fill each CommitLog segment (and fdatasync it) before use; default true. */
+  preallocateSegments?: boolean;
   /** Async mode: how often the CommitLog is flushed (default 500 ms). */
   flushIntervalMs?: number;
   /** How often indexes are synced and the checkpoint rewritten (default 1000 ms). */
@@ -47,6 +49,7 @@ export type ResolvedStoreConfig = Required<MessageStoreConfig>;
 export const STORE_DEFAULTS: Omit<ResolvedStoreConfig, 'dir'> = {
   flushMode: 'async',
   segmentSize: GiB,
+  preallocateSegments: true,
   maxMessageSize: 4 * MiB,
   flushIntervalMs: 500,
   checkpointIntervalMs: 1000,
@@ -83,6 +86,7 @@ export function resolveStoreConfig(config: MessageStoreConfig): ResolvedStoreCon
   if (c.flushMode !== 'sync' && c.flushMode !== 'async') {
     throw new InvalidConfigError(`store config flushMode must be "sync" or "async", got ${JSON.stringify(c.flushMode)}`);
   }
+  if (typeof c.preallocateSegments !== 'boolean') throw new InvalidConfigError('store config preallocateSegments must be a boolean');
   positiveInt('maxMessageSize', c.maxMessageSize);
   positiveInt('segmentSize', c.segmentSize, 4096);
   if (c.segmentSize < c.maxMessageSize + MAX_RECORD_EXTRA) {

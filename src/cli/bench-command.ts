@@ -1,0 +1,62 @@
+// `metaq bench <target>`: runs a benchmark and prints its JSON report on stdout
+// (progress and errors go to stderr, so stdout can be piped to a file or jq).
+import type { CommandModule } from 'yargs';
+import { runStoreBench, STORE_BENCH_DEFAULTS } from '../bench/index.js';
+
+interface BenchArgs {
+  target: string;
+  messages: number;
+  'sync-messages': number;
+  'body-size': number;
+  topics: number;
+  queues: number;
+  batch: number;
+  concurrency: number;
+  'read-batch': number;
+  'segment-size': number;
+  dir: string;
+  keep: boolean;
+}
+
+const d = STORE_BENCH_DEFAULTS;
+
+export const benchCommand: CommandModule<object, BenchArgs> = {
+  command: 'bench <target>',
+  describe: 'Run a benchmark and print a JSON report (targets: store)',
+  builder: (y) =>
+    y
+      .positional('target', { choices: ['store'], describe: 'What to benchmark', type: 'string', demandOption: true })
+      .option('messages', { type: 'number', default: d.messages, describe: 'Messages appended (async) and read back' })
+      .option('sync-messages', { type: 'number', default: d.syncMessages, describe: 'Messages appended in sync flush mode' })
+      .option('body-size', { type: 'number', default: d.bodySize, describe: 'Message body bytes' })
+      .option('topics', { type: 'number', default: d.topics, describe: 'Topics' })
+      .option('queues', { type: 'number', default: d.queuesPerTopic, describe: 'Queues per topic' })
+      .option('batch', { type: 'number', default: d.batchSize, describe: 'Messages per put' })
+      .option('concurrency', { type: 'number', default: d.concurrency, describe: 'Batches in flight' })
+      .option('read-batch', { type: 'number', default: d.readBatch, describe: 'Messages per read' })
+      .option('segment-size', { type: 'number', default: d.segmentSize, describe: 'CommitLog segment bytes' })
+      .option('dir', { type: 'string', default: d.dir, describe: 'Where the temporary bench stores are made' })
+      .option('keep', { type: 'boolean', default: false, describe: 'Keep the bench stores afterwards' })
+      .check((a) => {
+        for (const k of ['messages', 'sync-messages', 'body-size', 'topics', 'queues', 'batch', 'concurrency', 'read-batch', 'segment-size'] as const) {
+          if (!Number.isInteger(a[k]) || a[k] < 1) throw new Error(`--${k} must be a positive integer`);
+        }
+        return true;
+      }),
+  handler: async (a) => {
+    const report = await runStoreBench({
+      messages: a.messages,
+      syncMessages: a['sync-messages'],
+      bodySize: a['body-size'],
+      topics: a.topics,
+      queuesPerTopic: a.queues,
+      batchSize: a.batch,
+      concurrency: a.concurrency,
+      readBatch: a['read-batch'],
+      segmentSize: a['segment-size'],
+      dir: a.dir,
+      keep: a.keep,
+    });
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  },
+};

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// The `metaq` command: one entry point with subcommands (yargs).
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { benchCommand } from './bench-command.js';
+
+await yargs(hideBin(process.argv))
+  .scriptName('metaq')
+  .usage('$0 <command> [options]')
+  .command(benchCommand)
+  .demandCommand(1, 'Name a command; see --help.')
+  .strict()
+  .recommendCommands()
+  .help()
+  .alias('h', 'help')
+  .version()
+  .fail((msg, err, y) => {
+    if (err !== undefined && err !== null) {
+      const code = (err as { code?: string }).code;
+      console.error(`metaq: ${code === undefined ? '' : `[${code}] `}${err.message}`);
+    } else {
+      console.error(y.help().toString());
+      console.error(`\nmetaq: ${msg}`);
+    }
+    process.exit(2);
+  })
+  .parseAsync();
