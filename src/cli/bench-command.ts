@@ -1,5 +1,6 @@
 // `metaq bench <target>`: runs a benchmark and prints its JSON report on stdout
 // (progress and errors go to stderr, so stdout can be piped to a file or jq).
+import fs from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { runStoreBench, STORE_BENCH_DEFAULTS } from '../bench/index.js';
 
@@ -16,6 +17,7 @@ interface BenchArgs {
   'segment-size': number;
   dir: string;
   keep: boolean;
+  out: string | undefined;
 }
 
 const d = STORE_BENCH_DEFAULTS;
@@ -37,6 +39,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       .option('segment-size', { type: 'number', default: d.segmentSize, describe: 'CommitLog segment bytes' })
       .option('dir', { type: 'string', default: d.dir, describe: 'Where the temporary bench stores are made' })
       .option('keep', { type: 'boolean', default: false, describe: 'Keep the bench stores afterwards' })
+      .option('out', { type: 'string', describe: 'Also write the JSON report to this file' })
       .check((a) => {
         for (const k of ['messages', 'sync-messages', 'body-size', 'topics', 'queues', 'batch', 'concurrency', 'read-batch', 'segment-size'] as const) {
           if (!Number.isInteger(a[k]) || a[k] < 1) throw new Error(`--${k} must be a positive integer`);
@@ -57,6 +60,8 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       dir: a.dir,
       keep: a.keep,
     });
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    const json = `${JSON.stringify(report, null, 2)}\n`;
+    if (a.out !== undefined) fs.writeFileSync(a.out, json);
+    process.stdout.write(json);
   },
 };

@@ -65,6 +65,11 @@ export class ConsumeQueue {
     this.#pending.push(physicalOffset, size, tagsCode);
   }
 
+  /** Forgets entries not yet written (after a failed pass). */
+  dropPending(): void {
+    this.#pending.length = 0;
+  }
+
   /** Writes pending entries (one positional write per file touched). */
   writePending(scratch: Buffer, dirty: Set<string>): void {
     const pending = this.#pending;
@@ -82,7 +87,12 @@ export class ConsumeQueue {
       }
       if (offset === base) fs.mkdirSync(this.dir, { recursive: true });
       const file = this.#pathOf(base);
-      writeFully(this.#fds.get(file), scratch, 0, count * CQ_ENTRY_SIZE, (offset - base) * CQ_ENTRY_SIZE);
+      try {
+        writeFully(this.#fds.get(file), scratch, 0, count * CQ_ENTRY_SIZE, (offset - base) * CQ_ENTRY_SIZE);
+      } catch (err) {
+        pending.splice(0, i - count * PENDING_STRIDE);
+        throw err;
+      }
       dirty.add(file);
       this.maxOffset += count;
     }

@@ -55,8 +55,17 @@ export class Dispatcher {
   dispatch(to: number, listener?: ArrivalListener): void {
     if (to <= this.dispatchedOffset) return;
     this.#strict = false;
-    const result = scanLog(this.#log, this.dispatchedOffset, to, this.#buf, false, this.#visit);
-    this.#finishPass(listener);
+    let result;
+    try {
+      result = scanLog(this.#log, this.dispatchedOffset, to, this.#buf, false, this.#visit);
+      this.#finishPass(listener);
+    } catch (err) {
+      // An IO error (a full disk, say): drop what this pass had not written.
+      // The next pass starts from the same offset and skips what was written.
+      for (const cq of this.#touched) cq.dropPending();
+      this.#touched.length = 0;
+      throw err;
+    }
     if (result.end !== to) {
       throw new CorruptStoreError(`commit log unreadable at ${result.end} while dispatching up to ${to}`);
     }
@@ -89,6 +98,8 @@ export class Dispatcher {
         this.#mismatch = true;
         return false;
       }
+      // Already dispatched by a pass that failed half-way: dispatch is idempotent.
+      if (queueOffset < cq.nextOffset) return true;
       throw new CorruptStoreError(`record at ${physicalOffset} has queue offset ${queueOffset}, queue ${topic.name}/${queueId} expects ${cq.nextOffset}`);
     }
     if (!cq.hasPending) this.#touched.push(cq);

@@ -53,6 +53,8 @@ const FILTER_SCAN_ENTRIES = 800;
 const MAX_ENTRIES_PER_READ = 4096;
 /** Concurrent fdatasyncs of ConsumeQueue files at a checkpoint. */
 const CHECKPOINT_SYNC_CONCURRENCY = 8;
+/** Pause before retrying a dispatch pass that failed on IO. */
+const DISPATCH_RETRY_MS = 100;
 const SEPARATORS = /[\u0001\u0002]/;
 const EMPTY = Buffer.alloc(0);
 
@@ -80,6 +82,8 @@ export interface StoreStats {
   pendingPuts: number;
   openQueueFiles: number;
   diskFull: boolean;
+  /** The last dispatch failure (e.g. a full disk while writing ConsumeQueues), until a pass succeeds. */
+  dispatchError: string | undefined;
   /** True when this open found an unclean stop and ran recovery over the tail. */
   recovered: boolean;
   /** True when recovery at open cut off bytes that were not valid records (a torn tail). */
@@ -119,6 +123,7 @@ export class MessageStore {
   #checkpointRunning: Promise<void> | undefined;
   #unavailable: MetaqError | undefined;
   #diskFull = false;
+  #dispatchError: Error | undefined;
   #closed = false;
   #recovered = false;
   #truncatedTail = false;
@@ -382,7 +387,7 @@ export class MessageStore {
   /** Messages of `topic` carrying `key`, newest first. */
   queryByKey(topic: string, key: string, maxCount = 32): DecodedMessage[] {
     const out: DecodedMessage[] = [];
-    for (const physical of this.#keys.lookup(topic, key, maxCount * 4)) {
+    for (const physical of new Set(this.#keys.lookup(topic, key, maxCount * 4))) {
       const m = this.getMessageByOffset(physical);
       if (m !== undefined && m.topic === topic && m.keys.includes(key)) out.push(m);
       if (out.length >= maxCount) break;
@@ -436,6 +441,7 @@ export class MessageStore {
       pendingPuts: this.#pending.length - this.#pendingHead,
       openQueueFiles: this.#fds.size,
       diskFull: this.#diskFull,
+      dispatchError: this.#dispatchError?.message,
       recovered: this.#recovered,
       truncatedTail: this.#truncatedTail,
     };
@@ -640,6 +646,17 @@ export class MessageStore {
   }
 
   #dispatchNow(): void {
+    try {
+      this.#dispatchPass();
+      this.#dispatchError = undefined;
+    } catch (err) {
+      // Readers keep seeing what was indexed before; try again shortly.
+      this.#dispatchError = err instanceof Error ? err : new Error(String(err));
+      if (!this.#closed) setTimeout(() => this.#scheduleDispatch(), DISPATCH_RETRY_MS).unref();
+    }
+  }
+
+  #dispatchPass(): void {
     const listeners = this.#listeners;
     this.#dispatcher.dispatch(
       this.#confirmedOffset(),
@@ -757,7 +774,15 @@ export class MessageStore {
       if (this.#checkpointRunning === undefined && !this.#closed) void this.checkpoint().catch(() => undefined);
     });
     every(this.config.diskCheckIntervalMs, () => void this.#checkDisk());
-    if (this.config.retentionCheckIntervalMs > 0) every(this.config.retentionCheckIntervalMs, () => void this.deleteExpiredSegments());
+    if (this.config.retentionCheckIntervalMs > 0) {
+      every(this.config.retentionCheckIntervalMs, () => {
+        try {
+          this.deleteExpiredSegments();
+        } catch {
+          // An IO error deleting a file: the next round tries again.
+        }
+      });
+    }
   }
 
   #closeFiles(): void {
