@@ -17,6 +17,7 @@ export const CQ_OFF_TAGS_CODE = 12;
 const FILE_NAME = /^\d{20}$/;
 /** Numbers kept per pending entry: physical offset, size, tag code. */
 const PENDING_STRIDE = 3;
+const INITIAL_PENDING_ENTRIES = 64;
 
 export class ConsumeQueue {
   readonly topic: string;
@@ -28,7 +29,10 @@ export class ConsumeQueue {
   minOffset = 0;
   /** Queue offset the next entry gets: entries [minOffset, maxOffset) exist. */
   maxOffset = 0;
-  readonly #pending: number[] = [];
+  /** Entries dispatched but not yet written: (physical, size, tagsCode) triplets. */
+  // Allocated on first use: most of 10,000 queues may sit idle.
+  #pending = new Float64Array(0);
+  #pendingLength = 0;
 
   constructor(topic: string, queueId: number, dir: string, entriesPerFile: number, fds: FdCache) {
     this.topic = topic;
@@ -38,47 +42,72 @@ export class ConsumeQueue {
     this.#fds = fds;
   }
 
-  /** Reads the queue's bounds from its files; cuts a torn trailing entry. */
+  /**
+   * Reads the queue's bounds from its files; cuts a torn trailing entry. The
+   * queue ends at the first gap: after a power cut a file may be shorter than
+   * full (or empty) while a later one kept entries. Those later entries were
+   * never covered by a checkpoint, so their files are removed and recovery
+   * rebuilds them from the CommitLog.
+   */
   load(): void {
     if (!fs.existsSync(this.dir)) return;
     const bases = this.#fileBases();
     if (bases.length === 0) return;
     this.minOffset = bases[0]!;
-    const lastBase = bases[bases.length - 1]!;
-    const lastPath = this.#pathOf(lastBase);
-    const size = fs.statSync(lastPath).size;
-    const whole = Math.floor(size / CQ_ENTRY_SIZE);
-    if (whole * CQ_ENTRY_SIZE !== size) fs.truncateSync(lastPath, whole * CQ_ENTRY_SIZE);
-    this.maxOffset = lastBase + whole;
+    let end = bases[0]!;
+    for (const base of bases) {
+      const file = this.#pathOf(base);
+      if (base !== end) {
+        fs.rmSync(file, { force: true });
+        continue;
+      }
+      const size = fs.statSync(file).size;
+      const whole = Math.min(Math.floor(size / CQ_ENTRY_SIZE), this.#entriesPerFile);
+      if (whole * CQ_ENTRY_SIZE !== size) fs.truncateSync(file, whole * CQ_ENTRY_SIZE);
+      // Only a full file is followed by the next one.
+      end = whole === this.#entriesPerFile ? base + whole : -1;
+      this.maxOffset = base + whole;
+    }
   }
 
   /** Queue offset the next add() must carry. */
   get nextOffset(): number {
-    return this.maxOffset + this.#pending.length / PENDING_STRIDE;
+    return this.maxOffset + this.#pendingLength / PENDING_STRIDE;
   }
 
   get hasPending(): boolean {
-    return this.#pending.length > 0;
+    return this.#pendingLength > 0;
   }
 
   add(physicalOffset: number, size: number, tagsCode: number): void {
-    this.#pending.push(physicalOffset, size, tagsCode);
+    let p = this.#pending;
+    const n = this.#pendingLength;
+    if (n + PENDING_STRIDE > p.length) {
+      p = new Float64Array(Math.max(p.length * 2, PENDING_STRIDE * INITIAL_PENDING_ENTRIES));
+      p.set(this.#pending);
+      this.#pending = p;
+    }
+    p[n] = physicalOffset;
+    p[n + 1] = size;
+    p[n + 2] = tagsCode;
+    this.#pendingLength = n + PENDING_STRIDE;
   }
 
   /** Forgets entries not yet written (after a failed pass). */
   dropPending(): void {
-    this.#pending.length = 0;
+    this.#pendingLength = 0;
   }
 
   /** Writes pending entries (one positional write per file touched). */
   writePending(scratch: Buffer, dirty: Set<string>): void {
     const pending = this.#pending;
+    const length = this.#pendingLength;
     let i = 0;
-    while (i < pending.length) {
+    while (i < length) {
       const offset = this.maxOffset;
       const base = offset - (offset % this.#entriesPerFile);
       const room = base + this.#entriesPerFile - offset;
-      const count = Math.min(room, (pending.length - i) / PENDING_STRIDE, Math.floor(scratch.length / CQ_ENTRY_SIZE));
+      const count = Math.min(room, (length - i) / PENDING_STRIDE, Math.floor(scratch.length / CQ_ENTRY_SIZE));
       for (let k = 0; k < count; k++, i += PENDING_STRIDE) {
         const at = k * CQ_ENTRY_SIZE;
         writeU64(scratch, pending[i]!, at + CQ_OFF_PHYSICAL);
@@ -90,13 +119,15 @@ export class ConsumeQueue {
       try {
         writeFully(this.#fds.get(file), scratch, 0, count * CQ_ENTRY_SIZE, (offset - base) * CQ_ENTRY_SIZE);
       } catch (err) {
-        pending.splice(0, i - count * PENDING_STRIDE);
+        // Keep only what was not written (dropPending() usually follows).
+        pending.copyWithin(0, i - count * PENDING_STRIDE, length);
+        this.#pendingLength = length - (i - count * PENDING_STRIDE);
         throw err;
       }
       dirty.add(file);
       this.maxOffset += count;
     }
-    pending.length = 0;
+    this.#pendingLength = 0;
   }
 
   /**

@@ -67,7 +67,8 @@ export class KeyIndex {
 
   /** Recovery: forget entries for CommitLog offsets >= `physicalOffset`. */
   truncateFromPhysical(physicalOffset: number): void {
-    while (this.#files.length > 0 && this.#files[this.#files.length - 1]!.beginPhysicalOffset >= physicalOffset && this.#files[this.#files.length - 1]!.entryCount > 0) {
+    // Files that hold nothing below the cut (or nothing at all) go entirely.
+    for (let last = this.#files.at(-1); last !== undefined && (last.entryCount === 0 || last.beginPhysicalOffset >= physicalOffset); last = this.#files.at(-1)) {
       this.#files.pop()!.destroy();
     }
     const last = this.#files[this.#files.length - 1];
