@@ -1,6 +1,6 @@
 // The checkpoint: the CommitLog offset below which everything (log records,
-// ConsumeQueue entries, key index entries) is known to be on disk. Recovery
-// verifies the log from there on and rebuilds the indexes from there on.
+// ConsumeQueue entries, key index entries) is known to be on disk, and the
+// earlier point from which recovery re-verifies the log and rebuilds indexes.
 // A small binary file, replaced atomically (write, fdatasync, rename).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,8 +15,12 @@ const SIZE = 36;
 export interface Checkpoint {
   /** Everything below this CommitLog offset is durable, indexes included. */
   safeOffset: number;
-  /** The CommitLog's flushed offset when the checkpoint was taken. */
-  logFlushedOffset: number;
+  /**
+   * A record boundary <= safeOffset from which recovery re-verifies the log:
+   * the safe offset before the last one that moved. So the last data written
+   * is checked (CRC and all) at every open, even after a clean stop.
+   */
+  verifyFrom: number;
   timestamp: number;
 }
 
@@ -33,7 +37,7 @@ export function readCheckpoint(dir: string): Checkpoint | undefined {
   }
   if (buf.length !== SIZE || buf.readUInt32BE(0) !== CHECKPOINT_MAGIC || buf.readUInt32BE(4) !== CHECKPOINT_VERSION) return undefined;
   if (crc32(buf.subarray(0, SIZE - 4)) !== buf.readUInt32BE(SIZE - 4)) return undefined;
-  return { safeOffset: readU64(buf, 8), logFlushedOffset: readU64(buf, 16), timestamp: readU64(buf, 24) };
+  return { safeOffset: readU64(buf, 8), verifyFrom: Math.min(readU64(buf, 16), readU64(buf, 8)), timestamp: readU64(buf, 24) };
 }
 
 function encode(cp: Checkpoint): Buffer {
@@ -41,7 +45,7 @@ function encode(cp: Checkpoint): Buffer {
   buf.writeUInt32BE(CHECKPOINT_MAGIC, 0);
   buf.writeUInt32BE(CHECKPOINT_VERSION, 4);
   writeU64(buf, cp.safeOffset, 8);
-  writeU64(buf, cp.logFlushedOffset, 16);
+  writeU64(buf, cp.verifyFrom, 16);
   writeU64(buf, cp.timestamp, 24);
   buf.writeUInt32BE(crc32(buf.subarray(0, SIZE - 4)), SIZE - 4);
   return buf;

@@ -217,6 +217,10 @@ export class CommitLog {
 
   /** Staging position for a record of `size` bytes, rolling to a new segment if needed. */
   #reserve(size: number): number {
+    // The last record ended exactly at a segment end: what is staged belongs to
+    // that segment. Write it out, or the next record would be staged after it
+    // and written into that segment's file, past its end.
+    if (this.#stagingLength > 0 && this.appendOffset % this.segmentSize === 0) this.drain();
     const segmentEnd = (Math.floor(this.appendOffset / this.segmentSize) + 1) * this.segmentSize;
     if (this.appendOffset + size > segmentEnd) {
       const remaining = segmentEnd - this.appendOffset;

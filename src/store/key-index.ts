@@ -19,6 +19,8 @@ export class KeyIndex {
   readonly #slotCount: number;
   readonly #maxEntries: number;
   readonly #files: IndexFile[] = [];
+  /** Length of each file as of its last fdatasync in this process (for MessageStore.durableImage). */
+  readonly #syncedLengths = new Map<string, number>();
   #dirty = false;
 
   constructor(dir: string, slotCount: number, maxEntries: number) {
@@ -37,8 +39,12 @@ export class KeyIndex {
   add(topic: string, key: string, physicalOffset: number, storeTimestamp: number): void {
     let active = this.#files[this.#files.length - 1];
     if (active === undefined || active.sealed || active.full) {
-      if (active !== undefined && !active.sealed) active.seal();
+      if (active !== undefined && !active.sealed) {
+        active.seal();
+        this.#syncedLengths.set(active.path, fs.fstatSync(active.fd).size);
+      }
       active = IndexFile.create(path.join(this.#dir, offsetFileName(physicalOffset)), this.#slotCount, this.#maxEntries);
+      this.#syncedLengths.delete(active.path); // a new file under a name used before: nothing of it is synced yet
       this.#files.push(active);
     }
     active.add(keyHash(topic, key), physicalOffset, storeTimestamp);
@@ -62,7 +68,15 @@ export class KeyIndex {
     if (!this.#dirty) return;
     this.#dirty = false;
     const active = this.#files[this.#files.length - 1];
-    if (active !== undefined && !active.sealed) await active.sync();
+    if (active !== undefined && !active.sealed) {
+      const length = fs.fstatSync(active.fd).size;
+      await active.sync();
+      this.#syncedLengths.set(active.path, length);
+    }
+  }
+
+  get syncedLengths(): ReadonlyMap<string, number> {
+    return this.#syncedLengths;
   }
 
   /** Recovery: forget entries for CommitLog offsets >= `physicalOffset`. */

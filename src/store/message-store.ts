@@ -124,6 +124,9 @@ export class MessageStore {
   #unavailable: MetaqError | undefined;
   #diskFull = false;
   #dispatchError: Error | undefined;
+  /** Checkpoint bookkeeping: see Checkpoint.verifyFrom. */
+  #lastSafe = 0;
+  #verifyFrom = 0;
   #closed = false;
   #recovered = false;
   #truncatedTail = false;
@@ -456,7 +459,7 @@ export class MessageStore {
     for (const s of this.#log.segments) {
       segments.set(s.path, Math.max(0, Math.min(s.size, this.#log.flushedOffset - s.baseOffset)));
     }
-    return { segments, files: new Map(this.#syncedLengths) };
+    return { segments, files: new Map([...this.#syncedLengths, ...this.#keys.syncedLengths]) };
   }
 
   /** Runs a checkpoint now (indexes synced, checkpoint file rewritten). */
@@ -551,9 +554,11 @@ export class MessageStore {
   #scheduleDrain(): void {
     if (this.#drainScheduled) return;
     this.#drainScheduled = true;
-    // A microtask: every put of this synchronous stretch (e.g. all frames of
-    // one socket read) lands in one write.
-    queueMicrotask(this.#drainNow);
+    // After this event-loop turn's IO: every put made meanwhile (all frames of
+    // every socket read in this turn) lands in one write. Not a microtask: a
+    // producer awaiting puts in a loop would then never let timers (flush,
+    // checkpoint) or the dispatcher run.
+    setImmediate(this.#drainNow);
   }
 
   #drainNow = (): void => {
@@ -651,7 +656,10 @@ export class MessageStore {
       this.#dispatchError = undefined;
     } catch (err) {
       // Readers keep seeing what was indexed before; try again shortly.
+      const first = this.#dispatchError === undefined;
       this.#dispatchError = err instanceof Error ? err : new Error(String(err));
+      // Say it once per failure streak; stats().dispatchError keeps saying it.
+      if (first) process.emitWarning(`metaq store: dispatch failed, retrying: ${this.#dispatchError.message}`, { code: 'METAQ_DISPATCH_FAILED' });
       if (!this.#closed) setTimeout(() => this.#scheduleDispatch(), DISPATCH_RETRY_MS).unref();
     }
   }
@@ -681,7 +689,7 @@ export class MessageStore {
   // ---- internals: recovery, checkpoints, timers ----
 
   /**
-   * Verifies the log from the checkpoint's safe offset on (size, magic,
+   * Verifies the log from the checkpoint's verifyFrom on (size, magic,
    * position, CRC, queue offsets), cuts it at the first bad record, and
    * rebuilds ConsumeQueue and key-index entries from that point.
    */
@@ -689,18 +697,21 @@ export class MessageStore {
     const log = this.#log;
     const cp = readCheckpoint(this.config.dir);
     const fileEnd = log.fileEndOffset;
-    const safe = Math.min(Math.max(cp?.safeOffset ?? 0, log.minOffset), fileEnd);
+    // Re-verify from a bit before the safe offset (the last data written), so
+    // that even after a clean stop a damaged tail is found and cut.
+    const clamp = (o: number): number => Math.min(Math.max(o, log.minOffset), fileEnd);
+    const start = clamp(cp?.verifyFrom ?? 0);
     this.#recovered = this.#lock.wasStale;
     const scratch = this.#smallBuf;
     for (const t of this.#topics.all()) {
       for (const cq of t.queues) {
-        cq.truncateFromPhysical(safe, scratch);
+        cq.truncateFromPhysical(start, scratch);
         if (cq.maxOffset > cq.minOffset && cq.physicalOffsetAt(cq.minOffset, scratch) < log.minOffset) cq.dropBelowPhysical(log.minOffset, scratch);
       }
     }
-    this.#keys.truncateFromPhysical(safe);
-    this.#dispatcher.dispatchedOffset = safe;
-    log.resetPositions(safe);
+    this.#keys.truncateFromPhysical(start);
+    this.#dispatcher.dispatchedOffset = start;
+    log.resetPositions(start);
     const end = this.#dispatcher.recover(fileEnd);
     // Whatever lies past the valid end (a torn record, stale bytes) is wiped.
     if (end < fileEnd) {
@@ -711,7 +722,7 @@ export class MessageStore {
     for (const t of this.#topics.all()) t.queues.forEach((cq, q) => (t.nextOffsets[q] = cq.maxOffset));
     // The verified tail may only be in the page cache (a process crash): make
     // it durable before a checkpoint vouches for it.
-    for (const s of log.segmentsBetween(safe, end)) fs.fdatasyncSync(s.fd);
+    for (const s of log.segmentsBetween(start, end)) fs.fdatasyncSync(s.fd);
     for (const file of this.#dirtyFiles) {
       const fd = this.#fds.pin(file);
       try {
@@ -722,7 +733,9 @@ export class MessageStore {
     }
     this.#dirtyFiles.clear();
     await this.#keys.sync();
-    writeCheckpoint(this.config.dir, { safeOffset: end, logFlushedOffset: end, timestamp: Date.now() });
+    this.#lastSafe = end;
+    this.#verifyFrom = start;
+    writeCheckpoint(this.config.dir, { safeOffset: end, verifyFrom: start, timestamp: Date.now() });
   }
 
   async #writeCheckpoint(): Promise<void> {
@@ -733,6 +746,9 @@ export class MessageStore {
     for (let i = 0; i < files.length; i += CHECKPOINT_SYNC_CONCURRENCY) {
       await Promise.all(
         files.slice(i, i + CHECKPOINT_SYNC_CONCURRENCY).map(async (file) => {
+          // Retention may have deleted the file since it was written: pin()
+          // would recreate it empty (and an empty first file hides the queue).
+          if (!fs.existsSync(file)) return;
           const fd = this.#fds.pin(file);
           try {
             const length = fs.fstatSync(fd).size;
@@ -749,7 +765,11 @@ export class MessageStore {
     }
     await this.#keys.sync();
     if (failures.length > 0) return; // keep the old checkpoint: it is still true
-    await writeCheckpointAsync(this.config.dir, { safeOffset: safe, logFlushedOffset: this.#log.flushedOffset, timestamp: Date.now() });
+    if (safe !== this.#lastSafe) {
+      this.#verifyFrom = this.#lastSafe;
+      this.#lastSafe = safe;
+    }
+    await writeCheckpointAsync(this.config.dir, { safeOffset: safe, verifyFrom: this.#verifyFrom, timestamp: Date.now() });
   }
 
   async #checkDisk(): Promise<void> {

@@ -5,7 +5,7 @@ import { MessageStore, type FlushMode, type MessageStoreConfig } from '../../src
 import { positionalBody, prng, randomInt, readQueue } from '../helpers/messages.js';
 import { copyAsAfterPowerLoss, type PowerLossCopyStats } from '../helpers/power-loss.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
-import { sleep, waitDispatched } from '../helpers/wait.js';
+import { nextTurn, sleep, waitDispatched } from '../helpers/wait.js';
 
 const TOPICS = ['pl_a', 'pl_b', 'pl_c'];
 const QUEUES = 4;
@@ -47,6 +47,10 @@ async function powerLossRound(flushMode: FlushMode, seed: number, tempDir: () =>
   let stop = false;
   const producer = async (): Promise<void> => {
     while (!stop) {
+      // In async mode a put resolves within microtasks: yield a turn so that
+      // timers (the flusher, the power cut) and the dispatcher get to run.
+      await nextTurn();
+      if (stop) break;
       const t = TOPICS[randomInt(rng, 0, TOPICS.length - 1)]!;
       const q = randomInt(rng, 0, QUEUES - 1);
       const key = `${t}/${q}`;
@@ -64,7 +68,7 @@ async function powerLossRound(flushMode: FlushMode, seed: number, tempDir: () =>
   const producers = Array.from({ length: 6 }, producer);
 
   // The power cut: in one macrotask, what was acknowledged and what is durable.
-  const cutAfter = 150 + Math.floor(rng() * 500);
+  const cutAfter = 250 + Math.floor(rng() * 500);
   const snapshot = await new Promise<{ acked: Map<string, number>; written: Map<string, number>; copy: PowerLossCopyStats }>((resolve) =>
     setTimeout(() => {
       const acked = new Map(ackedEnd);

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MessageStore, type FlushMode, type MessageStoreConfig, type PutResult, type StoreMessage } from '../../src/store/index.js';
+import { MessageStore, RECORD_OVERHEAD, type FlushMode, type MessageStoreConfig, type PutResult, type StoreMessage } from '../../src/store/index.js';
 import { expectSameMessage, prng, randomInt, randomMessage, readQueue } from '../helpers/messages.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitDispatched } from '../helpers/wait.js';
@@ -121,6 +121,42 @@ describe.each<FlushMode>(['sync', 'async'])('round trip (%s flush)', (flushMode)
       const tail = readQueue(store, t, 0, before);
       expect(tail).toHaveLength(1);
       expectSameMessage(tail[0]!, extra[0]!, 'after reopen put');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a record that ends exactly at a segment end: the next one goes to the next segment file', async () => {
+    const dir = tempDir();
+    const cfg = config(dir, flushMode);
+    let store = await MessageStore.open(cfg);
+    store.createTopic('exact', 1);
+    // topic 'exact' (5 bytes), no properties: a record is RECORD_OVERHEAD + 5 + body bytes.
+    const recordBytes = 4096;
+    const body = (i: number): Buffer => Buffer.alloc(recordBytes - RECORD_OVERHEAD - 5, i);
+    const perSegment = cfg.segmentSize! / recordBytes;
+    expect(Number.isInteger(perSegment)).toBe(true);
+    // One batch (one staged write) that fills the first segment to the byte and goes on.
+    const batch = Array.from({ length: perSegment + 5 }, (_, i) => ({ body: body(i) }));
+    const r = await store.put('exact', 0, batch);
+    expect(r.physicalOffsets[perSegment - 1]! + recordBytes).toBe(cfg.segmentSize);
+    expect(r.physicalOffsets[perSegment]).toBe(cfg.segmentSize);
+    await waitDispatched(store, 3000);
+    expect(store.stats().dispatchError).toBeUndefined();
+    const check = (s: MessageStore): void => {
+      const got = readQueue(s, 'exact', 0, 0);
+      expect(got).toHaveLength(batch.length);
+      got.forEach((m, i) => expect(m.body.equals(batch[i]!.body), `message ${i}`).toBe(true));
+      // Every segment file kept its size: nothing was written past a segment's end.
+      for (const name of fs.readdirSync(path.join(dir, 'commitlog')).filter((n) => /^\d{20}$/.test(n))) {
+        expect(fs.statSync(path.join(dir, 'commitlog', name)).size, name).toBe(cfg.segmentSize);
+      }
+    };
+    check(store);
+    await store.close();
+    store = await MessageStore.open(cfg);
+    try {
+      check(store);
     } finally {
       await store.close();
     }

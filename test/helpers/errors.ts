@@ -1,0 +1,21 @@
+// Capturing errors for assertions on their class and stable `code`.
+
+/** The error `fn` throws; fails if it returns normally. */
+export function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected the call to throw, it returned normally');
+}
+
+/** The reason `promise` rejects with; fails if it resolves. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected the promise to reject, it resolved');
+}
