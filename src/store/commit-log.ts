@@ -39,6 +39,7 @@ export class CommitLog {
   readonly #preallocator: SegmentPreallocator | undefined;
   #prepareNextAt = Infinity;
   #staging: Buffer;
+  #stagingView: DataView;
   #stagingStart = 0;
   #stagingLength = 0;
   appendOffset = 0;
@@ -50,6 +51,7 @@ export class CommitLog {
     this.segmentSize = options.segmentSize;
     this.maxRecordSize = options.maxRecordSize;
     this.#staging = Buffer.allocUnsafe(Math.max(options.stagingSize, 2 * options.maxRecordSize));
+    this.#stagingView = new DataView(this.#staging.buffer, this.#staging.byteOffset, this.#staging.byteLength);
     fs.mkdirSync(this.dir, { recursive: true });
     this.#preallocator = options.preallocate ? new SegmentPreallocator(this.dir, this.segmentSize) : undefined;
     const names = fs.readdirSync(this.dir).filter((n) => SEGMENT_NAME.test(n)).sort();
@@ -103,7 +105,7 @@ export class CommitLog {
       const size = recordSize(fields.body.length, fields.topic.length, fields.propertiesLength);
       const at = this.#reserve(size);
       fields.physicalOffset = this.appendOffset;
-      writeRecord(this.#staging, at, fields);
+      writeRecord(this.#staging, at, fields, this.#stagingView);
       physicalOffsets[i] = this.appendOffset;
       this.appendOffset += size;
       this.#stagingLength += size;

@@ -26,14 +26,18 @@ import type { TopicState, TopicTable } from './topic-table.js';
 import type { ArrivalListener } from './types.js';
 
 const READ_CHUNK = 4 << 20;
-const CQ_SCRATCH_ENTRIES = 4096;
+
+/** Topic names are short: a plain loop beats a native compare call here. */
+function sameBytes(buf: Buffer, at: number, bytes: Buffer): boolean {
+  for (let i = 0; i < bytes.length; i++) if (buf[at + i] !== bytes[i]) return false;
+  return true;
+}
 
 export class Dispatcher {
   readonly #log: CommitLog;
   readonly #topics: TopicTable;
   readonly #keys: KeyIndex;
   readonly #buf: Buffer;
-  readonly #cqScratch = Buffer.allocUnsafe(CQ_SCRATCH_ENTRIES * 20);
   readonly #touched: ConsumeQueue[] = [];
   readonly #dirtyFiles: Set<string>;
   #lastTopic: TopicState | undefined;
@@ -123,9 +127,7 @@ export class Dispatcher {
   #topicAt(buf: Buffer, topicAt: number): TopicState {
     const length = buf[topicAt]!;
     const last = this.#lastTopic;
-    if (last !== undefined && last.bytes.length === length && buf.compare(last.bytes, 0, length, topicAt + 1, topicAt + 1 + length) === 0) {
-      return last;
-    }
+    if (last !== undefined && last.bytes.length === length && sameBytes(buf, topicAt + 1, last.bytes)) return last;
     const name = buf.toString('latin1', topicAt + 1, topicAt + 1 + length);
     const topic = this.#topics.get(name) ?? this.#topics.create(name, 1);
     this.#lastTopic = topic;
@@ -133,7 +135,7 @@ export class Dispatcher {
   }
 
   #finishPass(listener: ArrivalListener | undefined): void {
-    for (const cq of this.#touched) cq.writePending(this.#cqScratch, this.#dirtyFiles);
+    for (const cq of this.#touched) cq.publish(this.#dirtyFiles);
     this.#keys.writePending();
     if (listener !== undefined) for (const cq of this.#touched) listener(cq.topic, cq.queueId, cq.maxOffset);
     this.#touched.length = 0;

@@ -719,6 +719,7 @@ export class MessageStore {
       this.#truncatedTail = log.read(end, probe, 0, 8) > 0 && !probe.equals(Buffer.alloc(8));
     }
     log.truncate(end);
+    this.#writeQueueTails();
     for (const t of this.#topics.all()) t.queues.forEach((cq, q) => (t.nextOffsets[q] = cq.maxOffset));
     // The verified tail may only be in the page cache (a process crash): make
     // it durable before a checkpoint vouches for it.
@@ -740,6 +741,8 @@ export class MessageStore {
 
   async #writeCheckpoint(): Promise<void> {
     const safe = Math.min(this.#dispatcher.dispatchedOffset, this.#log.flushedOffset);
+    // Every entry below `safe` is published; put them all in their files first.
+    this.#writeQueueTails();
     const files = [...this.#dirtyFiles];
     this.#dirtyFiles.clear();
     const failures: unknown[] = [];
@@ -770,6 +773,11 @@ export class MessageStore {
       this.#lastSafe = safe;
     }
     await writeCheckpointAsync(this.config.dir, { safeOffset: safe, verifyFrom: this.#verifyFrom, timestamp: Date.now() });
+  }
+
+  /** Writes every ConsumeQueue's in-memory tail to its files. */
+  #writeQueueTails(): void {
+    for (const t of this.#topics.all()) for (const cq of t.queues) if (cq.unwritten) cq.writeTail(this.#dirtyFiles);
   }
 
   async #checkDisk(): Promise<void> {

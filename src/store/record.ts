@@ -8,7 +8,7 @@
 //  56 reconsumeTimes u32 | 60 tagsCode u64 | 68 bodyLength u32 | 72 body
 //  then topicLength u8 + topic (ASCII), propertiesLength u16 + properties.
 import { crc32 } from 'node:zlib';
-import { readU64, writeU64 } from '../common/bytes.js';
+import { readU64 } from '../common/bytes.js';
 
 export const MESSAGE_MAGIC = 0xdaa320a7;
 /** Marks the unused tail of a segment: [remaining u32][BLANK_MAGIC u32]. */
@@ -74,31 +74,42 @@ export function recordSize(bodyLength: number, topicLength: number, propertiesLe
   return RECORD_OVERHEAD + bodyLength + topicLength + propertiesLength;
 }
 
-/** Writes one record at `at` in `buf` (which must have room) and returns its size. */
-export function writeRecord(buf: Buffer, at: number, f: RecordFields): number {
+const TWO_POW_32 = 0x1_0000_0000;
+
+function setU64(v: DataView, at: number, value: number): void {
+  v.setUint32(at, Math.floor(value / TWO_POW_32));
+  v.setUint32(at + 4, value >>> 0);
+}
+
+/**
+ * Writes one record at `at` in `buf` (which must have room) and returns its size.
+ * `view` is a DataView over the same bytes as `buf`: hot writers keep one per
+ * buffer, because V8 inlines DataView stores where Buffer.writeUInt32BE calls out.
+ */
+export function writeRecord(buf: Buffer, at: number, f: RecordFields, view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)): number {
   const bodyLength = f.body.length;
   const size = recordSize(bodyLength, f.topic.length, f.propertiesLength);
-  buf.writeUInt32BE(size, at + OFF_TOTAL_SIZE);
-  buf.writeUInt32BE(MESSAGE_MAGIC, at + OFF_MAGIC);
-  buf.writeUInt32BE(f.queueId, at + OFF_QUEUE_ID);
-  buf.writeUInt32BE(f.flag >>> 0, at + OFF_FLAG);
-  writeU64(buf, f.queueOffset, at + OFF_QUEUE_OFFSET);
-  writeU64(buf, f.physicalOffset, at + OFF_PHYSICAL_OFFSET);
-  buf.writeUInt32BE(f.sysFlag >>> 0, at + OFF_SYS_FLAG);
-  writeU64(buf, f.bornTimestamp, at + OFF_BORN_TIMESTAMP);
-  writeU64(buf, f.storeTimestamp, at + OFF_STORE_TIMESTAMP);
-  buf.writeUInt32BE(f.reconsumeTimes >>> 0, at + OFF_RECONSUME_TIMES);
-  writeU64(buf, f.tagsCode, at + OFF_TAGS_CODE);
-  buf.writeUInt32BE(bodyLength, at + OFF_BODY_LENGTH);
+  view.setUint32(at + OFF_TOTAL_SIZE, size);
+  view.setUint32(at + OFF_MAGIC, MESSAGE_MAGIC);
+  view.setUint32(at + OFF_QUEUE_ID, f.queueId);
+  view.setUint32(at + OFF_FLAG, f.flag >>> 0);
+  setU64(view, at + OFF_QUEUE_OFFSET, f.queueOffset);
+  setU64(view, at + OFF_PHYSICAL_OFFSET, f.physicalOffset);
+  view.setUint32(at + OFF_SYS_FLAG, f.sysFlag >>> 0);
+  setU64(view, at + OFF_BORN_TIMESTAMP, f.bornTimestamp);
+  setU64(view, at + OFF_STORE_TIMESTAMP, f.storeTimestamp);
+  view.setUint32(at + OFF_RECONSUME_TIMES, f.reconsumeTimes >>> 0);
+  setU64(view, at + OFF_TAGS_CODE, f.tagsCode);
+  view.setUint32(at + OFF_BODY_LENGTH, bodyLength);
   buf.set(f.body, at + OFF_BODY);
   let p = at + OFF_BODY + bodyLength;
   buf[p++] = f.topic.length;
   f.topic.copy(buf, p);
   p += f.topic.length;
-  buf.writeUInt16BE(f.propertiesLength, p);
+  view.setUint16(p, f.propertiesLength);
   p += 2;
   if (f.propertiesLength > 0) buf.write(f.properties, p, f.propertiesLength, 'utf8');
-  buf.writeUInt32BE(crc32(buf.subarray(at + CRC_START, at + size)), at + OFF_CRC);
+  view.setUint32(at + OFF_CRC, crc32(buf.subarray(at + CRC_START, at + size)));
   return size;
 }
 
