@@ -5,7 +5,7 @@
 // first entry. Entries are appended by the dispatcher, in batches.
 import fs from 'node:fs';
 import path from 'node:path';
-import { offsetFileName, readU64, writeU64 } from '../common/bytes.js';
+import { offsetFileName, readU64 } from '../common/bytes.js';
 import type { FdCache } from './fd-cache.js';
 import { readFully, writeFully } from './file-io.js';
 
@@ -21,6 +21,7 @@ const FILE_NAME = /^\d{20}$/;
  * ~12% of the store's CPU in the append benchmark.
  */
 const TAIL_WRITE_ENTRIES = 256;
+const TWO_POW_32 = 0x1_0000_0000;
 
 export class ConsumeQueue {
   readonly topic: string;
@@ -40,6 +41,7 @@ export class ConsumeQueue {
    * most of 10,000 queues may sit idle.
    */
   #tail = Buffer.alloc(0);
+  #tailView = new DataView(new ArrayBuffer(0));
   #tailCount = 0;
 
   constructor(topic: string, queueId: number, dir: string, entriesPerFile: number, fds: FdCache) {
@@ -95,10 +97,14 @@ export class ConsumeQueue {
       const grown = Buffer.allocUnsafe(Math.max(this.#tail.length * 2, TAIL_WRITE_ENTRIES * CQ_ENTRY_SIZE));
       this.#tail.copy(grown, 0, 0, at);
       this.#tail = grown;
+      this.#tailView = new DataView(grown.buffer, grown.byteOffset, grown.byteLength);
     }
-    writeU64(this.#tail, physicalOffset, at + CQ_OFF_PHYSICAL);
-    this.#tail.writeUInt32BE(size, at + CQ_OFF_SIZE);
-    writeU64(this.#tail, tagsCode, at + CQ_OFF_TAGS_CODE);
+    const v = this.#tailView;
+    v.setUint32(at + CQ_OFF_PHYSICAL, Math.floor(physicalOffset / TWO_POW_32));
+    v.setUint32(at + CQ_OFF_PHYSICAL + 4, physicalOffset >>> 0);
+    v.setUint32(at + CQ_OFF_SIZE, size);
+    v.setUint32(at + CQ_OFF_TAGS_CODE, Math.floor(tagsCode / TWO_POW_32));
+    v.setUint32(at + CQ_OFF_TAGS_CODE + 4, tagsCode >>> 0);
     this.#tailCount++;
   }
 

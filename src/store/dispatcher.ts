@@ -26,6 +26,7 @@ import type { TopicState, TopicTable } from './topic-table.js';
 import type { ArrivalListener } from './types.js';
 
 const READ_CHUNK = 4 << 20;
+const TWO_POW_32 = 0x1_0000_0000;
 
 /** Topic names are short: a plain loop beats a native compare call here. */
 function sameBytes(buf: Buffer, at: number, bytes: Buffer): boolean {
@@ -96,7 +97,7 @@ export class Dispatcher {
     const queueId = buf.readUInt32BE(at + OFF_QUEUE_ID);
     if (queueId >= topic.queueCount) this.#topics.create(topic.name, queueId + 1);
     const cq = topic.queues[queueId]!;
-    const queueOffset = readU64(buf, at + OFF_QUEUE_OFFSET);
+    const queueOffset = buf.readUInt32BE(at + OFF_QUEUE_OFFSET) * TWO_POW_32 + buf.readUInt32BE(at + OFF_QUEUE_OFFSET + 4);
     if (queueOffset !== cq.nextOffset) {
       if (this.#strict) {
         this.#mismatch = true;
@@ -107,7 +108,7 @@ export class Dispatcher {
       throw new CorruptStoreError(`record at ${physicalOffset} has queue offset ${queueOffset}, queue ${topic.name}/${queueId} expects ${cq.nextOffset}`);
     }
     if (!cq.hasPending) this.#touched.push(cq);
-    cq.add(physicalOffset, size, readU64(buf, at + OFF_TAGS_CODE));
+    cq.add(physicalOffset, size, buf.readUInt32BE(at + OFF_TAGS_CODE) * TWO_POW_32 + buf.readUInt32BE(at + OFF_TAGS_CODE + 4));
     if ((buf.readUInt32BE(at + OFF_SYS_FLAG) & SYS_FLAG_HAS_KEYS) !== 0) {
       const propsAt = topicAt + 1 + buf[topicAt]!;
       const props = decodeProperties(buf.toString('utf8', propsAt + 2, propsAt + 2 + buf.readUInt16BE(propsAt)));

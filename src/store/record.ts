@@ -109,7 +109,8 @@ export function writeRecord(buf: Buffer, at: number, f: RecordFields, view = new
   view.setUint16(p, f.propertiesLength);
   p += 2;
   if (f.propertiesLength > 0) buf.write(f.properties, p, f.propertiesLength, 'utf8');
-  view.setUint32(at + OFF_CRC, crc32(buf.subarray(at + CRC_START, at + size)));
+  // A bare Uint8Array view is cheaper to make than a Buffer subarray.
+  view.setUint32(at + OFF_CRC, crc32(new Uint8Array(buf.buffer, buf.byteOffset + at + CRC_START, size - CRC_START)));
   return size;
 }
 
