@@ -1,11 +1,17 @@
 // Byte helpers shared by the store and the wire codec. Offsets and timestamps
 // are JS numbers (exact up to 2^53, i.e. 8 PiB of log), stored as big-endian u64.
 
-const TWO_POW_32 = 0x1_0000_0000;
+export const TWO_POW_32 = 0x1_0000_0000;
 
 export function writeU64(buf: Buffer, value: number, at: number): void {
   buf.writeUInt32BE(Math.floor(value / TWO_POW_32), at);
   buf.writeUInt32BE(value >>> 0, at + 4);
+}
+
+/** writeU64 through a DataView: hot encoders keep one per buffer (V8 inlines DataView stores). */
+export function setU64(view: DataView, at: number, value: number): void {
+  view.setUint32(at, Math.floor(value / TWO_POW_32));
+  view.setUint32(at + 4, value >>> 0);
 }
 
 export function readU64(buf: Buffer, at: number): number {

@@ -113,11 +113,6 @@ export class CommitLog {
     return this.appendOffset;
   }
 
-  /** Bytes waiting in the staging buffer. */
-  get stagedBytes(): number {
-    return this.#stagingLength;
-  }
-
   /**
    * Writes the staging buffer into its segment with one positional write.
    * On failure nothing is considered written: the caller rolls positions back.

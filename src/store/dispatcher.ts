@@ -3,7 +3,7 @@
 // ConsumeQueue entry and key-index entries. Entries are collected per queue
 // and written once per pass; listeners hear which queues grew (long polling).
 // Recovery runs the same code over the unverified tail of the log.
-import { readU64 } from '../common/bytes.js';
+import { readU64, TWO_POW_32 } from '../common/bytes.js';
 import { CorruptStoreError } from '../common/errors.js';
 import type { CommitLog } from './commit-log.js';
 import type { ConsumeQueue } from './consume-queue.js';
@@ -26,7 +26,6 @@ import type { TopicState, TopicTable } from './topic-table.js';
 import type { ArrivalListener } from './types.js';
 
 const READ_CHUNK = 4 << 20;
-const TWO_POW_32 = 0x1_0000_0000;
 
 /** Topic names are short: a plain loop beats a native compare call here. */
 function sameBytes(buf: Buffer, at: number, bytes: Buffer): boolean {
@@ -46,7 +45,6 @@ export class Dispatcher {
   dispatchedOffset = 0;
   /** In recovery: stop at a record whose queue offset does not follow its queue. */
   #strict = false;
-  #mismatch = false;
 
   constructor(log: CommitLog, topics: TopicTable, keys: KeyIndex, dirtyFiles: Set<string>) {
     this.#log = log;
@@ -83,7 +81,6 @@ export class Dispatcher {
    */
   recover(limit: number): number {
     this.#strict = true;
-    this.#mismatch = false;
     const result = scanLog(this.#log, this.dispatchedOffset, limit, this.#buf, true, this.#visit);
     this.#finishPass(undefined);
     this.dispatchedOffset = result.end;
@@ -99,10 +96,7 @@ export class Dispatcher {
     const cq = topic.queues[queueId]!;
     const queueOffset = buf.readUInt32BE(at + OFF_QUEUE_OFFSET) * TWO_POW_32 + buf.readUInt32BE(at + OFF_QUEUE_OFFSET + 4);
     if (queueOffset !== cq.nextOffset) {
-      if (this.#strict) {
-        this.#mismatch = true;
-        return false;
-      }
+      if (this.#strict) return false; // recovery: a stale record, the log ends here
       // Already dispatched by a pass that failed half-way: dispatch is idempotent.
       if (queueOffset < cq.nextOffset) return true;
       throw new CorruptStoreError(`record at ${physicalOffset} has queue offset ${queueOffset}, queue ${topic.name}/${queueId} expects ${cq.nextOffset}`);
@@ -119,10 +113,6 @@ export class Dispatcher {
     }
     return true;
   };
-
-  get stoppedOnQueueMismatch(): boolean {
-    return this.#mismatch;
-  }
 
   /** The topic whose name is at `topicAt`; the last one is remembered, as runs share topics. */
   #topicAt(buf: Buffer, topicAt: number): TopicState {

@@ -105,10 +105,6 @@ export class KeyIndex {
     }
   }
 
-  get fileCount(): number {
-    return this.#files.length;
-  }
-
   close(): void {
     for (const f of this.#files) f.close();
     this.#files.length = 0;

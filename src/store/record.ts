@@ -8,7 +8,7 @@
 //  56 reconsumeTimes u32 | 60 tagsCode u64 | 68 bodyLength u32 | 72 body
 //  then topicLength u8 + topic (ASCII), propertiesLength u16 + properties.
 import { crc32 } from 'node:zlib';
-import { readU64 } from '../common/bytes.js';
+import { readU64, setU64 } from '../common/bytes.js';
 
 export const MESSAGE_MAGIC = 0xdaa320a7;
 /** Marks the unused tail of a segment: [remaining u32][BLANK_MAGIC u32]. */
@@ -72,13 +72,6 @@ export interface RecordFields {
 
 export function recordSize(bodyLength: number, topicLength: number, propertiesLength: number): number {
   return RECORD_OVERHEAD + bodyLength + topicLength + propertiesLength;
-}
-
-const TWO_POW_32 = 0x1_0000_0000;
-
-function setU64(v: DataView, at: number, value: number): void {
-  v.setUint32(at, Math.floor(value / TWO_POW_32));
-  v.setUint32(at + 4, value >>> 0);
 }
 
 /**
