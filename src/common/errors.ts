@@ -118,3 +118,100 @@ export class InvalidMessageIdError extends MetaqError {
     super(message, options);
   }
 }
+
+// ---- wire and client errors ----
+
+/** A frame that cannot be parsed: bad header, truncated body, bad field. */
+export class MalformedFrameError extends MetaqError {
+  override readonly code = 'METAQ_MALFORMED_FRAME';
+  constructor(message = 'malformed frame', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** A frame longer than the receiver's max frame size. */
+export class FrameTooLargeError extends MetaqError {
+  override readonly code = 'METAQ_FRAME_TOO_LARGE';
+  constructor(message = 'frame exceeds the maximum frame size', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** A request whose opcode the receiver does not know. */
+export class UnknownOpcodeError extends MetaqError {
+  override readonly code = 'METAQ_UNKNOWN_OPCODE';
+  constructor(message = 'unknown opcode', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
+export class ConnectError extends MetaqError {
+  override readonly code = 'METAQ_CONNECT_FAILED';
+  constructor(message = 'could not connect', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** The connection closed while the request was in flight (its outcome is unknown). */
+export class ConnectionClosedError extends MetaqError {
+  override readonly code = 'METAQ_CONNECTION_CLOSED';
+  constructor(message = 'connection closed', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** No response within the request timeout (its outcome is unknown). */
+export class RequestTimeoutError extends MetaqError {
+  override readonly code = 'METAQ_REQUEST_TIMEOUT';
+  constructor(message = 'request timed out', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** The name server knows no broker serving the topic. */
+export class NoRouteError extends MetaqError {
+  override readonly code = 'METAQ_NO_ROUTE';
+  constructor(message = 'no route to the topic', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** The broker is starting, stopping or otherwise refusing service. */
+export class ServiceUnavailableError extends MetaqError {
+  override readonly code = 'METAQ_SERVICE_UNAVAILABLE';
+  constructor(message = 'service not available', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** The thing asked for (a message, an offset) does not exist. */
+export class NotFoundError extends MetaqError {
+  override readonly code = 'METAQ_NOT_FOUND';
+  constructor(message = 'not found', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** The server failed in a way it did not classify; the message says how. */
+export class InternalServerError extends MetaqError {
+  override readonly code = 'METAQ_INTERNAL_ERROR';
+  constructor(message = 'internal server error', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** The client (producer, consumer) was used after shutdown or before start. */
+export class ClientStateError extends MetaqError {
+  override readonly code = 'METAQ_CLIENT_STATE';
+  constructor(message = 'client is not running', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** A well-formed frame whose fields make no sense (a negative count, an empty group). */
+export class InvalidRequestError extends MetaqError {
+  override readonly code = 'METAQ_INVALID_REQUEST';
+  constructor(message = 'invalid request', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}

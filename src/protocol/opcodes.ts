@@ -1,0 +1,40 @@
+// Request opcodes. Numbers are part of the wire contract (docs/PROTOCOL.md):
+// never renumber, only add.
+export const Opcode = {
+  // producer
+  Send: 1,
+  // consumer
+  Pull: 2,
+  CommitOffsets: 3,
+  QueryOffset: 4,
+  Heartbeat: 5,
+  UnregisterClient: 6,
+  GetConsumers: 7,
+  LockQueues: 8,
+  UnlockQueues: 9,
+  SendBack: 10,
+  // admin and tools
+  CreateTopic: 11,
+  QueryByKey: 12,
+  QueryById: 13,
+  OffsetForTimestamp: 14,
+  QueueOffsets: 15,
+  BrokerStats: 16,
+  // name server
+  GetRoute: 20,
+  RegisterBroker: 21,
+  UnregisterBroker: 22,
+  // broker to client (oneway)
+  NotifyConsumersChanged: 30,
+} as const;
+export type Opcode = (typeof Opcode)[keyof typeof Opcode];
+
+const NAMES = new Map<number, string>(Object.entries(Opcode).map(([k, v]) => [v, k]));
+
+export function opcodeName(op: number): string {
+  return NAMES.get(op) ?? `opcode ${op}`;
+}
+
+export function isKnownOpcode(op: number): op is Opcode {
+  return NAMES.has(op);
+}

@@ -1,0 +1,117 @@
+// SEND: a batch of messages for one queue, and its acknowledgement.
+//
+// Request:  topic str8 | queueId u32 | count u32 | count x message
+//   message: flag u32 | bornTimestamp u64 | body bytes32 | tags str8 |
+//            keys str16 (space-separated) | properties str16 (name\x01value\x02...)
+// Response: queueId u32 | queueOffset u64 | count u32 | storeTimestamp u64 |
+//           count x physicalOffset u64 (for message ids)
+import { MalformedFrameError } from '../common/errors.js';
+import { decodeProperties, encodeProperties } from './properties.js';
+import { BodyReader, BodyWriter } from './body.js';
+
+/** A message as the wire carries it from producer to broker. */
+export interface WireMessage {
+  body: Uint8Array;
+  tags?: string | undefined;
+  keys?: string | readonly string[] | undefined;
+  properties?: Readonly<Record<string, string>> | undefined;
+  flag?: number | undefined;
+  bornTimestamp?: number | undefined;
+}
+
+export interface SendRequest {
+  topic: string;
+  queueId: number;
+  messages: readonly WireMessage[];
+}
+
+/** Decoded on the broker: fields present or defaulted. */
+export interface DecodedSendMessage {
+  body: Buffer;
+  tags: string | undefined;
+  keys: string[] | undefined;
+  properties: Record<string, string> | undefined;
+  flag: number;
+  bornTimestamp: number;
+}
+
+export interface DecodedSendRequest {
+  topic: string;
+  queueId: number;
+  messages: DecodedSendMessage[];
+}
+
+export interface SendResponse {
+  queueId: number;
+  queueOffset: number;
+  count: number;
+  storeTimestamp: number;
+  physicalOffsets: readonly number[];
+}
+
+/** Fixed bytes per message besides body, tags, keys and properties. */
+const MESSAGE_FIXED = 4 + 8 + 4 + 1 + 2 + 2;
+
+export function encodeSendRequest(req: SendRequest): Buffer {
+  let estimate = 16 + req.topic.length;
+  for (const m of req.messages) estimate += MESSAGE_FIXED + m.body.length + 32;
+  const w = new BodyWriter(estimate);
+  w.str8(req.topic, 'topic').u32(req.queueId).u32(req.messages.length);
+  const now = Date.now();
+  for (const m of req.messages) {
+    w.u32(m.flag ?? 0).u64(m.bornTimestamp ?? now).bytes32(m.body);
+    w.str8(m.tags ?? '', 'tags');
+    const keys = m.keys === undefined ? '' : typeof m.keys === 'string' ? m.keys : m.keys.join(' ');
+    w.str16(keys, 'keys');
+    w.str16(m.properties === undefined ? '' : encodeProperties(m.properties), 'properties');
+  }
+  return w.finish();
+}
+
+export function decodeSendRequest(body: Buffer): DecodedSendRequest {
+  const r = new BodyReader(body);
+  const topic = r.str8('topic');
+  const queueId = r.u32('queueId');
+  const count = r.u32('count');
+  // Each message takes at least MESSAGE_FIXED bytes: reject a lying count before allocating for it.
+  if (count * MESSAGE_FIXED > r.remaining) throw new MalformedFrameError(`send claims ${count} messages but carries only ${r.remaining} bytes`);
+  const messages = new Array<DecodedSendMessage>(count);
+  for (let i = 0; i < count; i++) {
+    const flag = r.u32('flag');
+    const bornTimestamp = r.u64('bornTimestamp');
+    const payload = r.bytes32('body');
+    const tags = r.str8('tags');
+    const keys = r.str16('keys');
+    const props = r.str16('properties');
+    messages[i] = {
+      body: payload,
+      tags: tags === '' ? undefined : tags,
+      keys: keys === '' ? undefined : keys.split(' '),
+      properties: props === '' ? undefined : decodeProperties(props),
+      flag,
+      bornTimestamp,
+    };
+  }
+  r.done('the send request');
+  return { topic, queueId, messages };
+}
+
+export function encodeSendResponse(res: SendResponse): Buffer {
+  const w = new BodyWriter(28 + 8 * res.physicalOffsets.length);
+  w.u32(res.queueId).u64(res.queueOffset).u32(res.count).u64(res.storeTimestamp);
+  for (const p of res.physicalOffsets) w.u64(p);
+  return w.finish();
+}
+
+export function decodeSendResponse(body: Buffer): SendResponse {
+  const r = new BodyReader(body);
+  const queueId = r.u32('queueId');
+  const queueOffset = r.u64('queueOffset');
+  const count = r.u32('count');
+  const storeTimestamp = r.u64('storeTimestamp');
+  if (count * 8 !== r.remaining) throw new MalformedFrameError(`send response for ${count} messages carries ${r.remaining} bytes of offsets`);
+  const physicalOffsets = new Array<number>(count);
+  for (let i = 0; i < count; i++) physicalOffsets[i] = r.u64('physicalOffset');
+  r.done('the send response');
+  return { queueId, queueOffset, count, storeTimestamp, physicalOffsets };
+}

@@ -1,0 +1,127 @@
+// Response statuses, and their mapping to and from typed errors. Numbers are
+// part of the wire contract: never renumber, only add.
+import {
+  DiskFullError,
+  FlushError,
+  FrameTooLargeError,
+  InternalServerError,
+  InvalidRequestError,
+  InvalidMessageError,
+  InvalidMessageIdError,
+  InvalidTopicError,
+  MalformedFrameError,
+  MessageTooLargeError,
+  MetaqError,
+  NoRouteError,
+  NotFoundError,
+  ServiceUnavailableError,
+  StoreClosedError,
+  StoreUnavailableError,
+  StoreWriteError,
+  UnknownOpcodeError,
+  UnknownQueueError,
+  UnknownTopicError,
+} from '../common/errors.js';
+
+export const Status = {
+  Ok: 0,
+  // pull outcomes that are not errors (the body still carries the offsets)
+  NoNewMessage: 1,
+  NoMatchedMessage: 2,
+  OffsetMoved: 3,
+  OffsetOverflow: 4,
+  /** Lookups (consumer offset, message) that found nothing. */
+  NotFound: 5,
+  // errors: the body is a UTF-8 message
+  MalformedFrame: 20,
+  FrameTooLarge: 21,
+  UnknownOpcode: 22,
+  InvalidRequest: 23,
+  UnknownTopic: 30,
+  UnknownQueue: 31,
+  InvalidTopic: 32,
+  InvalidMessage: 33,
+  MessageTooLarge: 34,
+  DiskFull: 40,
+  StoreUnavailable: 41,
+  ServiceUnavailable: 42,
+  FlushFailed: 43,
+  StoreWriteFailed: 44,
+  NoRoute: 50,
+  InternalError: 60,
+} as const;
+export type Status = (typeof Status)[keyof typeof Status];
+
+const NAMES = new Map<number, string>(Object.entries(Status).map(([k, v]) => [v, k]));
+
+export function statusName(s: number): string {
+  return NAMES.get(s) ?? `status ${s}`;
+}
+
+/** Statuses at or above this carry an error message as their body. */
+export const FIRST_ERROR_STATUS = 20;
+
+export function isErrorStatus(s: number): boolean {
+  return s >= FIRST_ERROR_STATUS;
+}
+
+/** The status a server answers with for an error it caught. */
+export function statusForError(err: unknown): Status {
+  if (err instanceof MalformedFrameError) return Status.MalformedFrame;
+  if (err instanceof FrameTooLargeError) return Status.FrameTooLarge;
+  if (err instanceof UnknownOpcodeError) return Status.UnknownOpcode;
+  if (err instanceof UnknownTopicError) return Status.UnknownTopic;
+  if (err instanceof UnknownQueueError) return Status.UnknownQueue;
+  if (err instanceof InvalidTopicError) return Status.InvalidTopic;
+  if (err instanceof InvalidMessageError || err instanceof InvalidMessageIdError) return Status.InvalidMessage;
+  if (err instanceof MessageTooLargeError) return Status.MessageTooLarge;
+  if (err instanceof DiskFullError) return Status.DiskFull;
+  if (err instanceof StoreUnavailableError || err instanceof StoreClosedError) return Status.StoreUnavailable;
+  if (err instanceof ServiceUnavailableError) return Status.ServiceUnavailable;
+  if (err instanceof FlushError) return Status.FlushFailed;
+  if (err instanceof StoreWriteError) return Status.StoreWriteFailed;
+  if (err instanceof NoRouteError) return Status.NoRoute;
+  if (err instanceof NotFoundError) return Status.NotFound;
+  if (err instanceof InvalidRequestError) return Status.InvalidRequest;
+  return Status.InternalError;
+}
+
+/** The typed error a client raises for an error status. */
+export function errorForStatus(status: number, message: string): MetaqError {
+  switch (status) {
+    case Status.MalformedFrame:
+      return new MalformedFrameError(message);
+    case Status.InvalidRequest:
+      return new InvalidRequestError(message);
+    case Status.FrameTooLarge:
+      return new FrameTooLargeError(message);
+    case Status.UnknownOpcode:
+      return new UnknownOpcodeError(message);
+    case Status.UnknownTopic:
+      return new UnknownTopicError(message);
+    case Status.UnknownQueue:
+      return new UnknownQueueError(message);
+    case Status.InvalidTopic:
+      return new InvalidTopicError(message);
+    case Status.InvalidMessage:
+      return new InvalidMessageError(message);
+    case Status.MessageTooLarge:
+      return new MessageTooLargeError(message);
+    case Status.DiskFull:
+      return new DiskFullError(message);
+    case Status.StoreUnavailable:
+      return new StoreUnavailableError(message);
+    case Status.ServiceUnavailable:
+      return new ServiceUnavailableError(message);
+    case Status.FlushFailed:
+      return new FlushError(message);
+    case Status.StoreWriteFailed:
+      return new StoreWriteError(message);
+    case Status.NoRoute:
+      return new NoRouteError(message);
+    case Status.NotFound:
+      return new NotFoundError(message);
+    default:
+      return new InternalServerError(`${statusName(status)}: ${message}`);
+  }
+}
