@@ -97,6 +97,11 @@ export class BodyReader {
 
 const INITIAL_CAPACITY = 256;
 
+/** A count or field that does not fit its width would otherwise wrap silently (a u8 count of 256 becomes 0). */
+function checkRange(v: number, max: number, type: string): void {
+  if (!(v >= 0 && v <= max)) throw new MalformedFrameError(`${v} does not fit in a ${type} (0..${max})`);
+}
+
 /** A growable body builder. `finish()` returns the bytes written. */
 export class BodyWriter {
   #buf: Buffer;
@@ -112,7 +117,7 @@ export class BodyWriter {
 
   #room(n: number): void {
     if (this.#pos + n <= this.#buf.length) return;
-    let cap = this.#buf.length * 2;
+    let cap = Math.max(this.#buf.length * 2, 16);
     while (cap < this.#pos + n) cap *= 2;
     const next = Buffer.allocUnsafe(cap);
     this.#buf.copy(next, 0, 0, this.#pos);
@@ -120,12 +125,14 @@ export class BodyWriter {
   }
 
   u8(v: number): this {
+    checkRange(v, 0xff, 'u8');
     this.#room(1);
     this.#buf[this.#pos++] = v;
     return this;
   }
 
   u16(v: number): this {
+    checkRange(v, 0xffff, 'u16');
     this.#room(2);
     this.#buf.writeUInt16BE(v, this.#pos);
     this.#pos += 2;
@@ -133,6 +140,7 @@ export class BodyWriter {
   }
 
   u32(v: number): this {
+    checkRange(v, 0xffff_ffff, 'u32');
     this.#room(4);
     this.#buf.writeUInt32BE(v >>> 0, this.#pos);
     this.#pos += 4;
@@ -140,6 +148,7 @@ export class BodyWriter {
   }
 
   u64(v: number): this {
+    checkRange(v, Number.MAX_SAFE_INTEGER, 'u64');
     this.#room(8);
     this.#buf.writeUInt32BE(Math.floor(v / TWO_POW_32), this.#pos);
     this.#buf.writeUInt32BE(v >>> 0, this.#pos + 4);
