@@ -3,3 +3,4 @@ export * from './errors.js';
 export { stringHash, tagsCode } from './hash.js';
 export { encodeMessageId, decodeMessageId, type MessageIdParts } from './message-id.js';
 export { readU64, writeU64, offsetFileName } from './bytes.js';
+export * from './system-topics.js';

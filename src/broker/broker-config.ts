@@ -1,0 +1,99 @@
+// Broker configuration: defaults, validation (a typo is an error, not a
+// silently ignored key) and the nested store configuration.
+import { InvalidConfigError } from '../common/errors.js';
+import { DEFAULT_MAX_FRAME_SIZE, FRAME_HEADER_SIZE } from '../protocol/index.js';
+import { resolveStoreConfig, type MessageStoreConfig } from '../store/index.js';
+
+export interface BrokerConfig {
+  /** Broker name: registered with the name server, shown to clients. Default 'broker-a'. */
+  brokerName?: string;
+  /** Listen address. Default 127.0.0.1. */
+  host?: string;
+  /** Listen port; 0 picks a free one. Default 10911. */
+  port?: number;
+  /** Name servers (host:port) to register with; empty runs standalone. */
+  namesrvAddrs?: readonly string[];
+  /** How often the broker re-registers its topics. Default 5000 ms. */
+  registerIntervalMs?: number;
+  /** The store (dir is required). */
+  store: MessageStoreConfig;
+  /** Topics (name to queue count) created at start when missing. */
+  topics?: Readonly<Record<string, number>>;
+  maxFrameSize?: number;
+  /** The longest a pull may be held at the end of a queue. Default 30000 ms. */
+  maxPollTimeoutMs?: number;
+  /** A consumer silent for longer than this leaves its group. Default 20000 ms. */
+  consumerTimeoutMs?: number;
+  /** An ordered consumer's queue lock lapses after this without renewal. Default 30000 ms. */
+  queueLockTimeoutMs?: number;
+  /** Re-deliveries before a failed message moves to the dead-letter topic. Default 5. */
+  maxReconsumeTimes?: number;
+  /** Delay before the n-th re-delivery (the last repeats). Default 1s 5s 10s 30s 1m 2m. */
+  retryDelaysMs?: readonly number[];
+  /** How often changed consumer offsets are written to disk. Default 1000 ms. */
+  offsetPersistIntervalMs?: number;
+  /** Queues of the retry and dead-letter topics the broker creates. Default 1. */
+  retryQueueCount?: number;
+}
+
+export type ResolvedBrokerConfig = Required<Omit<BrokerConfig, 'store' | 'topics' | 'namesrvAddrs' | 'retryDelaysMs'>> & {
+  store: MessageStoreConfig;
+  topics: Readonly<Record<string, number>>;
+  namesrvAddrs: readonly string[];
+  retryDelaysMs: readonly number[];
+};
+
+export const BROKER_DEFAULTS = {
+  brokerName: 'broker-a',
+  host: '127.0.0.1',
+  port: 10911,
+  namesrvAddrs: [] as readonly string[],
+  registerIntervalMs: 5000,
+  topics: {} as Readonly<Record<string, number>>,
+  maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
+  maxPollTimeoutMs: 30_000,
+  consumerTimeoutMs: 20_000,
+  queueLockTimeoutMs: 30_000,
+  maxReconsumeTimes: 5,
+  retryDelaysMs: [1000, 5000, 10_000, 30_000, 60_000, 120_000] as readonly number[],
+  offsetPersistIntervalMs: 1000,
+  retryQueueCount: 1,
+};
+
+const KNOWN = new Set(['store', ...Object.keys(BROKER_DEFAULTS)]);
+/** Room for the send request's own fields around the largest message. */
+const SEND_FRAME_SLACK = 64 * 1024;
+
+function positiveInt(name: string, v: unknown, min = 1): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new InvalidConfigError(`${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+}
+
+export function resolveBrokerConfig(config: BrokerConfig): ResolvedBrokerConfig {
+  if (config === null || typeof config !== 'object') throw new InvalidConfigError('broker config must be an object');
+  for (const k of Object.keys(config)) {
+    if (!KNOWN.has(k)) throw new InvalidConfigError(`unknown broker option ${JSON.stringify(k)} (known: ${[...KNOWN].sort().join(', ')})`);
+  }
+  if (config.store === undefined) throw new InvalidConfigError('broker config needs store.dir');
+  const c = { ...BROKER_DEFAULTS, ...config } as ResolvedBrokerConfig;
+  if (typeof c.brokerName !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(c.brokerName)) throw new InvalidConfigError(`brokerName must be 1-64 of [A-Za-z0-9_.-], got ${JSON.stringify(c.brokerName)}`);
+  positiveInt('port', c.port, 0);
+  if (c.port > 65535) throw new InvalidConfigError(`port must be <= 65535, got ${c.port}`);
+  if (!Array.isArray(c.namesrvAddrs) || !c.namesrvAddrs.every((a) => typeof a === 'string')) throw new InvalidConfigError('namesrvAddrs must be a list of host:port strings');
+  positiveInt('registerIntervalMs', c.registerIntervalMs);
+  positiveInt('maxFrameSize', c.maxFrameSize, FRAME_HEADER_SIZE + 1);
+  positiveInt('maxPollTimeoutMs', c.maxPollTimeoutMs, 0);
+  positiveInt('consumerTimeoutMs', c.consumerTimeoutMs);
+  positiveInt('queueLockTimeoutMs', c.queueLockTimeoutMs);
+  positiveInt('maxReconsumeTimes', c.maxReconsumeTimes, 0);
+  positiveInt('offsetPersistIntervalMs', c.offsetPersistIntervalMs);
+  positiveInt('retryQueueCount', c.retryQueueCount);
+  if (!Array.isArray(c.retryDelaysMs) || c.retryDelaysMs.length === 0 || !c.retryDelaysMs.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new InvalidConfigError('retryDelaysMs must be a non-empty list of delays in ms');
+  }
+  if (c.topics === null || typeof c.topics !== 'object') throw new InvalidConfigError('topics must map topic names to queue counts');
+  const store = resolveStoreConfig(c.store);
+  if (c.maxFrameSize < store.maxMessageSize + SEND_FRAME_SLACK) {
+    throw new InvalidConfigError(`maxFrameSize ${c.maxFrameSize} cannot carry a message of store.maxMessageSize ${store.maxMessageSize}`);
+  }
+  return c;
+}

@@ -1,0 +1,351 @@
+// The broker: the message store behind the wire protocol. It answers sends
+// and pulls (holding pulls at the end of a queue until messages arrive),
+// keeps consumer groups, their offsets and queue locks, re-delivers failed
+// messages, and registers its topics with the name servers.
+import { join } from 'node:path';
+import { GROUP_NAME_PATTERN, retryTopic, SCHEDULE_TOPIC } from '../common/system-topics.js';
+import { InvalidRequestError, NotFoundError, ServiceUnavailableError, UnknownQueueError, UnknownTopicError } from '../common/errors.js';
+import { RequestServer, type Handler, type RequestContext } from '../net/index.js';
+import {
+  ConsumeMode,
+  decodeClientGroup,
+  decodeCommitOffsets,
+  decodeCreateTopic,
+  decodeGroup,
+  decodeHeartbeat,
+  decodeOffsetForTimestamp,
+  decodePullRequest,
+  decodeQueryById,
+  decodeQueryByKey,
+  decodeQueryOffset,
+  decodeQueueLock,
+  decodeQueueRef,
+  decodeSendBack,
+  decodeSendRequest,
+  encodeClientIds,
+  encodeOffset,
+  encodePullResponseHead,
+  encodeQueueList,
+  encodeQueueOffsets,
+  encodeRecordList,
+  encodeSendResponse,
+  encodeText,
+  Opcode,
+  Status,
+  type Frame,
+  type PullRequest,
+  type TopicInfo,
+} from '../protocol/index.js';
+import { MessageStore, type GetResult } from '../store/index.js';
+import { resolveBrokerConfig, type BrokerConfig, type ResolvedBrokerConfig } from './broker-config.js';
+import { ConsumerGroups } from './consumer-groups.js';
+import { ConsumerOffsets } from './consumer-offsets.js';
+import { LongPolls } from './long-poll.js';
+import { QueueLocks } from './queue-locks.js';
+import { Registrar } from './registrar.js';
+import { RetryService } from './retry-service.js';
+
+/** A pull never returns more than this many messages, whatever it asks. */
+const MAX_PULL_COUNT = 4096;
+const MAX_PULL_BYTES = 8 * 1024 * 1024;
+const MAINTENANCE_INTERVAL_MS = 1000;
+
+const PULL_STATUS: Record<GetResult['status'], number> = {
+  FOUND: Status.Ok,
+  NO_NEW_MESSAGE: Status.NoNewMessage,
+  NO_MATCHED_MESSAGE: Status.NoMatchedMessage,
+  OFFSET_MOVED: Status.OffsetMoved,
+  OFFSET_OVERFLOW: Status.OffsetOverflow,
+  NO_SUCH_QUEUE: Status.NoNewMessage, // never sent: NO_SUCH_QUEUE becomes a typed error first
+};
+
+export interface BrokerLogger {
+  warn(message: string, err?: unknown): void;
+}
+
+const consoleLogger: BrokerLogger = {
+  warn: (message, err) => console.error(`metaq broker: ${message}${err instanceof Error ? `: ${err.message}` : ''}`),
+};
+
+export interface BrokerStats {
+  brokerName: string;
+  addr: string;
+  connections: number;
+  heldPulls: number;
+  retried: number;
+  deadLettered: number;
+  groups: ReturnType<ConsumerGroups['summary']>;
+  store: ReturnType<MessageStore['stats']>;
+}
+
+export class Broker {
+  readonly config: ResolvedBrokerConfig;
+  readonly #server: RequestServer;
+  readonly #store: MessageStore;
+  readonly #offsets: ConsumerOffsets;
+  readonly #groups = new ConsumerGroups();
+  readonly #locks = new QueueLocks();
+  readonly #polls = new LongPolls();
+  readonly #retry: RetryService;
+  readonly #registrar: Registrar;
+  readonly #maintenance: NodeJS.Timeout;
+  readonly #log: BrokerLogger;
+  #closing: Promise<void> | undefined;
+
+  private constructor(config: ResolvedBrokerConfig, server: RequestServer, store: MessageStore, log: BrokerLogger) {
+    this.config = config;
+    this.#server = server;
+    this.#store = store;
+    this.#log = log;
+    this.#offsets = new ConsumerOffsets(join(config.store.dir, 'config'));
+    for (const [topic, queues] of Object.entries(config.topics)) store.createTopic(topic, queues);
+    this.#retry = new RetryService({
+      store,
+      offsets: this.#offsets,
+      delaysMs: config.retryDelaysMs,
+      maxReconsumeTimes: config.maxReconsumeTimes,
+      queueCount: config.retryQueueCount,
+      storeHost: config.host,
+      storePort: server.port,
+      onError: (err) => log.warn('re-delivery failed; will try again', err),
+    });
+    this.#groups.onLeave = (group, clientId) => this.#locks.releaseAll(group, clientId);
+    store.onArrival((topic, queueId, maxOffset) => this.#polls.arrived(topic, queueId, maxOffset));
+    this.#registrar = new Registrar({
+      brokerName: config.brokerName,
+      addr: this.addr,
+      namesrvAddrs: config.namesrvAddrs,
+      intervalMs: config.registerIntervalMs,
+      topics: () => this.#topicInfos(),
+      onError: (err, ns) => log.warn(`registration with name server ${ns} failed`, err),
+    });
+    this.#maintenance = setInterval(() => this.#maintain(), Math.min(MAINTENANCE_INTERVAL_MS, config.offsetPersistIntervalMs));
+    this.#maintenance.unref();
+  }
+
+  /** Opens the store, listens, registers with the name servers. */
+  static async start(config: BrokerConfig, log: BrokerLogger = consoleLogger): Promise<Broker> {
+    const c = resolveBrokerConfig(config);
+    // Listen first: the store stamps message ids with the real port (which may be ephemeral).
+    let broker: Broker | undefined;
+    const handlers = new Map<number, Handler>();
+    const server = await RequestServer.listen({
+      host: c.host,
+      port: c.port,
+      maxFrameSize: c.maxFrameSize,
+      handlers,
+      onInternalError: (err, f) => log.warn(`request ${f.opcode} failed`, err),
+    });
+    let store: MessageStore;
+    try {
+      store = await MessageStore.open({ ...c.store, storeHost: c.host, storePort: server.port });
+    } catch (err) {
+      await server.close();
+      throw err;
+    }
+    try {
+      broker = new Broker(c, server, store, log);
+    } catch (err) {
+      await store.close();
+      await server.close();
+      throw err;
+    }
+    broker.#installHandlers(handlers);
+    await broker.#registrar.registerAll();
+    return broker;
+  }
+
+  get port(): number {
+    return this.#server.port;
+  }
+
+  /** host:port that clients use. */
+  get addr(): string {
+    return `${this.config.host}:${this.#server.port}`;
+  }
+
+  /** The store, for tools and tests in the same process. */
+  get store(): MessageStore {
+    return this.#store;
+  }
+
+  stats(): BrokerStats {
+    return {
+      brokerName: this.config.brokerName,
+      addr: this.addr,
+      connections: this.#server.connectionCount,
+      heldPulls: this.#polls.held,
+      retried: this.#retry.retried,
+      deadLettered: this.#retry.deadLettered,
+      groups: this.#groups.summary(),
+      store: this.#store.stats(),
+    };
+  }
+
+  /** Creates a topic (or grows its queue count) and tells the name servers. */
+  createTopic(topic: string, queueCount: number): void {
+    this.#store.createTopic(topic, queueCount);
+    this.#registrar.registerSoon();
+  }
+
+  /** Unregisters, answers held pulls, closes connections, persists offsets, closes the store. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    clearInterval(this.#maintenance);
+    this.#retry.close();
+    await this.#registrar.close();
+    this.#polls.releaseAll();
+    await this.#server.close();
+    try {
+      await this.#offsets.persist();
+    } finally {
+      await this.#store.close();
+    }
+  }
+
+  #topicInfos(): TopicInfo[] {
+    const out: TopicInfo[] = [];
+    for (const topic of this.#store.topicNames()) {
+      if (topic === SCHEDULE_TOPIC) continue;
+      out.push({ topic, queueCount: this.#store.queueCount(topic)! });
+    }
+    return out;
+  }
+
+  #maintain(): void {
+    const changed = this.#groups.expire(Date.now(), this.config.consumerTimeoutMs);
+    if (changed.length > 0) this.#log.warn(`consumers timed out in groups ${changed.join(', ')}`);
+    this.#offsets.persist().catch((err: unknown) => this.#log.warn('writing consumer offsets failed', err));
+  }
+
+  #checkOpen(): void {
+    if (this.#closing !== undefined) throw new ServiceUnavailableError(`broker ${this.config.brokerName} is shutting down`);
+  }
+
+  #installHandlers(h: Map<number, Handler>): void {
+    const store = this.#store;
+    h.set(Opcode.Send, async (f) => {
+      this.#checkOpen();
+      const req = decodeSendRequest(f.body);
+      const r = await store.put(req.topic, req.queueId, req.messages);
+      return { body: encodeSendResponse({ queueId: r.queueId, queueOffset: r.queueOffset, count: r.count, storeTimestamp: r.storeTimestamp, physicalOffsets: r.physicalOffsets }) };
+    });
+    h.set(Opcode.Pull, (f, ctx) => this.#pull(f, ctx));
+    h.set(Opcode.CommitOffsets, (f) => {
+      const req = decodeCommitOffsets(f.body);
+      for (const e of req.entries) this.#offsets.commit(req.group, e.topic, e.queueId, e.offset);
+      return {};
+    });
+    h.set(Opcode.QueryOffset, (f) => {
+      const req = decodeQueryOffset(f.body);
+      const offset = this.#offsets.get(req.group, req.topic, req.queueId);
+      return offset === undefined ? { status: Status.NotFound } : { body: encodeOffset(offset) };
+    });
+    h.set(Opcode.Heartbeat, (f, ctx) => {
+      const req = decodeHeartbeat(f.body);
+      for (const g of req.groups) {
+        if (!GROUP_NAME_PATTERN.test(g.group)) throw new InvalidRequestError(`invalid group name ${JSON.stringify(g.group)}`);
+        if (g.mode === ConsumeMode.Clustering && store.queueCount(retryTopic(g.group)) === undefined) {
+          this.createTopic(retryTopic(g.group), this.config.retryQueueCount);
+        }
+      }
+      this.#groups.heartbeat(req.clientId, req.groups, ctx, Date.now());
+      return {};
+    });
+    h.set(Opcode.UnregisterClient, (f) => {
+      const req = decodeClientGroup(f.body);
+      this.#groups.unregister(req.clientId, req.group);
+      return {};
+    });
+    h.set(Opcode.GetConsumers, (f) => ({ body: encodeClientIds(this.#groups.members(decodeGroup(f.body))) }));
+    h.set(Opcode.LockQueues, (f) => {
+      const req = decodeQueueLock(f.body);
+      const held = this.#groups.isMember(req.group, req.clientId)
+        ? this.#locks.lock(req.group, req.clientId, req.queues, Date.now(), this.config.queueLockTimeoutMs)
+        : [];
+      return { body: encodeQueueList(held) };
+    });
+    h.set(Opcode.UnlockQueues, (f) => {
+      const req = decodeQueueLock(f.body);
+      this.#locks.unlock(req.group, req.clientId, req.queues);
+      return {};
+    });
+    h.set(Opcode.SendBack, async (f) => {
+      this.#checkOpen();
+      await this.#retry.sendBack(decodeSendBack(f.body));
+      return {};
+    });
+    h.set(Opcode.CreateTopic, (f) => {
+      const req = decodeCreateTopic(f.body);
+      this.createTopic(req.topic, req.queueCount);
+      return {};
+    });
+    h.set(Opcode.QueryByKey, (f) => {
+      const req = decodeQueryByKey(f.body);
+      const found = store.queryByKey(req.topic, req.key, Math.max(1, req.maxCount));
+      const records = found.map((m) => store.readRecord(m.physicalOffset)).filter((r): r is Buffer => r !== undefined);
+      return { body: encodeRecordList(records) };
+    });
+    h.set(Opcode.QueryById, (f) => {
+      const offset = decodeQueryById(f.body);
+      const rec = store.readRecord(offset);
+      if (rec === undefined) throw new NotFoundError(`no message at physical offset ${offset}`);
+      return { body: encodeRecordList([rec]) };
+    });
+    h.set(Opcode.OffsetForTimestamp, (f) => {
+      const req = decodeOffsetForTimestamp(f.body);
+      this.#requireQueue(req.topic, req.queueId);
+      return { body: encodeOffset(store.offsetForTimestamp(req.topic, req.queueId, req.timestamp)) };
+    });
+    h.set(Opcode.QueueOffsets, (f) => {
+      const q = decodeQueueRef(f.body);
+      this.#requireQueue(q.topic, q.queueId);
+      return { body: encodeQueueOffsets({ minOffset: store.minOffset(q.topic, q.queueId), maxOffset: store.maxOffset(q.topic, q.queueId) }) };
+    });
+    h.set(Opcode.BrokerStats, () => ({ body: encodeText(JSON.stringify(this.stats())) }));
+  }
+
+  #requireQueue(topic: string, queueId: number): void {
+    const n = this.#store.queueCount(topic);
+    if (n === undefined) throw new UnknownTopicError(`topic ${JSON.stringify(topic)} does not exist on broker ${this.config.brokerName}`);
+    if (!(queueId < n)) throw new UnknownQueueError(`topic ${JSON.stringify(topic)} has ${n} queues; there is no queue ${queueId}`);
+  }
+
+  #pull(f: Frame, ctx: RequestContext): Promise<{ status: number; body: Buffer[] }> | { status: number; body: Buffer[] } {
+    this.#checkOpen();
+    const req = decodePullRequest(f.body);
+    this.#requireQueue(req.topic, req.queueId);
+    if (req.commitOffset !== undefined) this.#offsets.commit(req.group, req.topic, req.queueId, req.commitOffset);
+    const first = this.#read(req);
+    const timeout = Math.min(req.pollTimeoutMs, this.config.maxPollTimeoutMs);
+    if (first.status !== 'NO_NEW_MESSAGE' || timeout === 0) return this.#pullReply(first);
+    return new Promise((resolve) => {
+      this.#polls.hold(
+        {
+          topic: req.topic,
+          queueId: req.queueId,
+          offset: req.offset,
+          ctx,
+          wake: () => resolve(this.#pullReply(this.#read(req))),
+        },
+        timeout,
+      );
+    });
+  }
+
+  #read(req: PullRequest): GetResult {
+    const maxCount = Math.min(Math.max(req.maxCount, 1), MAX_PULL_COUNT);
+    const maxBytes = Math.min(Math.max(req.maxBytes, 1), MAX_PULL_BYTES);
+    const tags = req.tags.length === 0 ? undefined : req.tags;
+    return this.#store.getMessages(req.topic, req.queueId, req.offset, maxCount, maxBytes, tags);
+  }
+
+  #pullReply(r: GetResult): { status: number; body: Buffer[] } {
+    const head = encodePullResponseHead({ nextOffset: r.nextOffset, minOffset: r.minOffset, maxOffset: r.maxOffset, count: r.count });
+    return { status: PULL_STATUS[r.status], body: r.count > 0 ? [head, r.records] : [head] };
+  }
+}

@@ -1,0 +1,209 @@
+// The Producer: sends messages and batches to a topic's queues across its
+// brokers, round-robin by default or by a selector (ordered messages), with
+// many sends in flight, a timeout per send and retries on another queue for
+// failures that are safe to retry (never for ordered sends).
+import { ClientStateError, ConnectError, ConnectionClosedError, InvalidMessageError, MetaqError, NoRouteError, RequestTimeoutError, ServiceUnavailableError, StoreUnavailableError, UnknownQueueError, UnknownTopicError } from '../common/errors.js';
+import { encodeMessageId } from '../common/message-id.js';
+import { stringHash } from '../common/hash.js';
+import { parseAddress } from '../net/index.js';
+import { decodeSendResponse, encodeSendRequest, Opcode, type WireMessage } from '../protocol/index.js';
+import { CLIENT_DEFAULTS, namesrvList, positiveOption, type ClientOptions } from './client-options.js';
+import { ConnectionPool } from './connection-pool.js';
+import { TopicRoutes, type MessageQueue } from './topic-routes.js';
+
+export interface Message {
+  /** The payload; a string is sent as UTF-8. */
+  body: Uint8Array | string;
+  /** One tag, for filtering by consumers. */
+  tags?: string;
+  /** Business keys, indexed by the broker for query by key. */
+  keys?: string | readonly string[];
+  properties?: Readonly<Record<string, string>>;
+  flag?: number;
+}
+
+export interface SendResult {
+  status: 'SEND_OK';
+  topic: string;
+  brokerName: string;
+  queueId: number;
+  /** Queue offset of the first message; a batch's offsets are consecutive. */
+  queueOffset: number;
+  count: number;
+  storeTimestamp: number;
+  /** Id of the first (or only) message. */
+  readonly messageId: string;
+  /** Ids of every message of the batch, in order. */
+  readonly messageIds: string[];
+}
+
+export type QueueSelector = (queues: readonly MessageQueue[]) => MessageQueue;
+
+export interface SendOptions {
+  /** Picks the queue; ordered sends use one and are not retried. */
+  selector?: QueueSelector;
+  /** Shorthand for a selector hashing this key: same key, same queue, in order. */
+  shardingKey?: string;
+  timeoutMs?: number;
+}
+
+export interface ProducerOptions extends ClientOptions {
+  /** Extra attempts on another queue after a retryable failure. Default 2. */
+  retries?: number;
+}
+
+class SendResultImpl implements SendResult {
+  readonly status = 'SEND_OK' as const;
+  #ids: string[] | undefined;
+  constructor(
+    readonly topic: string,
+    readonly brokerName: string,
+    readonly queueId: number,
+    readonly queueOffset: number,
+    readonly count: number,
+    readonly storeTimestamp: number,
+    readonly addr: string,
+    readonly physicalOffsets: readonly number[],
+  ) {}
+
+  get messageIds(): string[] {
+    if (this.#ids === undefined) {
+      const { host, port } = parseAddress(this.addr);
+      this.#ids = this.physicalOffsets.map((o) => encodeMessageId(host, port, o));
+    }
+    return this.#ids;
+  }
+
+  get messageId(): string {
+    return this.messageIds[0]!;
+  }
+
+  toJSON(): object {
+    return { status: this.status, topic: this.topic, brokerName: this.brokerName, queueId: this.queueId, queueOffset: this.queueOffset, count: this.count, messageIds: this.messageIds };
+  }
+}
+
+/** Failures after which another queue (another broker) may well succeed. */
+function retryable(err: unknown): boolean {
+  return (
+    err instanceof ConnectError ||
+    err instanceof ConnectionClosedError ||
+    err instanceof RequestTimeoutError ||
+    err instanceof ServiceUnavailableError ||
+    err instanceof StoreUnavailableError ||
+    err instanceof UnknownTopicError ||
+    err instanceof UnknownQueueError
+  );
+}
+
+export function hashSelector(key: string): QueueSelector {
+  const h = stringHash(key);
+  return (queues) => queues[Math.abs(h) % queues.length]!;
+}
+
+export class Producer {
+  readonly #pool = new ConnectionPool();
+  readonly #routes: TopicRoutes;
+  readonly #timeoutMs: number;
+  readonly #retries: number;
+  readonly #counters = new Map<string, number>();
+  #closed = false;
+
+  constructor(options: ProducerOptions) {
+    const namesrv = namesrvList(options.namesrv);
+    this.#timeoutMs = positiveOption('requestTimeoutMs', options.requestTimeoutMs, CLIENT_DEFAULTS.requestTimeoutMs);
+    this.#retries = positiveOption('retries', options.retries, 2, 0);
+    this.#routes = new TopicRoutes(this.#pool, namesrv, this.#timeoutMs, positiveOption('routeRefreshMs', options.routeRefreshMs, CLIENT_DEFAULTS.routeRefreshMs));
+  }
+
+  /** Sends one message, or a batch (all to one queue, consecutive offsets). */
+  async send(topic: string, messages: Message | readonly Message[], options: SendOptions = {}): Promise<SendResult> {
+    if (this.#closed) throw new ClientStateError('producer is shut down');
+    const batch = Array.isArray(messages) ? (messages as readonly Message[]) : [messages as Message];
+    if (batch.length === 0) throw new InvalidMessageError('a batch needs at least one message');
+    const wire = batch.map(toWire);
+    const body = encodeSendRequestTemplate(topic, wire);
+    const selector = options.selector ?? (options.shardingKey !== undefined ? hashSelector(options.shardingKey) : undefined);
+    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+    const attempts = selector === undefined ? this.#retries + 1 : 1;
+    let lastError: unknown;
+    let avoid: string | undefined;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const queues = await this.#routes.queues(topic);
+      if (queues.length === 0) throw new NoRouteError(`no queue of topic ${JSON.stringify(topic)} is served`);
+      const mq = selector !== undefined ? selector(queues) : this.#roundRobin(topic, queues, avoid);
+      try {
+        return await this.#sendTo(mq, body, timeoutMs);
+      } catch (err) {
+        lastError = err;
+        if (!retryable(err)) throw err;
+        avoid = mq.brokerName;
+        this.#routes.refreshSoon(topic);
+      }
+    }
+    throw lastError instanceof MetaqError ? lastError : new ServiceUnavailableError('send failed', { cause: lastError });
+  }
+
+  /** The queues of a topic as routed now (for selectors, tools and tests). */
+  queues(topic: string): Promise<MessageQueue[]> {
+    return this.#routes.queues(topic);
+  }
+
+  /** Sends straight to one queue, no retry (tools, benchmarks). */
+  sendToQueue(mq: MessageQueue, messages: readonly Message[], timeoutMs = this.#timeoutMs): Promise<SendResult> {
+    if (this.#closed) return Promise.reject(new ClientStateError('producer is shut down'));
+    return this.#sendTo(mq, encodeSendRequestTemplate(mq.topic, messages.map(toWire)), timeoutMs);
+  }
+
+  shutdown(): void {
+    this.#closed = true;
+    this.#routes.close();
+    this.#pool.close();
+  }
+
+  #roundRobin(topic: string, queues: readonly MessageQueue[], avoidBroker: string | undefined): MessageQueue {
+    let n = this.#counters.get(topic) ?? 0;
+    let mq = queues[n % queues.length]!;
+    if (avoidBroker !== undefined) {
+      for (let i = 0; i < queues.length && mq.brokerName === avoidBroker; i++) mq = queues[++n % queues.length]!;
+    }
+    this.#counters.set(topic, n + 1);
+    return mq;
+  }
+
+  async #sendTo(mq: MessageQueue, template: SendTemplate, timeoutMs: number): Promise<SendResult> {
+    const c = await this.#pool.get(mq.addr);
+    template.setQueue(mq.queueId);
+    const f = await c.call(Opcode.Send, template.bytes, timeoutMs);
+    const r = decodeSendResponse(f.body);
+    return new SendResultImpl(mq.topic, mq.brokerName, r.queueId, r.queueOffset, r.count, r.storeTimestamp, mq.addr, r.physicalOffsets);
+  }
+}
+
+function toWire(m: Message): WireMessage {
+  if (m === null || typeof m !== 'object') throw new InvalidMessageError('a message must be an object with a body');
+  const body = typeof m.body === 'string' ? Buffer.from(m.body, 'utf8') : m.body;
+  if (!(body instanceof Uint8Array)) throw new InvalidMessageError('message body must be a string or a Uint8Array');
+  return { body, tags: m.tags, keys: m.keys, properties: m.properties, flag: m.flag, bornTimestamp: Date.now() };
+}
+
+/** An encoded send request whose queue id can be changed for a retry without re-encoding. */
+interface SendTemplate {
+  bytes: Buffer;
+  setQueue(queueId: number): void;
+}
+
+function encodeSendRequestTemplate(topic: string, messages: readonly WireMessage[]): SendTemplate {
+  // The queue id follows the topic (str8): at 1 + topic bytes.
+  let used = false;
+  const t: SendTemplate = {
+    bytes: encodeSendRequest({ topic, queueId: 0, messages }),
+    setQueue: (queueId) => {
+      // A failed attempt's bytes may still sit in a socket's write queue: a retry gets its own copy.
+      if (used) t.bytes = Buffer.from(t.bytes);
+      used = true;
+      t.bytes.writeUInt32BE(queueId, 1 + t.bytes[0]!);
+    },
+  };
+  return t;
+}

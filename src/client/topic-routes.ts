@@ -1,0 +1,121 @@
+// Routes from topics to brokers' queues, fetched from the name servers and
+// refreshed while in use. A client that cannot reach any name server keeps
+// using the routes it has.
+import { NoRouteError } from '../common/errors.js';
+import { decodeRoute, encodeTopic, errorForStatus, decodeErrorBody, isErrorStatus, Opcode, Status, type BrokerRoute } from '../protocol/index.js';
+import type { ConnectionPool } from './connection-pool.js';
+
+/** One queue of a topic on one broker. */
+export interface MessageQueue {
+  topic: string;
+  brokerName: string;
+  addr: string;
+  queueId: number;
+}
+
+interface CachedRoute {
+  brokers: BrokerRoute[];
+  queues: MessageQueue[];
+}
+
+export class TopicRoutes {
+  readonly #pool: ConnectionPool;
+  readonly #namesrv: readonly string[];
+  readonly #timeoutMs: number;
+  readonly #routes = new Map<string, CachedRoute>();
+  readonly #inflight = new Map<string, Promise<CachedRoute>>();
+  readonly #timer: NodeJS.Timeout;
+  #next = 0;
+  /** Called after a refresh changed a topic's route. */
+  onChange: ((topic: string) => void) | undefined;
+
+  constructor(pool: ConnectionPool, namesrv: readonly string[], timeoutMs: number, refreshMs: number) {
+    this.#pool = pool;
+    this.#namesrv = namesrv;
+    this.#timeoutMs = timeoutMs;
+    this.#timer = setInterval(() => void this.refreshAll(), refreshMs);
+    this.#timer.unref();
+  }
+
+  /** Queues of a topic in a stable order (broker name, then queue id). Fetches the route if not cached. */
+  async queues(topic: string): Promise<MessageQueue[]> {
+    const cached = this.#routes.get(topic);
+    if (cached !== undefined) return cached.queues;
+    return (await this.#fetch(topic)).queues;
+  }
+
+  cachedQueues(topic: string): MessageQueue[] | undefined {
+    return this.#routes.get(topic)?.queues;
+  }
+
+  async brokers(topic: string): Promise<BrokerRoute[]> {
+    const cached = this.#routes.get(topic);
+    if (cached !== undefined) return cached.brokers;
+    return (await this.#fetch(topic)).brokers;
+  }
+
+  /** Brokers known from every cached route (for heartbeats). */
+  knownBrokerAddrs(): string[] {
+    const s = new Set<string>();
+    for (const r of this.#routes.values()) for (const b of r.brokers) s.add(b.addr);
+    return [...s];
+  }
+
+  async refreshAll(): Promise<void> {
+    await Promise.all([...this.#routes.keys()].map((t) => this.#fetch(t).catch(() => undefined)));
+  }
+
+  /** Fetches a topic's route again in the background (after a send to it failed). */
+  refreshSoon(topic: string): void {
+    void this.#fetch(topic).catch(() => undefined);
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+  }
+
+  #fetch(topic: string): Promise<CachedRoute> {
+    const pending = this.#inflight.get(topic);
+    if (pending !== undefined) return pending;
+    const p = this.#ask(topic).finally(() => this.#inflight.delete(topic));
+    this.#inflight.set(topic, p);
+    return p;
+  }
+
+  /** Tries each name server in turn, starting with the one that answered last. */
+  async #ask(topic: string): Promise<CachedRoute> {
+    let lastError: unknown;
+    for (let i = 0; i < this.#namesrv.length; i++) {
+      const addr = this.#namesrv[(this.#next + i) % this.#namesrv.length]!;
+      try {
+        const c = await this.#pool.get(addr);
+        const f = await c.request(Opcode.GetRoute, encodeTopic(topic), this.#timeoutMs);
+        this.#next = (this.#next + i) % this.#namesrv.length;
+        if (f.status === Status.NoRoute) {
+          this.#store(topic, []);
+          throw new NoRouteError(`no broker serves topic ${JSON.stringify(topic)} (name server ${addr})`);
+        }
+        if (isErrorStatus(f.status)) throw errorForStatus(f.status, decodeErrorBody(f.body));
+        return this.#store(topic, decodeRoute(f.body));
+      } catch (err) {
+        if (err instanceof NoRouteError) throw err;
+        lastError = err;
+      }
+    }
+    const cached = this.#routes.get(topic);
+    if (cached !== undefined) return cached;
+    throw new NoRouteError(`no name server answered for topic ${JSON.stringify(topic)}`, { cause: lastError });
+  }
+
+  #store(topic: string, brokers: BrokerRoute[]): CachedRoute {
+    const queues: MessageQueue[] = [];
+    for (const b of brokers) for (let q = 0; q < b.queueCount; q++) queues.push({ topic, brokerName: b.brokerName, addr: b.addr, queueId: q });
+    const before = this.#routes.get(topic);
+    const route = { brokers, queues };
+    if (brokers.length === 0) this.#routes.delete(topic);
+    else this.#routes.set(topic, route);
+    const same = before !== undefined && before.queues.length === queues.length && before.brokers.every((b, i) => brokers[i]?.addr === b.addr && brokers[i]?.queueCount === b.queueCount);
+    if (!same) this.onChange?.(topic);
+    return route;
+  }
+}

@@ -1,0 +1,33 @@
+// Names the broker and clients agree on for retries and dead letters, and the
+// message properties that carry a re-delivered message's origin.
+
+/** A group's re-deliveries come back through this topic (the group subscribes to it). */
+export const RETRY_TOPIC_PREFIX = '%RETRY%';
+/** Messages that failed more than maxReconsumeTimes end here. */
+export const DLQ_TOPIC_PREFIX = '%DLQ%';
+/** Internal: delayed messages wait here, one queue per delay level. */
+export const SCHEDULE_TOPIC = 'SCHEDULE_TOPIC_XXXX';
+
+/** The topic a retried message was first sent to (clients show it as the topic). */
+export const PROPERTY_RETRY_TOPIC = 'RETRY_TOPIC';
+/** The id of the original message, kept across retries and in the dead-letter topic. */
+export const PROPERTY_ORIGIN_MESSAGE_ID = 'ORIGIN_MESSAGE_ID';
+/** Internal, on scheduled messages: where to deliver them when due. */
+export const PROPERTY_REAL_TOPIC = 'REAL_TOPIC';
+export const PROPERTY_REAL_QUEUE_ID = 'REAL_QID';
+export const PROPERTY_DELAY_LEVEL = 'DELAY';
+
+/** Consumer group names: they become part of topic names, so the same alphabet. */
+export const GROUP_NAME_PATTERN = /^[A-Za-z0-9_-]{1,100}$/;
+
+export function retryTopic(group: string): string {
+  return RETRY_TOPIC_PREFIX + group;
+}
+
+export function deadLetterTopic(group: string): string {
+  return DLQ_TOPIC_PREFIX + group;
+}
+
+export function isRetryTopic(topic: string): boolean {
+  return topic.startsWith(RETRY_TOPIC_PREFIX);
+}

@@ -1,0 +1,96 @@
+// The name server: brokers register their topics here, clients ask it where a
+// topic lives. Stateless across restarts on purpose: brokers re-register
+// within one registration interval.
+import { InvalidConfigError, NoRouteError } from '../common/errors.js';
+import { RequestServer, type Handler } from '../net/index.js';
+import {
+  decodeBrokerIdentity,
+  decodeRegisterBroker,
+  decodeTopic,
+  DEFAULT_MAX_FRAME_SIZE,
+  encodeRoute,
+  encodeText,
+  Opcode,
+} from '../protocol/index.js';
+import { RouteTable } from './route-table.js';
+
+export interface NameServerConfig {
+  /** Listen address. Default 127.0.0.1. */
+  host?: string;
+  /** Listen port; 0 picks a free one. Default 9876. */
+  port?: number;
+  /** A broker silent for longer than this is dropped. Default 30000 ms. */
+  brokerExpiryMs?: number;
+  maxFrameSize?: number;
+}
+
+export const NAMESRV_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 9876,
+  brokerExpiryMs: 30_000,
+  maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
+} as const;
+
+const KNOWN_KEYS = new Set(Object.keys(NAMESRV_DEFAULTS));
+
+export function resolveNameServerConfig(config: NameServerConfig): Required<NameServerConfig> {
+  for (const k of Object.keys(config)) {
+    if (!KNOWN_KEYS.has(k)) throw new InvalidConfigError(`unknown name server option ${JSON.stringify(k)} (known: ${[...KNOWN_KEYS].join(', ')})`);
+  }
+  const c = { ...NAMESRV_DEFAULTS, ...config };
+  if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) throw new InvalidConfigError(`port must be 0..65535, got ${c.port}`);
+  if (!(c.brokerExpiryMs > 0)) throw new InvalidConfigError(`brokerExpiryMs must be > 0, got ${c.brokerExpiryMs}`);
+  return c;
+}
+
+export class NameServer {
+  readonly config: Required<NameServerConfig>;
+  readonly #routes = new RouteTable();
+  readonly #server: RequestServer;
+  readonly #scan: NodeJS.Timeout;
+
+  private constructor(config: Required<NameServerConfig>, server: RequestServer) {
+    this.config = config;
+    this.#server = server;
+    this.#scan = setInterval(() => this.#routes.expire(Date.now(), config.brokerExpiryMs), Math.max(10, Math.floor(config.brokerExpiryMs / 4)));
+    this.#scan.unref();
+  }
+
+  static async start(config: NameServerConfig = {}): Promise<NameServer> {
+    const c = resolveNameServerConfig(config);
+    const handlers = new Map<number, Handler>();
+    let ns: NameServer | undefined;
+    handlers.set(Opcode.GetRoute, (f) => {
+      const topic = decodeTopic(f.body);
+      const route = ns!.#routes.route(topic);
+      if (route.length === 0) throw new NoRouteError(`no live broker serves topic ${JSON.stringify(topic)}`);
+      return { body: encodeRoute(route) };
+    });
+    handlers.set(Opcode.RegisterBroker, (f) => {
+      ns!.#routes.register(decodeRegisterBroker(f.body), Date.now());
+      return {};
+    });
+    handlers.set(Opcode.UnregisterBroker, (f) => {
+      const b = decodeBrokerIdentity(f.body);
+      ns!.#routes.unregister(b.brokerName, b.addr);
+      return {};
+    });
+    handlers.set(Opcode.BrokerStats, () => ({ body: encodeText(JSON.stringify({ brokers: ns!.#routes.brokers() })) }));
+    const server = await RequestServer.listen({ host: c.host, port: c.port, maxFrameSize: c.maxFrameSize, handlers });
+    ns = new NameServer(c, server);
+    return ns;
+  }
+
+  get port(): number {
+    return this.#server.port;
+  }
+
+  get addr(): string {
+    return `${this.config.host}:${this.port}`;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#scan);
+    await this.#server.close();
+  }
+}

@@ -1,0 +1,57 @@
+// The name server's state: which live broker serves which topic. Brokers
+// re-register every few seconds; one silent for longer than the expiry is
+// dropped, so clients stop being sent to a dead broker.
+import type { BrokerRoute, RegisterBrokerRequest } from '../protocol/index.js';
+
+interface BrokerEntry {
+  brokerName: string;
+  addr: string;
+  topics: Map<string, number>;
+  lastSeen: number;
+}
+
+export class RouteTable {
+  readonly #brokers = new Map<string, BrokerEntry>();
+
+  /** Key by name and address: two brokers may share a name (master and slave, later). */
+  static #key(brokerName: string, addr: string): string {
+    return `${brokerName}@${addr}`;
+  }
+
+  register(req: RegisterBrokerRequest, now: number): void {
+    const topics = new Map<string, number>();
+    for (const t of req.topics) topics.set(t.topic, t.queueCount);
+    this.#brokers.set(RouteTable.#key(req.brokerName, req.addr), { brokerName: req.brokerName, addr: req.addr, topics, lastSeen: now });
+  }
+
+  unregister(brokerName: string, addr: string): boolean {
+    return this.#brokers.delete(RouteTable.#key(brokerName, addr));
+  }
+
+  /** Drops brokers not heard from since `now - expiryMs`; returns their names. */
+  expire(now: number, expiryMs: number): string[] {
+    const dropped: string[] = [];
+    for (const [k, b] of this.#brokers) {
+      if (now - b.lastSeen > expiryMs) {
+        this.#brokers.delete(k);
+        dropped.push(k);
+      }
+    }
+    return dropped;
+  }
+
+  /** Brokers serving the topic, sorted by name for a stable queue order across clients. */
+  route(topic: string): BrokerRoute[] {
+    const out: BrokerRoute[] = [];
+    for (const b of this.#brokers.values()) {
+      const queueCount = b.topics.get(topic);
+      if (queueCount !== undefined) out.push({ brokerName: b.brokerName, addr: b.addr, queueCount });
+    }
+    out.sort((a, b) => (a.brokerName < b.brokerName ? -1 : a.brokerName > b.brokerName ? 1 : a.addr < b.addr ? -1 : 1));
+    return out;
+  }
+
+  brokers(): { brokerName: string; addr: string; topics: number; lastSeen: number }[] {
+    return [...this.#brokers.values()].map((b) => ({ brokerName: b.brokerName, addr: b.addr, topics: b.topics.size, lastSeen: b.lastSeen }));
+  }
+}

@@ -1,0 +1,162 @@
+// The client side of a framed connection: pipelined requests matched to
+// responses by request id, a timeout per request (checked by one sweep timer,
+// not a timer per request), typed errors for error statuses, and oneway
+// notifications handed to a listener.
+import { connect as netConnect } from 'node:net';
+import { ConnectError, ConnectionClosedError, MetaqError, RequestTimeoutError } from '../common/errors.js';
+import {
+  decodeErrorBody,
+  DEFAULT_MAX_FRAME_SIZE,
+  errorForStatus,
+  FrameFlag,
+  isErrorStatus,
+  opcodeName,
+  type Frame,
+} from '../protocol/index.js';
+import { parseAddress } from './address.js';
+import { FrameConnection } from './frame-connection.js';
+
+export interface RequestClientOptions {
+  connectTimeoutMs?: number;
+  maxFrameSize?: number;
+  /** Oneway frames from the server. */
+  onNotify?: (frame: Frame) => void;
+  /** The connection closed (after all pending requests were failed). */
+  onClose?: (error: Error | undefined) => void;
+}
+
+interface Pending {
+  resolve: (f: Frame) => void;
+  reject: (e: Error) => void;
+  deadline: number;
+  opcode: number;
+}
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
+const SWEEP_INTERVAL_MS = 50;
+const MAX_REQUEST_ID = 0xffffffff;
+
+export class RequestClient {
+  readonly addr: string;
+  #conn: FrameConnection;
+  #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #sweep: NodeJS.Timeout;
+  #closeError: Error | undefined;
+
+  private constructor(addr: string, conn: FrameConnection) {
+    this.addr = addr;
+    this.#conn = conn;
+    this.#sweep = setInterval(() => this.#expire(), SWEEP_INTERVAL_MS);
+    this.#sweep.unref();
+  }
+
+  static connect(addr: string, options: RequestClientOptions = {}): Promise<RequestClient> {
+    const { host, port } = parseAddress(addr);
+    const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    return new Promise((resolve, reject) => {
+      const socket = netConnect({ host, port });
+      let client: RequestClient | undefined;
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new ConnectError(`connecting to ${addr} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      socket.once('error', (err) => {
+        if (client !== undefined) return;
+        clearTimeout(timer);
+        reject(new ConnectError(`cannot connect to ${addr}: ${err.message}`, { cause: err }));
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        const conn = new FrameConnection(socket, options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE, {
+          onFrame: (f) => client!.#onFrame(f, options),
+          onStreamFailure: (failure) => {
+            client!.#closeError = failure.error;
+            socket.destroy();
+          },
+          onClose: (err) => {
+            client!.#failAll(err);
+            options.onClose?.(err);
+          },
+        });
+        client = new RequestClient(addr, conn);
+        resolve(client);
+      });
+    });
+  }
+
+  get closed(): boolean {
+    return this.#conn.closed;
+  }
+
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * Sends a request and resolves with the response frame whatever its status
+   * (callers that treat some statuses as normal outcomes, like PULL's, need
+   * them); use `call` to get error statuses as typed errors.
+   */
+  request(opcode: number, body: Buffer | readonly Buffer[] | undefined, timeoutMs: number): Promise<Frame> {
+    if (this.#conn.closed) return Promise.reject(this.#closedError());
+    const requestId = this.#nextId;
+    this.#nextId = this.#nextId === MAX_REQUEST_ID ? 1 : this.#nextId + 1;
+    return new Promise<Frame>((resolve, reject) => {
+      this.#pending.set(requestId, { resolve, reject, deadline: Date.now() + timeoutMs, opcode });
+      this.#conn.send({ opcode, flags: 0, requestId, status: 0 }, body);
+    });
+  }
+
+  /** Like `request`, but an error status rejects with the matching typed error. */
+  async call(opcode: number, body: Buffer | readonly Buffer[] | undefined, timeoutMs: number): Promise<Frame> {
+    const f = await this.request(opcode, body, timeoutMs);
+    if (isErrorStatus(f.status)) throw errorForStatus(f.status, `${this.addr}: ${decodeErrorBody(f.body)}`);
+    return f;
+  }
+
+  /** Sends a frame that expects no answer. */
+  notify(opcode: number, body: Buffer): void {
+    this.#conn.send({ opcode, flags: FrameFlag.Oneway, requestId: 0, status: 0 }, body);
+  }
+
+  close(): void {
+    clearInterval(this.#sweep);
+    this.#conn.end();
+    this.#failAll(undefined);
+  }
+
+  #onFrame(f: Frame, options: RequestClientOptions): void {
+    if ((f.flags & FrameFlag.Response) === 0) {
+      options.onNotify?.(f);
+      return;
+    }
+    const p = this.#pending.get(f.requestId);
+    if (p === undefined) return; // timed out already: the late answer has nobody waiting
+    this.#pending.delete(f.requestId);
+    p.resolve(f);
+  }
+
+  #expire(): void {
+    if (this.#pending.size === 0) return;
+    const now = Date.now();
+    for (const [id, p] of this.#pending) {
+      if (p.deadline <= now) {
+        this.#pending.delete(id);
+        p.reject(new RequestTimeoutError(`${opcodeName(p.opcode)} to ${this.addr} got no answer in time`));
+      }
+    }
+  }
+
+  #closedError(): MetaqError {
+    return new ConnectionClosedError(`connection to ${this.addr} is closed`, { cause: this.#closeError });
+  }
+
+  #failAll(err: Error | undefined): void {
+    clearInterval(this.#sweep);
+    if (err !== undefined && this.#closeError === undefined) this.#closeError = err;
+    const pending = this.#pending;
+    this.#pending = new Map();
+    for (const p of pending.values()) p.reject(this.#closedError());
+  }
+}

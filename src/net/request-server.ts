@@ -1,0 +1,189 @@
+// A TCP server that answers framed requests: the part the broker and the name
+// server share. It owns connections, dispatches each request to the handler
+// of its opcode, turns thrown typed errors into error responses, and closes a
+// connection that sent a malformed frame (after answering it) while every
+// other connection carries on.
+import { createServer, type Server, type Socket } from 'node:net';
+import { MalformedFrameError, MetaqError, FrameTooLargeError, UnknownOpcodeError } from '../common/errors.js';
+import {
+  encodeErrorBody,
+  FrameFlag,
+  opcodeName,
+  Status,
+  statusForError,
+  type Frame,
+  type FrameStreamFailure,
+} from '../protocol/index.js';
+import { FrameConnection } from './frame-connection.js';
+
+/** What a handler answers: a status (default Ok) and a body (one or several buffers). */
+export interface Reply {
+  status?: number;
+  body?: Buffer | readonly Buffer[];
+}
+
+/** The connection a request came on, for handlers that keep per-client state. */
+export interface RequestContext {
+  readonly connectionId: number;
+  readonly remote: string;
+  /** True once the connection closed (a held request then has nobody to answer). */
+  readonly closed: boolean;
+  /** Sends a oneway frame (a notification) to this peer. */
+  notify(opcode: number, body: Buffer): void;
+  /** Runs `fn` when the connection closes. */
+  onClose(fn: () => void): void;
+}
+
+/** Returns the reply, a promise of it (answered when it settles), or throws a typed error. */
+export type Handler = (frame: Frame, ctx: RequestContext) => Reply | Promise<Reply>;
+
+export interface RequestServerOptions {
+  host: string;
+  port: number;
+  maxFrameSize: number;
+  handlers: ReadonlyMap<number, Handler>;
+  /** Called for errors that are not the client's fault (for logging). */
+  onInternalError?: (err: unknown, frame: Frame) => void;
+}
+
+const OK: Reply = {};
+
+class Connection implements RequestContext {
+  readonly connectionId: number;
+  readonly conn: FrameConnection;
+  #closeHooks: (() => void)[] = [];
+
+  constructor(id: number, conn: FrameConnection) {
+    this.connectionId = id;
+    this.conn = conn;
+  }
+
+  get remote(): string {
+    return this.conn.remote;
+  }
+
+  get closed(): boolean {
+    return this.conn.closed;
+  }
+
+  notify(opcode: number, body: Buffer): void {
+    this.conn.send({ opcode, flags: FrameFlag.Oneway, requestId: 0, status: Status.Ok }, body);
+  }
+
+  onClose(fn: () => void): void {
+    this.#closeHooks.push(fn);
+  }
+
+  runCloseHooks(): void {
+    const hooks = this.#closeHooks;
+    this.#closeHooks = [];
+    for (const h of hooks) h();
+  }
+}
+
+export class RequestServer {
+  readonly #server: Server;
+  readonly #options: RequestServerOptions;
+  readonly #connections = new Set<Connection>();
+  #nextId = 1;
+  #port = 0;
+
+  private constructor(options: RequestServerOptions) {
+    this.#options = options;
+    this.#server = createServer((socket) => this.#accept(socket));
+  }
+
+  static async listen(options: RequestServerOptions): Promise<RequestServer> {
+    const s = new RequestServer(options);
+    await new Promise<void>((resolve, reject) => {
+      s.#server.once('error', reject);
+      s.#server.listen(options.port, options.host, () => {
+        s.#server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = s.#server.address();
+    s.#port = typeof addr === 'object' && addr !== null ? addr.port : options.port;
+    return s;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /** Stops accepting, closes every connection, resolves when the listener is closed. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    for (const c of this.#connections) c.conn.end();
+    for (const c of this.#connections) c.conn.socket.destroy();
+    await closed;
+  }
+
+  #accept(socket: Socket): void {
+    const id = this.#nextId++;
+    let ctx: Connection | undefined;
+    const conn = new FrameConnection(socket, this.#options.maxFrameSize, {
+      onFrame: (f) => this.#dispatch(f, ctx!),
+      onStreamFailure: (failure) => this.#refuseStream(ctx!, failure),
+      onClose: () => {
+        this.#connections.delete(ctx!);
+        ctx!.runCloseHooks();
+      },
+    });
+    ctx = new Connection(id, conn);
+    this.#connections.add(ctx);
+  }
+
+  #dispatch(frame: Frame, ctx: Connection): void {
+    if ((frame.flags & FrameFlag.Response) !== 0) {
+      this.#fail(ctx, frame, new MalformedFrameError('a server does not take responses'));
+      return;
+    }
+    const handler = this.#options.handlers.get(frame.opcode);
+    if (handler === undefined) {
+      this.#fail(ctx, frame, new UnknownOpcodeError(`${opcodeName(frame.opcode)} is not served here`));
+      return;
+    }
+    let reply: Reply | Promise<Reply>;
+    try {
+      reply = handler(frame, ctx);
+    } catch (err) {
+      this.#fail(ctx, frame, err);
+      return;
+    }
+    if (reply instanceof Promise) {
+      reply.then(
+        (r) => this.#answer(ctx, frame, r),
+        (err: unknown) => this.#fail(ctx, frame, err),
+      );
+    } else {
+      this.#answer(ctx, frame, reply);
+    }
+  }
+
+  #answer(ctx: Connection, req: Frame, reply: Reply): void {
+    if ((req.flags & FrameFlag.Oneway) !== 0) return;
+    const r = reply ?? OK;
+    ctx.conn.send({ opcode: req.opcode, flags: FrameFlag.Response, requestId: req.requestId, status: r.status ?? Status.Ok }, r.body);
+  }
+
+  /** Answers with the error's status; a frame the server could not parse also closes the connection. */
+  #fail(ctx: Connection, req: Frame, err: unknown): void {
+    const status = statusForError(err);
+    if (status === Status.InternalError) this.#options.onInternalError?.(err, req);
+    const message = err instanceof Error ? err.message : String(err);
+    if ((req.flags & FrameFlag.Oneway) === 0) ctx.conn.send({ opcode: req.opcode, flags: FrameFlag.Response, requestId: req.requestId, status }, encodeErrorBody(message));
+    if (err instanceof MalformedFrameError || err instanceof UnknownOpcodeError || err instanceof FrameTooLargeError) ctx.conn.end();
+  }
+
+  #refuseStream(ctx: Connection, failure: FrameStreamFailure): void {
+    const header = failure.header ?? { opcode: 0, flags: 0, requestId: 0, status: 0 };
+    const err: MetaqError = failure.error;
+    ctx.conn.send({ opcode: header.opcode, flags: FrameFlag.Response, requestId: header.requestId, status: statusForError(err) }, encodeErrorBody(err.message));
+    ctx.conn.end();
+  }
+}
