@@ -1,0 +1,199 @@
+// One role of the end-to-end benchmark, run in its own worker thread: the
+// broker, the producer or the consumer. The coordinator (e2e-bench.ts) tells
+// each what to do through workerData and messages; producers and consumers
+// send back counts and compressed HDR histograms (microseconds).
+import { parentPort, workerData } from 'node:worker_threads';
+import * as hdr from 'hdr-histogram-js';
+import { Broker } from '../broker/index.js';
+import { Consumer, Producer, type Message } from '../client/index.js';
+import { createLatencyHistogram, percentileMs } from './histogram.js';
+
+export type E2eRole =
+  | { role: 'broker'; dir: string; namesrv: string; topics: Record<string, number> }
+  | {
+      role: 'producer';
+      namesrv: string;
+      topic: string;
+      bodySize: number;
+      batchSize: number;
+      /** Offered rate (msg/s); 0 = as fast as `inFlight` batches allow. */
+      rate: number;
+      inFlight: number;
+      durationMs: number;
+    }
+  | { role: 'consumer'; namesrv: string; topic: string; group: string; pullBatchSize: number };
+
+/** Producer/consumer reports to the coordinator. */
+export type E2eReport =
+  | { type: 'ready' }
+  | { type: 'broker-ready'; addr: string }
+  | { type: 'progress'; count: number }
+  | { type: 'produced'; acked: number; failed: number; firstAckNs: number; lastAckNs: number; startNs: number; endNs: number; send: string; lag: string }
+  | { type: 'consumed'; count: number; firstNs: number; lastNs: number; e2e: string; p99PerSecondMs: number[] };
+
+/** Offset of the intended send time (µs of the shared monotonic clock) in each body. */
+const BODY_INTENDED_AT = 0;
+const PROGRESS_MS = 200;
+const TICK_MS = 1;
+
+const port = parentPort!;
+const job = workerData as E2eRole;
+
+/** process.hrtime is one monotonic clock for every thread of the machine: e2e latency can cross threads. */
+function nowUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+function post(r: E2eReport): void {
+  port.postMessage(r);
+}
+
+async function runBroker(j: Extract<E2eRole, { role: 'broker' }>): Promise<void> {
+  const broker = await Broker.start({ port: 0, namesrvAddrs: [j.namesrv], topics: j.topics, registerIntervalMs: 1000, store: { dir: j.dir, flushMode: 'async', ...(process.env.E2E_STORE ? JSON.parse(process.env.E2E_STORE) : {}) } });
+  post({ type: 'broker-ready', addr: broker.addr });
+  await new Promise<void>((resolve) => port.once('message', () => resolve()));
+  await broker.close();
+  port.close();
+}
+
+async function runProducer(j: Extract<E2eRole, { role: 'producer' }>): Promise<void> {
+  const producer = new Producer({ namesrv: j.namesrv, requestTimeoutMs: 10_000 });
+  const queues = await producer.queues(j.topic);
+  const send = await createLatencyHistogram();
+  const lag = await createLatencyHistogram();
+  const template = Buffer.alloc(j.bodySize, 0x61);
+  let acked = 0;
+  let failed = 0;
+  let firstAckNs = 0;
+  let lastAckNs = 0;
+  let inFlight = 0;
+  let rr = 0;
+  let wake: (() => void) | undefined;
+
+  const sendBatch = (count: number, intendedUs: (i: number) => number): void => {
+    const batch: Message[] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      const body = Buffer.allocUnsafe(j.bodySize);
+      template.copy(body);
+      body.writeDoubleBE(intendedUs(i), BODY_INTENDED_AT);
+      batch[i] = { body };
+    }
+    const intended0 = intendedUs(0);
+    const intendedLast = intendedUs(count - 1);
+    inFlight++;
+    producer.sendToQueue(queues[rr++ % queues.length]!, batch).then(
+      () => {
+        const t = nowUs();
+        if (firstAckNs === 0) firstAckNs = t;
+        lastAckNs = t;
+        acked += count;
+        // Latency of every message of the batch, from its own intended time.
+        if (count === 1) send.recordValue(Math.max(1, t - intended0));
+        else for (let i = 0; i < count; i++) send.recordValue(Math.max(1, t - (intended0 + ((intendedLast - intended0) * i) / (count - 1))));
+      },
+      () => {
+        failed += count;
+      },
+    ).finally(() => {
+      inFlight--;
+      const w = wake;
+      wake = undefined;
+      w?.();
+    });
+  };
+
+  post({ type: 'ready' });
+  await new Promise<void>((resolve) => port.once('message', () => resolve()));
+  const progress = setInterval(() => post({ type: 'progress', count: acked }), PROGRESS_MS);
+  const startUs = nowUs();
+  const endUs = startUs + j.durationMs * 1000;
+  if (j.rate === 0) {
+    // Closed loop: keep `inFlight` batches outstanding.
+    while (nowUs() < endUs) {
+      while (inFlight < j.inFlight) {
+        const t = nowUs();
+        sendBatch(j.batchSize, () => t);
+      }
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } else {
+    // Open loop: message k is due at start + k / rate, whatever the broker does.
+    const usPerMessage = 1e6 / j.rate;
+    let sent = 0;
+    const total = Math.floor((j.rate * j.durationMs) / 1000);
+    while (sent < total) {
+      const now = nowUs();
+      const due = Math.min(total, Math.floor((now - startUs) / usPerMessage) + 1);
+      if (due > sent) lag.recordValue(Math.max(1, now - (startUs + sent * usPerMessage)));
+      while (sent < due) {
+        const n = Math.min(j.batchSize, due - sent);
+        const first = sent;
+        sendBatch(n, (i) => startUs + (first + i) * usPerMessage);
+        sent += n;
+      }
+      await new Promise((resolve) => setTimeout(resolve, TICK_MS));
+    }
+  }
+  const stopUs = nowUs();
+  while (inFlight > 0) await new Promise<void>((resolve) => (wake = resolve));
+  clearInterval(progress);
+  post({
+    type: 'produced',
+    acked,
+    failed,
+    firstAckNs: firstAckNs * 1000,
+    lastAckNs: lastAckNs * 1000,
+    startNs: startUs * 1000,
+    endNs: stopUs * 1000,
+    send: hdr.encodeIntoCompressedBase64(send),
+    lag: hdr.encodeIntoCompressedBase64(lag),
+  });
+  send.destroy();
+  lag.destroy();
+  producer.shutdown();
+  port.close();
+}
+
+async function runConsumer(j: Extract<E2eRole, { role: 'consumer' }>): Promise<void> {
+  const e2e = await createLatencyHistogram();
+  const window = await createLatencyHistogram();
+  const p99PerSecondMs: number[] = [];
+  let count = 0;
+  let firstUs = 0;
+  let lastUs = 0;
+  const consumer = new Consumer({ namesrv: j.namesrv, group: j.group, pullBatchSize: j.pullBatchSize, batchSize: j.pullBatchSize, concurrency: 8, pollTimeoutMs: 2000 });
+  consumer.subscribe(j.topic);
+  await consumer.start((messages) => {
+    const t = nowUs();
+    if (firstUs === 0) firstUs = t;
+    lastUs = t;
+    for (const m of messages) {
+      const intended = m.body.readDoubleBE(BODY_INTENDED_AT);
+      const v = Math.max(1, t - intended);
+      e2e.recordValue(v);
+      window.recordValue(v);
+    }
+    count += messages.length;
+  });
+  const progress = setInterval(() => post({ type: 'progress', count }), PROGRESS_MS);
+  const perSecond = setInterval(() => {
+    if (window.totalCount === 0) return;
+    p99PerSecondMs.push(percentileMs(window, 99));
+    window.reset();
+  }, 1000);
+  post({ type: 'ready' });
+  await new Promise<void>((resolve) => port.once('message', () => resolve()));
+  clearInterval(progress);
+  clearInterval(perSecond);
+  await consumer.shutdown();
+  post({ type: 'consumed', count, firstNs: firstUs * 1000, lastNs: lastUs * 1000, e2e: hdr.encodeIntoCompressedBase64(e2e), p99PerSecondMs });
+  e2e.destroy();
+  window.destroy();
+  port.close();
+}
+
+const run = job.role === 'broker' ? runBroker(job) : job.role === 'producer' ? runProducer(job) : runConsumer(job);
+run.catch((err: unknown) => {
+  console.error(`metaq bench e2e ${job.role}:`, err);
+  process.exit(1);
+});
