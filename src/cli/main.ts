@@ -3,11 +3,15 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { benchCommand } from './bench-command.js';
+import { brokerCommand } from './broker-command.js';
+import { namesrvCommand } from './namesrv-command.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('metaq')
   .usage('$0 <command> [options]')
   .command(benchCommand)
+  .command(brokerCommand)
+  .command(namesrvCommand)
   .demandCommand(1, 'Name a command; see --help.')
   .strict()
   .recommendCommands()

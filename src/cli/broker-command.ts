@@ -1,0 +1,333 @@
+// `metaq broker`: runs a broker in the foreground until SIGINT or SIGTERM.
+// Options come from an optional JSON config file (a BrokerConfig) with the
+// command-line flags laid over it. Every bad input (unreadable or non-JSON
+// file, unknown key, bad flag value, bad topic spec) is an InvalidConfigError,
+// which main.ts's fail handler prints as one `metaq: [code] message` line and
+// exit status 2.
+//
+// Also holds the helpers `metaq namesrv` shares: config file loading, flag
+// parsing and the run-until-signalled loop.
+import fs from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import path from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { Broker, BROKER_DEFAULTS, type BrokerConfig } from '../broker/index.js';
+import { InvalidConfigError } from '../common/errors.js';
+import { parseAddress } from '../net/index.js';
+import { STORE_DEFAULTS, type MessageStoreConfig } from '../store/index.js';
+import { validateQueueCount, validateTopicName } from '../store/topic-table.js';
+
+// ---- shared helpers (also used by namesrv-command.ts) ----
+
+/** `1073741824 = 1 GiB`, for help texts. */
+export function bytesText(n: number): string {
+  for (const [unit, size] of [['GiB', 1 << 30], ['MiB', 1 << 20], ['KiB', 1 << 10]] as const) {
+    if (n >= size && n % size === 0) return `${n} = ${n / size} ${unit}`;
+  }
+  return String(n);
+}
+
+/** A plain JSON object, or undefined. */
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Reads a JSON config file holding one object; any failure is an InvalidConfigError naming the file. */
+export function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InvalidConfigError(`cannot read config file ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidConfigError(`config file ${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+  if (!isObject(parsed)) throw new InvalidConfigError(`config file ${file} must hold a JSON object`);
+  return parsed;
+}
+
+/** Rejects keys of a config file section that are not options (a typo must not be silently ignored). */
+export function checkKeys(obj: Record<string, unknown>, known: readonly string[], where: string): void {
+  for (const k of Object.keys(obj)) {
+    if (!known.includes(k)) {
+      throw new InvalidConfigError(`${where}: unknown option ${JSON.stringify(k)} (known: ${[...known].sort().join(', ')})`);
+    }
+  }
+}
+
+/** A flag given more than once counts with its last value. */
+function last(v: unknown): unknown {
+  return Array.isArray(v) ? v[v.length - 1] : v;
+}
+
+/** An integer flag (raw yargs value: number, string or a repeated list), or undefined when absent. */
+export function intFlag(flag: string, raw: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  const v = last(raw);
+  if (v === undefined) return undefined;
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in ${min}..${max}`;
+    throw new InvalidConfigError(`--${flag} must be an integer ${range}, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+/** A string flag, or undefined when absent; never empty. */
+export function stringFlag(flag: string, raw: unknown): string | undefined {
+  const v = last(raw);
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' && typeof v !== 'number') throw new InvalidConfigError(`--${flag} needs a value`);
+  const s = String(v);
+  if (s.trim() === '') throw new InvalidConfigError(`--${flag} must not be empty`);
+  return s;
+}
+
+/** Every value of a repeatable flag, each also split on commas and semicolons. */
+export function listFlag(raw: unknown): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const values = Array.isArray(raw) ? raw : [raw];
+  return values.flatMap((v) => String(v).split(/[;,]/)).map((s) => s.trim()).filter((s) => s !== '');
+}
+
+/** Copies an object without its undefined values (the resolve functions let undefined override a default). */
+export function defined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+export interface RunningService {
+  /** The line printed on stdout once the service listens. */
+  readonly startLine: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a service, prints its start line, and on the first SIGINT or SIGTERM
+ * closes it and exits 0 (1 if closing fails). A second signal exits at once,
+ * with 128 + the signal number. A start failure rejects (main.ts exits 2).
+ */
+export async function serveUntilSignal(label: string, start: () => Promise<RunningService>): Promise<void> {
+  let signalled = false;
+  let stop!: () => void;
+  const stopRequested = new Promise<void>((resolve) => (stop = resolve));
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (signalled) {
+      process.stderr.write(`metaq ${label}: ${sig} again; exiting without a clean stop\n`);
+      process.exit(128 + (osConstants.signals[sig] ?? 0));
+    }
+    signalled = true;
+    process.stderr.write(`metaq ${label}: ${sig} received, stopping (send it again to exit at once)\n`);
+    stop();
+  };
+  // Installed before the start, so that a signal during a slow start (store recovery) still stops cleanly.
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let service: RunningService;
+  try {
+    service = await start();
+  } catch (err) {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    throw err;
+  }
+  process.stdout.write(`${service.startLine}\n`);
+  await stopRequested;
+  try {
+    await service.close();
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    process.stderr.write(`metaq: ${typeof code === 'string' ? `[${code}] ` : ''}closing the ${label} failed: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  process.exit(0);
+}
+
+// ---- metaq broker ----
+
+interface BrokerArgs {
+  config?: string;
+  name?: unknown;
+  host?: unknown;
+  port?: unknown;
+  namesrv?: unknown;
+  dir?: unknown;
+  flush?: unknown;
+  topic?: unknown;
+  'max-reconsume-times'?: unknown;
+  'register-interval-ms'?: unknown;
+  'consumer-timeout-ms'?: unknown;
+  'segment-size'?: unknown;
+  'max-message-size'?: unknown;
+}
+
+const BROKER_KEYS = ['store', ...Object.keys(BROKER_DEFAULTS)];
+const STORE_KEYS = ['dir', ...Object.keys(STORE_DEFAULTS)];
+
+/** `name:queues`, e.g. `orders:8`. */
+function parseTopicSpec(spec: string): [string, number] {
+  const i = spec.lastIndexOf(':');
+  const name = i > 0 ? spec.slice(0, i) : '';
+  const countText = spec.slice(i + 1);
+  if (i <= 0 || !/^\d+$/.test(countText)) throw new InvalidConfigError(`--topic ${JSON.stringify(spec)} is not name:queues (e.g. orders:8)`);
+  try {
+    validateTopicName(name);
+    validateQueueCount(Number(countText));
+  } catch (err) {
+    throw new InvalidConfigError(`--topic ${JSON.stringify(spec)}: ${(err as Error).message}`, { cause: err });
+  }
+  return [name, Number(countText)];
+}
+
+function checkTopics(topics: unknown, where: string): void {
+  if (!isObject(topics)) throw new InvalidConfigError(`${where}: topics must map topic names to queue counts`);
+  for (const [name, count] of Object.entries(topics)) {
+    try {
+      validateTopicName(name);
+      validateQueueCount(count);
+    } catch (err) {
+      throw new InvalidConfigError(`${where}: topic ${JSON.stringify(name)}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+function checkNamesrvs(addrs: unknown, where: string): void {
+  if (!Array.isArray(addrs) || !addrs.every((a) => typeof a === 'string')) {
+    throw new InvalidConfigError(`${where}: namesrvAddrs must be a list of host:port strings`);
+  }
+  for (const a of addrs) {
+    try {
+      parseAddress(a);
+    } catch (err) {
+      throw new InvalidConfigError(`${where}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+/** The BrokerConfig a command line asks for: the config file (if any) with the flags laid over it. */
+export function brokerConfigFromArgs(a: BrokerArgs, cwd = process.cwd()): BrokerConfig {
+  let file: Record<string, unknown> = {};
+  let fileStore: Record<string, unknown> = {};
+  let fileDir: string | undefined;
+  if (a.config !== undefined) {
+    const where = `config file ${a.config}`;
+    file = readConfigFile(path.resolve(cwd, a.config));
+    checkKeys(file, BROKER_KEYS, where);
+    if (file.store !== undefined) {
+      if (!isObject(file.store)) throw new InvalidConfigError(`${where}: store must be an object`);
+      fileStore = file.store;
+      checkKeys(fileStore, STORE_KEYS, `${where}: store`);
+      if (fileStore.dir !== undefined) {
+        if (typeof fileStore.dir !== 'string' || fileStore.dir === '') throw new InvalidConfigError(`${where}: store.dir must be a non-empty path`);
+        // A relative store dir in a config file is relative to that file.
+        fileDir = path.resolve(path.dirname(path.resolve(cwd, a.config)), fileStore.dir);
+      }
+    }
+    if (file.topics !== undefined) checkTopics(file.topics, where);
+    if (file.namesrvAddrs !== undefined) checkNamesrvs(file.namesrvAddrs, where);
+  }
+
+  const dirFlag = stringFlag('dir', a.dir);
+  const dir = dirFlag !== undefined ? path.resolve(cwd, dirFlag) : fileDir;
+  if (dir === undefined) throw new InvalidConfigError('the broker needs a store directory: give --dir, or store.dir in the --config file');
+
+  const flush = stringFlag('flush', a.flush);
+  if (flush !== undefined && flush !== 'sync' && flush !== 'async') {
+    throw new InvalidConfigError(`--flush must be sync or async, got ${JSON.stringify(flush)}`);
+  }
+
+  const namesrvs = listFlag(a.namesrv);
+  if (namesrvs !== undefined) {
+    if (namesrvs.length === 0) throw new InvalidConfigError('--namesrv needs host:port');
+    checkNamesrvs(namesrvs, '--namesrv');
+  }
+
+  const topicSpecs = listFlag(a.topic);
+  const topics =
+    topicSpecs === undefined
+      ? undefined
+      : { ...((file.topics as Record<string, number> | undefined) ?? {}), ...Object.fromEntries(topicSpecs.map(parseTopicSpec)) };
+
+  const store: MessageStoreConfig = {
+    ...(fileStore as Partial<MessageStoreConfig>),
+    ...defined({
+      dir,
+      flushMode: flush as 'sync' | 'async' | undefined,
+      segmentSize: intFlag('segment-size', a['segment-size'], 4096),
+      maxMessageSize: intFlag('max-message-size', a['max-message-size'], 1),
+    }),
+  };
+  return {
+    ...(file as Partial<BrokerConfig>),
+    ...defined({
+      brokerName: stringFlag('name', a.name),
+      host: stringFlag('host', a.host),
+      port: intFlag('port', a.port, 0, 65535),
+      namesrvAddrs: namesrvs,
+      topics,
+      maxReconsumeTimes: intFlag('max-reconsume-times', a['max-reconsume-times'], 0),
+      registerIntervalMs: intFlag('register-interval-ms', a['register-interval-ms'], 1),
+      consumerTimeoutMs: intFlag('consumer-timeout-ms', a['consumer-timeout-ms'], 1),
+    }),
+    store,
+  };
+}
+
+const b = BROKER_DEFAULTS;
+const s = STORE_DEFAULTS;
+
+export const brokerCommand: CommandModule<object, BrokerArgs> = {
+  command: 'broker',
+  describe: 'Run a broker (the message store behind the wire protocol) until SIGINT/SIGTERM',
+  builder: (y) =>
+    y
+      .usage('$0 broker --dir <store dir> [options]\n\nRuns a broker in the foreground. Flags override the values of the --config file.')
+      .option('config', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'JSON file holding a BrokerConfig ({"brokerName", "port", "namesrvAddrs", "topics", "store": {"dir", ...}, ...}); unknown keys are errors, a relative store.dir is relative to the file',
+      })
+      .option('name', { type: 'string', requiresArg: true, describe: `Broker name, registered with the name servers and shown to clients (default ${b.brokerName})` })
+      .option('host', { type: 'string', requiresArg: true, describe: `Address to listen on; also the address registered with the name servers, so clients must reach it (default ${b.host})` })
+      .option('port', { requiresArg: true, describe: `Port to listen on; 0 picks a free one (default ${b.port})` })
+      .option('namesrv', {
+        type: 'string',
+        array: true,
+        requiresArg: true,
+        describe: 'Name server(s) to register with, host:port; repeat the flag or separate with ; or , (default: none, the broker runs standalone)',
+      })
+      .option('dir', { type: 'string', requiresArg: true, describe: 'Store directory, created if missing; required unless the config file has store.dir' })
+      .option('flush', {
+        type: 'string',
+        requiresArg: true,
+        describe: `When a send is acknowledged, sync or async: sync once fdatasync covers it, async once it is in the page cache (flushed every ${s.flushIntervalMs} ms) (default ${s.flushMode})`,
+      })
+      .option('topic', {
+        type: 'string',
+        array: true,
+        requiresArg: true,
+        describe: 'Topic to create at start when missing, as name:queues (e.g. orders:8); repeatable or comma separated; added to the config file\'s topics',
+      })
+      .option('max-reconsume-times', {
+        requiresArg: true,
+        describe: `Re-deliveries of a failed message before it moves to the dead-letter topic (default ${b.maxReconsumeTimes})`,
+      })
+      .option('register-interval-ms', { requiresArg: true, describe: `How often the broker re-registers its topics with the name servers, ms (default ${b.registerIntervalMs})` })
+      .option('consumer-timeout-ms', { requiresArg: true, describe: `A consumer silent for longer than this leaves its group, ms (default ${b.consumerTimeoutMs})` })
+      .option('segment-size', {
+        requiresArg: true,
+        describe: `CommitLog segment size in bytes; each segment is preallocated, and must hold the largest message (default ${bytesText(s.segmentSize)})`,
+      })
+      .option('max-message-size', { requiresArg: true, describe: `Largest message body in bytes (default ${bytesText(s.maxMessageSize)})` }) as unknown as Argv<BrokerArgs>,
+  handler: (a) =>
+    serveUntilSignal('broker', async () => {
+      const config = brokerConfigFromArgs(a);
+      const broker = await Broker.start(config);
+      return {
+        startLine: `metaq broker ${broker.config.brokerName} listening on ${broker.addr} (store ${config.store.dir}, flush ${config.store.flushMode ?? s.flushMode})`,
+        close: () => broker.close(),
+      };
+    }),
+};

@@ -1,0 +1,69 @@
+// `metaq namesrv`: runs a name server in the foreground until SIGINT or
+// SIGTERM. Options come from an optional JSON config file (a NameServerConfig)
+// with the flags laid over it; bad input is an InvalidConfigError (exit 2).
+import path from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { InvalidConfigError } from '../common/errors.js';
+import { NameServer, NAMESRV_DEFAULTS, type NameServerConfig } from '../namesrv/index.js';
+import { checkKeys, defined, intFlag, readConfigFile, serveUntilSignal, stringFlag } from './broker-command.js';
+
+interface NamesrvArgs {
+  config?: string;
+  host?: unknown;
+  port?: unknown;
+  'broker-expiry-ms'?: unknown;
+}
+
+/** The NameServerConfig a command line asks for: the config file (if any) with the flags laid over it. */
+export function namesrvConfigFromArgs(a: NamesrvArgs, cwd = process.cwd()): NameServerConfig {
+  let file: Record<string, unknown> = {};
+  if (a.config !== undefined) {
+    const where = `config file ${a.config}`;
+    file = readConfigFile(path.resolve(cwd, a.config));
+    checkKeys(file, Object.keys(NAMESRV_DEFAULTS), where);
+    if (file.host !== undefined && (typeof file.host !== 'string' || file.host === '')) throw new InvalidConfigError(`${where}: host must be a non-empty string`);
+    for (const k of ['port', 'brokerExpiryMs', 'maxFrameSize'] as const) {
+      const v = file[k];
+      if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v))) {
+        throw new InvalidConfigError(`${where}: ${k} must be an integer, got ${JSON.stringify(v)}`);
+      }
+    }
+  }
+  return {
+    ...(file as NameServerConfig),
+    ...defined({
+      host: stringFlag('host', a.host),
+      port: intFlag('port', a.port, 0, 65535),
+      brokerExpiryMs: intFlag('broker-expiry-ms', a['broker-expiry-ms'], 1),
+    }),
+  };
+}
+
+const d = NAMESRV_DEFAULTS;
+
+export const namesrvCommand: CommandModule<object, NamesrvArgs> = {
+  command: 'namesrv',
+  describe: 'Run a name server (where brokers register and clients look up topic routes) until SIGINT/SIGTERM',
+  builder: (y) =>
+    y
+      .usage('$0 namesrv [options]\n\nRuns a name server in the foreground. Flags override the values of the --config file.')
+      .option('config', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'JSON file holding a NameServerConfig ({"host", "port", "brokerExpiryMs", "maxFrameSize"}); unknown keys are errors',
+      })
+      .option('host', { type: 'string', requiresArg: true, describe: `Address to listen on (default ${d.host})` })
+      .option('port', { requiresArg: true, describe: `Port to listen on; 0 picks a free one (default ${d.port})` })
+      .option('broker-expiry-ms', {
+        requiresArg: true,
+        describe: `A broker that has not re-registered for this long is dropped from the routes, ms (default ${d.brokerExpiryMs})`,
+      }) as unknown as Argv<NamesrvArgs>,
+  handler: (a) =>
+    serveUntilSignal('namesrv', async () => {
+      const ns = await NameServer.start(namesrvConfigFromArgs(a));
+      return {
+        startLine: `metaq namesrv listening on ${ns.addr} (broker expiry ${ns.config.brokerExpiryMs} ms)`,
+        close: () => ns.close(),
+      };
+    }),
+};

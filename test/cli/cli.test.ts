@@ -1,0 +1,155 @@
+// The `metaq broker` and `metaq namesrv` commands, run as real child
+// processes: start lines, a send through both, clean stops on SIGTERM (the
+// store lock released), help texts, and one-line typed config errors.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Broker, BROKER_DEFAULTS } from '../../src/broker/index.js';
+import { Producer } from '../../src/client/index.js';
+import { NAMESRV_DEFAULTS } from '../../src/namesrv/index.js';
+import { STORE_DEFAULTS } from '../../src/store/index.js';
+import { REPO_ROOT, runTs, spawnTs, type RunningChild } from '../helpers/child.js';
+import { useTempDirs } from '../helpers/temp-dir.js';
+
+const MAIN = path.join(REPO_ROOT, 'src', 'cli', 'main.ts');
+/** Small segments: the default 1 GiB would be zero-filled at start. */
+const SEGMENT = String(8 * 1024 * 1024);
+const quiet = { warn: () => undefined };
+
+const tempDir = useTempDirs('cli');
+const running: RunningChild[] = [];
+afterEach(() => {
+  for (const r of running.splice(0)) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
+});
+
+function start(args: readonly string[]): RunningChild {
+  const r = spawnTs(MAIN, args);
+  running.push(r);
+  return r;
+}
+
+/** Waits for the start line and returns the address it names. */
+async function listeningAddr(r: RunningChild, timeoutMs = 10_000): Promise<{ line: string; addr: string }> {
+  let exited = false;
+  void r.exited.then(() => (exited = true));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const line = r.lines.find((l) => / listening on /.test(l));
+    if (line !== undefined) return { line, addr: /listening on (\S+)/.exec(line)![1]! };
+    if (exited || Date.now() > deadline) throw new Error(`no start line (${exited ? 'exited' : 'timed out'}); stderr:\n${r.stderr()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('metaq namesrv and metaq broker', () => {
+  it('start, carry a send, and stop cleanly on SIGTERM, releasing the store lock', async () => {
+    const dir = tempDir();
+    const ns = start(['namesrv', '--port', '0']);
+    const { line: nsLine, addr: nsAddr } = await listeningAddr(ns);
+    expect(nsLine).toMatch(/^metaq namesrv listening on 127\.0\.0\.1:\d+ /);
+
+    const broker = start(['broker', '--port', '0', '--namesrv', nsAddr, '--dir', dir, '--topic', 'T:4', '--segment-size', SEGMENT]);
+    const { line, addr } = await listeningAddr(broker);
+    expect(line).toBe(`metaq broker broker-a listening on ${addr} (store ${dir}, flush async)`);
+    expect(fs.readFileSync(path.join(dir, 'lock'), 'utf8').trim()).toBe(String(broker.child.pid));
+
+    // While it runs, a second broker on the same dir is refused with a typed error.
+    const rival = runTs(MAIN, ['broker', '--port', '0', '--dir', dir, '--segment-size', SEGMENT], { timeoutMs: 10_000 });
+
+    const p = new Producer({ namesrv: nsAddr });
+    try {
+      const r = await p.send('T', { body: 'x' });
+      expect(r.status).toBe('SEND_OK');
+      expect(r.brokerName).toBe('broker-a');
+      expect(r.queueOffset).toBe(0);
+    } finally {
+      p.shutdown();
+    }
+
+    const refused = await rival;
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim()).toMatch(/^metaq: \[METAQ_STORE_LOCKED\] /);
+
+    broker.child.kill('SIGTERM');
+    ns.child.kill('SIGTERM');
+    expect(await broker.exited).toEqual({ code: 0, signal: null });
+    expect(await ns.exited).toEqual({ code: 0, signal: null });
+    expect(broker.stderr()).toContain('SIGTERM received');
+
+    // Released, not merely left behind by a dead process: no lock file, and the next open is clean.
+    expect(fs.existsSync(path.join(dir, 'lock'))).toBe(false);
+    const again = await Broker.start({ port: 0, store: { dir, segmentSize: Number(SEGMENT) } }, quiet);
+    try {
+      let stored = 0;
+      for (let q = 0; q < 4; q++) stored += again.store.maxOffset('T', q);
+      expect(stored).toBe(1);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('--help lists every flag with its description and default', async () => {
+    const [broker, namesrv] = await Promise.all([runTs(MAIN, ['broker', '--help'], { timeoutMs: 10_000 }), runTs(MAIN, ['namesrv', '--help'], { timeoutMs: 10_000 })]);
+    expect(broker.code).toBe(0);
+    expect(namesrv.code).toBe(0);
+    const brokerHelp = broker.lines.join('\n');
+    for (const flag of [
+      'config',
+      'name',
+      'host',
+      'port',
+      'namesrv',
+      'dir',
+      'flush',
+      'topic',
+      'max-reconsume-times',
+      'register-interval-ms',
+      'consumer-timeout-ms',
+      'segment-size',
+      'max-message-size',
+    ]) {
+      expect(brokerHelp).toMatch(new RegExp(`^\\s+--${flag}\\s+[A-Z]`, 'm'));
+    }
+    // Help lines wrap, so compare with whitespace folded.
+    const flatBroker = brokerHelp.replace(/\s+/g, ' ');
+    for (const d of [BROKER_DEFAULTS.brokerName, BROKER_DEFAULTS.port, BROKER_DEFAULTS.maxReconsumeTimes, BROKER_DEFAULTS.registerIntervalMs, BROKER_DEFAULTS.consumerTimeoutMs, STORE_DEFAULTS.flushMode, STORE_DEFAULTS.segmentSize, STORE_DEFAULTS.maxMessageSize]) {
+      expect(flatBroker).toContain(`default ${d}`);
+    }
+
+    const namesrvHelp = namesrv.lines.join('\n');
+    for (const flag of ['config', 'host', 'port', 'broker-expiry-ms']) expect(namesrvHelp).toMatch(new RegExp(`^\\s+--${flag}\\s+[A-Z]`, 'm'));
+    const flatNamesrv = namesrvHelp.replace(/\s+/g, ' ');
+    for (const d of [NAMESRV_DEFAULTS.host, NAMESRV_DEFAULTS.port, NAMESRV_DEFAULTS.brokerExpiryMs]) expect(flatNamesrv).toContain(`default ${d}`);
+  });
+
+  it('bad configuration exits 2 with one typed line on stderr', async () => {
+    const dir = tempDir();
+    const unknownKey = path.join(dir, 'unknown-key.json');
+    fs.writeFileSync(unknownKey, JSON.stringify({ brokerName: 'b1', bogusOption: 1, store: { dir: 'store' } }));
+    const notJson = path.join(dir, 'not-json.json');
+    fs.writeFileSync(notJson, '{ "port": 1, }');
+    const nsUnknown = path.join(dir, 'ns.json');
+    fs.writeFileSync(nsUnknown, JSON.stringify({ port: 0, expiry: 5 }));
+
+    const cases: [string[], RegExp][] = [
+      [['broker', '--config', unknownKey], /unknown option "bogusOption"/],
+      [['broker', '--config', notJson], /not valid JSON/],
+      [['broker', '--dir', path.join(dir, 's'), '--flush', 'sometimes'], /--flush must be sync or async, got "sometimes"/],
+      [['broker', '--dir', path.join(dir, 's'), '--topic', 'T'], /--topic "T" is not name:queues/],
+      [['namesrv', '--config', nsUnknown], /unknown option "expiry"/],
+    ];
+    const results = await Promise.all(cases.map(([args]) => runTs(MAIN, args, { timeoutMs: 10_000 })));
+    results.forEach((r, i) => {
+      const [args, message] = cases[i]!;
+      const stderr = r.stderr.trim();
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(stderr.split('\n'), args.join(' ')).toHaveLength(1);
+      expect(stderr).toMatch(/^metaq: \[METAQ_INVALID_CONFIG\] /);
+      expect(stderr).toMatch(message);
+      expect(r.lines).toEqual([]);
+    });
+    // Nothing was opened on the way to the error.
+    expect(fs.existsSync(path.join(dir, 'store'))).toBe(false);
+    expect(fs.existsSync(path.join(dir, 's'))).toBe(false);
+  });
+});
