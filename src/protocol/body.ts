@@ -66,6 +66,7 @@ export class BodyReader {
   }
 
   #str(n: number, what: string): string {
+    if (n === 0) return ''; // most messages have no tags, keys or properties: skip the decoder call
     this.#need(n, what);
     const s = this.buf.toString('utf8', this.pos, this.pos + n);
     this.pos += n;
