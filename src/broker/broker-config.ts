@@ -2,7 +2,9 @@
 // silently ignored key) and the nested store configuration.
 import { InvalidConfigError } from '../common/errors.js';
 import { DEFAULT_MAX_FRAME_SIZE, FRAME_HEADER_SIZE } from '../protocol/index.js';
+import { parseAddress } from '../net/address.js';
 import { resolveStoreConfig, type MessageStoreConfig } from '../store/index.js';
+import { validateQueueCount, validateTopicName } from '../store/topic-table.js';
 
 export interface BrokerConfig {
   /** Broker name: registered with the name server, shown to clients. Default 'broker-a'. */
@@ -74,11 +76,15 @@ export function resolveBrokerConfig(config: BrokerConfig): ResolvedBrokerConfig 
     if (!KNOWN.has(k)) throw new InvalidConfigError(`unknown broker option ${JSON.stringify(k)} (known: ${[...KNOWN].sort().join(', ')})`);
   }
   if (config.store === undefined) throw new InvalidConfigError('broker config needs store.dir');
-  const c = { ...BROKER_DEFAULTS, ...config } as ResolvedBrokerConfig;
+  // An explicit `undefined` means "not set", not "set to undefined".
+  const given = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
+  const c = { ...BROKER_DEFAULTS, ...given } as ResolvedBrokerConfig;
+  if (typeof c.host !== 'string' || c.host === '') throw new InvalidConfigError(`host must be a non-empty string, got ${JSON.stringify(c.host)}`);
   if (typeof c.brokerName !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(c.brokerName)) throw new InvalidConfigError(`brokerName must be 1-64 of [A-Za-z0-9_.-], got ${JSON.stringify(c.brokerName)}`);
   positiveInt('port', c.port, 0);
   if (c.port > 65535) throw new InvalidConfigError(`port must be <= 65535, got ${c.port}`);
   if (!Array.isArray(c.namesrvAddrs) || !c.namesrvAddrs.every((a) => typeof a === 'string')) throw new InvalidConfigError('namesrvAddrs must be a list of host:port strings');
+  for (const a of c.namesrvAddrs) parseAddress(a);
   positiveInt('registerIntervalMs', c.registerIntervalMs);
   positiveInt('maxFrameSize', c.maxFrameSize, FRAME_HEADER_SIZE + 1);
   positiveInt('maxPollTimeoutMs', c.maxPollTimeoutMs, 0);
@@ -91,6 +97,10 @@ export function resolveBrokerConfig(config: BrokerConfig): ResolvedBrokerConfig 
     throw new InvalidConfigError('retryDelaysMs must be a non-empty list of delays in ms');
   }
   if (c.topics === null || typeof c.topics !== 'object') throw new InvalidConfigError('topics must map topic names to queue counts');
+  for (const [name, queues] of Object.entries(c.topics)) {
+    validateTopicName(name);
+    validateQueueCount(queues);
+  }
   const store = resolveStoreConfig(c.store);
   if (c.maxFrameSize < store.maxMessageSize + SEND_FRAME_SLACK) {
     throw new InvalidConfigError(`maxFrameSize ${c.maxFrameSize} cannot carry a message of store.maxMessageSize ${store.maxMessageSize}`);

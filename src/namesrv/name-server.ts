@@ -9,6 +9,7 @@ import {
   decodeTopic,
   DEFAULT_MAX_FRAME_SIZE,
   encodeRoute,
+  FRAME_HEADER_SIZE,
   encodeText,
   Opcode,
 } from '../protocol/index.js';
@@ -37,9 +38,16 @@ export function resolveNameServerConfig(config: NameServerConfig): Required<Name
   for (const k of Object.keys(config)) {
     if (!KNOWN_KEYS.has(k)) throw new InvalidConfigError(`unknown name server option ${JSON.stringify(k)} (known: ${[...KNOWN_KEYS].join(', ')})`);
   }
-  const c = { ...NAMESRV_DEFAULTS, ...config };
-  if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) throw new InvalidConfigError(`port must be 0..65535, got ${c.port}`);
-  if (!(c.brokerExpiryMs > 0)) throw new InvalidConfigError(`brokerExpiryMs must be > 0, got ${c.brokerExpiryMs}`);
+  const given = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
+  const c = { ...NAMESRV_DEFAULTS, ...given } as Required<NameServerConfig>;
+  if (typeof c.host !== 'string' || c.host === '') throw new InvalidConfigError(`host must be a non-empty string, got ${JSON.stringify(c.host)}`);
+  if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) throw new InvalidConfigError(`port must be an integer 0..65535, got ${JSON.stringify(c.port)}`);
+  if (typeof c.brokerExpiryMs !== 'number' || !Number.isInteger(c.brokerExpiryMs) || c.brokerExpiryMs <= 0) {
+    throw new InvalidConfigError(`brokerExpiryMs must be a positive integer, got ${JSON.stringify(c.brokerExpiryMs)}`);
+  }
+  if (typeof c.maxFrameSize !== 'number' || !Number.isInteger(c.maxFrameSize) || c.maxFrameSize <= FRAME_HEADER_SIZE) {
+    throw new InvalidConfigError(`maxFrameSize must be an integer > ${FRAME_HEADER_SIZE}, got ${JSON.stringify(c.maxFrameSize)}`);
+  }
   return c;
 }
 
