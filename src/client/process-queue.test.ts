@@ -39,13 +39,14 @@ describe('ProcessQueue', () => {
     expect(pq.consumedOffset()).toBe(2);
   });
 
-  it('drop discards buffered messages and rewinds the pull position to the commit point', async () => {
+  it('drop discards buffered messages, pulls next from the first one not handed out, and waits for batches in the handler', async () => {
     const pq = new ProcessQueue(mq, 0);
     pq.add(msgs(0, 8), 8);
     const a = pq.take(3)!;
     pq.drop();
     expect(pq.buffered).toBe(0);
-    expect(pq.nextPullOffset).toBe(0);
+    expect(pq.nextPullOffset).toBe(3);
+    expect(pq.consumedOffset()).toBe(0);
     let idle = false;
     const waiting = pq.idle().then(() => (idle = true));
     await Promise.resolve();
@@ -68,5 +69,29 @@ describe('ProcessQueue', () => {
     pq.take(1);
     await new Promise((r) => setTimeout(r, 0));
     expect(resumed).toBe(true);
+  });
+});
+
+describe('ProcessQueue.drop', () => {
+  it('commits past batches that finish after the drop (no re-delivery of handled messages)', () => {
+    const pq = new ProcessQueue(mq, 0);
+    pq.add(msgs(0, 20), 20);
+    const a = pq.take(10)!;
+    const b = pq.take(10)!;
+    pq.done(a);
+    pq.drop();
+    expect(pq.consumedOffset()).toBe(10);
+    pq.done(b);
+    expect(pq.consumedOffset()).toBe(20);
+  });
+
+  it('keeps the commit point below a batch waiting for a local retry, and does not wait for it', async () => {
+    const pq = new ProcessQueue(mq, 0);
+    pq.add(msgs(0, 10), 10);
+    const a = pq.take(4)!;
+    pq.retryLater(a);
+    pq.drop();
+    expect(pq.consumedOffset()).toBe(0);
+    await pq.idle();
   });
 });

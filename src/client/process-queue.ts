@@ -94,13 +94,21 @@ export class ProcessQueue {
     return min;
   }
 
-  /** Drops messages not yet handed out (they will be pulled again by whoever owns the queue next). */
+  /**
+   * Drops messages not yet handed out (whoever owns the queue next pulls them
+   * again). Batches in the handler finish and count; a batch waiting for a
+   * local retry is not processed, so the commit point stays below it.
+   */
   drop(): void {
     this.dropped = true;
-    const consumed = this.consumedOffset();
+    let next = this.buffered > 0 ? this.#buffer[this.#head]!.queueOffset : this.nextPullOffset;
+    if (this.retryBatch !== undefined) {
+      next = Math.min(next, this.retryBatch.firstOffset);
+      this.retryBatch = undefined;
+    }
     this.#buffer.length = 0;
     this.#head = 0;
-    this.nextPullOffset = consumed;
+    this.nextPullOffset = next;
     this.#notify();
   }
 
