@@ -270,14 +270,15 @@ export class Consumer {
 
   #requestRebalance(): void {
     if (this.#state !== 'running') return;
-    if (this.#rebalancing !== undefined) {
-      this.#rebalanceAgain = true;
-      return;
-    }
     void this.#rebalance();
   }
 
+  /** Runs a rebalance, or (if one is running) makes it go round once more and returns it. */
   #rebalance(): Promise<void> {
+    if (this.#rebalancing !== undefined) {
+      this.#rebalanceAgain = true;
+      return this.#rebalancing;
+    }
     const run = async (): Promise<void> => {
       do {
         this.#rebalanceAgain = false;
@@ -370,9 +371,10 @@ export class Consumer {
       try {
         const c = await this.#pool.get(addr);
         const f = await c.call(Opcode.LockQueues, encodeQueueLock({ group: this.group, clientId: this.clientId, queues: list.map((pq) => ({ topic: pq.mq.topic, queueId: pq.mq.queueId })) }), this.#o.requestTimeoutMs);
-        const held = new Set(decodeQueueList(f.body).map(queueKey));
+        // The broker answers (topic, queueId) pairs: all of this broker.
+        const held = new Set(decodeQueueList(f.body).map((q) => `${q.topic}/${q.queueId}`));
         for (const pq of list) {
-          if (!held.has(queueKey(pq.mq))) {
+          if (!held.has(`${pq.mq.topic}/${pq.mq.queueId}`)) {
             this.#queues.delete(queueKey(pq.mq));
             pq.drop();
             pq.locked = false;

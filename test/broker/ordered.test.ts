@@ -2,11 +2,6 @@
 // key stay in per-key order while ordered consumers join and leave mid-stream;
 // a queue is never inside two handlers at once (queue locks), and every
 // message is consumed.
-//
-// Several tests here are marked `it.fails`: they pin down product bugs of the
-// ordered consumer (src/client/consumer.ts) described next to each of them.
-// When a bug is fixed its test starts passing, `it.fails` then reports it, and
-// the marker should be removed.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Consumer, Producer, type ConsumeContext, type ReceivedMessage } from '../../src/client/index.js';
 import { useCluster, type TestCluster } from '../helpers/cluster.js';
@@ -191,23 +186,17 @@ describe('ordered consumption', () => {
     for (const name of ['ord-1', 'ord-2', 'ord-3']) expect(o.perConsumer[name] ?? 0, name).toBeGreaterThan(0);
   });
 
-  // BUG (src/client/consumer.ts, Consumer#renewLocks): the renewal compares the
-  // broker's answer, keyed `queueKey(q)` without a broker name ("/topic/id"),
-  // with the process queues' keys ("broker-a/topic/id"). No key ever matches,
-  // so every renewal (every max(500, rebalanceIntervalMs/2) ms) treats every
-  // lock as lost: it drops every ordered queue at once, without waiting for the
-  // batch in the handler, and the next rebalance re-creates the queue from the
-  // committed offset. The result: the same consumer runs the same queue in two
-  // handler calls at once and re-delivers messages in the steady state.
-  it.fails('never runs one queue in two handler calls at once, and re-delivers nothing outside a handover (BUG: lock renewal drops every queue)', async () => {
+  // Regression: lock renewal once compared keys with and without the broker
+  // name, treated every lock as lost and dropped every queue mid-batch.
+  it('never runs one queue in two handler calls at once, and re-delivers nothing outside a handover', async () => {
     const o = await outcome();
     expect(o.overlaps).toEqual([]);
     expect(o.steadyDuplicates).toEqual([]);
   });
 
-  // Same bug, deterministic: one consumer, one queue, a handler call that lasts
+  // The same regression, deterministic: one consumer, one queue, a handler call that lasts
   // longer than the lock renewal interval (but well under the lock timeout).
-  it.fails('a long handler call is not joined by a second call on the same queue (BUG: lock renewal drops every queue)', async () => {
+  it('a long handler call is not joined by a second call on the same queue', async () => {
     const topic = 'OrderedLong';
     const cluster = await startCluster({ topics: { [topic]: 1 } });
     const producer = new Producer({ namesrv: cluster.ns });
@@ -277,15 +266,9 @@ describe('ordered consumption', () => {
     expect(got.find((g) => g.consumer === 'ho-b')?.body).toBe('m3');
   });
 
-  // BUG (src/client/consumer.ts, Consumer#start with #rebalance): start() calls
-  // #rebalance() directly while the route fetch made just before it already
-  // started one (TopicRoutes.onChange -> #requestRebalance), and #rebalance
-  // neither checks for a run in progress nor keeps #rebalancing for the run it
-  // did not start. Two rebalances run at once and both create a ProcessQueue
-  // (and a pull loop) for each queue; the first one is orphaned: it keeps a
-  // long-polling pull open on the broker until shutdown. The renewal bug above
-  // adds more orphans (each dropped queue's pull stays held until it times out).
-  it.fails('an idle ordered consumer keeps exactly one pull per owned queue open on the broker (BUG: duplicate process queues)', async () => {
+  // Regression: start() once ran a second rebalance beside the one the route
+  // fetch had started, and both created a pull loop per queue.
+  it('an idle ordered consumer keeps exactly one pull per owned queue open on the broker', async () => {
     const topic = 'OrderedIdle';
     const cluster = await startCluster({ topics: { [topic]: 2 } });
     const c = new Consumer({ namesrv: cluster.ns, group: 'ordered_idle', ordered: true, ...FAST_CLIENT });
