@@ -7,7 +7,7 @@ import { DiskFullError } from '../../src/common/errors.js';
 import { MessageStore, type MessageStoreConfig } from '../../src/store/index.js';
 import { positionalBody, readQueue } from '../helpers/messages.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
-import { waitDispatched } from '../helpers/wait.js';
+import { waitDispatched, waitUntil } from '../helpers/wait.js';
 
 const SEGMENT = 128 * 1024;
 const MAX_BODY = 2048;
@@ -161,7 +161,9 @@ describe('retention', () => {
       for (const t of TOPICS) store.createTopic(t, QUEUES);
       const written = await fill(store, 5);
       const active = segmentFiles(dir).at(-1)!;
-      expect(store.deleteExpiredSegments()).toBeGreaterThanOrEqual(4);
+      // Only segments the async flusher has synced may go: on a busy machine that can take a flush interval.
+      let deleted = 0;
+      await waitUntil(() => (deleted += store.deleteExpiredSegments()) >= 4, 'old segments deleted');
       expect(segmentFiles(dir)).toEqual([active]);
       expect(store.stats().minOffset).toBe(Number(active));
       for (const t of TOPICS) {
