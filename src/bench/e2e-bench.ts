@@ -19,6 +19,8 @@ export interface E2eBenchOptions {
   durationMs: number;
   /** Offered rate of the fixed-rate phase. */
   rate: number;
+  /** Fixed-rate phase: sent at the rate before `durationMs`, not measured (JIT warm-up, connections). */
+  warmupMs: number;
   bodySize: number;
   queues: number;
   /** Messages per send in the max-rate phase (the fixed-rate phase sends what is due each tick, up to this). */
@@ -36,6 +38,7 @@ export interface E2eBenchOptions {
 export const E2E_BENCH_DEFAULTS: E2eBenchOptions = {
   durationMs: 10_000,
   rate: 100_000,
+  warmupMs: 2000,
   bodySize: 128,
   queues: 8,
   batchSize: 128,
@@ -115,7 +118,7 @@ interface PhaseResult {
 async function runPhase(namesrv: string, topic: string, o: E2eBenchOptions, rate: number): Promise<PhaseResult> {
   const consumer = startRole({ role: 'consumer', namesrv, topic, group: `bench_${topic}`, pullBatchSize: o.pullBatchSize });
   await consumer.next('ready');
-  const producer = startRole({ role: 'producer', namesrv, topic, bodySize: o.bodySize, batchSize: o.batchSize, rate, inFlight: o.inFlight, durationMs: o.durationMs });
+  const producer = startRole({ role: 'producer', namesrv, topic, bodySize: o.bodySize, batchSize: o.batchSize, rate, inFlight: o.inFlight, durationMs: o.durationMs, warmupMs: o.warmupMs });
   await producer.next('ready');
   producer.send('go');
   const produced = (await producer.next('produced')) as PhaseResult['produced'];
@@ -178,6 +181,7 @@ export async function runE2eBench(options: Partial<E2eBenchOptions> = {}): Promi
       bench: 'e2e',
       params: {
         durationSec: o.durationMs / 1000,
+        fixedRateWarmupSec: o.warmupMs / 1000,
         bodySize: o.bodySize,
         queues: o.queues,
         batchSize: o.batchSize,

@@ -20,6 +20,8 @@ export type E2eRole =
       rate: number;
       inFlight: number;
       durationMs: number;
+      /** Open loop only: the first `warmupMs` are sent but not measured (JIT, connection set-up). */
+      warmupMs: number;
     }
   | { role: 'consumer'; namesrv: string; topic: string; group: string; pullBatchSize: number };
 
@@ -31,8 +33,10 @@ export type E2eReport =
   | { type: 'produced'; acked: number; failed: number; firstAckNs: number; lastAckNs: number; startNs: number; endNs: number; send: string; lag: string }
   | { type: 'consumed'; count: number; firstNs: number; lastNs: number; e2e: string; p99PerSecondMs: number[] };
 
-/** Offset of the intended send time (µs of the shared monotonic clock) in each body. */
+/** Offset of the intended send time (µs of the shared monotonic clock, float64) in each body. */
 const BODY_INTENDED_AT = 0;
+/** Offset of a byte that is 1 when the message counts in the latency histograms (not warm-up). */
+const BODY_MEASURED_AT = 8;
 const PROGRESS_MS = 200;
 const TICK_MS = 1;
 
@@ -49,7 +53,7 @@ function post(r: E2eReport): void {
 }
 
 async function runBroker(j: Extract<E2eRole, { role: 'broker' }>): Promise<void> {
-  const broker = await Broker.start({ port: 0, namesrvAddrs: [j.namesrv], topics: j.topics, registerIntervalMs: 1000, store: { dir: j.dir, flushMode: 'async', ...(process.env.E2E_STORE ? JSON.parse(process.env.E2E_STORE) : {}) } });
+  const broker = await Broker.start({ port: 0, namesrvAddrs: [j.namesrv], topics: j.topics, registerIntervalMs: 1000, store: { dir: j.dir, flushMode: 'async' } });
   post({ type: 'broker-ready', addr: broker.addr });
   await new Promise<void>((resolve) => port.once('message', () => resolve()));
   await broker.close();
@@ -70,12 +74,15 @@ async function runProducer(j: Extract<E2eRole, { role: 'producer' }>): Promise<v
   let rr = 0;
   let wake: (() => void) | undefined;
 
+  let measureFromUs = Infinity;
   const sendBatch = (count: number, intendedUs: (i: number) => number): void => {
     const batch: Message[] = new Array(count);
     for (let i = 0; i < count; i++) {
       const body = Buffer.allocUnsafe(j.bodySize);
       template.copy(body);
-      body.writeDoubleBE(intendedUs(i), BODY_INTENDED_AT);
+      const intended = intendedUs(i);
+      body.writeDoubleBE(intended, BODY_INTENDED_AT);
+      body[BODY_MEASURED_AT] = intended >= measureFromUs ? 1 : 0;
       batch[i] = { body };
     }
     const intended0 = intendedUs(0);
@@ -87,6 +94,7 @@ async function runProducer(j: Extract<E2eRole, { role: 'producer' }>): Promise<v
         if (firstAckNs === 0) firstAckNs = t;
         lastAckNs = t;
         acked += count;
+        if (intendedLast < measureFromUs) return;
         // Latency of every message of the batch, from its own intended time.
         if (count === 1) send.recordValue(Math.max(1, t - intended0));
         else for (let i = 0; i < count; i++) send.recordValue(Math.max(1, t - (intended0 + ((intendedLast - intended0) * i) / (count - 1))));
@@ -107,6 +115,7 @@ async function runProducer(j: Extract<E2eRole, { role: 'producer' }>): Promise<v
   const progress = setInterval(() => post({ type: 'progress', count: acked }), PROGRESS_MS);
   const startUs = nowUs();
   const endUs = startUs + j.durationMs * 1000;
+  measureFromUs = j.rate === 0 ? startUs : startUs + j.warmupMs * 1000;
   if (j.rate === 0) {
     // Closed loop: keep `inFlight` batches outstanding.
     while (nowUs() < endUs) {
@@ -120,7 +129,7 @@ async function runProducer(j: Extract<E2eRole, { role: 'producer' }>): Promise<v
     // Open loop: message k is due at start + k / rate, whatever the broker does.
     const usPerMessage = 1e6 / j.rate;
     let sent = 0;
-    const total = Math.floor((j.rate * j.durationMs) / 1000);
+    const total = Math.floor((j.rate * (j.warmupMs + j.durationMs)) / 1000);
     while (sent < total) {
       const now = nowUs();
       const due = Math.min(total, Math.floor((now - startUs) / usPerMessage) + 1);
@@ -168,7 +177,9 @@ async function runConsumer(j: Extract<E2eRole, { role: 'consumer' }>): Promise<v
     if (firstUs === 0) firstUs = t;
     lastUs = t;
     for (const m of messages) {
-      const intended = m.body.readDoubleBE(BODY_INTENDED_AT);
+      const body = m.body;
+      if (body[BODY_MEASURED_AT] !== 1) continue;
+      const intended = body.readDoubleBE(BODY_INTENDED_AT);
       const v = Math.max(1, t - intended);
       e2e.recordValue(v);
       window.recordValue(v);

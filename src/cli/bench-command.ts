@@ -20,6 +20,7 @@ interface BenchArgs {
   out: string | undefined;
   duration: number;
   rate: number;
+  warmup: number;
   'in-flight': number;
   'pull-batch': number;
   phases: string;
@@ -46,6 +47,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       .option('keep', { type: 'boolean', default: false, describe: 'Keep the bench stores afterwards' })
       .option('out', { type: 'string', describe: 'Also write the JSON report to this file' })
       .option('duration', { type: 'number', default: E2E_BENCH_DEFAULTS.durationMs / 1000, describe: 'e2e: seconds of producing in each phase' })
+      .option('warmup', { type: 'number', default: E2E_BENCH_DEFAULTS.warmupMs / 1000, describe: 'e2e: seconds sent at the fixed rate before measuring' })
       .option('rate', { type: 'number', default: E2E_BENCH_DEFAULTS.rate, describe: 'e2e: offered msg/s of the fixed-rate phase' })
       .option('in-flight', { type: 'number', default: E2E_BENCH_DEFAULTS.inFlight, describe: 'e2e: batches outstanding in the max-rate phase' })
       .option('phases', { type: 'string', default: 'max,fixed', describe: 'e2e: phases to run (max, fixed)' })
@@ -62,6 +64,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
         ? await runE2eBench({
             durationMs: a.duration * 1000,
             rate: a.rate,
+            warmupMs: a.warmup * 1000,
             bodySize: a['body-size'],
             queues: a.queues,
             batchSize: a.batch === STORE_BENCH_DEFAULTS.batchSize ? E2E_BENCH_DEFAULTS.batchSize : a.batch,

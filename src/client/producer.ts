@@ -121,8 +121,7 @@ export class Producer {
     if (this.#closed) throw new ClientStateError('producer is shut down');
     const batch = Array.isArray(messages) ? (messages as readonly Message[]) : [messages as Message];
     if (batch.length === 0) throw new InvalidMessageError('a batch needs at least one message');
-    const wire = batch.map(toWire);
-    const body = encodeSendRequestTemplate(topic, wire);
+    const body = encodeSendRequestTemplate(topic, toWireBatch(batch));
     const selector = options.selector ?? (options.shardingKey !== undefined ? hashSelector(options.shardingKey) : undefined);
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     const attempts = selector === undefined ? this.#retries + 1 : 1;
@@ -152,7 +151,13 @@ export class Producer {
   /** Sends straight to one queue, no retry (tools, benchmarks). */
   sendToQueue(mq: MessageQueue, messages: readonly Message[], timeoutMs = this.#timeoutMs): Promise<SendResult> {
     if (this.#closed) return Promise.reject(new ClientStateError('producer is shut down'));
-    return this.#sendTo(mq, encodeSendRequestTemplate(mq.topic, messages.map(toWire)), timeoutMs);
+    let body: SendTemplate;
+    try {
+      body = encodeSendRequestTemplate(mq.topic, toWireBatch(messages));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#sendTo(mq, body, timeoutMs);
   }
 
   shutdown(): void {
@@ -178,6 +183,17 @@ export class Producer {
     const r = decodeSendResponse(f.body);
     return new SendResultImpl(mq.topic, mq.brokerName, r.queueId, r.queueOffset, r.count, r.storeTimestamp, mq.addr, r.physicalOffsets);
   }
+}
+
+/** Messages as the encoder takes them: the same objects unless a body is a string (no copy per message). */
+function toWireBatch(batch: readonly Message[]): readonly WireMessage[] {
+  let strings = false;
+  for (const m of batch) {
+    if (m === null || typeof m !== 'object') throw new InvalidMessageError('a message must be an object with a body');
+    if (typeof m.body === 'string') strings = true;
+    else if (!(m.body instanceof Uint8Array)) throw new InvalidMessageError('message body must be a string or a Uint8Array');
+  }
+  return strings ? batch.map(toWire) : (batch as readonly WireMessage[]);
 }
 
 function toWire(m: Message): WireMessage {

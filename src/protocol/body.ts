@@ -158,6 +158,7 @@ export class BodyWriter {
   }
 
   str8(s: string, what = 'string'): this {
+    if (s === '') return this.u8(0); // the common case (no tags): skip the encoder calls
     const n = Buffer.byteLength(s);
     if (n > 0xff) throw new MalformedFrameError(`${what} is ${n} bytes; at most 255 fit`);
     this.u8(n);
@@ -167,6 +168,7 @@ export class BodyWriter {
   }
 
   str16(s: string, what = 'string'): this {
+    if (s === '') return this.u16(0);
     const n = Buffer.byteLength(s);
     if (n > 0xffff) throw new MalformedFrameError(`${what} is ${n} bytes; at most 65535 fit`);
     this.u16(n);
