@@ -62,7 +62,12 @@ export class ProcessQueue {
     if (this.buffered === 0) return undefined;
     const messages = this.#buffer.slice(this.#head, this.#head + max);
     this.#head += messages.length;
-    if (this.#head > 1024 && this.#head * 2 > this.#buffer.length) {
+    // Let handed-out messages (and the frames they view) go: kept in the array
+    // they would survive young-generation GCs and be copied to the old one.
+    if (this.#head === this.#buffer.length) {
+      this.#buffer.length = 0;
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#buffer.length) {
       this.#buffer.splice(0, this.#head);
       this.#head = 0;
     }

@@ -117,8 +117,9 @@ async function powerLossRound(flushMode: FlushMode, seed: number, tempDir: () =>
       }
     }
     // Still a working store.
+    const before = recoveredStore.maxOffset(TOPICS[0]!, 0);
     const r = await recoveredStore.put(TOPICS[0]!, 0, [{ body: Buffer.from('after power loss') }]);
-    expect(r.queueOffset).toBe(recoveredStore.maxOffset(TOPICS[0]!, 0));
+    expect(r.queueOffset).toBe(before);
     return { acked, written, recovered, missingAcked, copy: snapshot.copy };
   } finally {
     await recoveredStore.close();
