@@ -8,7 +8,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import * as hdr from 'hdr-histogram-js';
 import { NameServer } from '../namesrv/index.js';
@@ -171,21 +170,8 @@ function fixedRateReport(fixed: PhaseResult, rate: number): object {
   };
 }
 
-/**
- * Young-generation size of the worker isolates (MB). With V8's default (which
- * starts at 1 MB and grows slowly) the consumer promoted ~10 MB/s of
- * in-flight messages to the old generation and paid a 4-9 ms incremental
- * mark-compact every ~0.4 s: the largest part of its latency tail. A larger
- * nursery lets them die young. Deployments get the same with
- * `node --min-semi-space-size=16 --max-semi-space-size=32` (docs/BENCHMARKS.md).
- */
-const SEMI_SPACE_MB = { min: 16, max: 32 };
-
 export async function runE2eBench(options: Partial<E2eBenchOptions> = {}): Promise<object> {
   const o = { ...E2E_BENCH_DEFAULTS, ...options };
-  // V8 flags apply to isolates created afterwards: the worker threads below.
-  v8.setFlagsFromString(`--min-semi-space-size=${SEMI_SPACE_MB.min}`);
-  v8.setFlagsFromString(`--max-semi-space-size=${SEMI_SPACE_MB.max}`);
   const dir = fs.mkdtempSync(path.join(o.dir, 'metaq-e2e-'));
   const ns = await NameServer.start({ port: 0 });
   const broker = startRole({ role: 'broker', dir, namesrv: ns.addr, topics: { bench_max: o.queues, bench_fixed: o.queues } });
@@ -204,7 +190,6 @@ export async function runE2eBench(options: Partial<E2eBenchOptions> = {}): Promi
         flush: 'async',
         replication: 'none',
         topology: 'namesrv in the coordinator thread; broker, producer and consumer each in a worker thread; TCP over 127.0.0.1',
-        v8SemiSpaceMb: SEMI_SPACE_MB,
       },
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
     };
