@@ -2,23 +2,8 @@
 // str8, str16, bytes32) byte for byte, and every way a read past the end, a
 // too-large u64 or a too-long string becomes a MalformedFrameError.
 import { describe, expect, it } from 'vitest';
-import { MalformedFrameError } from '../common/errors.js';
+import { expectMalformed } from '../../test/helpers/errors.js';
 import { BodyReader, BodyWriter } from './body.js';
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}
-
-function expectMalformed(fn: () => unknown): void {
-  const err = thrown(fn);
-  expect(err).toBeInstanceOf(MalformedFrameError);
-  expect((err as MalformedFrameError).code).toBe('METAQ_MALFORMED_FRAME');
-}
 
 const hex = (b: Buffer): string => b.toString('hex');
 

@@ -71,21 +71,7 @@ import { decodeSendBack, encodeSendBack } from './send-back.js';
 import { decodeSendRequest, decodeSendResponse, encodeSendRequest, encodeSendResponse, type SendRequest } from './send.js';
 import { errorForStatus, FIRST_ERROR_STATUS, isErrorStatus, Status, statusForError, statusName } from './status.js';
 import { opcodeName, isKnownOpcode } from './opcodes.js';
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}
-
-function expectMalformed(fn: () => unknown): void {
-  const err = thrown(fn);
-  expect(err).toBeInstanceOf(MalformedFrameError);
-  expect((err as MalformedFrameError).code).toBe('METAQ_MALFORMED_FRAME');
-}
+import { expectMalformed, thrownBy } from '../../test/helpers/errors.js';
 
 /** A fake CommitLog record: decodeRecordList only trusts the leading totalSize. */
 function fakeRecord(size: number, fill: number): Buffer {
@@ -321,7 +307,7 @@ describe('SEND', () => {
     expectMalformed(() => encodeSendRequest({ topic: 't', queueId: 0, messages: [{ body: Buffer.alloc(0), tags: 'x'.repeat(256) }] }));
     const bad: Record<string, string>[] = [{ 'a\u0001': 'b' }, { a: 'b\u0002' }, { '': 'b' }];
     for (const properties of bad) {
-      const err = thrown(() => encodeSendRequest({ topic: 't', queueId: 0, messages: [{ body: Buffer.alloc(0), properties }] }));
+      const err = thrownBy(() => encodeSendRequest({ topic: 't', queueId: 0, messages: [{ body: Buffer.alloc(0), properties }] }));
       expect(err).toBeInstanceOf(InvalidMessageError);
     }
   });
@@ -393,7 +379,7 @@ describe('other refusals', () => {
   it('refuses an unknown consume mode as an invalid request', () => {
     const body = encodeHeartbeat({ clientId: 'c', groups: [{ group: 'g', mode: ConsumeMode.Clustering, ordered: false, subscriptions: [] }] });
     body[1 + 1 + 1 + 1 + 1] = 9; // clientId str8 "c", groupCount, group str8 "g", then mode
-    const err = thrown(() => decodeHeartbeat(body));
+    const err = thrownBy(() => decodeHeartbeat(body));
     expect(err).toBeInstanceOf(InvalidRequestError);
     expect((err as InvalidRequestError).code).toBe('METAQ_INVALID_REQUEST');
   });

@@ -6,18 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { FrameTooLargeError, MalformedFrameError } from '../common/errors.js';
 import { DEFAULT_MAX_FRAME_SIZE, encodeFrame, FRAME_HEADER_SIZE, FrameFlag, H_RESERVED, H_VERSION, type Frame, type FrameHeader } from './frame.js';
 import { FrameDecoder } from './frame-decoder.js';
-
-/** mulberry32: a small deterministic PRNG, so that failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../test/helpers/messages.js';
 
 interface Copied extends FrameHeader {
   body: Buffer;

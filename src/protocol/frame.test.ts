@@ -24,15 +24,7 @@ import {
 } from './frame.js';
 import { Opcode } from './opcodes.js';
 import { Status } from './status.js';
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}
+import { thrownBy } from '../../test/helpers/errors.js';
 
 function validHeader(): Buffer {
   return encodeHeader({ opcode: Opcode.Pull, flags: 0, requestId: 0xcafebabe, status: 0 }, 10);
@@ -98,7 +90,7 @@ describe('checkHeader refusals', () => {
     for (const v of [0, 2, 255]) {
       const b = validHeader();
       b[H_VERSION] = v;
-      const err = thrown(() => checkHeader(b, 0, DEFAULT_MAX_FRAME_SIZE));
+      const err = thrownBy(() => checkHeader(b, 0, DEFAULT_MAX_FRAME_SIZE));
       expect(err).toBeInstanceOf(MalformedFrameError);
       expect((err as MalformedFrameError).code).toBe('METAQ_MALFORMED_FRAME');
     }
@@ -108,7 +100,7 @@ describe('checkHeader refusals', () => {
     for (const len of [0, 1, 15]) {
       const b = validHeader();
       b.writeUInt32BE(len, H_LENGTH);
-      expect(thrown(() => checkHeader(b, 0, DEFAULT_MAX_FRAME_SIZE))).toBeInstanceOf(MalformedFrameError);
+      expect(thrownBy(() => checkHeader(b, 0, DEFAULT_MAX_FRAME_SIZE))).toBeInstanceOf(MalformedFrameError);
     }
     const b = validHeader();
     b.writeUInt32BE(16, H_LENGTH);
@@ -119,18 +111,18 @@ describe('checkHeader refusals', () => {
     const b = validHeader();
     b.writeUInt32BE(1001, H_LENGTH);
     expect(checkHeader(b.subarray(0), 0, 1001)).toBe(1001);
-    const err = thrown(() => checkHeader(b, 0, 1000));
+    const err = thrownBy(() => checkHeader(b, 0, 1000));
     expect(err).toBeInstanceOf(FrameTooLargeError);
     expect((err as FrameTooLargeError).code).toBe('METAQ_FRAME_TOO_LARGE');
     b.writeUInt32BE(0xffffffff, H_LENGTH);
-    expect(thrown(() => checkHeader(b, 0, DEFAULT_MAX_FRAME_SIZE))).toBeInstanceOf(FrameTooLargeError);
+    expect(thrownBy(() => checkHeader(b, 0, DEFAULT_MAX_FRAME_SIZE))).toBeInstanceOf(FrameTooLargeError);
   });
 
   it('refuses unknown flags', () => {
     for (const flags of [1 << 2, 1 << 15, 0xffff, FrameFlag.Response | 0x10]) {
       const b = validHeader();
       b.writeUInt16BE(flags, H_FLAGS);
-      expect(thrown(() => checkHeader(b, 0, DEFAULT_MAX_FRAME_SIZE))).toBeInstanceOf(MalformedFrameError);
+      expect(thrownBy(() => checkHeader(b, 0, DEFAULT_MAX_FRAME_SIZE))).toBeInstanceOf(MalformedFrameError);
     }
     const b = validHeader();
     b.writeUInt16BE(FrameFlag.Response | FrameFlag.Oneway, H_FLAGS);
@@ -141,7 +133,7 @@ describe('checkHeader refusals', () => {
     for (const r of [1, 0x8000]) {
       const b = validHeader();
       b.writeUInt16BE(r, H_RESERVED);
-      expect(thrown(() => checkHeader(b, 0, DEFAULT_MAX_FRAME_SIZE))).toBeInstanceOf(MalformedFrameError);
+      expect(thrownBy(() => checkHeader(b, 0, DEFAULT_MAX_FRAME_SIZE))).toBeInstanceOf(MalformedFrameError);
     }
   });
 

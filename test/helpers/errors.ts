@@ -1,4 +1,6 @@
 // Capturing errors for assertions on their class and stable `code`.
+import { expect } from 'vitest';
+import { MalformedFrameError } from '../../src/common/errors.js';
 
 /** The error `fn` throws; fails if it returns normally. */
 export function thrownBy(fn: () => unknown): unknown {
@@ -18,4 +20,11 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
     return err;
   }
   throw new Error('expected the promise to reject, it resolved');
+}
+
+/** Asserts that `fn` throws the wire layer's MalformedFrameError (never a RangeError). */
+export function expectMalformed(fn: () => unknown): void {
+  const err = thrownBy(fn);
+  expect(err).toBeInstanceOf(MalformedFrameError);
+  expect((err as MalformedFrameError).code).toBe('METAQ_MALFORMED_FRAME');
 }
