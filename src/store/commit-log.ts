@@ -114,6 +114,31 @@ export class CommitLog {
   }
 
   /**
+   * Appends bytes copied from another log (a master's, on a slave) at the same
+   * offsets: `data` is whole records, possibly ending with a segment's blank
+   * marker, starting exactly at the end of this log. The caller has checked
+   * the records. Written at once, one positional write per segment touched.
+   */
+  appendRaw(data: Buffer, runs: readonly { at: number; length: number; offset: number }[], end: number): void {
+    if (this.#stagingLength > 0) this.drain();
+    for (const r of runs) {
+      const segment = this.#segmentForWrite(r.offset);
+      try {
+        segment.write(data, r.at, r.length, r.offset);
+      } catch (err) {
+        throw new StoreWriteError(`writing ${r.length} replicated bytes at commit log offset ${r.offset} failed`, { cause: err });
+      }
+      if (r.offset + r.length >= this.#prepareNextAt) {
+        this.#prepareNextAt = Infinity;
+        void this.#preallocator?.prepare(segment.endOffset);
+      }
+    }
+    this.appendOffset = end;
+    this.writtenOffset = end;
+    this.#stagingStart = end;
+  }
+
+  /**
    * Writes the staging buffer into its segment with one positional write.
    * On failure nothing is considered written: the caller rolls positions back.
    */

@@ -2,6 +2,6 @@
 // record codec is exported for the wire layer and tools that read raw records.
 export { MessageStore, type StoreStats, type DurableImage } from './message-store.js';
 export { STORE_DEFAULTS, resolveStoreConfig, type MessageStoreConfig } from './store-config.js';
-export type { StoreMessage, PutResult, GetResult, GetStatus, FlushMode, ArrivalListener } from './types.js';
+export type { StoreMessage, PutResult, GetResult, GetStatus, FlushMode, ArrivalListener, LogChunk } from './types.js';
 export { decodeRecord, decodeRecords, type DecodedMessage, RECORD_OVERHEAD } from './record.js';
 export { MAX_QUEUES_PER_TOPIC } from './topic-table.js';

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readU64 } from '../common/bytes.js';
 import {
+  CorruptStoreError,
   DiskFullError,
   InvalidMessageError,
   MessageTooLargeError,
@@ -26,6 +27,8 @@ import { fdatasync } from './file-io.js';
 import { FlushService } from './flush-service.js';
 import { KeyIndex } from './key-index.js';
 import {
+  BLANK_MARKER_SIZE,
+  checkRecord,
   decodeRecord,
   KEY_SEPARATOR,
   MAX_PROPERTIES_LENGTH,
@@ -37,6 +40,7 @@ import {
   PROPERTY_KEYS,
   PROPERTY_SEPARATOR,
   PROPERTY_TAGS,
+  RecordCheck,
   SYS_FLAG_HAS_KEYS,
   type DecodedMessage,
   type RecordFields,
@@ -44,7 +48,7 @@ import {
 import { acquireStoreLock, type StoreLock } from './store-lock.js';
 import { maxRecordSizeFor, resolveStoreConfig, type MessageStoreConfig, type ResolvedStoreConfig } from './store-config.js';
 import { TopicTable, type TopicState } from './topic-table.js';
-import type { ArrivalListener, GetResult, PutResult, StoreMessage } from './types.js';
+import type { ArrivalListener, GetResult, LogChunk, PutResult, StoreMessage } from './types.js';
 
 const STAGING_SIZE = 8 << 20;
 /** Entries scanned per read when a tag filter may skip many. */
@@ -130,6 +134,10 @@ export class MessageStore {
   #closed = false;
   #recovered = false;
   #truncatedTail = false;
+  /** Sync replication: readers see nothing past what the slave confirmed. */
+  #visibilityLimit: number | undefined;
+  /** Replicated appends waiting for their flush (sync flush on a slave). */
+  readonly #replicaWaiters: { end: number; resolve: (offset: number) => void; reject: (err: unknown) => void }[] = [];
 
   private constructor(config: ResolvedStoreConfig) {
     this.config = config;
@@ -261,12 +269,148 @@ export class MessageStore {
       return Promise.reject(err);
     }
     t.nextOffsets[queueId] = firstQueueOffset + count;
-    const result: PutResult = { status: 'PUT_OK', topic, queueId, queueOffset: firstQueueOffset, count, physicalOffsets, storeTimestamp };
+    const result: PutResult = { status: 'PUT_OK', topic, queueId, queueOffset: firstQueueOffset, count, physicalOffsets, endOffset: end, storeTimestamp };
     const promise = new Promise<PutResult>((resolve, reject) => {
       this.#pending.push({ start, end, topic: t, queueId, count, result, resolve, reject });
     });
     this.#scheduleDrain();
     return promise;
+  }
+
+  // ---- replication (src/ha) ----
+
+  /** End of the log in the page cache: the next append goes here. */
+  get writtenOffset(): number {
+    return this.#log.writtenOffset;
+  }
+
+  /** How far this store vouches for its log on its own (flushed in sync mode, written in async). */
+  get localConfirmedOffset(): number {
+    return this.#localConfirmedOffset();
+  }
+
+  /**
+   * Master side of sync replication: readers see nothing past `offset` (what
+   * the slave confirmed), so no consumer commits past what survives a
+   * failover. `undefined` lifts the cap.
+   */
+  setVisibilityLimit(offset: number | undefined): void {
+    const before = this.#visibilityLimit;
+    this.#visibilityLimit = offset;
+    if (offset === undefined || before === undefined || offset > before) this.#scheduleDispatch();
+  }
+
+  /**
+   * Raw log bytes for a replica: whole records from `offset` (a record
+   * boundary, normally what the replica reported), at most about `maxBytes`
+   * (at least one record), never past the written offset; a segment's blank
+   * marker ends a chunk, the next one starts at the next segment. Undefined
+   * when there is nothing new. Throws InvalidMessageError when `offset` was
+   * deleted by retention or is not in the log.
+   */
+  readLog(offset: number, maxBytes: number): LogChunk | undefined {
+    const log = this.#log;
+    const end = log.writtenOffset;
+    if (offset >= end) return undefined;
+    if (offset < log.minOffset) throw new InvalidMessageError(`log offset ${offset} is below the oldest kept (${log.minOffset})`);
+    const segment = log.segmentFor(offset);
+    if (segment === undefined) throw new InvalidMessageError(`log offset ${offset} is not in the log`);
+    // At least one whole record always fits, whatever maxBytes says.
+    const limit = Math.min(end, segment.endOffset, offset + Math.max(maxBytes, log.maxRecordSize));
+    const buf = Buffer.allocUnsafe(limit - offset);
+    const n = log.read(offset, buf, 0, buf.length);
+    let at = 0;
+    const soft = Math.max(1, maxBytes);
+    while (at < n) {
+      const check = checkRecord(buf, at, n, log.maxRecordSize, offset + at, false);
+      if (check === RecordCheck.Blank) {
+        at += BLANK_MARKER_SIZE;
+        return { offset, bytes: buf.subarray(0, at), nextOffset: segment.endOffset };
+      }
+      if (check !== RecordCheck.Ok) break;
+      const size = buf.readUInt32BE(at);
+      if (at > 0 && at + size > soft) break;
+      at += size;
+    }
+    if (at === 0) throw new CorruptStoreError(`no whole record at log offset ${offset}`);
+    return { offset, bytes: buf.subarray(0, at), nextOffset: offset + at };
+  }
+
+  /**
+   * Slave side: appends records copied from the master's log at exactly
+   * `offset` (this log's end), after checking each (size, magic, position,
+   * CRC). Resolves with the new confirmed offset once they are as durable as
+   * this store's flush mode promises (page cache, or fdatasync'ed).
+   */
+  appendReplicated(offset: number, data: Buffer): Promise<number> {
+    try {
+      this.#checkWritable();
+      const log = this.#log;
+      if (offset !== log.writtenOffset || log.appendOffset !== log.writtenOffset) {
+        throw new InvalidMessageError(`replicated bytes start at ${offset}, this log ends at ${log.writtenOffset}`);
+      }
+      const runs: { at: number; length: number; offset: number }[] = [];
+      let at = 0;
+      let pos = offset;
+      let runStart = 0;
+      while (at < data.length) {
+        const check = checkRecord(data, at, data.length, log.maxRecordSize, pos, true);
+        if (check === RecordCheck.Ok) {
+          const size = data.readUInt32BE(at);
+          at += size;
+          pos += size;
+          continue;
+        }
+        if (check === RecordCheck.Blank && at + BLANK_MARKER_SIZE === data.length) {
+          const segmentEnd = (Math.floor(pos / log.segmentSize) + 1) * log.segmentSize;
+          if (pos + data.readUInt32BE(at) !== segmentEnd) throw new CorruptStoreError(`replicated blank marker at ${pos} does not reach the segment end ${segmentEnd}`);
+          at += BLANK_MARKER_SIZE;
+          runs.push({ at: runStart, length: at - runStart, offset: offset + runStart });
+          runStart = at;
+          pos = segmentEnd;
+          break;
+        }
+        throw new CorruptStoreError(`replicated bytes at log offset ${pos} are not a valid record`);
+      }
+      if (at > runStart) runs.push({ at: runStart, length: at - runStart, offset: offset + runStart });
+      log.appendRaw(data, runs, pos);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const written = this.#log.writtenOffset;
+    if (this.config.flushMode === 'async') {
+      this.#scheduleDispatch();
+      return Promise.resolve(written);
+    }
+    return new Promise((resolve, reject) => {
+      this.#replicaWaiters.push({ end: written, resolve, reject });
+      this.#flush.request();
+    });
+  }
+
+  /**
+   * Slave side: cuts the log at `offset` (a record boundary), with every
+   * ConsumeQueue entry and key-index entry at or past it: a tail the master
+   * never had (it diverged) is thrown away before replication goes on.
+   */
+  truncateLog(offset: number): void {
+    this.#checkOpen();
+    const log = this.#log;
+    if (offset >= log.writtenOffset) return;
+    if (offset < log.minOffset) throw new InvalidMessageError(`cannot truncate below the oldest kept log offset ${log.minOffset}`);
+    if (this.#pending.length > this.#pendingHead) throw new InvalidMessageError('cannot truncate while puts are pending');
+    const scratch = this.#smallBuf;
+    for (const t of this.#topics.all()) {
+      for (let q = 0; q < t.queues.length; q++) {
+        t.queues[q]!.truncateFromPhysical(offset, scratch);
+        t.nextOffsets[q] = t.queues[q]!.maxOffset;
+      }
+    }
+    this.#keys.truncateFromPhysical(offset);
+    if (this.#dispatcher.dispatchedOffset > offset) this.#dispatcher.dispatchedOffset = offset;
+    log.truncate(offset);
+    this.#lastSafe = Math.min(this.#lastSafe, offset);
+    this.#verifyFrom = Math.min(this.#verifyFrom, offset);
   }
 
   // ---- reads ----
@@ -626,14 +770,23 @@ export class MessageStore {
   #onFlushed(offset: number): void {
     if (this.config.flushMode === 'sync') {
       this.#ack(offset);
+      this.#releaseReplicaWaiters(offset);
       this.#scheduleDispatch();
     }
+  }
+
+  #releaseReplicaWaiters(offset: number): void {
+    const w = this.#replicaWaiters;
+    let n = 0;
+    while (n < w.length && w[n]!.end <= offset) w[n++]!.resolve(offset);
+    if (n > 0) w.splice(0, n);
   }
 
   #onFlushFailed(err: MetaqError): void {
     // After a failed fdatasync the kernel may have dropped the dirty pages:
     // nothing unflushed can be vouched for, so stop taking writes.
     this.#unavailable = err;
+    for (const w of this.#replicaWaiters.splice(0)) w.reject(err);
     if (this.config.flushMode === 'sync') {
       for (let i = this.#pending.length - 1; i >= this.#pendingHead; i--) this.#pending[i]!.reject(err);
       this.#pending.length = 0;
@@ -641,8 +794,15 @@ export class MessageStore {
     }
   }
 
-  #confirmedOffset(): number {
+  /** How far this store vouches for its log: flushed (sync flush) or written (async). */
+  #localConfirmedOffset(): number {
     return this.config.flushMode === 'sync' ? this.#log.flushedOffset : this.#log.writtenOffset;
+  }
+
+  /** How far readers may see: the local confirmation, capped by the replica's when one is required. */
+  #confirmedOffset(): number {
+    const local = this.#localConfirmedOffset();
+    return this.#visibilityLimit === undefined ? local : Math.min(local, this.#visibilityLimit);
   }
 
   #scheduleDispatch(): void {

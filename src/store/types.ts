@@ -28,6 +28,8 @@ export interface PutResult {
   count: number;
   /** CommitLog offset of each message, in batch order. */
   physicalOffsets: number[];
+  /** CommitLog offset just past the batch (what a replica must hold for it to be safe). */
+  endOffset: number;
   storeTimestamp: number;
 }
 
@@ -55,3 +57,10 @@ export interface GetResult {
 
 /** Called after the dispatcher made new messages of a queue visible. */
 export type ArrivalListener = (topic: string, queueId: number, maxOffset: number) => void;
+
+/** Raw CommitLog bytes for a replica: whole records from `offset` to `nextOffset`. */
+export interface LogChunk {
+  offset: number;
+  bytes: Buffer;
+  nextOffset: number;
+}
