@@ -36,9 +36,23 @@ export interface BrokerConfig {
   offsetPersistIntervalMs?: number;
   /** Queues of the retry and dead-letter topics the broker creates. Default 1. */
   retryQueueCount?: number;
+  /** 'master' (default) takes sends and serves a slave; 'slave' copies its master's log and serves reads. */
+  role?: 'master' | 'slave';
+  /** Master: port of the replication listener; default port + 1 (0 when port is 0: a free one). */
+  haPort?: number;
+  /** Slave: host:port of the master's replication listener. Required for a slave. */
+  masterHaAddr?: string;
+  /** Master: 'sync' acknowledges a send once the slave holds it too; 'async' (default) at once. */
+  replicationMode?: 'sync' | 'async';
+  /** Master, sync replication: how long a send waits for the slave. Default 3000 ms. */
+  slaveTimeoutMs?: number;
+  /** Master, sync replication: a slave further behind than this is not waited for. Default 256 MiB. */
+  maxSlaveLagBytes?: number;
 }
 
-export type ResolvedBrokerConfig = Required<Omit<BrokerConfig, 'store' | 'topics' | 'namesrvAddrs' | 'retryDelaysMs'>> & {
+export type ResolvedBrokerConfig = Required<Omit<BrokerConfig, 'store' | 'topics' | 'namesrvAddrs' | 'retryDelaysMs' | 'haPort' | 'masterHaAddr'>> & {
+  haPort: number;
+  masterHaAddr: string | undefined;
   store: MessageStoreConfig;
   topics: Readonly<Record<string, number>>;
   namesrvAddrs: readonly string[];
@@ -60,6 +74,12 @@ export const BROKER_DEFAULTS = {
   retryDelaysMs: [1000, 5000, 10_000, 30_000, 60_000, 120_000] as readonly number[],
   offsetPersistIntervalMs: 1000,
   retryQueueCount: 1,
+  role: 'master' as 'master' | 'slave',
+  haPort: undefined as number | undefined,
+  masterHaAddr: undefined as string | undefined,
+  replicationMode: 'async' as 'sync' | 'async',
+  slaveTimeoutMs: 3000,
+  maxSlaveLagBytes: 256 * 1024 * 1024,
 };
 
 const KNOWN = new Set(['store', ...Object.keys(BROKER_DEFAULTS)]);
@@ -100,6 +120,18 @@ export function resolveBrokerConfig(config: BrokerConfig): ResolvedBrokerConfig 
   for (const [name, queues] of Object.entries(c.topics)) {
     validateTopicName(name);
     validateQueueCount(queues);
+  }
+  if (c.role !== 'master' && c.role !== 'slave') throw new InvalidConfigError(`role must be master or slave, got ${JSON.stringify(c.role)}`);
+  if (c.replicationMode !== 'sync' && c.replicationMode !== 'async') throw new InvalidConfigError(`replicationMode must be sync or async, got ${JSON.stringify(c.replicationMode)}`);
+  positiveInt('slaveTimeoutMs', c.slaveTimeoutMs);
+  positiveInt('maxSlaveLagBytes', c.maxSlaveLagBytes);
+  if (c.haPort === undefined) c.haPort = c.port === 0 ? 0 : c.port + 1;
+  positiveInt('haPort', c.haPort, 0);
+  if (c.role === 'slave') {
+    if (typeof c.masterHaAddr !== 'string') throw new InvalidConfigError('a slave needs masterHaAddr (host:port of its master\'s replication port)');
+    parseAddress(c.masterHaAddr);
+  } else if (c.masterHaAddr !== undefined) {
+    throw new InvalidConfigError('masterHaAddr is for slaves; this broker is a master');
   }
   const store = resolveStoreConfig(c.store);
   if (c.maxFrameSize < store.maxMessageSize + SEND_FRAME_SLACK) {

@@ -30,12 +30,14 @@ import {
   encodeRecordList,
   encodeSendResponse,
   encodeText,
+  BrokerRole,
   Opcode,
   Status,
   type Frame,
   type PullRequest,
   type TopicInfo,
 } from '../protocol/index.js';
+import { HaMaster, HaSlave, type HaMasterStats, type HaSlaveStats } from '../ha/index.js';
 import { MessageStore, type GetResult } from '../store/index.js';
 import { resolveBrokerConfig, type BrokerConfig, type ResolvedBrokerConfig } from './broker-config.js';
 import { ConsumerGroups } from './consumer-groups.js';
@@ -76,7 +78,16 @@ export interface BrokerStats {
   deadLettered: number;
   groups: ReturnType<ConsumerGroups['summary']>;
   store: ReturnType<MessageStore['stats']>;
+  role: 'master' | 'slave';
+  /** Replication: the master's view (offsets, slave lag, waiting sends) or the slave's. */
+  ha: HaMasterStats | HaSlaveStats | undefined;
 }
+
+/** How the slave replicates: report and reconnect timings. */
+const SLAVE_REPORT_INTERVAL_MS = 1000;
+const SLAVE_RECONNECT_DELAY_MS = 500;
+const OFFSETS_REPLICATION_INTERVAL_MS = 1000;
+const SEND_STATUS = { confirmed: Status.Ok, timeout: Status.SlaveTimeout, 'no-slave': Status.SlaveNotAvailable } as const;
 
 export class Broker {
   readonly config: ResolvedBrokerConfig;
@@ -86,10 +97,13 @@ export class Broker {
   readonly #groups = new ConsumerGroups();
   readonly #locks = new QueueLocks();
   readonly #polls = new LongPolls();
-  readonly #retry: RetryService;
+  /** Masters only: a slave's log is a copy, so it schedules no re-deliveries of its own. */
+  readonly #retry: RetryService | undefined;
   readonly #registrar: Registrar;
   readonly #maintenance: NodeJS.Timeout;
   readonly #log: BrokerLogger;
+  #haMaster: HaMaster | undefined;
+  #haSlave: HaSlave | undefined;
   #closing: Promise<void> | undefined;
 
   private constructor(config: ResolvedBrokerConfig, server: RequestServer, store: MessageStore, log: BrokerLogger) {
@@ -99,7 +113,7 @@ export class Broker {
     this.#log = log;
     this.#offsets = new ConsumerOffsets(join(config.store.dir, 'config'));
     for (const [topic, queues] of Object.entries(config.topics)) store.createTopic(topic, queues);
-    this.#retry = new RetryService({
+    this.#retry = config.role === 'slave' ? undefined : new RetryService({
       store,
       offsets: this.#offsets,
       delaysMs: config.retryDelaysMs,
@@ -114,6 +128,7 @@ export class Broker {
     this.#registrar = new Registrar({
       brokerName: config.brokerName,
       addr: this.addr,
+      role: config.role === 'master' ? BrokerRole.Master : BrokerRole.Slave,
       namesrvAddrs: config.namesrvAddrs,
       intervalMs: config.registerIntervalMs,
       topics: () => this.#topicInfos(),
@@ -150,6 +165,12 @@ export class Broker {
       await server.close();
       throw err;
     }
+    try {
+      await broker.#startReplication();
+    } catch (err) {
+      await broker.close();
+      throw err;
+    }
     broker.#installHandlers(handlers);
     await broker.#registrar.registerAll();
     return broker;
@@ -157,6 +178,37 @@ export class Broker {
 
   get port(): number {
     return this.#server.port;
+  }
+
+  /** host:port of the replication listener (masters), for slaves' masterHaAddr. */
+  get haAddr(): string | undefined {
+    return this.#haMaster === undefined ? undefined : `${this.config.host}:${this.#haMaster.port}`;
+  }
+
+  async #startReplication(): Promise<void> {
+    const c = this.config;
+    if (c.role === 'master') {
+      this.#haMaster = await HaMaster.start({
+        store: this.#store,
+        host: c.host,
+        port: c.haPort,
+        maxFrameSize: c.maxFrameSize,
+        mode: c.replicationMode,
+        slaveTimeoutMs: c.slaveTimeoutMs,
+        maxLagBytes: c.maxSlaveLagBytes,
+        offsets: () => this.#offsets.snapshot(),
+        offsetsIntervalMs: OFFSETS_REPLICATION_INTERVAL_MS,
+      });
+    } else {
+      this.#haSlave = new HaSlave({
+        store: this.#store,
+        masterHaAddr: c.masterHaAddr!,
+        onOffsets: (snapshot) => this.#offsets.apply(snapshot),
+        onError: (err) => this.#log.warn('replication', err),
+        reportIntervalMs: SLAVE_REPORT_INTERVAL_MS,
+        reconnectDelayMs: SLAVE_RECONNECT_DELAY_MS,
+      });
+    }
   }
 
   /** host:port that clients use. */
@@ -175,10 +227,12 @@ export class Broker {
       addr: this.addr,
       connections: this.#server.connectionCount,
       heldPulls: this.#polls.held,
-      retried: this.#retry.retried,
-      deadLettered: this.#retry.deadLettered,
+      retried: this.#retry?.retried ?? 0,
+      deadLettered: this.#retry?.deadLettered ?? 0,
       groups: this.#groups.summary(),
       store: this.#store.stats(),
+      role: this.config.role,
+      ha: this.#haMaster?.stats() ?? this.#haSlave?.stats(),
     };
   }
 
@@ -196,7 +250,9 @@ export class Broker {
 
   async #close(): Promise<void> {
     clearInterval(this.#maintenance);
-    this.#retry.close();
+    this.#retry?.close();
+    this.#haSlave?.close();
+    await this.#haMaster?.close();
     await this.#registrar.close();
     this.#polls.releaseAll();
     await this.#server.close();
@@ -222,6 +278,11 @@ export class Broker {
     this.#offsets.persist().catch((err: unknown) => this.#log.warn('writing consumer offsets failed', err));
   }
 
+  /** A slave's log is a copy of its master's: it takes no writes of its own. */
+  #checkMaster(what: string): void {
+    if (this.config.role === 'slave') throw new ServiceUnavailableError(`broker ${this.config.brokerName} at ${this.addr} is a slave and does not ${what}: use its master`);
+  }
+
   #checkOpen(): void {
     if (this.#closing !== undefined) throw new ServiceUnavailableError(`broker ${this.config.brokerName} is shutting down`);
   }
@@ -230,9 +291,15 @@ export class Broker {
     const store = this.#store;
     h.set(Opcode.Send, async (f) => {
       this.#checkOpen();
+      this.#checkMaster('send');
       const req = decodeSendRequest(f.body);
       const r = await store.put(req.topic, req.queueId, req.messages);
-      return { body: encodeSendResponse({ queueId: r.queueId, queueOffset: r.queueOffset, count: r.count, storeTimestamp: r.storeTimestamp, physicalOffsets: r.physicalOffsets }) };
+      // Sync replication: the acknowledgement waits for the slave (pipelined: one report releases many).
+      const outcome = await this.#haMaster!.waitForSlave(r.endOffset);
+      return {
+        status: SEND_STATUS[outcome],
+        body: encodeSendResponse({ queueId: r.queueId, queueOffset: r.queueOffset, count: r.count, storeTimestamp: r.storeTimestamp, physicalOffsets: r.physicalOffsets }),
+      };
     });
     h.set(Opcode.Pull, (f, ctx) => this.#pull(f, ctx));
     h.set(Opcode.CommitOffsets, (f) => {
@@ -249,7 +316,7 @@ export class Broker {
       const req = decodeHeartbeat(f.body);
       for (const g of req.groups) {
         if (!GROUP_NAME_PATTERN.test(g.group)) throw new InvalidRequestError(`invalid group name ${JSON.stringify(g.group)}`);
-        if (g.mode === ConsumeMode.Clustering && store.queueCount(retryTopic(g.group)) === undefined) {
+        if (g.mode === ConsumeMode.Clustering && this.config.role === 'master' && store.queueCount(retryTopic(g.group)) === undefined) {
           this.createTopic(retryTopic(g.group), this.config.retryQueueCount);
         }
       }
@@ -276,10 +343,12 @@ export class Broker {
     });
     h.set(Opcode.SendBack, async (f) => {
       this.#checkOpen();
-      await this.#retry.sendBack(decodeSendBack(f.body));
+      this.#checkMaster('take messages back for retry');
+      await this.#retry!.sendBack(decodeSendBack(f.body));
       return {};
     });
     h.set(Opcode.CreateTopic, (f) => {
+      this.#checkMaster('create topics');
       const req = decodeCreateTopic(f.body);
       this.createTopic(req.topic, req.queueCount);
       return {};

@@ -70,6 +70,23 @@ export class ConsumerOffsets {
     return this.#groups.get(group)?.get(key(topic, queueId));
   }
 
+  /** Every committed offset: group -> "topic:queueId" -> offset (replicated to a slave). */
+  snapshot(): Record<string, Record<string, number>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (const [g, entries] of this.#groups) out[g] = Object.fromEntries(entries);
+    return out;
+  }
+
+  /** Takes a master's offsets: each moves forward only (a consumer may have committed here since). */
+  apply(snapshot: Record<string, Record<string, number>>): void {
+    for (const [group, entries] of Object.entries(snapshot)) {
+      for (const [k, offset] of Object.entries(entries)) {
+        const sep = k.lastIndexOf(':');
+        this.commit(group, k.slice(0, sep), Number(k.slice(sep + 1)), offset);
+      }
+    }
+  }
+
   groups(): string[] {
     return [...this.#groups.keys()];
   }
@@ -91,8 +108,7 @@ export class ConsumerOffsets {
   }
 
   async #write(): Promise<void> {
-    const file: OffsetsFile = { version: 1, offsets: {} };
-    for (const [g, entries] of this.#groups) file.offsets[g] = Object.fromEntries(entries);
+    const file: OffsetsFile = { version: 1, offsets: this.snapshot() };
     const tmp = `${this.#path}.tmp`;
     const fh = await open(tmp, 'w');
     try {

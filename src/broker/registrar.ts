@@ -3,13 +3,14 @@
 // clients find a new topic without waiting a whole interval). A name server
 // that is down is retried at the next tick; the broker serves regardless.
 import { RequestClient } from '../net/index.js';
-import { encodeBrokerIdentity, encodeRegisterBroker, Opcode, type TopicInfo } from '../protocol/index.js';
+import { encodeBrokerIdentity, encodeRegisterBroker, Opcode, type BrokerRole, type TopicInfo } from '../protocol/index.js';
 
 const REQUEST_TIMEOUT_MS = 3000;
 
 export interface RegistrarOptions {
   brokerName: string;
   addr: string;
+  role: BrokerRole;
   namesrvAddrs: readonly string[];
   intervalMs: number;
   topics: () => TopicInfo[];
@@ -32,7 +33,7 @@ export class Registrar {
   /** Registers with every name server; resolves when each has answered or failed. */
   async registerAll(): Promise<void> {
     if (this.#closed) return;
-    const body = encodeRegisterBroker({ brokerName: this.#o.brokerName, addr: this.#o.addr, topics: this.#o.topics() });
+    const body = encodeRegisterBroker({ brokerName: this.#o.brokerName, addr: this.#o.addr, role: this.#o.role, topics: this.#o.topics() });
     await Promise.all(
       this.#o.namesrvAddrs.map(async (ns) => {
         try {

@@ -5,7 +5,7 @@
 // live members and rebalances when members come and go; broadcasting mode
 // reads every queue. Ordered mode processes each queue one batch at a time,
 // under a broker lock, so a queue is never in two consumers' hands.
-import { ClientStateError, InvalidConfigError, MetaqError } from '../common/errors.js';
+import { ClientStateError, ConnectError, ConnectionClosedError, InvalidConfigError, MetaqError, RequestTimeoutError } from '../common/errors.js';
 import { GROUP_NAME_PATTERN, retryTopic } from '../common/system-topics.js';
 import type { RequestClient } from '../net/index.js';
 import {
@@ -73,6 +73,12 @@ export interface ConsumerOptions extends ClientOptions {
   maxReconsumeTimes?: number;
   /** Pause before an ordered (or broadcasting) consumer retries a failed batch in place. Default 1000 ms. */
   localRetryDelayMs?: number;
+  /**
+   * Reading from a master's slave: 'fallback' (default) when the master is
+   * unreachable, 'prefer' always when there is one (offloads a busy master),
+   * 'never'.
+   */
+  readFromSlave?: 'fallback' | 'prefer' | 'never';
 }
 
 interface Subscribed {
@@ -83,6 +89,8 @@ interface Subscribed {
 }
 
 const PULL_ERROR_BACKOFF_MS = 1000;
+/** After a master failed a read, its slave serves reads this long before the master is tried again. */
+const MASTER_RETRY_AFTER_MS = 5000;
 const LOCK_RETRY_MS = 500;
 
 function parseTags(tags: string | readonly string[] | undefined): string[] {
@@ -102,6 +110,8 @@ export class Consumer {
   readonly #mode: ConsumeMode;
   readonly #ordered: boolean;
   readonly #o: Required<Omit<ConsumerOptions, 'namesrv' | 'clientId' | 'mode' | 'ordered' | 'group'>>;
+  /** Per broker name: until when reads go to its slave because the master failed. */
+  readonly #masterDownUntil = new Map<string, number>();
   readonly #pool: ConnectionPool;
   readonly #routes: TopicRoutes;
   readonly #subs = new Map<string, Subscribed>();
@@ -143,7 +153,11 @@ export class Consumer {
       commitIntervalMs: positiveOption('commitIntervalMs', options.commitIntervalMs, 1000),
       maxReconsumeTimes: positiveOption('maxReconsumeTimes', options.maxReconsumeTimes, 5, 0),
       localRetryDelayMs: positiveOption('localRetryDelayMs', options.localRetryDelayMs, 1000, 0),
+      readFromSlave: options.readFromSlave ?? 'fallback',
     };
+    if (!['fallback', 'prefer', 'never'].includes(this.#o.readFromSlave)) {
+      throw new InvalidConfigError(`readFromSlave must be fallback, prefer or never, got ${JSON.stringify(this.#o.readFromSlave)}`);
+    }
     this.#pool = new ConnectionPool((_addr, f) => this.#onNotify(f));
     this.#routes = new TopicRoutes(this.#pool, namesrvList(options.namesrv), requestTimeoutMs, this.#o.routeRefreshMs);
     this.#routes.onChange = () => this.#requestRebalance();
@@ -386,8 +400,31 @@ export class Consumer {
     }
   }
 
+  /** Where reads (pulls, offset queries, commits) of a queue go now: its master or its slave. */
+  #readAddr(mq: MessageQueue): string {
+    const slave = mq.slaveAddr;
+    if (slave === undefined || this.#o.readFromSlave === 'never') return mq.addr;
+    if (this.#o.readFromSlave === 'prefer') return slave;
+    return (this.#masterDownUntil.get(mq.brokerName) ?? 0) > Date.now() ? slave : mq.addr;
+  }
+
+  /** A read from `addr` failed with a connection-level error: if it was a master with a slave, read from the slave for a while. */
+  #readFailed(mq: MessageQueue, addr: string, err: unknown): void {
+    if (mq.slaveAddr === undefined || addr !== mq.addr || this.#o.readFromSlave === 'never') return;
+    if (err instanceof ConnectError || err instanceof ConnectionClosedError || err instanceof RequestTimeoutError) {
+      this.#masterDownUntil.set(mq.brokerName, Date.now() + MASTER_RETRY_AFTER_MS);
+    }
+  }
+
   async #startOffset(mq: MessageQueue): Promise<number> {
-    const c = await this.#pool.get(mq.addr);
+    const addr = this.#readAddr(mq);
+    let c: RequestClient;
+    try {
+      c = await this.#pool.get(addr);
+    } catch (err) {
+      this.#readFailed(mq, addr, err);
+      throw err;
+    }
     const f = await c.call(Opcode.QueryOffset, encodeQueryOffset({ group: this.#offsetGroup(), topic: mq.topic, queueId: mq.queueId }), this.#o.requestTimeoutMs);
     if (f.status === Status.Ok) return decodeOffset(f.body);
     const o = decodeQueueOffsets((await c.call(Opcode.QueueOffsets, encodeQueueRef(mq), this.#o.requestTimeoutMs)).body);
@@ -403,8 +440,10 @@ export class Consumer {
         await room;
         continue;
       }
+      const addr = this.#readAddr(pq.mq);
+      pq.readAddr = addr;
       try {
-        client = await this.#pool.get(pq.mq.addr);
+        client = await this.#pool.get(addr);
         const consumed = pq.consumedOffset();
         const body = encodePullRequest({
           group: this.#offsetGroup(),
@@ -422,7 +461,7 @@ export class Consumer {
         if (pq.dropped) break;
         const res = decodePullResponse(f.body);
         if (f.status === Status.Ok) {
-          const all = splitRecords(res.records, res.count, pq.mq.brokerName, pq.mq.addr);
+          const all = splitRecords(res.records, res.count, pq.mq.brokerName, addr);
           const kept = sub.tags.length === 0 ? all : all.filter((m) => sub.accepts(m.tags));
           pq.add(kept, res.nextOffset);
           this.#pump();
@@ -435,7 +474,9 @@ export class Consumer {
       } catch (err) {
         if (pq.dropped || this.#state !== 'running') break;
         this.#note(err);
-        await sleep(PULL_ERROR_BACKOFF_MS);
+        this.#readFailed(pq.mq, addr, err);
+        // Straight to the slave when there is one to fall back to; otherwise back off.
+        if (this.#readAddr(pq.mq) === addr) await sleep(PULL_ERROR_BACKOFF_MS);
       }
     }
   }
@@ -531,9 +572,11 @@ export class Consumer {
     for (const pq of queues) {
       const offset = pq.consumedOffset();
       if (offset <= pq.committed) continue;
-      const list = byAddr.get(pq.mq.addr) ?? [];
+      // Where the queue is read from now: a slave takes commits while its master is down.
+      const addr = pq.readAddr ?? pq.mq.addr;
+      const list = byAddr.get(addr) ?? [];
       list.push({ pq, offset });
-      byAddr.set(pq.mq.addr, list);
+      byAddr.set(addr, list);
     }
     await Promise.all(
       [...byAddr].map(async ([addr, list]) => {

@@ -25,6 +25,8 @@ export class ProcessQueue {
   suspendedUntil = 0;
   /** The offset last committed to the broker. */
   committed = -1;
+  /** Where the last pull went (the master, or its slave): commits go there too. */
+  readAddr: string | undefined;
   readonly #buffer: ReceivedMessage[] = [];
   #head = 0;
   readonly #inFlight = new Set<Batch>();

@@ -2,11 +2,11 @@
 // brokers, round-robin by default or by a selector (ordered messages), with
 // many sends in flight, a timeout per send and retries on another queue for
 // failures that are safe to retry (never for ordered sends).
-import { ClientStateError, ConnectError, ConnectionClosedError, InvalidMessageError, MetaqError, NoRouteError, RequestTimeoutError, ServiceUnavailableError, StoreUnavailableError, UnknownQueueError, UnknownTopicError } from '../common/errors.js';
+import { ClientStateError, ConnectError, InternalServerError, ConnectionClosedError, InvalidMessageError, MetaqError, NoRouteError, RequestTimeoutError, ServiceUnavailableError, StoreUnavailableError, UnknownQueueError, UnknownTopicError } from '../common/errors.js';
 import { encodeMessageId } from '../common/message-id.js';
 import { stringHash } from '../common/hash.js';
 import { parseAddress } from '../net/index.js';
-import { decodeSendResponse, encodeSendRequest, Opcode, type WireMessage } from '../protocol/index.js';
+import { decodeSendResponse, encodeSendRequest, Opcode, Status, statusName, type WireMessage } from '../protocol/index.js';
 import { CLIENT_DEFAULTS, namesrvList, positiveOption, type ClientOptions } from './client-options.js';
 import { ConnectionPool } from './connection-pool.js';
 import { TopicRoutes, type MessageQueue } from './topic-routes.js';
@@ -22,8 +22,17 @@ export interface Message {
   flag?: number;
 }
 
+/**
+ * SEND_OK: stored (and, under sync replication, held by the slave too).
+ * SLAVE_TIMEOUT / SLAVE_NOT_AVAILABLE: stored on the master, but the slave did
+ * not confirm in time / no slave was there to confirm: the message is not yet
+ * safe from the master's loss. Not retried (it is stored: a retry would
+ * duplicate it); count them.
+ */
+export type SendStatus = 'SEND_OK' | 'SLAVE_TIMEOUT' | 'SLAVE_NOT_AVAILABLE';
+
 export interface SendResult {
-  status: 'SEND_OK';
+  status: SendStatus;
   topic: string;
   brokerName: string;
   queueId: number;
@@ -52,10 +61,16 @@ export interface ProducerOptions extends ClientOptions {
   retries?: number;
 }
 
+const SEND_STATUS: Record<number, SendStatus> = {
+  [Status.Ok]: 'SEND_OK',
+  [Status.SlaveTimeout]: 'SLAVE_TIMEOUT',
+  [Status.SlaveNotAvailable]: 'SLAVE_NOT_AVAILABLE',
+};
+
 class SendResultImpl implements SendResult {
-  readonly status = 'SEND_OK' as const;
   #ids: string[] | undefined;
   constructor(
+    readonly status: SendStatus,
     readonly topic: string,
     readonly brokerName: string,
     readonly queueId: number,
@@ -128,7 +143,7 @@ export class Producer {
     let lastError: unknown;
     let avoid: string | undefined;
     for (let attempt = 0; attempt < attempts; attempt++) {
-      const queues = await this.#routes.queues(topic);
+      const queues = writableQueues(await this.#routes.queues(topic));
       if (queues.length === 0) throw new NoRouteError(`no queue of topic ${JSON.stringify(topic)} is served`);
       const mq = selector !== undefined ? selector(queues) : this.#roundRobin(topic, queues, avoid);
       try {
@@ -143,9 +158,9 @@ export class Producer {
     throw lastError instanceof MetaqError ? lastError : new ServiceUnavailableError('send failed', { cause: lastError });
   }
 
-  /** The queues of a topic as routed now (for selectors, tools and tests). */
-  queues(topic: string): Promise<MessageQueue[]> {
-    return this.#routes.queues(topic);
+  /** The writable queues of a topic as routed now (for selectors, tools and tests). */
+  async queues(topic: string): Promise<MessageQueue[]> {
+    return writableQueues(await this.#routes.queues(topic));
   }
 
   /** Sends straight to one queue, no retry (tools, benchmarks). */
@@ -180,9 +195,16 @@ export class Producer {
     const c = await this.#pool.get(mq.addr);
     template.setQueue(mq.queueId);
     const f = await c.call(Opcode.Send, template.bytes, timeoutMs);
+    const status = SEND_STATUS[f.status];
+    if (status === undefined) throw new InternalServerError(`${mq.addr} answered a send with ${statusName(f.status)}`);
     const r = decodeSendResponse(f.body);
-    return new SendResultImpl(mq.topic, mq.brokerName, r.queueId, r.queueOffset, r.count, r.storeTimestamp, mq.addr, r.physicalOffsets);
+    return new SendResultImpl(status, mq.topic, mq.brokerName, r.queueId, r.queueOffset, r.count, r.storeTimestamp, mq.addr, r.physicalOffsets);
   }
+}
+
+/** Queues on a live master (a broker whose master is gone is readable only). */
+function writableQueues(queues: MessageQueue[]): MessageQueue[] {
+  return queues.every((q) => q.writable !== false) ? queues : queues.filter((q) => q.writable !== false);
 }
 
 /** Messages as the encoder takes them: the same objects unless a body is a string (no copy per message). */

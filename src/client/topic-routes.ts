@@ -2,15 +2,20 @@
 // refreshed while in use. A client that cannot reach any name server keeps
 // using the routes it has.
 import { NoRouteError } from '../common/errors.js';
-import { decodeRoute, encodeTopic, errorForStatus, decodeErrorBody, isErrorStatus, Opcode, Status, type BrokerRoute } from '../protocol/index.js';
+import { BrokerRole, decodeRoute, encodeTopic, errorForStatus, decodeErrorBody, isErrorStatus, Opcode, Status, type BrokerRoute } from '../protocol/index.js';
 import type { ConnectionPool } from './connection-pool.js';
 
-/** One queue of a topic on one broker. */
+/** One queue of a topic on one broker (a master and its slave share the brokerName). */
 export interface MessageQueue {
   topic: string;
   brokerName: string;
+  /** Where to send and pull: the master, or the slave when only the slave is alive. */
   addr: string;
   queueId: number;
+  /** The slave's address, for reads when the master is unreachable (or preferred). */
+  slaveAddr?: string | undefined;
+  /** False when only the slave is alive: readable, not writable. */
+  writable?: boolean | undefined;
 }
 
 interface CachedRoute {
@@ -108,13 +113,33 @@ export class TopicRoutes {
   }
 
   #store(topic: string, brokers: BrokerRoute[]): CachedRoute {
+    // One entry per brokerName: its master (writable), else its slave (read-only), with the slave's address for reads.
+    const byName = new Map<string, { master?: BrokerRoute; slave?: BrokerRoute }>();
+    for (const b of brokers) {
+      const e = byName.get(b.brokerName) ?? {};
+      if (b.role === BrokerRole.Master) e.master ??= b;
+      else e.slave ??= b;
+      byName.set(b.brokerName, e);
+    }
     const queues: MessageQueue[] = [];
-    for (const b of brokers) for (let q = 0; q < b.queueCount; q++) queues.push({ topic, brokerName: b.brokerName, addr: b.addr, queueId: q });
+    for (const [brokerName, e] of [...byName].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const main = e.master ?? e.slave!;
+      for (let q = 0; q < main.queueCount; q++) {
+        const mq: MessageQueue = { topic, brokerName, addr: main.addr, queueId: q };
+        if (e.slave !== undefined) mq.slaveAddr = e.slave.addr;
+        if (e.master === undefined) mq.writable = false;
+        queues.push(mq);
+      }
+    }
     const before = this.#routes.get(topic);
     const route = { brokers, queues };
     if (brokers.length === 0) this.#routes.delete(topic);
     else this.#routes.set(topic, route);
-    const same = before !== undefined && before.queues.length === queues.length && before.brokers.every((b, i) => brokers[i]?.addr === b.addr && brokers[i]?.queueCount === b.queueCount);
+    const same =
+      before !== undefined &&
+      before.brokers.length === brokers.length &&
+      before.queues.length === queues.length &&
+      before.brokers.every((b, i) => brokers[i]?.addr === b.addr && brokers[i]?.queueCount === b.queueCount && brokers[i]?.role === b.role);
     if (!same) this.onChange?.(topic);
     return route;
   }

@@ -1,11 +1,12 @@
 // The name server's state: which live broker serves which topic. Brokers
 // re-register every few seconds; one silent for longer than the expiry is
 // dropped, so clients stop being sent to a dead broker.
-import type { BrokerRoute, RegisterBrokerRequest } from '../protocol/index.js';
+import type { BrokerRole, BrokerRoute, RegisterBrokerRequest } from '../protocol/index.js';
 
 interface BrokerEntry {
   brokerName: string;
   addr: string;
+  role: BrokerRole;
   topics: Map<string, number>;
   lastSeen: number;
 }
@@ -21,7 +22,7 @@ export class RouteTable {
   register(req: RegisterBrokerRequest, now: number): void {
     const topics = new Map<string, number>();
     for (const t of req.topics) topics.set(t.topic, t.queueCount);
-    this.#brokers.set(RouteTable.#key(req.brokerName, req.addr), { brokerName: req.brokerName, addr: req.addr, topics, lastSeen: now });
+    this.#brokers.set(RouteTable.#key(req.brokerName, req.addr), { brokerName: req.brokerName, addr: req.addr, role: req.role, topics, lastSeen: now });
   }
 
   unregister(brokerName: string, addr: string): boolean {
@@ -40,18 +41,18 @@ export class RouteTable {
     return dropped;
   }
 
-  /** Brokers serving the topic, sorted by name for a stable queue order across clients. */
+  /** Brokers serving the topic, sorted by name (master first) for a stable queue order across clients. */
   route(topic: string): BrokerRoute[] {
     const out: BrokerRoute[] = [];
     for (const b of this.#brokers.values()) {
       const queueCount = b.topics.get(topic);
-      if (queueCount !== undefined) out.push({ brokerName: b.brokerName, addr: b.addr, queueCount });
+      if (queueCount !== undefined) out.push({ brokerName: b.brokerName, addr: b.addr, queueCount, role: b.role });
     }
-    out.sort((a, b) => (a.brokerName < b.brokerName ? -1 : a.brokerName > b.brokerName ? 1 : a.addr < b.addr ? -1 : 1));
+    out.sort((a, b) => (a.brokerName < b.brokerName ? -1 : a.brokerName > b.brokerName ? 1 : a.role !== b.role ? a.role - b.role : a.addr < b.addr ? -1 : 1));
     return out;
   }
 
-  brokers(): { brokerName: string; addr: string; topics: number; lastSeen: number }[] {
-    return [...this.#brokers.values()].map((b) => ({ brokerName: b.brokerName, addr: b.addr, topics: b.topics.size, lastSeen: b.lastSeen }));
+  brokers(): { brokerName: string; addr: string; role: BrokerRole; topics: number; lastSeen: number }[] {
+    return [...this.#brokers.values()].map((b) => ({ brokerName: b.brokerName, addr: b.addr, role: b.role, topics: b.topics.size, lastSeen: b.lastSeen }));
   }
 }

@@ -29,7 +29,9 @@ export interface RequestContext {
   /** True once the connection closed (a held request then has nobody to answer). */
   readonly closed: boolean;
   /** Sends a oneway frame (a notification) to this peer. */
-  notify(opcode: number, body: Buffer): void;
+  notify(opcode: number, body: Buffer | readonly Buffer[]): void;
+  /** Bytes queued for this peer and not yet taken by the kernel (for flow control). */
+  readonly backlogBytes: number;
   /** Runs `fn` when the connection closes. */
   onClose(fn: () => void): void;
 }
@@ -66,7 +68,11 @@ class Connection implements RequestContext {
     return this.conn.closed;
   }
 
-  notify(opcode: number, body: Buffer): void {
+  get backlogBytes(): number {
+    return this.conn.backlogBytes;
+  }
+
+  notify(opcode: number, body: Buffer | readonly Buffer[]): void {
     this.conn.send({ opcode, flags: FrameFlag.Oneway, requestId: 0, status: Status.Ok }, body);
   }
 

@@ -200,15 +200,15 @@ const strict: StrictCase[] = [
   { name: 'topic', body: encodeTopic('orders'), decode: decodeTopic, expected: 'orders' },
   {
     name: 'route',
-    body: encodeRoute([{ brokerName: 'b1', addr: '10.0.0.1:10911', queueCount: 8 }, { brokerName: 'b2', addr: 'host:1', queueCount: 4 }]),
+    body: encodeRoute([{ brokerName: 'b1', addr: '10.0.0.1:10911', queueCount: 8, role: 0 }, { brokerName: 'b2', addr: 'host:1', queueCount: 4, role: 1 }]),
     decode: decodeRoute,
-    expected: [{ brokerName: 'b1', addr: '10.0.0.1:10911', queueCount: 8 }, { brokerName: 'b2', addr: 'host:1', queueCount: 4 }],
+    expected: [{ brokerName: 'b1', addr: '10.0.0.1:10911', queueCount: 8, role: 0 }, { brokerName: 'b2', addr: 'host:1', queueCount: 4, role: 1 }],
   },
   {
     name: 'register broker',
-    body: encodeRegisterBroker({ brokerName: 'b1', addr: '127.0.0.1:1', topics: [{ topic: 'a', queueCount: 4 }, { topic: 'b', queueCount: 1 }] }),
+    body: encodeRegisterBroker({ brokerName: 'b1', addr: '127.0.0.1:1', role: 1, topics: [{ topic: 'a', queueCount: 4 }, { topic: 'b', queueCount: 1 }] }),
     decode: decodeRegisterBroker,
-    expected: { brokerName: 'b1', addr: '127.0.0.1:1', topics: [{ topic: 'a', queueCount: 4 }, { topic: 'b', queueCount: 1 }] },
+    expected: { brokerName: 'b1', addr: '127.0.0.1:1', role: 1, topics: [{ topic: 'a', queueCount: 4 }, { topic: 'b', queueCount: 1 }] },
   },
   { name: 'broker identity', body: encodeBrokerIdentity({ brokerName: 'b1', addr: 'h:2' }), decode: decodeBrokerIdentity, expected: { brokerName: 'b1', addr: 'h:2' } },
 ];
@@ -359,13 +359,13 @@ describe('other refusals', () => {
     const commit = encodeCommitOffsets({ group: 'g', entries: [{ topic: 'a', queueId: 0, offset: 1 }] });
     commit.writeUInt16BE(0xffff, 2);
     expectMalformed(() => decodeCommitOffsets(commit));
-    const route = encodeRoute([{ brokerName: 'b', addr: 'a:1', queueCount: 1 }]);
+    const route = encodeRoute([{ brokerName: 'b', addr: 'a:1', queueCount: 1, role: 0 }]);
     route[0] = 2;
     expectMalformed(() => decodeRoute(route));
     const recs = encodeRecordList([fakeRecord(20, 1)]);
     recs.writeUInt32BE(0xffffffff, 0);
     expectMalformed(() => decodeRecordList(recs));
-    const reg = encodeRegisterBroker({ brokerName: 'b', addr: 'a', topics: [] });
+    const reg = encodeRegisterBroker({ brokerName: 'b', addr: 'a', role: 0, topics: [] });
     reg.writeUInt32BE(0xffffffff, reg.length - 4);
     expectMalformed(() => decodeRegisterBroker(reg));
   });
@@ -387,7 +387,7 @@ describe('other refusals', () => {
   it('refuses to encode more list entries than the count field holds', () => {
     const tags = Array.from({ length: 256 }, (_, i) => `t${i}`);
     expectMalformed(() => encodePullRequest({ ...pullRequest, tags }));
-    expectMalformed(() => encodeRoute(Array.from({ length: 256 }, () => ({ brokerName: 'b', addr: 'a', queueCount: 1 }))));
+    expectMalformed(() => encodeRoute(Array.from({ length: 256 }, () => ({ brokerName: 'b', addr: 'a', queueCount: 1, role: 0 as const }))));
     expectMalformed(() => encodeCommitOffsets({ group: 'g', entries: Array.from({ length: 0x10000 }, () => ({ topic: 't', queueId: 0, offset: 0 })) }));
   });
 });
@@ -441,6 +441,10 @@ describe('opcodes and statuses', () => {
       RegisterBroker: 21,
       UnregisterBroker: 22,
       NotifyConsumersChanged: 30,
+      HaHandshake: 40,
+      HaReport: 41,
+      HaData: 42,
+      HaOffsets: 43,
     });
     expect(opcodeName(2)).toBe('Pull');
     expect(opcodeName(99)).toBe('opcode 99');
@@ -456,6 +460,8 @@ describe('opcodes and statuses', () => {
       OffsetMoved: 3,
       OffsetOverflow: 4,
       NotFound: 5,
+      SlaveTimeout: 6,
+      SlaveNotAvailable: 7,
       MalformedFrame: 20,
       FrameTooLarge: 21,
       UnknownOpcode: 22,

@@ -14,3 +14,4 @@ export * from './admin.js';
 export * from './route.js';
 export * from './error-body.js';
 export { encodeProperties, decodeProperties } from './properties.js';
+export * from './ha.js';

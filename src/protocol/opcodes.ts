@@ -26,6 +26,11 @@ export const Opcode = {
   UnregisterBroker: 22,
   // broker to client (oneway)
   NotifyConsumersChanged: 30,
+  // replication, on the master's HA port (docs/PROTOCOL.md "Replication")
+  HaHandshake: 40,
+  HaReport: 41,
+  HaData: 42,
+  HaOffsets: 43,
 } as const;
 export type Opcode = (typeof Opcode)[keyof typeof Opcode];
 

@@ -32,6 +32,11 @@ export const Status = {
   OffsetOverflow: 4,
   /** Lookups (consumer offset, message) that found nothing. */
   NotFound: 5,
+  // send outcomes under sync replication: stored on the master (body as for Ok), not confirmed by the slave
+  /** The slave did not confirm within the timeout. */
+  SlaveTimeout: 6,
+  /** No slave connected, or it is too far behind to wait for. */
+  SlaveNotAvailable: 7,
   // errors: the body is a UTF-8 message
   MalformedFrame: 20,
   FrameTooLarge: 21,

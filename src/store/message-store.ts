@@ -34,6 +34,7 @@ import {
   MAX_PROPERTIES_LENGTH,
   MESSAGE_MAGIC,
   NAME_VALUE_SEPARATOR,
+  OFF_CRC,
   OFF_MAGIC,
   OFF_PHYSICAL_OFFSET,
   OFF_STORE_TIMESTAMP,
@@ -119,6 +120,7 @@ export class MessageStore {
   #pendingHead = 0;
   readonly #fields: RecordFields;
   readonly #listeners = new Set<ArrivalListener>();
+  readonly #writeListeners = new Set<(writtenOffset: number) => void>();
   readonly #entryBuf = Buffer.allocUnsafe(MAX_ENTRIES_PER_READ * CQ_ENTRY_SIZE);
   readonly #smallBuf = Buffer.allocUnsafe(64);
   readonly #timers: NodeJS.Timeout[] = [];
@@ -388,6 +390,37 @@ export class MessageStore {
     });
   }
 
+  /** Size and CRC of the record starting at `offset` of the written log, or undefined if none starts there. */
+  recordSignatureAt(offset: number): { size: number; crc: number } | undefined {
+    if (!Number.isSafeInteger(offset) || offset < this.#log.minOffset || offset >= this.#log.writtenOffset) return undefined;
+    const head = this.#smallBuf;
+    if (this.#log.read(offset, head, 0, 36) < 36) return undefined;
+    if (head.readUInt32BE(OFF_MAGIC) !== MESSAGE_MAGIC || readU64(head, OFF_PHYSICAL_OFFSET) !== offset) return undefined;
+    return { size: head.readUInt32BE(0), crc: head.readUInt32BE(OFF_CRC) };
+  }
+
+  /**
+   * Signatures of up to `max` of the newest records (newest last), taken from
+   * the last entry of every queue: enough for a master to find where a
+   * slave's log stops agreeing with its own.
+   */
+  lastRecordSignatures(max: number): { offset: number; size: number; crc: number }[] {
+    const offsets: number[] = [];
+    const scratch = this.#smallBuf;
+    for (const t of this.#topics.all()) {
+      for (const cq of t.queues) {
+        for (let o = cq.maxOffset - 1, n = 0; o >= cq.minOffset && n < max; o--, n++) offsets.push(cq.physicalOffsetAt(o, scratch));
+      }
+    }
+    offsets.sort((a, b) => a - b);
+    const out: { offset: number; size: number; crc: number }[] = [];
+    for (const offset of offsets.slice(-max)) {
+      const sig = this.recordSignatureAt(offset);
+      if (sig !== undefined) out.push({ offset, ...sig });
+    }
+    return out;
+  }
+
   /**
    * Slave side: cuts the log at `offset` (a record boundary), with every
    * ConsumeQueue entry and key-index entry at or past it: a tail the master
@@ -540,6 +573,12 @@ export class MessageStore {
       if (out.length >= maxCount) break;
     }
     return out;
+  }
+
+  /** Calls `listener` with the written offset after each write of appended records (replication pushes from it). */
+  onWritten(listener: (writtenOffset: number) => void): () => void {
+    this.#writeListeners.add(listener);
+    return () => this.#writeListeners.delete(listener);
   }
 
   /** Calls `listener` whenever new messages of a queue become visible. Returns an unsubscribe. */
@@ -713,6 +752,7 @@ export class MessageStore {
       this.#failUnwritten(err, this.#log.appendOffset);
       return;
     }
+    for (const l of this.#writeListeners) l(this.#log.writtenOffset);
     if (this.config.flushMode === 'sync') {
       this.#flush.request();
     } else {

@@ -83,7 +83,7 @@ describe('name server and brokers', () => {
     const qa = await admin.queues('NsA');
     expect(qa).toEqual([0, 1, 2, 3].map((queueId) => ({ topic: 'NsA', brokerName: 'broker-a', addr: b.addr, queueId })));
     expect((await admin.queues('NsB')).map((q) => q.queueId)).toEqual([0, 1]);
-    expect(await routeOf(cluster.ns, 'NsB')).toEqual([{ brokerName: 'broker-a', addr: b.addr, queueCount: 2 }]);
+    expect(await routeOf(cluster.ns, 'NsB')).toEqual([{ brokerName: 'broker-a', addr: b.addr, queueCount: 2, role: 0 }]);
     // The internal delay topic is not advertised; an unknown topic has no route.
     expect(await routeOf(cluster.ns, 'SCHEDULE_TOPIC_XXXX')).toBeUndefined();
     expect(await routeOf(cluster.ns, 'NsNowhere')).toBeUndefined();
@@ -122,7 +122,7 @@ describe('name server and brokers', () => {
     await cluster.stopBroker(b);
     // A clean close unregisters: no waiting for the expiry.
     const gone = await timeUntil(cluster.ns, 'NsOnlyB', (r) => r === undefined, 500);
-    expect(await routeOf(cluster.ns, 'NsShared')).toEqual([{ brokerName: 'broker-a', addr: a.addr, queueCount: 2 }]);
+    expect(await routeOf(cluster.ns, 'NsShared')).toEqual([{ brokerName: 'broker-a', addr: a.addr, queueCount: 2, role: 0 }]);
     console.log(`[namesrv] closed broker unrouted after ${gone} ms`);
     const p = new Producer({ namesrv: cluster.ns });
     cleanup.push(() => p.shutdown());
@@ -149,7 +149,7 @@ describe('name server and brokers', () => {
     console.log(`[namesrv] killed broker unrouted ${elapsed} ms after SIGKILL (expiry ${EXPIRY_MS} ms)`);
     expect(elapsed).toBeGreaterThanOrEqual(EXPIRY_MS - REGISTER_MS * 2 - 100);
     expect(elapsed).toBeLessThanOrEqual(EXPIRY_MS + EXPIRY_MS / 4 + 700);
-    expect(await routeOf(cluster.ns, 'NsKeep')).toEqual([{ brokerName: 'broker-a', addr: cluster.brokers[0]!.addr, queueCount: 1 }]);
+    expect(await routeOf(cluster.ns, 'NsKeep')).toEqual([{ brokerName: 'broker-a', addr: cluster.brokers[0]!.addr, queueCount: 1, role: 0 }]);
   });
 
   it('a Producer sending to a topic on two brokers keeps sending when one is killed, on the survivor', async () => {
