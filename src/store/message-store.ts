@@ -317,25 +317,25 @@ export class MessageStore {
     if (offset < log.minOffset) throw new InvalidMessageError(`log offset ${offset} is below the oldest kept (${log.minOffset})`);
     const segment = log.segmentFor(offset);
     if (segment === undefined) throw new InvalidMessageError(`log offset ${offset} is not in the log`);
-    // At least one whole record always fits, whatever maxBytes says.
-    const limit = Math.min(end, segment.endOffset, offset + Math.max(maxBytes, log.maxRecordSize));
-    const buf = Buffer.allocUnsafe(limit - offset);
-    const n = log.read(offset, buf, 0, buf.length);
-    let at = 0;
-    const soft = Math.max(1, maxBytes);
-    while (at < n) {
-      const check = checkRecord(buf, at, n, log.maxRecordSize, offset + at, false);
-      if (check === RecordCheck.Blank) {
-        at += BLANK_MARKER_SIZE;
-        return { offset, bytes: buf.subarray(0, at), nextOffset: segment.endOffset };
+    const available = Math.min(end, segment.endOffset) - offset;
+    // Read what maxBytes allows; only if not even one whole record fits, enough for the largest.
+    for (const want of [Math.min(available, Math.max(1, maxBytes)), Math.min(available, log.maxRecordSize)]) {
+      const buf = Buffer.allocUnsafe(want);
+      const n = log.read(offset, buf, 0, want);
+      let at = 0;
+      while (at < n) {
+        const check = checkRecord(buf, at, n, log.maxRecordSize, offset + at, false);
+        if (check === RecordCheck.Blank) {
+          at += BLANK_MARKER_SIZE;
+          return { offset, bytes: buf.subarray(0, at), nextOffset: segment.endOffset };
+        }
+        if (check !== RecordCheck.Ok) break;
+        at += buf.readUInt32BE(at);
       }
-      if (check !== RecordCheck.Ok) break;
-      const size = buf.readUInt32BE(at);
-      if (at > 0 && at + size > soft) break;
-      at += size;
+      if (at > 0) return { offset, bytes: buf.subarray(0, at), nextOffset: offset + at };
+      if (want >= available) break;
     }
-    if (at === 0) throw new CorruptStoreError(`no whole record at log offset ${offset}`);
-    return { offset, bytes: buf.subarray(0, at), nextOffset: offset + at };
+    throw new CorruptStoreError(`no whole record at log offset ${offset}`);
   }
 
   /**
