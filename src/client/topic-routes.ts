@@ -136,10 +136,11 @@ export class TopicRoutes {
     if (brokers.length === 0) this.#routes.delete(topic);
     else this.#routes.set(topic, route);
     const same =
-      before !== undefined &&
+      (before === undefined && brokers.length === 0) ||
+      (before !== undefined &&
       before.brokers.length === brokers.length &&
       before.queues.length === queues.length &&
-      before.brokers.every((b, i) => brokers[i]?.addr === b.addr && brokers[i]?.queueCount === b.queueCount && brokers[i]?.role === b.role);
+      before.brokers.every((b, i) => brokers[i]?.addr === b.addr && brokers[i]?.queueCount === b.queueCount && brokers[i]?.role === b.role));
     if (!same) this.onChange?.(topic);
     return route;
   }

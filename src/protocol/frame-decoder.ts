@@ -35,13 +35,16 @@ export class FrameDecoder {
 
   /**
    * Adds a chunk and calls `onFrame` for each whole frame now available, in
-   * order. Frame bodies are views into the chunk or an internal buffer, valid
-   * until the next push. Returns the failure if the stream turned bad.
+   * order. Frame bodies are views into the chunk or an internal buffer: copy
+   * what must outlive the callback when the chunk's memory is reused. The
+   * decoder keeps no reference to `chunk` after it returns. Returns the
+   * failure if the stream turned bad.
    */
   push(chunk: Buffer, onFrame: (f: Frame) => void): FrameStreamFailure | undefined {
     if (this.#failed !== undefined) return this.#failed;
     if (this.#partsLength > 0 && this.#partsLength + chunk.length < this.#need) {
-      this.#parts.push(chunk);
+      // Copied: the caller may reuse the chunk's memory for its next read (a socket's onread buffer).
+      this.#parts.push(Buffer.from(chunk));
       this.#partsLength += chunk.length;
       return undefined;
     }
