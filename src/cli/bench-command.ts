@@ -2,7 +2,7 @@
 // (progress and errors go to stderr, so stdout can be piped to a file or jq).
 import fs from 'node:fs';
 import type { CommandModule } from 'yargs';
-import { E2E_BENCH_DEFAULTS, runE2eBench, runStoreBench, STORE_BENCH_DEFAULTS } from '../bench/index.js';
+import { E2E_BENCH_DEFAULTS, HA_BENCH_DEFAULTS, HA_BENCH_MODES, runE2eBench, runHaBench, runStoreBench, STORE_BENCH_DEFAULTS, type HaBenchMode } from '../bench/index.js';
 
 interface BenchArgs {
   target: string;
@@ -11,7 +11,7 @@ interface BenchArgs {
   'body-size': number;
   topics: number;
   queues: number;
-  batch: number;
+  batch: number | undefined;
   concurrency: number;
   'read-batch': number;
   'segment-size': number;
@@ -19,59 +19,95 @@ interface BenchArgs {
   keep: boolean;
   out: string | undefined;
   duration: number;
-  rate: number;
+  rate: number | undefined;
   warmup: number;
-  'in-flight': number;
+  'in-flight': number | undefined;
   'pull-batch': number;
   phases: string;
+  modes: string;
+  tick: number;
 }
 
 const d = STORE_BENCH_DEFAULTS;
+const e = E2E_BENCH_DEFAULTS;
+const h = HA_BENCH_DEFAULTS;
+
+/** `sync/async` (flush/replication) pairs, comma separated. */
+function parseModes(text: string): HaBenchMode[] {
+  return text.split(',').map((m) => {
+    const [flush, replication, extra] = m.trim().split('/');
+    if ((flush !== 'sync' && flush !== 'async') || (replication !== 'sync' && replication !== 'async') || extra !== undefined) {
+      throw new Error(`--modes: ${JSON.stringify(m)} is not flush/replication (each sync or async), e.g. sync/sync`);
+    }
+    return { flush, replication };
+  });
+}
 
 export const benchCommand: CommandModule<object, BenchArgs> = {
   command: 'bench <target>',
-  describe: 'Run a benchmark and print a JSON report (targets: store, e2e)',
+  describe: 'Run a benchmark and print a JSON report (targets: store, e2e, ha)',
   builder: (y) =>
     y
-      .positional('target', { choices: ['store', 'e2e'], describe: 'What to benchmark', type: 'string', demandOption: true })
+      .positional('target', { choices: ['store', 'e2e', 'ha'], describe: 'What to benchmark', type: 'string', demandOption: true })
       .option('messages', { type: 'number', default: d.messages, describe: 'Messages appended (async) and read back' })
       .option('sync-messages', { type: 'number', default: d.syncMessages, describe: 'Messages appended in sync flush mode' })
       .option('body-size', { type: 'number', default: d.bodySize, describe: 'Message body bytes' })
       .option('topics', { type: 'number', default: d.topics, describe: 'Topics' })
       .option('queues', { type: 'number', default: d.queuesPerTopic, describe: 'Queues per topic' })
-      .option('batch', { type: 'number', default: d.batchSize, describe: 'Messages per put' })
+      .option('batch', { type: 'number', describe: `Messages per put (store, default ${d.batchSize}) or per send (e2e, default ${e.batchSize}; ha, default ${h.batchSize})` })
       .option('concurrency', { type: 'number', default: d.concurrency, describe: 'Batches in flight' })
       .option('read-batch', { type: 'number', default: d.readBatch, describe: 'Messages per read' })
-      .option('segment-size', { type: 'number', default: d.segmentSize, describe: 'CommitLog segment bytes' })
+      .option('segment-size', { type: 'number', default: d.segmentSize, describe: 'CommitLog segment bytes (store, ha)' })
       .option('dir', { type: 'string', default: d.dir, describe: 'Where the temporary bench stores are made' })
       .option('keep', { type: 'boolean', default: false, describe: 'Keep the bench stores afterwards' })
       .option('out', { type: 'string', describe: 'Also write the JSON report to this file' })
-      .option('duration', { type: 'number', default: E2E_BENCH_DEFAULTS.durationMs / 1000, describe: 'e2e: seconds of producing in each phase' })
-      .option('warmup', { type: 'number', default: E2E_BENCH_DEFAULTS.warmupMs / 1000, describe: 'e2e: seconds sent at the fixed rate before measuring' })
-      .option('rate', { type: 'number', default: E2E_BENCH_DEFAULTS.rate, describe: 'e2e: offered msg/s of the fixed-rate phase' })
-      .option('in-flight', { type: 'number', default: E2E_BENCH_DEFAULTS.inFlight, describe: 'e2e: batches outstanding in the max-rate phase' })
-      .option('phases', { type: 'string', default: 'max,fixed', describe: 'e2e: phases to run (max, fixed)' })
-      .option('pull-batch', { type: 'number', default: E2E_BENCH_DEFAULTS.pullBatchSize, describe: 'e2e: messages per pull and per handler call' })
+      .option('duration', { type: 'number', default: e.durationMs / 1000, describe: 'e2e, ha: measured seconds of producing in each phase or mode' })
+      .option('warmup', { type: 'number', default: e.warmupMs / 1000, describe: 'e2e: seconds sent at the fixed rate before measuring; ha: seconds sent before measuring, in every run' })
+      .option('rate', { type: 'number', describe: `Offered msg/s of the fixed-rate phase (e2e, default ${e.rate}; ha, sync flush + sync replication, default ${h.rate})` })
+      .option('in-flight', { type: 'number', describe: `Batches outstanding in the max-rate phase (e2e, default ${e.inFlight}) or the closed loop (ha, default ${h.inFlight})` })
+      .option('phases', { type: 'string', default: 'max,fixed', describe: 'e2e, ha: phases to run (max: max rate / closed loop in every mode, fixed: fixed rate)' })
+      .option('modes', { type: 'string', default: HA_BENCH_MODES.map((m) => `${m.flush}/${m.replication}`).join(','), describe: 'ha: flush/replication modes of the closed-loop phase' })
+      .option('tick', { type: 'number', default: h.tickMs, describe: 'ha: ms between the fixed-rate generator\'s sends (each sends what is due, in batches of up to --batch)' })
+      .option('pull-batch', { type: 'number', default: e.pullBatchSize, describe: 'e2e: messages per pull and per handler call' })
       .check((a) => {
-        for (const k of ['messages', 'sync-messages', 'body-size', 'topics', 'queues', 'batch', 'concurrency', 'read-batch', 'segment-size'] as const) {
-          if (!Number.isInteger(a[k]) || a[k] < 1) throw new Error(`--${k} must be a positive integer`);
+        for (const k of ['messages', 'sync-messages', 'body-size', 'topics', 'queues', 'batch', 'concurrency', 'read-batch', 'segment-size', 'in-flight', 'rate'] as const) {
+          const v = a[k];
+          if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new Error(`--${k} must be a positive integer`);
         }
+        if (!(a.tick > 0)) throw new Error('--tick must be a positive number of ms');
+        parseModes(a.modes);
         return true;
       }),
   handler: async (a) => {
+    const phases = a.phases.split(',').filter((p): p is 'max' | 'fixed' => p === 'max' || p === 'fixed');
     const report =
       a.target === 'e2e'
         ? await runE2eBench({
             durationMs: a.duration * 1000,
-            rate: a.rate,
+            rate: a.rate ?? e.rate,
             warmupMs: a.warmup * 1000,
             bodySize: a['body-size'],
             queues: a.queues,
-            batchSize: a.batch === STORE_BENCH_DEFAULTS.batchSize ? E2E_BENCH_DEFAULTS.batchSize : a.batch,
-            inFlight: a['in-flight'],
+            batchSize: a.batch ?? e.batchSize,
+            inFlight: a['in-flight'] ?? e.inFlight,
             pullBatchSize: a['pull-batch'],
             dir: a.dir,
-            phases: a.phases.split(',').filter((p): p is 'max' | 'fixed' => p === 'max' || p === 'fixed'),
+            phases,
+          })
+        : a.target === 'ha'
+        ? await runHaBench({
+            durationMs: a.duration * 1000,
+            warmupMs: a.warmup * 1000,
+            rate: a.rate ?? h.rate,
+            bodySize: a['body-size'],
+            queues: a.queues,
+            batchSize: a.batch ?? h.batchSize,
+            inFlight: a['in-flight'] ?? h.inFlight,
+            tickMs: a.tick,
+            segmentSize: a['segment-size'],
+            modes: parseModes(a.modes),
+            phases,
+            dir: a.dir,
           })
         : await runStoreBench({
       messages: a.messages,
@@ -79,7 +115,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       bodySize: a['body-size'],
       topics: a.topics,
       queuesPerTopic: a.queues,
-      batchSize: a.batch,
+      batchSize: a.batch ?? d.batchSize,
       concurrency: a.concurrency,
       readBatch: a['read-batch'],
       segmentSize: a['segment-size'],

@@ -161,6 +161,11 @@ interface BrokerArgs {
   'consumer-timeout-ms'?: unknown;
   'segment-size'?: unknown;
   'max-message-size'?: unknown;
+  role?: unknown;
+  master?: unknown;
+  'ha-port'?: unknown;
+  replication?: unknown;
+  'slave-timeout-ms'?: unknown;
 }
 
 const BROKER_KEYS = ['store', ...Object.keys(BROKER_DEFAULTS)];
@@ -238,6 +243,30 @@ export function brokerConfigFromArgs(a: BrokerArgs, cwd = process.cwd()): Broker
     throw new InvalidConfigError(`--flush must be sync or async, got ${JSON.stringify(flush)}`);
   }
 
+  const role = stringFlag('role', a.role);
+  if (role !== undefined && role !== 'master' && role !== 'slave') {
+    throw new InvalidConfigError(`--role must be master or slave, got ${JSON.stringify(role)}`);
+  }
+  const replication = stringFlag('replication', a.replication);
+  if (replication !== undefined && replication !== 'sync' && replication !== 'async') {
+    throw new InvalidConfigError(`--replication must be sync or async, got ${JSON.stringify(replication)}`);
+  }
+  const master = stringFlag('master', a.master);
+  if (master !== undefined) {
+    try {
+      parseAddress(master);
+    } catch (err) {
+      throw new InvalidConfigError(`--master: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  const effectiveRole = role ?? (file.role as string | undefined) ?? b.role;
+  if (effectiveRole === 'slave' && master === undefined && file.masterHaAddr === undefined) {
+    throw new InvalidConfigError('a slave needs --master host:port (its master\'s replication address, printed in the master\'s start line)');
+  }
+  if (effectiveRole !== 'slave' && master !== undefined) {
+    throw new InvalidConfigError('--master is for slaves: give --role slave too');
+  }
+
   const namesrvs = listFlag(a.namesrv);
   if (namesrvs !== undefined) {
     if (namesrvs.length === 0) throw new InvalidConfigError('--namesrv needs host:port');
@@ -270,6 +299,11 @@ export function brokerConfigFromArgs(a: BrokerArgs, cwd = process.cwd()): Broker
       maxReconsumeTimes: intFlag('max-reconsume-times', a['max-reconsume-times'], 0),
       registerIntervalMs: intFlag('register-interval-ms', a['register-interval-ms'], 1),
       consumerTimeoutMs: intFlag('consumer-timeout-ms', a['consumer-timeout-ms'], 1),
+      role: role as 'master' | 'slave' | undefined,
+      masterHaAddr: master,
+      haPort: intFlag('ha-port', a['ha-port'], 0, 65535),
+      replicationMode: replication as 'sync' | 'async' | undefined,
+      slaveTimeoutMs: intFlag('slave-timeout-ms', a['slave-timeout-ms'], 1),
     }),
     store,
   };
@@ -320,13 +354,33 @@ export const brokerCommand: CommandModule<object, BrokerArgs> = {
         requiresArg: true,
         describe: `CommitLog segment size in bytes; each segment is preallocated, and must hold the largest message (default ${bytesText(s.segmentSize)})`,
       })
-      .option('max-message-size', { requiresArg: true, describe: `Largest message body in bytes (default ${bytesText(s.maxMessageSize)})` }) as unknown as Argv<BrokerArgs>,
+      .option('max-message-size', { requiresArg: true, describe: `Largest message body in bytes (default ${bytesText(s.maxMessageSize)})` })
+      .option('role', {
+        type: 'string',
+        requiresArg: true,
+        describe: `Master or slave: a master takes sends and serves a slave on its replication port; a slave copies its master's log and serves reads (default ${b.role})`,
+      })
+      .option('master', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'Slaves: host:port of the master\'s replication listener, as its start line prints it (default: none; required with --role slave)',
+      })
+      .option('ha-port', { requiresArg: true, describe: 'Masters: port of the replication listener that slaves connect to; 0 picks a free one (default --port + 1, or 0 when --port is 0)' })
+      .option('replication', {
+        type: 'string',
+        requiresArg: true,
+        describe: `Masters: sync acknowledges a send once the slave holds it too (else SLAVE_TIMEOUT or SLAVE_NOT_AVAILABLE), async at once (default ${b.replicationMode})`,
+      })
+      .option('slave-timeout-ms', { requiresArg: true, describe: `Masters, sync replication: how long a send waits for the slave before SLAVE_TIMEOUT, ms (default ${b.slaveTimeoutMs})` }) as unknown as Argv<BrokerArgs>,
   handler: (a) =>
     serveUntilSignal('broker', async () => {
       const config = brokerConfigFromArgs(a);
       const broker = await Broker.start(config);
+      const c = broker.config;
+      const role = c.role === 'master' ? `master, replication ${c.replicationMode}` : `slave of ${c.masterHaAddr}`;
+      const replicationPort = broker.haAddr === undefined ? '' : `, replication on ${broker.haAddr}`;
       return {
-        startLine: `metaq broker ${broker.config.brokerName} listening on ${broker.addr} (store ${config.store.dir}, flush ${config.store.flushMode ?? s.flushMode})`,
+        startLine: `metaq broker ${c.brokerName} (${role}) listening on ${broker.addr}${replicationPort} (store ${config.store.dir}, flush ${config.store.flushMode ?? s.flushMode})`,
         close: () => broker.close(),
       };
     }),

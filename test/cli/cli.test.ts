@@ -1,12 +1,13 @@
 // The `metaq broker` and `metaq namesrv` commands, run as real child
-// processes: start lines, a send through both, clean stops on SIGTERM (the
-// store lock released), help texts, and one-line typed config errors.
+// processes: start lines, a send through both, a master and its slave,
+// clean stops on SIGTERM (the store lock released), help texts, and one-line
+// typed config errors.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Broker, BROKER_DEFAULTS } from '../../src/broker/index.js';
 import { Producer } from '../../src/client/index.js';
-import { NAMESRV_DEFAULTS } from '../../src/namesrv/index.js';
+import { NAMESRV_DEFAULTS, NameServer } from '../../src/namesrv/index.js';
 import { STORE_DEFAULTS } from '../../src/store/index.js';
 import { REPO_ROOT, runTs, spawnTs, type RunningChild } from '../helpers/child.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
@@ -35,7 +36,7 @@ async function listeningAddr(r: RunningChild, timeoutMs = 10_000): Promise<{ lin
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const line = r.lines.find((l) => / listening on /.test(l));
-    if (line !== undefined) return { line, addr: /listening on (\S+)/.exec(line)![1]! };
+    if (line !== undefined) return { line, addr: /listening on ([^\s,]+)/.exec(line)![1]! };
     if (exited || Date.now() > deadline) throw new Error(`no start line (${exited ? 'exited' : 'timed out'}); stderr:\n${r.stderr()}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -50,7 +51,8 @@ describe('metaq namesrv and metaq broker', () => {
 
     const broker = start(['broker', '--port', '0', '--namesrv', nsAddr, '--dir', dir, '--topic', 'T:4', '--segment-size', SEGMENT]);
     const { line, addr } = await listeningAddr(broker);
-    expect(line).toBe(`metaq broker broker-a listening on ${addr} (store ${dir}, flush async)`);
+    const haAddr = /, replication on (127\.0\.0\.1:\d+) /.exec(line)?.[1];
+    expect(line).toBe(`metaq broker broker-a (master, replication async) listening on ${addr}, replication on ${haAddr} (store ${dir}, flush async)`);
     expect(fs.readFileSync(path.join(dir, 'lock'), 'utf8').trim()).toBe(String(broker.child.pid));
 
     // While it runs, a second broker on the same dir is refused with a typed error.
@@ -88,6 +90,43 @@ describe('metaq namesrv and metaq broker', () => {
     }
   });
 
+  it('a master and its slave from the command line: sync replication acknowledges SEND_OK, the slave stops cleanly on SIGTERM', async () => {
+    const ns = await NameServer.start({ port: 0 });
+    const p = new Producer({ namesrv: ns.addr });
+    try {
+      const masterDir = tempDir();
+      const master = start(['broker', '--port', '0', '--ha-port', '0', '--namesrv', ns.addr, '--dir', masterDir, '--topic', 'T:2', '--segment-size', SEGMENT, '--replication', 'sync', '--slave-timeout-ms', '5000']);
+      const { line: masterLine, addr: masterAddr } = await listeningAddr(master);
+      const haAddr = /^metaq broker broker-a \(master, replication sync\) listening on 127\.0\.0\.1:\d+, replication on (127\.0\.0\.1:\d+) \(store /.exec(masterLine)?.[1];
+      expect(haAddr, masterLine).toBeDefined();
+      expect(haAddr).not.toBe(masterAddr);
+
+      const slaveDir = tempDir();
+      const slave = start(['broker', '--role', 'slave', '--master', haAddr!, '--port', '0', '--namesrv', ns.addr, '--dir', slaveDir, '--topic', 'T:2', '--segment-size', SEGMENT]);
+      const { line: slaveLine, addr: slaveAddr } = await listeningAddr(slave);
+      expect(slaveLine).toBe(`metaq broker broker-a (slave of ${haAddr}) listening on ${slaveAddr} (store ${slaveDir}, flush async)`);
+
+      // Until the slave has connected, a sync-replicated send is stored but answered SLAVE_NOT_AVAILABLE.
+      const deadline = Date.now() + 20_000;
+      let status = '';
+      while (status !== 'SEND_OK') {
+        expect(Date.now(), `last status ${status}`).toBeLessThan(deadline);
+        status = (await p.send('T', { body: 'replicated' })).status;
+        if (status !== 'SEND_OK') await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(status).toBe('SEND_OK');
+
+      slave.child.kill('SIGTERM');
+      expect(await slave.exited).toEqual({ code: 0, signal: null });
+      expect(slave.stderr()).toContain('SIGTERM received');
+      master.child.kill('SIGTERM');
+      expect(await master.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      p.shutdown();
+      await ns.close();
+    }
+  });
+
   it('--help lists every flag with its description and default', async () => {
     const [broker, namesrv] = await Promise.all([runTs(MAIN, ['broker', '--help'], { timeoutMs: 10_000 }), runTs(MAIN, ['namesrv', '--help'], { timeoutMs: 10_000 })]);
     expect(broker.code).toBe(0);
@@ -107,12 +146,17 @@ describe('metaq namesrv and metaq broker', () => {
       'consumer-timeout-ms',
       'segment-size',
       'max-message-size',
+      'role',
+      'master',
+      'ha-port',
+      'replication',
+      'slave-timeout-ms',
     ]) {
       expect(brokerHelp).toMatch(new RegExp(`^\\s+--${flag}\\s+[A-Z]`, 'm'));
     }
     // Help lines wrap, so compare with whitespace folded.
     const flatBroker = brokerHelp.replace(/\s+/g, ' ');
-    for (const d of [BROKER_DEFAULTS.brokerName, BROKER_DEFAULTS.port, BROKER_DEFAULTS.maxReconsumeTimes, BROKER_DEFAULTS.registerIntervalMs, BROKER_DEFAULTS.consumerTimeoutMs, STORE_DEFAULTS.flushMode, STORE_DEFAULTS.segmentSize, STORE_DEFAULTS.maxMessageSize]) {
+    for (const d of [BROKER_DEFAULTS.brokerName, BROKER_DEFAULTS.port, BROKER_DEFAULTS.maxReconsumeTimes, BROKER_DEFAULTS.registerIntervalMs, BROKER_DEFAULTS.consumerTimeoutMs, STORE_DEFAULTS.flushMode, STORE_DEFAULTS.segmentSize, STORE_DEFAULTS.maxMessageSize, BROKER_DEFAULTS.role, BROKER_DEFAULTS.replicationMode, BROKER_DEFAULTS.slaveTimeoutMs]) {
       expect(flatBroker).toContain(`default ${d}`);
     }
 
@@ -136,6 +180,13 @@ describe('metaq namesrv and metaq broker', () => {
       [['broker', '--config', notJson], /not valid JSON/],
       [['broker', '--dir', path.join(dir, 's'), '--flush', 'sometimes'], /--flush must be sync or async, got "sometimes"/],
       [['broker', '--dir', path.join(dir, 's'), '--topic', 'T'], /--topic "T" is not name:queues/],
+      [['broker', '--dir', path.join(dir, 's'), '--role', 'boss'], /--role must be master or slave, got "boss"/],
+      [['broker', '--dir', path.join(dir, 's'), '--replication', 'maybe'], /--replication must be sync or async, got "maybe"/],
+      [['broker', '--dir', path.join(dir, 's'), '--role', 'slave'], /a slave needs --master host:port/],
+      [['broker', '--dir', path.join(dir, 's'), '--role', 'slave', '--master', 'nowhere'], /--master: /],
+      [['broker', '--dir', path.join(dir, 's'), '--master', '127.0.0.1:10912'], /--master is for slaves/],
+      [['broker', '--dir', path.join(dir, 's'), '--ha-port', '70000'], /--ha-port must be an integer in 0\.\.65535/],
+      [['broker', '--dir', path.join(dir, 's'), '--slave-timeout-ms', '0'], /--slave-timeout-ms must be an integer >= 1/],
       [['namesrv', '--config', nsUnknown], /unknown option "expiry"/],
     ];
     const results = await Promise.all(cases.map(([args]) => runTs(MAIN, args, { timeoutMs: 10_000 })));
