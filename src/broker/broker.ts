@@ -295,7 +295,8 @@ export class Broker {
       const req = decodeSendRequest(f.body);
       const r = await store.put(req.topic, req.queueId, req.messages);
       // Sync replication: the acknowledgement waits for the slave (pipelined: one report releases many).
-      const outcome = await this.#haMaster!.waitForSlave(r.endOffset);
+      const waited = this.#haMaster!.waitForSlave(r.endOffset);
+      const outcome = typeof waited === 'string' ? waited : await waited;
       return {
         status: SEND_STATUS[outcome],
         body: encodeSendResponse({ queueId: r.queueId, queueOffset: r.queueOffset, count: r.count, storeTimestamp: r.storeTimestamp, physicalOffsets: r.physicalOffsets }),

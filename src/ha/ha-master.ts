@@ -81,6 +81,7 @@ export class HaMaster {
     // about its past), and from then on only what the slave confirmed.
     if (o.mode === 'sync') o.store.setVisibilityLimit(this.#replicated);
     this.#unsubscribe = o.store.onWritten((offset) => {
+      if (this.#session === undefined) return;
       if (this.#writes.length < MAX_WRITE_SAMPLES) this.#writes.push({ offset, at: Date.now() });
       this.#pump();
     });
@@ -192,6 +193,7 @@ export class HaMaster {
 
   #dropSession(): void {
     this.#session = undefined;
+    this.#writes = [];
     this.#waiters.failAll('no-slave');
   }
 

@@ -16,12 +16,8 @@ const SWEEP_MS = 10;
 export class ReplicaWaiters {
   #queue: Waiter[] = [];
   #head = 0;
-  readonly #timer: NodeJS.Timeout;
-
-  constructor() {
-    this.#timer = setInterval(() => this.#expire(Date.now()), SWEEP_MS);
-    this.#timer.unref();
-  }
+  /** Runs only while someone waits: an idle master (async replication, no slave) wakes for nothing. */
+  #timer: NodeJS.Timeout | undefined;
 
   get waiting(): number {
     return this.#queue.length - this.#head;
@@ -29,6 +25,10 @@ export class ReplicaWaiters {
 
   /** Resolves when a report covers `end`, or with 'timeout' after `timeoutMs`. */
   wait(end: number, timeoutMs: number): Promise<ReplicaOutcome> {
+    if (this.#timer === undefined) {
+      this.#timer = setInterval(() => this.#expire(Date.now()), SWEEP_MS);
+      this.#timer.unref();
+    }
     return new Promise((resolve) => this.#queue.push({ end, deadline: Date.now() + timeoutMs, resolve }));
   }
 
@@ -44,12 +44,10 @@ export class ReplicaWaiters {
   failAll(outcome: ReplicaOutcome): void {
     const q = this.#queue;
     for (let h = this.#head; h < q.length; h++) q[h]!.resolve(outcome);
-    this.#queue = [];
-    this.#head = 0;
+    this.#compact(q.length);
   }
 
   close(): void {
-    clearInterval(this.#timer);
     this.failAll('no-slave');
   }
 
@@ -65,6 +63,10 @@ export class ReplicaWaiters {
     if (h === this.#queue.length) {
       this.#queue = [];
       this.#head = 0;
+      if (this.#timer !== undefined) {
+        clearInterval(this.#timer);
+        this.#timer = undefined;
+      }
     } else if (h > 1024 && h * 2 > this.#queue.length) {
       this.#queue = this.#queue.slice(h);
       this.#head = 0;
