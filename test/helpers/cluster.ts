@@ -58,6 +58,8 @@ export function useCluster(): (options?: { topics?: Record<string, number>; brok
           {
             brokerName: `broker-${String.fromCharCode(97 + n++)}`,
             port: 0,
+            // A free replication port even when a restart pins the client port (port + 1 may be taken).
+            haPort: 0,
             namesrvAddrs: [namesrv.addr],
             topics: options.topics ?? {},
             ...FAST_BROKER,
