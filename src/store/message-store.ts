@@ -317,6 +317,8 @@ export class MessageStore {
     if (offset < log.minOffset) throw new InvalidMessageError(`log offset ${offset} is below the oldest kept (${log.minOffset})`);
     const segment = log.segmentFor(offset);
     if (segment === undefined) throw new InvalidMessageError(`log offset ${offset} is not in the log`);
+    // Fewer bytes than a blank marker left in the segment: the writer rolled without one.
+    if (segment.endOffset - offset < BLANK_MARKER_SIZE) return end > segment.endOffset ? this.readLog(segment.endOffset, maxBytes) : undefined;
     const available = Math.min(end, segment.endOffset) - offset;
     // Read what maxBytes allows; only if not even one whole record fits, enough for the largest.
     for (const want of [Math.min(available, Math.max(1, maxBytes)), Math.min(available, log.maxRecordSize)]) {
@@ -348,7 +350,9 @@ export class MessageStore {
     try {
       this.#checkWritable();
       const log = this.#log;
-      if (offset !== log.writtenOffset || log.appendOffset !== log.writtenOffset) {
+      // The master's log rolled with too little room for a blank marker: its next chunk starts at the next segment.
+      const rolled = offset > log.writtenOffset && offset % log.segmentSize === 0 && offset - log.writtenOffset < BLANK_MARKER_SIZE;
+      if ((offset !== log.writtenOffset && !rolled) || log.appendOffset !== log.writtenOffset) {
         throw new InvalidMessageError(`replicated bytes start at ${offset}, this log ends at ${log.writtenOffset}`);
       }
       const runs: { at: number; length: number; offset: number }[] = [];
