@@ -8,9 +8,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
-import * as hdr from 'hdr-histogram-js';
 import { NameServer } from '../namesrv/index.js';
+import { decodeHistogram, startBenchWorker, type BenchWorker } from './bench-worker.js';
 import { percentileMs } from './histogram.js';
 import type { E2eReport, E2eRole } from './e2e-worker.js';
 
@@ -51,52 +50,24 @@ export const E2E_BENCH_DEFAULTS: E2eBenchOptions = {
 
 const NS_PER_S = 1e9;
 
-interface RoleHandle {
-  worker: Worker;
-  next(type: E2eReport['type']): Promise<E2eReport>;
+interface RoleHandle extends BenchWorker<E2eReport> {
+  /** Messages the role reported done so far (producer: acknowledged; consumer: consumed). */
   progress: number;
-  send(msg: unknown): void;
-  exited: Promise<number>;
 }
 
 function startRole(job: E2eRole): RoleHandle {
-  const worker = new Worker(new URL('./e2e-worker.js', import.meta.url), { workerData: job });
-  const waiting = new Map<string, (r: E2eReport) => void>();
-  const queued = new Map<string, E2eReport>();
-  const h: RoleHandle = {
-    worker,
-    progress: 0,
-    next: (type) =>
-      new Promise((resolve) => {
-        const q = queued.get(type);
-        if (q !== undefined) {
-          queued.delete(type);
-          resolve(q);
-        } else waiting.set(type, resolve);
-      }),
-    send: (msg) => worker.postMessage(msg),
-    exited: new Promise((resolve) => worker.once('exit', resolve)),
+  let progress = 0;
+  const w = startBenchWorker<E2eReport>(new URL('./e2e-worker.js', import.meta.url), job, `e2e ${job.role}`, (r) => {
+    if (r.type !== 'progress') return false;
+    progress = r.count;
+    return true;
+  });
+  return {
+    ...w,
+    get progress() {
+      return progress;
+    },
   };
-  worker.on('message', (r: E2eReport) => {
-    if (r.type === 'progress') {
-      h.progress = r.count;
-      return;
-    }
-    const w = waiting.get(r.type);
-    if (w !== undefined) {
-      waiting.delete(r.type);
-      w(r);
-    } else queued.set(r.type, r);
-  });
-  worker.on('error', (err) => {
-    console.error(`metaq bench e2e: ${job.role} worker failed:`, err);
-    process.exit(1);
-  });
-  return h;
-}
-
-function decode(s: string): hdr.Histogram {
-  return hdr.decodeFromCompressedBase64(s, 32, false);
 }
 
 async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<boolean> {
@@ -148,9 +119,9 @@ function maxRateReport(max: PhaseResult): object {
 
 function fixedRateReport(fixed: PhaseResult, rate: number): object {
   const seconds = (fixed.produced.endNs - fixed.produced.startNs) / NS_PER_S;
-  const send = decode(fixed.produced.send);
-  const lag = decode(fixed.produced.lag);
-  const e2e = decode(fixed.consumed.e2e);
+  const send = decodeHistogram(fixed.produced.send);
+  const lag = decodeHistogram(fixed.produced.lag);
+  const e2e = decodeHistogram(fixed.consumed.e2e);
   return {
     offeredMsgsPerSec: rate,
     ackedMsgsPerSec: Math.round(fixed.produced.acked / seconds),

@@ -10,9 +10,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
-import * as hdr from 'hdr-histogram-js';
 import { NameServer } from '../namesrv/index.js';
+import { decodeHistogram, startBenchWorker, type BenchWorker } from './bench-worker.js';
 import { percentileMs } from './histogram.js';
 import type { HaReport, HaRole, HaSample } from './ha-worker.js';
 
@@ -82,47 +81,14 @@ export const HA_BENCH_DEFAULTS: HaBenchOptions = {
 const TOPIC = 'bench_ha';
 const US_PER_S = 1e6;
 
-interface RoleHandle {
-  next<T extends HaReport['type']>(type: T): Promise<Extract<HaReport, { type: T }>>;
-  send(msg: unknown): void;
-  exited: Promise<number>;
-}
+type RoleHandle = BenchWorker<HaReport>;
 
 function startRole(job: HaRole, onSample?: (s: HaSample) => void): RoleHandle {
-  const worker = new Worker(new URL('./ha-worker.js', import.meta.url), { workerData: job });
-  const waiting = new Map<string, (r: HaReport) => void>();
-  const queued = new Map<string, HaReport>();
-  worker.on('message', (r: HaReport) => {
-    if (r.type === 'ha-stats') {
-      onSample?.(r.sample);
-      return;
-    }
-    const w = waiting.get(r.type);
-    if (w !== undefined) {
-      waiting.delete(r.type);
-      w(r);
-    } else queued.set(r.type, r);
+  return startBenchWorker<HaReport>(new URL('./ha-worker.js', import.meta.url), job, `ha ${job.role}`, (r) => {
+    if (r.type !== 'ha-stats') return false;
+    onSample?.(r.sample);
+    return true;
   });
-  worker.on('error', (err) => {
-    console.error(`metaq bench ha: ${job.role} worker failed:`, err);
-    process.exit(1);
-  });
-  return {
-    next: <T extends HaReport['type']>(type: T) =>
-      new Promise<Extract<HaReport, { type: T }>>((resolve) => {
-        const q = queued.get(type);
-        if (q !== undefined) {
-          queued.delete(type);
-          resolve(q as Extract<HaReport, { type: T }>);
-        } else waiting.set(type, resolve as (r: HaReport) => void);
-      }),
-    send: (msg) => worker.postMessage(msg),
-    exited: new Promise((resolve) => worker.once('exit', resolve)),
-  };
-}
-
-function decode(s: string): hdr.Histogram {
-  return hdr.decodeFromCompressedBase64(s, 32, false);
 }
 
 /** A master and its slave on fresh stores, the slave connected; stop() tears both down and removes the stores. */
@@ -187,7 +153,7 @@ async function run(o: HaBenchOptions, mode: HaBenchMode, rate: number): Promise<
 function report(r: RunResult): Record<string, unknown> {
   const p = r.produced;
   const seconds = (p.toUs - p.fromUs) / US_PER_S;
-  const send = decode(p.send);
+  const send = decodeHistogram(p.send);
   let lagBytes = 0;
   let lagMs = 0;
   let waiting = 0;
@@ -258,7 +224,7 @@ export async function runHaBench(options: Partial<HaBenchOptions> = {}): Promise
   if (o.phases.includes('fixed')) {
     console.error(`ha: flush sync, replication sync: fixed rate ${o.rate} msg/s for ${o.warmupMs / 1000} + ${o.durationMs / 1000} s ...`);
     const r = await run(o, { flush: 'sync', replication: 'sync' }, o.rate);
-    const lag = decode(r.produced.lag);
+    const lag = decodeHistogram(r.produced.lag);
     result.fixedRate = {
       flush: 'sync',
       replication: 'sync',
