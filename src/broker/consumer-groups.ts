@@ -40,7 +40,7 @@ export class ConsumerGroups {
       if (existing === undefined || existing.ctx !== ctx) {
         if (existing === undefined) changed.push(m.group);
         g.members.set(clientId, { clientId, ctx, lastSeen: now });
-        if (existing === undefined || existing.ctx.connectionId !== ctx.connectionId) ctx.onClose(() => this.#connectionClosed(m.group, clientId, ctx));
+        ctx.onClose(() => this.#connectionClosed(m.group, clientId, ctx));
       } else {
         existing.lastSeen = now;
       }
@@ -75,10 +75,6 @@ export class ConsumerGroups {
 
   isMember(group: string, clientId: string): boolean {
     return this.#groups.get(group)?.members.has(clientId) ?? false;
-  }
-
-  mode(group: string): ConsumeMode | undefined {
-    return this.#groups.get(group)?.mode;
   }
 
   summary(): { group: string; mode: string; ordered: boolean; members: string[]; topics: string[] }[] {

@@ -87,10 +87,6 @@ export class ConsumerOffsets {
     }
   }
 
-  groups(): string[] {
-    return [...this.#groups.keys()];
-  }
-
   /** Writes the file if anything changed since the last write. */
   async persist(): Promise<void> {
     while (this.#writing !== undefined) await this.#writing;

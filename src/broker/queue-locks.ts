@@ -51,9 +51,4 @@ export class QueueLocks {
     if (g === undefined) return;
     for (const [k, l] of g) if (l.clientId === clientId) g.delete(k);
   }
-
-  isLockedBy(group: string, q: QueueRef, clientId: string, now: number): boolean {
-    const l = this.#groups.get(group)?.get(key(q));
-    return l !== undefined && l.clientId === clientId && l.expiresAt > now;
-  }
 }

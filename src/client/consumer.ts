@@ -245,7 +245,8 @@ export class Consumer {
     ];
   }
 
-  async #brokerAddrs(): Promise<string[]> {
+  /** Brokers serving the subscribed topics, as last routed. */
+  #brokerAddrs(): string[] {
     const addrs = new Set<string>();
     for (const topic of this.#subs.keys()) {
       const queues = this.#routes.cachedQueues(topic) ?? [];
@@ -257,7 +258,7 @@ export class Consumer {
   async #heartbeat(): Promise<void> {
     const body = encodeHeartbeat({ clientId: this.clientId, groups: this.#membership() });
     await Promise.all(
-      (await this.#brokerAddrs()).map(async (addr) => {
+      this.#brokerAddrs().map(async (addr) => {
         try {
           const c = await this.#pool.get(addr);
           await c.call(Opcode.Heartbeat, body, this.#o.requestTimeoutMs);
@@ -271,7 +272,7 @@ export class Consumer {
   async #unregister(): Promise<void> {
     const body = encodeClientGroup({ clientId: this.clientId, group: this.group });
     await Promise.all(
-      (await this.#brokerAddrs()).map(async (addr) => {
+      this.#brokerAddrs().map(async (addr) => {
         const c = this.#pool.current(addr);
         if (c !== undefined) await c.call(Opcode.UnregisterClient, body, this.#o.requestTimeoutMs).catch(() => undefined);
       }),

@@ -59,13 +59,6 @@ export class TopicRoutes {
     return (await this.#fetch(topic)).brokers;
   }
 
-  /** Brokers known from every cached route (for heartbeats). */
-  knownBrokerAddrs(): string[] {
-    const s = new Set<string>();
-    for (const r of this.#routes.values()) for (const b of r.brokers) s.add(b.addr);
-    return [...s];
-  }
-
   async refreshAll(): Promise<void> {
     await Promise.all([...this.#routes.keys()].map((t) => this.#fetch(t).catch(() => undefined)));
   }

@@ -47,7 +47,6 @@ interface Session {
   pushOffset: number;
   /** What the slave reported holding. */
   acked: number;
-  lastReportAt: number;
 }
 
 export interface HaMasterStats {
@@ -177,7 +176,7 @@ export class HaMaster {
     }
     // One slave at a time: a new handshake replaces the old session.
     if (this.#session !== undefined && this.#session.ctx !== ctx) this.#dropSession();
-    this.#session = { ctx, pushOffset: h.maxOffset, acked: h.maxOffset, lastReportAt: Date.now() };
+    this.#session = { ctx, pushOffset: h.maxOffset, acked: h.maxOffset };
     ctx.onClose(() => {
       if (this.#session?.ctx === ctx) this.#dropSession();
     });
@@ -200,7 +199,6 @@ export class HaMaster {
   #report(offset: number, ctx: RequestContext): void {
     const s = this.#session;
     if (s === undefined || s.ctx !== ctx) return;
-    s.lastReportAt = Date.now();
     if (offset > s.acked) s.acked = offset;
     if (s.acked > this.#replicated) this.#replicated = s.acked;
     let n = 0;

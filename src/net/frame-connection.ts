@@ -63,11 +63,6 @@ export class FrameConnection {
     return this.#closed || this.#ending;
   }
 
-  /** Bytes queued in the socket and not yet handed to the kernel. */
-  get backlogBytes(): number {
-    return this.socket.writableLength;
-  }
-
   /** Queues a frame; `body` may be several buffers (sent without copying them together). */
   send(header: FrameHeader, body?: Buffer | readonly Buffer[]): void {
     if (this.#closed || this.#ending) return;

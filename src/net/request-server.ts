@@ -30,8 +30,6 @@ export interface RequestContext {
   readonly closed: boolean;
   /** Sends a oneway frame (a notification) to this peer. */
   notify(opcode: number, body: Buffer | readonly Buffer[]): void;
-  /** Bytes queued for this peer and not yet taken by the kernel (for flow control). */
-  readonly backlogBytes: number;
   /** Runs `fn` when the connection closes. */
   onClose(fn: () => void): void;
 }
@@ -66,10 +64,6 @@ class Connection implements RequestContext {
 
   get closed(): boolean {
     return this.conn.closed;
-  }
-
-  get backlogBytes(): number {
-    return this.conn.backlogBytes;
   }
 
   notify(opcode: number, body: Buffer | readonly Buffer[]): void {

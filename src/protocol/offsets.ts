@@ -24,8 +24,6 @@ export interface QueryOffsetRequest extends QueueRef {
   group: string;
 }
 
-export const MAX_COMMIT_ENTRIES = 0xffff;
-
 export function encodeCommitOffsets(req: CommitOffsetsRequest): Buffer {
   const w = new BodyWriter();
   w.str8(req.group, 'group').u16(req.entries.length);
