@@ -20,7 +20,7 @@ import { tagsCode } from '../common/hash.js';
 import { decodeMessageId } from '../common/message-id.js';
 import { readCheckpoint, writeCheckpoint, writeCheckpointAsync } from './checkpoint.js';
 import { CommitLog } from './commit-log.js';
-import { CQ_ENTRY_SIZE, CQ_OFF_PHYSICAL, CQ_OFF_SIZE, CQ_OFF_TAGS_CODE } from './consume-queue.js';
+import { CQ_ENTRY_SIZE, CQ_OFF_PHYSICAL, CQ_OFF_SIZE, CQ_OFF_TAGS_CODE, type ConsumeQueue } from './consume-queue.js';
 import { Dispatcher } from './dispatcher.js';
 import { FdCache } from './fd-cache.js';
 import { fdatasync } from './file-io.js';
@@ -409,12 +409,18 @@ export class MessageStore {
    * slave's log stops agreeing with its own.
    */
   lastRecordSignatures(max: number): { offset: number; size: number; crc: number }[] {
-    const offsets: number[] = [];
     const scratch = this.#smallBuf;
+    // A record among the newest `max` belongs to a queue whose last entry is
+    // among the newest `max` last entries: only those queues are read further
+    // (one read per queue, not `max`, whatever the queue count).
+    const lasts: { cq: ConsumeQueue; last: number }[] = [];
     for (const t of this.#topics.all()) {
-      for (const cq of t.queues) {
-        for (let o = cq.maxOffset - 1, n = 0; o >= cq.minOffset && n < max; o--, n++) offsets.push(cq.physicalOffsetAt(o, scratch));
-      }
+      for (const cq of t.queues) if (cq.maxOffset > cq.minOffset) lasts.push({ cq, last: cq.physicalOffsetAt(cq.maxOffset - 1, scratch) });
+    }
+    lasts.sort((a, b) => b.last - a.last);
+    const offsets: number[] = [];
+    for (const { cq } of lasts.slice(0, max)) {
+      for (let o = cq.maxOffset - 1, n = 0; o >= cq.minOffset && n < max; o--, n++) offsets.push(cq.physicalOffsetAt(o, scratch));
     }
     offsets.sort((a, b) => a - b);
     const out: { offset: number; size: number; crc: number }[] = [];
@@ -424,6 +430,7 @@ export class MessageStore {
     }
     return out;
   }
+
 
   /**
    * Slave side: cuts the log at `offset` (a record boundary), with every
