@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as hdr from 'hdr-histogram-js';
 import { Broker } from '../broker/index.js';
 import { Consumer, Producer, type Message } from '../client/index.js';
-import { createLatencyHistogram, percentileMs } from './histogram.js';
+import { createLatencyHistogram, percentileMs } from '../common/latency-histogram.js';
 
 export type E2eRole =
   | { role: 'broker'; dir: string; namesrv: string; topics: Record<string, number> }

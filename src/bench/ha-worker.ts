@@ -9,7 +9,7 @@ import * as hdr from 'hdr-histogram-js';
 import { Broker, type BrokerLogger } from '../broker/index.js';
 import { Producer, type Message, type SendResult } from '../client/index.js';
 import type { HaMasterStats } from '../ha/index.js';
-import { createLatencyHistogram, percentileMs } from './histogram.js';
+import { createLatencyHistogram, percentileMs } from '../common/latency-histogram.js';
 
 type Flush = 'sync' | 'async';
 

@@ -5,6 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import { benchCommand } from './bench-command.js';
 import { brokerCommand } from './broker-command.js';
 import { namesrvCommand } from './namesrv-command.js';
+import { scenarioCommand } from './scenario-command.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('metaq')
@@ -12,6 +13,7 @@ await yargs(hideBin(process.argv))
   .command(benchCommand)
   .command(brokerCommand)
   .command(namesrvCommand)
+  .command(scenarioCommand)
   .demandCommand(1, 'Name a command; see --help.')
   .strict()
   .recommendCommands()

@@ -23,3 +23,17 @@ export async function createLatencyHistogram(): Promise<hdr.Histogram> {
 export function percentileMs(h: hdr.Histogram, percentile: number): number {
   return Math.round(h.getValueAtPercentile(percentile)) / US_PER_MS;
 }
+
+/** A plain-JS histogram (no WebAssembly: for merging on the coordinator, where speed does not matter). */
+export function createMergeHistogram(): hdr.Histogram {
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: MAX_TRACKABLE_US, numberOfSignificantValueDigits: SIGNIFICANT_DIGITS });
+}
+
+/** A histogram shipped with encodeHistogram, as a plain-JS histogram. */
+export function decodeHistogram(s: string): hdr.Histogram {
+  return hdr.decodeFromCompressedBase64(s, 32, false);
+}
+
+export function encodeHistogram(h: hdr.Histogram): string {
+  return hdr.encodeIntoCompressedBase64(h);
+}

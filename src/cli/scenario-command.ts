@@ -1,0 +1,128 @@
+// `metaq scenario <name>`: runs one scenario once (the Double-12 harness).
+// Progress goes to stderr; the report files go to --out; the last line on
+// stdout says PASSED, or FAILED with the reasons, and the exit status is 0
+// only when the run passed (1 when it failed its checks, 2 on bad input).
+import path from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { InvalidConfigError } from '../common/errors.js';
+import { applyOverrides, checkScenario, defaultDataRoot, listScenarios, loadScenario, runScenario, writeRunReport, type RunSummary, type ScenarioOverrides } from '../harness/index.js';
+
+export interface ScenarioArgs {
+  name: string;
+  flush?: string;
+  replication?: string;
+  duration?: number;
+  rate?: number;
+  queues?: number;
+  consumers?: number;
+  producers?: number;
+  isolation?: string;
+  broker?: string[];
+  namesrv?: string;
+  out?: string;
+  'data-dir'?: string;
+  'keep-data': boolean;
+  'inject-drop': number;
+}
+
+function oneOf<T extends string>(flag: string, v: string | undefined, allowed: readonly T[]): T | undefined {
+  if (v === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(v)) throw new InvalidConfigError(`--${flag} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+  return v as T;
+}
+
+function positiveNumber(flag: string, v: number | undefined, integer = false): number | undefined {
+  if (v === undefined) return undefined;
+  if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) throw new InvalidConfigError(`--${flag} must be a positive ${integer ? 'integer' : 'number'}, got ${v}`);
+  return v;
+}
+
+/** The overrides a command line asks for (shared with `metaq compare`). */
+export function overridesFromArgs(a: Omit<ScenarioArgs, 'name' | 'keep-data' | 'inject-drop'>): ScenarioOverrides {
+  const o: ScenarioOverrides = {};
+  const set = <K extends keyof ScenarioOverrides>(k: K, v: ScenarioOverrides[K] | undefined): void => {
+    if (v !== undefined) o[k] = v;
+  };
+  set('flush', oneOf('flush', a.flush, ['sync', 'async'] as const));
+  set('replication', oneOf('replication', a.replication, ['sync', 'async', 'none'] as const));
+  set('isolation', oneOf('isolation', a.isolation, ['thread', 'process'] as const));
+  set('durationSec', positiveNumber('duration', a.duration));
+  set('rate', positiveNumber('rate', a.rate));
+  set('queues', positiveNumber('queues', a.queues, true));
+  set('consumers', positiveNumber('consumers', a.consumers, true));
+  set('producers', positiveNumber('producers', a.producers, true));
+  return o;
+}
+
+function stamp(d: Date): string {
+  return d.toISOString().replace(/\.\d+Z$/, 'Z').replaceAll(':', '-');
+}
+
+export function defaultOutDir(scenario: string, flush: string, replication: string, at = new Date()): string {
+  return path.join('results', scenario, `${stamp(at)}-${flush}-${replication}`);
+}
+
+/** The closing line: what a CI log shows last. */
+export function verdictLine(s: RunSummary): string {
+  return s.passed ? `PASSED: ${s.scenario} ${s.flush}/${s.replication}, lost 0` : `FAILED: ${s.failures.join('; ')}`;
+}
+
+export function scenarioOptions<T>(y: Argv<T>): Argv<T> {
+  return y
+    .option('flush', { type: 'string', requiresArg: true, describe: 'Flush mode of the brokers: sync (ack after fdatasync) or async (default: the scenario\'s)' })
+    .option('replication', { type: 'string', requiresArg: true, describe: 'sync (ack once the slave holds it), async, or none (no slave) (default: the scenario\'s)' })
+    .option('duration', { type: 'number', requiresArg: true, describe: 'Total seconds of the producing phases, each scaled in proportion (the drain runs until the backlog is consumed)' })
+    .option('rate', { type: 'number', requiresArg: true, describe: 'Peak offered rate, msg/s; the whole curve and the consumer capacity scale with it' })
+    .option('queues', { type: 'number', requiresArg: true, describe: 'Queues of the topic' })
+    .option('consumers', { type: 'number', requiresArg: true, describe: 'Consumer worker threads (the lottery capacity is shared among them)' })
+    .option('producers', { type: 'number', requiresArg: true, describe: 'Producer worker threads (default: the scenario\'s, or half the CPUs)' })
+    .option('isolation', { type: 'string', requiresArg: true, describe: 'Run the name server and brokers as worker threads (thread) or child processes (process)' })
+    .option('data-dir', { type: 'string', requiresArg: true, describe: 'Where the brokers\' fresh data directories are made (default: the OS temp directory)' })
+    .option('keep-data', { type: 'boolean', default: false, describe: 'Keep the brokers\' data directories after the run' }) as Argv<T>;
+}
+
+export const scenarioCommand: CommandModule<object, ScenarioArgs> = {
+  command: 'scenario <name>',
+  describe: 'Run a load scenario once (double12, smoke, ...) and write its report',
+  builder: (y) =>
+    scenarioOptions(
+      y
+        .positional('name', { type: 'string', demandOption: true, describe: `Scenario: ${listScenarios().join(', ')}` })
+        .option('out', { type: 'string', requiresArg: true, describe: 'Report directory (default results/<scenario>/<timestamp>-<flush>-<replication>/)' })
+        .option('broker', { type: 'string', array: true, requiresArg: true, describe: 'Use this running master broker (host:port) instead of booting one; needs --namesrv' })
+        .option('namesrv', { type: 'string', requiresArg: true, describe: 'The name server the running brokers registered with (host:port)' })
+        .option('inject-drop', { type: 'number', default: 0, describe: 'Deliberate fault: the consumers silently skip this many messages (the run must then report them lost and fail)' }),
+    ) as unknown as Argv<ScenarioArgs>,
+  handler: async (a) => {
+    const base = await loadScenario(a.name);
+    const s = applyOverrides(base, overridesFromArgs(a));
+    checkScenario(s, `scenario ${a.name} with the given options`);
+    if (!Number.isInteger(a['inject-drop']) || a['inject-drop'] < 0) throw new InvalidConfigError(`--inject-drop must be an integer >= 0, got ${a['inject-drop']}`);
+    if ((a.broker !== undefined) !== (a.namesrv !== undefined)) throw new InvalidConfigError('--broker and --namesrv go together: the clients find the brokers through the name server');
+    const out = path.resolve(a.out ?? defaultOutDir(s.name, s.topology.flush, s.topology.replication));
+    const abort = new AbortController();
+    const onSignal = (): void => {
+      process.stderr.write('\nmetaq scenario: interrupted; stopping the run cleanly (interrupt again to exit at once)\n');
+      process.off('SIGINT', onSignal);
+      process.once('SIGINT', () => process.exit(130));
+      abort.abort();
+    };
+    process.on('SIGINT', onSignal);
+    const result = await runScenario({
+      scenario: s,
+      injectDrop: a['inject-drop'],
+      dataRoot: a['data-dir'] ?? defaultDataRoot(),
+      keepData: a['keep-data'],
+      ...(a.broker !== undefined && a.namesrv !== undefined ? { remote: { namesrv: a.namesrv, brokers: a.broker } } : {}),
+      signal: abort.signal,
+    });
+    process.off('SIGINT', onSignal);
+    await writeRunReport(out, result);
+    const m = result.summary.messages;
+    process.stdout.write(`report: ${out}\n`);
+    process.stdout.write(`acked ${m.acked}, consumed ${m.consumed}, lost ${m.lost}, duplicates ${m.duplicates}, failed ${m.failed}\n`);
+    for (const w of result.summary.warnings) process.stdout.write(`warning: ${w}\n`);
+    process.stdout.write(`${verdictLine(result.summary)}\n`);
+    process.exitCode = result.summary.passed ? 0 : 1;
+  },
+};

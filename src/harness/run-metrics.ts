@@ -1,0 +1,153 @@
+// The coordinator's side of the measurements: merges the workers' interval
+// reports into whole-run histograms and one row per second. A second's
+// histograms are kept only until every worker has reported that second (or it
+// is a few seconds old), then reduced to its p99s and dropped, so memory does
+// not grow with the length of the run.
+import * as hdr from 'hdr-histogram-js';
+import { createMergeHistogram, decodeHistogram } from '../common/latency-histogram.js';
+import type { TimelineRow } from './run-result.js';
+import { phaseAt, type Phase } from './scenario.js';
+import type { ConsumerInterval, ProducerInterval } from './worker-reports.js';
+
+/** A second is reduced once it is this many seconds old, even if a worker did not report it. */
+const SECOND_GRACE = 3;
+const P99 = 99;
+const US_PER_MS = 1000;
+
+interface OpenSecond {
+  reports: number;
+  offered: number;
+  acked: number;
+  failed: number;
+  consumed: number;
+  duplicates: number;
+  send: hdr.Histogram;
+  e2e: hdr.Histogram;
+  lag: hdr.Histogram;
+}
+
+export interface SecondFigures {
+  second: number;
+  phase: string;
+  offered: number;
+  acked: number;
+  failed: number;
+  consumed: number;
+  backlog: number;
+  sendP99Ms: number;
+  e2eP99Ms: number;
+  lagP99Ms: number;
+}
+
+function p99Ms(h: hdr.Histogram): number {
+  return h.totalCount === 0 ? 0 : Math.round(h.getValueAtPercentile(P99)) / US_PER_MS;
+}
+
+function packedHistogram(): hdr.Histogram {
+  return hdr.build({ bitBucketSize: 'packed', lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+}
+
+export class RunMetrics {
+  readonly send = createMergeHistogram();
+  readonly e2e = createMergeHistogram();
+  readonly lag = createMergeHistogram();
+  readonly #open = new Map<number, OpenSecond>();
+  readonly #done: SecondFigures[] = [];
+  readonly #phases: readonly Phase[];
+  #ackedTotal = 0;
+  #consumedTotal = 0;
+  /** Workers expected to report each second (running producers and consumers). */
+  expectedReporters = 0;
+
+  constructor(phases: readonly Phase[]) {
+    this.#phases = phases;
+  }
+
+  #second(k: number): OpenSecond {
+    let s = this.#open.get(k);
+    if (s === undefined) {
+      s = { reports: 0, offered: 0, acked: 0, failed: 0, consumed: 0, duplicates: 0, send: packedHistogram(), e2e: packedHistogram(), lag: packedHistogram() };
+      this.#open.set(k, s);
+    }
+    return s;
+  }
+
+  add(r: ProducerInterval | ConsumerInterval): void {
+    const s = this.#second(r.second);
+    s.reports++;
+    if (r.kind === 'producer-interval') {
+      s.offered += r.offered;
+      s.acked += r.acked;
+      s.failed += r.failed;
+      const send = decodeHistogram(r.send);
+      const lag = decodeHistogram(r.lag);
+      s.send.add(send);
+      this.send.add(send);
+      s.lag.add(lag);
+      this.lag.add(lag);
+    } else {
+      s.consumed += r.consumed;
+      s.duplicates += r.duplicates;
+      const e2e = decodeHistogram(r.e2e);
+      s.e2e.add(e2e);
+      this.e2e.add(e2e);
+    }
+  }
+
+  /**
+   * Reduces the seconds that are complete (every expected worker reported, or
+   * older than the grace) up to `nowSecond`; `all` reduces everything (the end).
+   */
+  settle(nowSecond: number, all = false): SecondFigures[] {
+    const ready = [...this.#open.keys()].sort((a, b) => a - b);
+    const out: SecondFigures[] = [];
+    for (const k of ready) {
+      const s = this.#open.get(k)!;
+      const complete = all || k <= nowSecond - SECOND_GRACE || (k < nowSecond && s.reports >= this.expectedReporters);
+      if (!complete) break;
+      // Seconds nobody reported (a stalled worker) still get a row.
+      const last = this.#done.at(-1)?.second ?? k - 1;
+      for (let gap = last + 1; gap < k; gap++) out.push(this.#row(gap, undefined));
+      out.push(this.#row(k, s));
+      this.#open.delete(k);
+    }
+    this.#done.push(...out);
+    return out;
+  }
+
+  #row(k: number, s: OpenSecond | undefined): SecondFigures {
+    this.#ackedTotal += s?.acked ?? 0;
+    this.#consumedTotal += s?.consumed ?? 0;
+    return {
+      second: k,
+      phase: phaseAt(this.#phases, k),
+      offered: s?.offered ?? 0,
+      acked: s?.acked ?? 0,
+      failed: s?.failed ?? 0,
+      consumed: s?.consumed ?? 0,
+      backlog: this.#ackedTotal - this.#consumedTotal,
+      sendP99Ms: s === undefined ? 0 : p99Ms(s.send),
+      e2eP99Ms: s === undefined ? 0 : p99Ms(s.e2e),
+      lagP99Ms: s === undefined ? 0 : p99Ms(s.lag),
+    };
+  }
+
+  get seconds(): readonly SecondFigures[] {
+    return this.#done;
+  }
+
+  timeline(): TimelineRow[] {
+    return this.#done.map((s) => ({
+      second: s.second,
+      phase: s.phase,
+      offered: s.offered,
+      produced: s.acked,
+      failed: s.failed,
+      consumed: s.consumed,
+      backlog: s.backlog,
+      sendP99Ms: s.sendP99Ms,
+      e2eP99Ms: s.e2eP99Ms,
+      generatorLagP99Ms: s.lagP99Ms,
+    }));
+  }
+}

@@ -1,0 +1,183 @@
+// The scenario model: what a load run offers (a rate curve made of phases),
+// what the system under test looks like (flush, replication, isolation), how
+// fast the consumer side can work, and the thresholds that decide pass/fail.
+// Scenarios themselves live in scenarios/<name>.ts; this file holds only the
+// types and the pure arithmetic on them (scaling, rates, message counts).
+
+export type FlushMode = 'sync' | 'async';
+export type ReplicationMode = 'sync' | 'async' | 'none';
+/** Where the brokers and the name server run: worker threads of the harness, or child processes (can be SIGKILLed). */
+export type Isolation = 'thread' | 'process';
+
+/** One stretch of the rate curve: the offered rate goes linearly from startRate to endRate. */
+export interface Phase {
+  name: string;
+  durationSec: number;
+  /** msg/s offered at the phase's first instant. */
+  startRate: number;
+  /** msg/s offered at its last instant. */
+  endRate: number;
+}
+
+export interface Thresholds {
+  /**
+   * Phases whose acknowledged rate must reach `minAckedRatio` of their
+   * offered mean rate (the acknowledgements that arrive within the phase).
+   */
+  ackedRatePhases: readonly string[];
+  minAckedRatio: number;
+  /** Send p99 over the whole run (intended send to acknowledgement), if bounded. */
+  maxSendP99Ms?: number;
+  /** End-to-end p99 over the whole run, if bounded (a backlog scenario leaves it open). */
+  maxE2eP99Ms?: number;
+}
+
+export interface Scenario {
+  name: string;
+  /** One line for --help and reports. */
+  description: string;
+  topic: string;
+  queues: number;
+  /** Body bytes per message (the claim record the activity system writes). */
+  bodySize: number;
+  /** The producing phases, in order. The drain follows them. */
+  phases: readonly Phase[];
+  /** After the last producing phase: wait until every acknowledged message is consumed, at most this long. */
+  drainTimeoutSec: number;
+  consumer: {
+    /** Lottery system capacity over all consumer workers (msg/s of simulated work). */
+    capacityPerSec: number;
+    workers: number;
+  };
+  producer: {
+    /** Producer workers (a piscina pool); 0 sizes it to the machine. */
+    workers: number;
+    /** The generator sends what is due every `tickMs`, in batches of at most `batchMax` per queue send. */
+    tickMs: number;
+    batchMax: number;
+  };
+  topology: {
+    flush: FlushMode;
+    replication: ReplicationMode;
+    isolation: Isolation;
+    /** CommitLog segment size of each broker. */
+    segmentSize: number;
+  };
+  thresholds: Thresholds;
+}
+
+/** What the command line may override (DESIGN.md contract: --duration, --rate, --flush, ...). */
+export interface ScenarioOverrides {
+  /** Total length of the producing phases (s), each phase scaled in proportion. */
+  durationSec?: number;
+  /** The highest rate of the curve becomes this; every rate is scaled by the same factor. */
+  rate?: number;
+  flush?: FlushMode;
+  replication?: ReplicationMode;
+  isolation?: Isolation;
+  queues?: number;
+  consumers?: number;
+  producers?: number;
+}
+
+export function producingSeconds(s: Scenario): number {
+  return s.phases.reduce((sum, p) => sum + p.durationSec, 0);
+}
+
+export function peakRate(s: Scenario): number {
+  return s.phases.reduce((m, p) => Math.max(m, p.startRate, p.endRate), 0);
+}
+
+/** A new scenario with the overrides applied (the input is not changed). */
+export function applyOverrides(s: Scenario, o: ScenarioOverrides): Scenario {
+  const timeScale = o.durationSec === undefined ? 1 : o.durationSec / producingSeconds(s);
+  const peak = peakRate(s);
+  const rateScale = o.rate === undefined || peak === 0 ? 1 : o.rate / peak;
+  // The consumer's capacity is part of the curve's shape (the backlog it builds): it scales with the rate.
+  return {
+    ...s,
+    queues: o.queues ?? s.queues,
+    phases: s.phases.map((p) => ({
+      name: p.name,
+      durationSec: p.durationSec * timeScale,
+      startRate: p.startRate * rateScale,
+      endRate: p.endRate * rateScale,
+    })),
+    consumer: {
+      capacityPerSec: s.consumer.capacityPerSec * rateScale,
+      workers: o.consumers ?? s.consumer.workers,
+    },
+    producer: { ...s.producer, workers: o.producers ?? s.producer.workers },
+    topology: {
+      ...s.topology,
+      flush: o.flush ?? s.topology.flush,
+      replication: o.replication ?? s.topology.replication,
+      isolation: o.isolation ?? s.topology.isolation,
+    },
+  };
+}
+
+/** Messages offered from the start of the curve up to `tSec` (the integral of the rate). */
+export function messagesDueAt(phases: readonly Phase[], tSec: number): number {
+  let total = 0;
+  let start = 0;
+  for (const p of phases) {
+    if (tSec <= start) break;
+    const t = Math.min(tSec - start, p.durationSec);
+    const slope = p.durationSec === 0 ? 0 : (p.endRate - p.startRate) / p.durationSec;
+    total += p.startRate * t + (slope * t * t) / 2;
+    start += p.durationSec;
+  }
+  return Math.floor(total);
+}
+
+/** Offered rate (msg/s) at `tSec`; 0 after the curve. */
+export function rateAt(phases: readonly Phase[], tSec: number): number {
+  let start = 0;
+  for (const p of phases) {
+    if (tSec < start + p.durationSec) {
+      const f = p.durationSec === 0 ? 0 : (tSec - start) / p.durationSec;
+      return p.startRate + (p.endRate - p.startRate) * f;
+    }
+    start += p.durationSec;
+  }
+  return 0;
+}
+
+/** The phase running at `tSec` (the drain after the curve). */
+export function phaseAt(phases: readonly Phase[], tSec: number): string {
+  let start = 0;
+  for (const p of phases) {
+    if (tSec < start + p.durationSec) return p.name;
+    start += p.durationSec;
+  }
+  return DRAIN_PHASE;
+}
+
+export const DRAIN_PHASE = 'drain';
+
+/**
+ * When message `n` (0-based, over the whole curve) is due: the instant the
+ * integral of the rate reaches n + 1 (s from the start). Infinity past the curve.
+ */
+export function timeOfMessage(phases: readonly Phase[], n: number): number {
+  const target = n + 1;
+  let before = 0;
+  let start = 0;
+  for (const p of phases) {
+    const slope = p.durationSec === 0 ? 0 : (p.endRate - p.startRate) / p.durationSec;
+    const inPhase = p.startRate * p.durationSec + (slope * p.durationSec * p.durationSec) / 2;
+    if (before + inPhase >= target) {
+      const need = target - before;
+      // Solve startRate*t + slope*t^2/2 = need for the first t >= 0.
+      const t =
+        Math.abs(slope) < 1e-9
+          ? need / p.startRate
+          : (-p.startRate + Math.sqrt(Math.max(0, p.startRate * p.startRate + 2 * slope * need))) / slope;
+      return start + Math.min(p.durationSec, Math.max(0, t));
+    }
+    before += inPhase;
+    start += p.durationSec;
+  }
+  return Infinity;
+}

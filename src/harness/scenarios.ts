@@ -1,0 +1,70 @@
+// Finds and checks scenario definitions: scenarios/<name>.ts at the
+// repository root (compiled next to src/ in dist/), each exporting
+// `scenario: Scenario`. A typo in a name or a definition is an
+// InvalidConfigError that says what is wrong, never a half-run.
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { InvalidConfigError } from '../common/errors.js';
+import type { Scenario } from './scenario.js';
+
+/** src/harness -> the repository's scenarios/ (dist/src/harness -> dist/scenarios when compiled). */
+const SCENARIOS_DIR = new URL('../../scenarios/', import.meta.url);
+const NAME = /^[a-z0-9][a-z0-9_-]*$/;
+const EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+
+export function listScenarios(): string[] {
+  try {
+    return fs
+      .readdirSync(fileURLToPath(SCENARIOS_DIR))
+      .filter((f) => f.endsWith(EXTENSION) && !f.endsWith(`.d${EXTENSION}`) && !f.includes('.test.'))
+      .map((f) => f.slice(0, -EXTENSION.length))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+export async function loadScenario(name: string): Promise<Scenario> {
+  const known = listScenarios();
+  if (!NAME.test(name) || !known.includes(name)) {
+    throw new InvalidConfigError(`unknown scenario ${JSON.stringify(name)}; known: ${known.join(', ') || '(none found)'}`);
+  }
+  const mod = (await import(new URL(`${name}${EXTENSION}`, SCENARIOS_DIR).href)) as { scenario?: Scenario };
+  if (mod.scenario === undefined) throw new InvalidConfigError(`scenarios/${name}${EXTENSION} does not export \`scenario\``);
+  checkScenario(mod.scenario, `scenario ${name}`);
+  return mod.scenario;
+}
+
+function positive(v: unknown): boolean {
+  return typeof v === 'number' && Number.isFinite(v) && v > 0;
+}
+
+/** Throws an InvalidConfigError naming the first field that is wrong. */
+export function checkScenario(s: Scenario, where: string): void {
+  const bad = (what: string): never => {
+    throw new InvalidConfigError(`${where}: ${what}`);
+  };
+  if (typeof s.topic !== 'string' || s.topic === '') bad('topic must be a non-empty string');
+  if (!Number.isInteger(s.queues) || s.queues < 1) bad(`queues must be a positive integer, got ${s.queues}`);
+  if (!Number.isInteger(s.bodySize) || s.bodySize < 32) bad(`bodySize must be an integer of at least 32 bytes (the claim header), got ${s.bodySize}`);
+  if (!Array.isArray(s.phases) || s.phases.length === 0) bad('phases must list at least one phase');
+  for (const p of s.phases) {
+    if (typeof p.name !== 'string' || p.name === '' || p.name === 'drain') bad(`phase names must be non-empty and not "drain" (the harness adds it), got ${JSON.stringify(p.name)}`);
+    if (!positive(p.durationSec)) bad(`phase ${p.name}: durationSec must be positive, got ${p.durationSec}`);
+    if (!(p.startRate >= 0 && p.endRate >= 0 && Number.isFinite(p.startRate + p.endRate))) bad(`phase ${p.name}: rates must be >= 0`);
+  }
+  if (new Set(s.phases.map((p) => p.name)).size !== s.phases.length) bad('phase names must be distinct');
+  if (!positive(s.drainTimeoutSec)) bad('drainTimeoutSec must be positive');
+  if (!positive(s.consumer.capacityPerSec)) bad('consumer.capacityPerSec must be positive');
+  if (!Number.isInteger(s.consumer.workers) || s.consumer.workers < 1) bad('consumer.workers must be a positive integer');
+  if (!Number.isInteger(s.producer.workers) || s.producer.workers < 0) bad('producer.workers must be an integer >= 0 (0 sizes it to the machine)');
+  if (!positive(s.producer.tickMs)) bad('producer.tickMs must be positive');
+  if (!Number.isInteger(s.producer.batchMax) || s.producer.batchMax < 1) bad('producer.batchMax must be a positive integer');
+  if (!['sync', 'async'].includes(s.topology.flush)) bad(`topology.flush must be sync or async, got ${JSON.stringify(s.topology.flush)}`);
+  if (!['sync', 'async', 'none'].includes(s.topology.replication)) bad(`topology.replication must be sync, async or none, got ${JSON.stringify(s.topology.replication)}`);
+  if (!['thread', 'process'].includes(s.topology.isolation)) bad(`topology.isolation must be thread or process, got ${JSON.stringify(s.topology.isolation)}`);
+  if (!positive(s.topology.segmentSize)) bad('topology.segmentSize must be positive');
+  const names = new Set(s.phases.map((p) => p.name));
+  for (const n of s.thresholds.ackedRatePhases) if (!names.has(n)) bad(`thresholds.ackedRatePhases names an unknown phase ${JSON.stringify(n)}`);
+  if (!(s.thresholds.minAckedRatio >= 0 && s.thresholds.minAckedRatio <= 1)) bad('thresholds.minAckedRatio must be within 0..1');
+}

@@ -1,0 +1,53 @@
+// Zero-loss verification at the end of a run, from the shared arrays the
+// producers and consumers filled: a message acknowledged (SEND_OK) and never
+// received is lost; one received but never acknowledged is allowed (its
+// acknowledgement was lost in flight, or it got a SLAVE_* status although
+// stored). The business check: every ticket the activity system allocated
+// (an acknowledged claim) was issued exactly once by the lottery system.
+import { USER_ID_BASE, userIndexOf } from './claim.js';
+import { ACK_OK, type SharedRunState } from './shared-state.js';
+
+export interface Verdict {
+  acked: number;
+  consumed: number;
+  duplicates: number;
+  lost: number;
+  unackedReceived: number;
+  tickets: { allocated: number; issued: number; issuedTwice: number; neverIssued: number };
+  /** A few lost messages (index, user id) to start an investigation from. */
+  lostSamples: { index: number; userId: number }[];
+}
+
+const LOST_SAMPLES = 5;
+
+export function verify(shared: SharedRunState, totalMessages: number, userMultiplier: number): Verdict {
+  const acked = new Uint8Array(shared.acked);
+  const received = new Uint8Array(shared.received);
+  const issued = new Uint8Array(shared.issued);
+  const v: Verdict = { acked: 0, consumed: 0, duplicates: 0, lost: 0, unackedReceived: 0, tickets: { allocated: 0, issued: 0, issuedTwice: 0, neverIssued: 0 }, lostSamples: [] };
+  for (let i = 0; i < totalMessages; i++) {
+    const r = received[i]!;
+    if (r > 0) {
+      v.consumed++;
+      v.duplicates += r - 1;
+    }
+    if (acked[i] === ACK_OK) {
+      v.acked++;
+      if (r === 0) {
+        v.lost++;
+        if (v.lostSamples.length < LOST_SAMPLES) v.lostSamples.push({ index: i, userId: USER_ID_BASE + userIndexOf(i, totalMessages, userMultiplier) });
+      }
+    } else if (r > 0) v.unackedReceived++;
+  }
+  // Users and messages are one to one: user u claimed through message perm^-1(u).
+  for (let i = 0; i < totalMessages; i++) {
+    const n = issued[userIndexOf(i, totalMessages, userMultiplier)]!;
+    if (n > 0) v.tickets.issued++;
+    if (n > 1) v.tickets.issuedTwice++;
+    if (acked[i] === ACK_OK) {
+      v.tickets.allocated++;
+      if (n === 0) v.tickets.neverIssued++;
+    }
+  }
+  return v;
+}

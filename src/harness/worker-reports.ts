@@ -1,0 +1,69 @@
+// What producer and consumer workers tell the coordinator over their
+// MessagePort. Interval reports cover one second of the run (second k is
+// [k, k+1) s after the run's start on the shared clock) and carry compressed
+// HDR histograms (µs) that the coordinator merges.
+
+export interface ProducerInterval {
+  kind: 'producer-interval';
+  worker: number;
+  second: number;
+  /** Messages the schedule made due in this second. */
+  offered: number;
+  /** SEND_OK acknowledgements received in this second. */
+  acked: number;
+  failed: number;
+  /** Send latency of the messages answered in this second (intended send -> answer). */
+  send: string;
+  /** How late the generator's ticks were in this second. */
+  lag: string;
+}
+
+export interface ConsumerInterval {
+  kind: 'consumer-interval';
+  worker: number;
+  second: number;
+  /** First receptions in this second. */
+  consumed: number;
+  duplicates: number;
+  /** intended send -> reception, for every reception in this second. */
+  e2e: string;
+}
+
+export type WorkerEvent =
+  | { kind: 'ready'; worker: number }
+  | ProducerInterval
+  | ConsumerInterval
+  | { kind: 'warning'; worker: number; message: string };
+
+/** Coordinator -> worker. */
+export type WorkerCommand = { kind: 'start'; runStartUs: number } | { kind: 'stop' };
+
+/** Per phase (by the time of the answer or the reception), for the phase table. */
+export interface PhaseFigures {
+  /** Acknowledged (producers) or first receptions (consumers). */
+  count: number;
+  /** Compressed histogram (µs): send latency (producers) or e2e (consumers). */
+  latency: string;
+}
+
+export interface ProducerOutcome {
+  worker: number;
+  attempted: number;
+  acked: number;
+  failed: number;
+  slaveTimeout: number;
+  slaveNotAvailable: number;
+  /** The first few send errors, for the summary. */
+  errors: string[];
+  /** Indexed like the scenario's phases plus the drain (answers that came after the curve). */
+  phases: PhaseFigures[];
+  /** Shared-clock µs of the last answer. */
+  lastAnswerUs: number;
+}
+
+export interface ConsumerOutcome {
+  worker: number;
+  received: number;
+  phases: PhaseFigures[];
+  errors: string[];
+}
