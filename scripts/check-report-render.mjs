@@ -1,0 +1,321 @@
+#!/usr/bin/env node
+// Checks that report pages (report.html, compare.html) really draw their
+// charts in a browser: each page is screenshotted by headless Chromium, and
+// the screenshot must show, for every chart the HTML declares, its plot area
+// and a minimum number of pixels in the colour of each of its series.
+//
+//   node scripts/check-report-render.mjs [--keep] <file.html>...
+//
+// How it decides (the conventions come from src/harness/report/svg-chart.ts):
+// - Expectations are read from the HTML itself: every `<svg data-chart=...>`
+//   is a chart; its `<rect data-plot-area fill=...>` gives the plot area's
+//   colour; every element with `data-series` and `stroke="#rrggbb"` is a
+//   series that must be visible.
+// - In the screenshot, a plot area is a band of rows that hold many pixels
+//   of the plot-area colour. Charts are stacked one under the other, so the
+//   i-th band is the i-th chart. Fewer bands than charts: a chart did not
+//   render (or the page was cut off).
+// - Within each band (plus a few rows for lines lying on the edges) each
+//   series colour must cover at least MIN_SERIES_PIXELS pixels. The legend
+//   sits above the plot area, so its swatches do not count.
+// Exit status: 0 every page OK, 1 some page failed, 2 usage error or no Chromium.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { PNG } from 'pngjs';
+
+const WINDOW_WIDTH = 1400;
+/** Page height estimate (the screenshot is only the window): charts' own heights plus room for the rest. */
+const MIN_WINDOW_HEIGHT = 900;
+const MAX_WINDOW_HEIGHT = 20000;
+const PX_PER_TABLE_ROW = 48;
+const PX_PER_HEADING = 70;
+const PX_BASE = 500;
+const HEIGHT_SAFETY_FACTOR = 1.3;
+const CHROME_TIMEOUT_MS = 60_000;
+const CHROME_NAMES = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
+
+/** A row belongs to a plot area when it holds at least this many plot-background pixels. */
+const MIN_BG_PIXELS_PER_ROW = 100;
+/** Rows without background inside a plot area (a flat thick line, a gridline) up to this many. */
+const MAX_GAP_ROWS = 24;
+/** Anything shorter than this is not a plot area. */
+const MIN_BAND_ROWS = 60;
+/** Rows above and below a band still searched (a series on the axis is half outside the plot rect). */
+const BAND_MARGIN_ROWS = 4;
+/** Plot background matched per channel within this. */
+const BG_CHANNEL_TOLERANCE = 2;
+/** A series pixel: Euclidean RGB distance to its colour at most this (anti-aliased edges do not count). */
+const SERIES_COLOUR_TOLERANCE = 24;
+/** A visible stretch of line, well above what stray blends of other colours could add up to. */
+const MIN_SERIES_PIXELS = 40;
+/** A one-point series is a dot (or a 2 px ring around a later dot). */
+const MIN_DOT_PIXELS = 15;
+
+function usage(message) {
+  if (message) console.error(`check-report-render: ${message}`);
+  console.error('usage: node scripts/check-report-render.mjs [--keep] <file.html>...');
+  process.exit(2);
+}
+
+function isExecutable(file) {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** CHROME_BIN if set (it must then be there: a typo must not silently fall back), else the first browser on PATH. */
+function findChrome() {
+  if (process.env.CHROME_BIN) return isExecutable(process.env.CHROME_BIN) ? process.env.CHROME_BIN : undefined;
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    for (const name of CHROME_NAMES) {
+      const candidate = path.join(dir, name);
+      if (isExecutable(candidate)) return candidate;
+    }
+  }
+  return undefined;
+}
+
+function attr(tag, name) {
+  const m = new RegExp(`\\s${name}="([^"]*)"`).exec(tag);
+  return m ? m[1] : undefined;
+}
+
+function parseHex(hex) {
+  const m = /^#([0-9a-f]{6})$/i.exec(hex ?? '');
+  if (!m) return undefined;
+  const n = parseInt(m[1], 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+
+/** The charts the page declares: name, plot background, series and their colours. */
+function expectedCharts(html) {
+  const charts = [];
+  for (const m of html.matchAll(/<svg\b[^>]*\bdata-chart="([^"]*)"[^>]*>([\s\S]*?)<\/svg>/g)) {
+    const [, name, inner] = m;
+    const plotTag = /<rect\b[^>]*\bdata-plot-area\b[^>]*>/.exec(inner)?.[0];
+    const background = parseHex(plotTag ? attr(plotTag, 'fill') : undefined);
+    const series = [];
+    for (const s of inner.matchAll(/<(path|circle)\b[^>]*\bdata-series="[^"]*"[^>]*>/g)) {
+      const colour = attr(s[0], 'stroke');
+      const dot = s[1] === 'circle';
+      // Where it is drawn: two series with the same geometry are one line on screen.
+      const geometry = dot ? `${attr(s[0], 'cx')},${attr(s[0], 'cy')}` : attr(s[0], 'd');
+      series.push({ name: attr(s[0], 'data-series'), colour, rgb: parseHex(colour), dot, geometry });
+    }
+    // A line with the same path as a later series lies under it (consumed equal to produced,
+    // every second): invisible by construction, not a rendering failure. Dots shrink, so they stay as rings.
+    series.forEach((s, i) => {
+      s.hidden = !s.dot && series.slice(i + 1).some((later) => !later.dot && later.geometry === s.geometry);
+    });
+    charts.push({ name, background, series });
+  }
+  return charts;
+}
+
+function estimateHeight(html) {
+  const svgHeights = [...html.matchAll(/<svg\b[^>]*\sheight="(\d+)"/g)].reduce((s, m) => s + Number(m[1]), 0);
+  const rows = (html.match(/<tr\b/g) ?? []).length;
+  const headings = (html.match(/<h[1-3]\b/g) ?? []).length;
+  const estimate = (svgHeights + rows * PX_PER_TABLE_ROW + headings * PX_PER_HEADING + PX_BASE) * HEIGHT_SAFETY_FACTOR;
+  return Math.round(Math.min(MAX_WINDOW_HEIGHT, Math.max(MIN_WINDOW_HEIGHT, estimate)));
+}
+
+/** Runs Chromium to screenshot the page; resolves when the PNG is written, rejects with Chromium's output otherwise. */
+function screenshot(chrome, htmlFile, pngFile, height, profileDir) {
+  const args = [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--hide-scrollbars',
+    '--force-color-profile=srgb',
+    '--no-first-run',
+    '--disable-extensions',
+    `--user-data-dir=${profileDir}`,
+    `--window-size=${WINDOW_WIDTH},${height}`,
+    `--screenshot=${pngFile}`,
+    pathToFileURL(path.resolve(htmlFile)).href,
+  ];
+  return new Promise((resolve, reject) => {
+    // Its own process group, so that on a timeout the browser and the helpers it forked go together.
+    const child = spawn(chrome, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      reject(new Error(`Chromium did not finish within ${CHROME_TIMEOUT_MS / 1000} s`));
+    }, CHROME_TIMEOUT_MS);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (fs.existsSync(pngFile)) resolve();
+      else reject(new Error(`Chromium exited (${signal ?? code}) without a screenshot: ${output.trim().split('\n').slice(-3).join(' | ')}`));
+    });
+  });
+}
+
+/** Row bands holding the plot background, top to bottom. */
+function plotBands(png, bg) {
+  const { width, height, data } = png;
+  const isPlotRow = [];
+  for (let y = 0; y < height; y++) {
+    let count = 0;
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 4;
+      if (
+        Math.abs(data[i] - bg[0]) <= BG_CHANNEL_TOLERANCE &&
+        Math.abs(data[i + 1] - bg[1]) <= BG_CHANNEL_TOLERANCE &&
+        Math.abs(data[i + 2] - bg[2]) <= BG_CHANNEL_TOLERANCE
+      ) {
+        count++;
+      }
+    }
+    isPlotRow.push(count >= MIN_BG_PIXELS_PER_ROW);
+  }
+  const bands = [];
+  let current;
+  for (let y = 0; y < height; y++) {
+    if (!isPlotRow[y]) continue;
+    if (current && y - current.bottom <= MAX_GAP_ROWS + 1) current.bottom = y;
+    else {
+      if (current) bands.push(current);
+      current = { top: y, bottom: y };
+    }
+  }
+  if (current) bands.push(current);
+  return bands.filter((b) => b.bottom - b.top + 1 >= MIN_BAND_ROWS);
+}
+
+function countColour(png, band, rgb) {
+  const { width, height, data } = png;
+  const top = Math.max(0, band.top - BAND_MARGIN_ROWS);
+  const bottom = Math.min(height - 1, band.bottom + BAND_MARGIN_ROWS);
+  const limit = SERIES_COLOUR_TOLERANCE * SERIES_COLOUR_TOLERANCE;
+  let count = 0;
+  for (let y = top; y <= bottom; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 4;
+      const dr = data[i] - rgb[0];
+      const dg = data[i + 1] - rgb[1];
+      const db = data[i + 2] - rgb[2];
+      if (dr * dr + dg * dg + db * db <= limit) count++;
+    }
+  }
+  return count;
+}
+
+/** The reasons the screenshot does not show the page's charts (empty when it does), and a short account. */
+function judge(png, charts) {
+  const problems = [];
+  if (charts.length === 0) return { problems: ['the page has no <svg data-chart> chart'], detail: '' };
+  for (const c of charts) {
+    if (!c.background) problems.push(`chart "${c.name}": no <rect data-plot-area fill="#rrggbb"> in the HTML`);
+    for (const s of c.series) if (!s.rgb) problems.push(`chart "${c.name}": series "${s.name}" has no #rrggbb stroke`);
+  }
+  if (problems.length > 0) return { problems, detail: '' };
+
+  // Charts may in principle use different plot colours: find the bands of each colour, in page order.
+  const bandsByColour = new Map();
+  const chartsByColour = new Map();
+  for (const c of charts) {
+    const key = c.background.join(',');
+    if (!bandsByColour.has(key)) bandsByColour.set(key, plotBands(png, c.background));
+    chartsByColour.set(key, [...(chartsByColour.get(key) ?? []), c]);
+  }
+  let minDrawn = Infinity;
+  let seriesCount = 0;
+  let hidden = 0;
+  for (const [key, group] of chartsByColour) {
+    const bands = bandsByColour.get(key);
+    if (bands.length !== group.length) {
+      // Bands are matched to charts by order; with one missing, every later match would be wrong.
+      problems.push(
+        `${bands.length} plot areas in the screenshot for ${group.length} charts (${group.map((c) => c.name).join(', ')}): ` +
+          'a chart did not render, or the page was cut off',
+      );
+      continue;
+    }
+    group.forEach((c, i) => {
+      for (const s of c.series) {
+        if (s.hidden) {
+          hidden++;
+          continue;
+        }
+        const drawn = countColour(png, bands[i], s.rgb);
+        const need = s.dot ? MIN_DOT_PIXELS : MIN_SERIES_PIXELS;
+        seriesCount++;
+        minDrawn = Math.min(minDrawn, drawn);
+        if (drawn < need) problems.push(`chart "${c.name}": series "${s.name}" (${s.colour}) drew ${drawn} px, need ${need}`);
+      }
+    });
+  }
+  const detail =
+    `${charts.length} charts, ${seriesCount} series drawn${seriesCount > 0 ? ` (fewest pixels: ${minDrawn})` : ''}` +
+    (hidden > 0 ? `, ${hidden} under an identical later series (not counted)` : '');
+  return { problems, detail };
+}
+
+async function checkPage(chrome, file, keep) {
+  const html = fs.readFileSync(file, 'utf8');
+  const charts = expectedCharts(html);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'metaq-render-'));
+  const png = path.join(work, 'page.png');
+  try {
+    await screenshot(chrome, file, png, estimateHeight(html), path.join(work, 'profile'));
+    const image = PNG.sync.read(fs.readFileSync(png));
+    if (keep) fs.copyFileSync(png, file.replace(/\.html?$/i, '') + '.png');
+    return judge(image, charts);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function main() {
+  const argv = process.argv.slice(2);
+  const keep = argv.includes('--keep');
+  const files = argv.filter((a) => a !== '--keep');
+  const unknown = files.find((f) => f.startsWith('--'));
+  if (unknown) usage(`unknown option ${unknown}`);
+  if (files.length === 0) usage('no page given');
+  const chrome = findChrome();
+  if (!chrome) {
+    console.error(
+      (process.env.CHROME_BIN
+        ? `check-report-render: CHROME_BIN=${process.env.CHROME_BIN} is not an executable file. `
+        : `check-report-render: no Chromium found (looked for ${CHROME_NAMES.join(', ')} on PATH). `) +
+        'Install it (apt-get install chromium) or set CHROME_BIN to the browser binary.',
+    );
+    process.exit(2);
+  }
+  let failed = 0;
+  for (const file of files) {
+    try {
+      if (!fs.existsSync(file)) throw new Error('no such file');
+      const { problems, detail } = await checkPage(chrome, file, keep);
+      if (problems.length === 0) console.log(`OK     ${file}: ${detail}`);
+      else {
+        failed++;
+        console.log(`FAILED ${file}: ${problems.join('; ')}`);
+      }
+    } catch (err) {
+      failed++;
+      console.log(`FAILED ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  process.exit(failed > 0 ? 1 : 0);
+}
+
+await main();

@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import type { RunSummary } from '../run-result.js';
+import {
+  COMPARE_CHARTS,
+  compareToBaseline,
+  DEFAULT_BASELINE_TOLERANCE,
+  renderCompareHtml,
+  renderCompareMarkdown,
+  type Regression,
+} from './compare.js';
+import { buildCompareSummaries } from './fixtures.test-helper.js';
+import { formatCount } from './format.js';
+import { chartsIn, expectSelfContained } from './html-checks.test-helper.js';
+
+/** A deep copy changed by `edit`: the baseline and the current run start equal. */
+function changed(s: RunSummary, edit: (c: RunSummary) => void): RunSummary {
+  const copy = structuredClone(s);
+  edit(copy);
+  return copy;
+}
+
+describe('compareToBaseline', () => {
+  const baseline = buildCompareSummaries();
+  const [syncSync] = baseline;
+
+  it('finds nothing when the runs equal the baseline or stay within the tolerance', () => {
+    expect(compareToBaseline(baseline, baseline)).toEqual([]);
+    const slightlyWorse = baseline.map((s) =>
+      changed(s, (c) => {
+        c.throughput.produceMean *= 0.95; // -5%, within 10%
+        c.latencyMs.send.p99 *= 1.2; // +20%, within 25%
+      }),
+    );
+    expect(compareToBaseline(slightlyWorse, baseline)).toEqual([]);
+  });
+
+  it('flags a throughput drop of more than 10%, with the change as a percentage', () => {
+    const current = [changed(syncSync!, (c) => (c.throughput.produceMean = syncSync!.throughput.produceMean * 0.858))];
+    const regressions = compareToBaseline(current, baseline);
+    expect(regressions).toEqual<Regression[]>([
+      {
+        mode: 'double12 flush sync / replication sync',
+        metric: 'produce mean msg/s',
+        baseline: syncSync!.throughput.produceMean,
+        current: current[0]!.throughput.produceMean,
+        change: '-14.2%',
+      },
+    ]);
+  });
+
+  it("flags a checked phase's acked rate, and only the phases asked for when told", () => {
+    const current = [changed(syncSync!, (c) => (c.phases.find((p) => p.name === 'peak')!.ackedRate *= 0.8))];
+    expect(compareToBaseline(current, baseline).map((r) => r.metric)).toEqual(['phase peak acked msg/s']);
+    expect(compareToBaseline(current, baseline, DEFAULT_BASELINE_TOLERANCE, ['ramp'])).toEqual([]);
+  });
+
+  it('flags a p99 rise of more than 25% only when it is also at least 1 ms', () => {
+    const tiny = baseline.map((s) => changed(s, (c) => (c.latencyMs.send.p99 = 0.4)));
+    // 0.4 -> 0.9 ms is +125% but only 0.5 ms: noise, not a regression.
+    const tinyWorse = tiny.map((s) => changed(s, (c) => (c.latencyMs.send.p99 = 0.9)));
+    expect(compareToBaseline(tinyWorse, tiny)).toEqual([]);
+    const worse = [changed(syncSync!, (c) => (c.latencyMs.e2e.p99 = syncSync!.latencyMs.e2e.p99 * 1.3))];
+    const [r] = compareToBaseline(worse, baseline);
+    expect(r).toMatchObject({ metric: 'e2e p99 ms', change: '+30.0%' });
+  });
+
+  it('flags loss where the baseline lost nothing, and a pass turned into a failure', () => {
+    const current = [changed(syncSync!, (c) => ((c.messages.lost = 7), (c.passed = false)))];
+    expect(compareToBaseline(current, baseline).map((r) => [r.metric, r.change])).toEqual([
+      ['lost', '+7'],
+      ['passed', 'passed → failed'],
+    ]);
+  });
+
+  it('matches runs on scenario, flush and replication, and skips a run without a baseline', () => {
+    const other = [changed(syncSync!, (c) => ((c.scenario = 'other'), (c.throughput.produceMean = 1)))];
+    expect(compareToBaseline(other, baseline)).toEqual([]);
+    const asyncAsync = baseline[3]!;
+    const current = [changed(asyncAsync, (c) => (c.throughput.produceMean /= 2))];
+    expect(compareToBaseline(current, baseline)[0]?.mode).toBe('double12 flush async / replication async');
+  });
+
+  it('uses a custom tolerance', () => {
+    const current = [changed(syncSync!, (c) => (c.throughput.produceMean *= 0.95))];
+    expect(compareToBaseline(current, baseline, { throughputDrop: 0.02 })).toHaveLength(1);
+  });
+});
+
+describe('compare reports', () => {
+  const summaries = buildCompareSummaries();
+
+  it('markdown: one row per mode with throughput, latencies, backlog and loss, and states the tolerance', () => {
+    const regressions = compareToBaseline(
+      summaries.map((s) => changed(s, (c) => (c.throughput.produceMean *= 0.5))),
+      summaries,
+    );
+    const md = renderCompareMarkdown(summaries, regressions);
+    expect(md.split('\n')[0]).toBe('## metaq compare: double12: 4 of 4 modes passed');
+    for (const s of summaries) {
+      const row = md.split('\n').find((l) => l.startsWith(`| ${s.flush} / ${s.replication} |`));
+      expect(row).toBeDefined();
+      expect(row).toContain(`| PASSED | ${formatCount(s.throughput.produceMean)} | ${formatCount(s.throughput.producePeak)} |`);
+      expect(row).toContain(`| ${formatCount(s.backlog.peak)} | 0 |`);
+    }
+    expect(md).toContain('more than 10.0% below the baseline');
+    expect(md).toContain('more than 25.0% above it and by at least 1.00 ms');
+    expect(md).toContain('**4 regressions:**');
+    expect(md).toContain('| double12 flush sync / replication sync | produce mean msg/s |');
+  });
+
+  it('markdown: says so when nothing regressed, and leaves the section out without a baseline', () => {
+    expect(renderCompareMarkdown(summaries, [])).toContain('No regressions.');
+    expect(renderCompareMarkdown(summaries)).not.toContain('baseline');
+  });
+
+  it('html: self-contained, the table, and the send and e2e curves with one curve per mode', () => {
+    const html = renderCompareHtml(summaries, []);
+    expectSelfContained(html);
+    expect(html).toContain('<div class="banner passed">Compare PASSED</div>');
+    expect(html).toContain('<div class="banner passed">Baseline check PASSED</div>');
+    expect(chartsIn(html)).toEqual(
+      new Map([
+        [COMPARE_CHARTS.send, 4],
+        [COMPARE_CHARTS.e2e, 4],
+      ]),
+    );
+    for (const s of summaries) expect(html).toContain(`data-series="flush ${s.flush} / replication ${s.replication}"`);
+  });
+
+  it('html: a failed mode turns the banner red with the mode in front of each reason', () => {
+    const failed = summaries.map((s, i) => (i === 1 ? changed(s, (c) => ((c.passed = false), (c.failures = ['lost 3']))) : s));
+    expect(renderCompareHtml(failed)).toContain(
+      '<div class="banner failed">Compare FAILED<ul><li>flush sync / replication async: lost 3</li></ul></div>',
+    );
+  });
+});

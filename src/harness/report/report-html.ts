@@ -1,0 +1,146 @@
+// report.html: one run on one self-contained page (opens offline, no script):
+// the verdict, the headline and phase tables, throughput and backlog over
+// time, p99 latencies over time, and the latency-by-percentile curves.
+import type { RunResult, RunSummary, TimelineRow } from '../run-result.js';
+import { formatMs, formatMsTick, modeLabel } from './format.js';
+import { percentileCurve } from './hgrm.js';
+import { figure, htmlPage, htmlTable, verdictBanner, warningsBanner } from './html-page.js';
+import { escapeXml, renderLineChart, type ChartMarker, type ChartSeries } from './svg-chart.js';
+import { cpuLine, headlineTable, latencyTable, machineLine, phaseTable, runLine, runTitle } from './tables.js';
+
+/** Names on the charts' <svg data-chart="...">, for the render check and tests. */
+export const RUN_CHARTS = {
+  throughput: 'throughput',
+  p99OverTime: 'p99-over-time',
+  percentiles: 'latency-percentiles',
+} as const;
+
+/** Latencies below 10 µs sit on the p99-over-time chart's floor: finer is below what the generator can time. */
+const P99_LOG_FLOOR_MS = 0.01;
+/** The percentile curves start lower: a fast send's p0 can be a few µs. */
+const CURVE_LOG_FLOOR_MS = 0.001;
+/** A per-second rate describes the middle of its second; the backlog is taken at its end. */
+const RATE_X_OFFSET_SEC = 0.5;
+const BACKLOG_X_OFFSET_SEC = 1;
+
+/** Phase boundaries: the summary's phases, plus any phase only the timeline names (the drain, if the summary leaves it out). */
+export function phaseMarkers(summary: RunSummary, timeline: readonly TimelineRow[]): ChartMarker[] {
+  const markers: ChartMarker[] = summary.phases.map((p) => ({ x: p.startSec, label: p.name }));
+  const known = new Set(summary.phases.map((p) => p.name));
+  let previous: string | undefined;
+  for (const row of timeline) {
+    if (row.phase !== previous && !known.has(row.phase)) {
+      markers.push({ x: row.second, label: row.phase });
+      known.add(row.phase);
+    }
+    previous = row.phase;
+  }
+  return markers;
+}
+
+/** The time axis runs from 0 to the end of the run (the last timeline second or the elapsed time, whichever is later). */
+function timeDomainEnd(summary: RunSummary, timeline: readonly TimelineRow[]): number {
+  const last = timeline.length > 0 ? (timeline[timeline.length - 1]?.second ?? 0) + 1 : 0;
+  return Math.max(last, summary.elapsedSec, 1);
+}
+
+function throughputChart(result: RunResult, markers: readonly ChartMarker[]): string {
+  const { summary, timeline } = result;
+  const at = (pick: (r: TimelineRow) => number, offset = RATE_X_OFFSET_SEC) =>
+    timeline.map((r) => ({ x: r.second + offset, y: pick(r) }));
+  const series: ChartSeries[] = [
+    { name: 'offered msg/s', points: at((r) => r.offered) },
+    { name: 'produced (acked) msg/s', points: at((r) => r.produced) },
+    { name: 'consumed msg/s', points: at((r) => r.consumed) },
+    { name: 'backlog (messages)', points: at((r) => r.backlog, BACKLOG_X_OFFSET_SEC), axis: 'right', dashed: true },
+  ];
+  return renderLineChart({
+    name: RUN_CHARTS.throughput,
+    title: 'Throughput per second and backlog',
+    x: { label: 'time since start (s)', min: 0, max: timeDomainEnd(summary, timeline) },
+    y: { label: 'messages per second', integer: true },
+    y2: { label: 'backlog (acked − consumed)', integer: true },
+    series,
+    markers,
+  });
+}
+
+function p99Chart(result: RunResult, markers: readonly ChartMarker[]): string {
+  const { summary, timeline } = result;
+  // A p99 of 0 means no sample in that second (nothing sent during the drain): a gap, not a point on the floor.
+  const at = (pick: (r: TimelineRow) => number) =>
+    timeline.map((r) => ({ x: r.second + RATE_X_OFFSET_SEC, y: pick(r) > 0 ? pick(r) : Number.NaN }));
+  return renderLineChart({
+    name: RUN_CHARTS.p99OverTime,
+    title: 'p99 latency per second',
+    x: { label: 'time since start (s)', min: 0, max: timeDomainEnd(summary, timeline) },
+    y: { label: 'milliseconds (log scale)', scale: 'log', logFloor: P99_LOG_FLOOR_MS, format: formatMsTick },
+    series: [
+      { name: 'send p99', points: at((r) => r.sendP99Ms) },
+      { name: 'end-to-end p99', points: at((r) => r.e2eP99Ms) },
+      { name: 'generator lag p99', points: at((r) => r.generatorLagP99Ms) },
+    ],
+    markers,
+  });
+}
+
+/** The percentile curve of one of the run's histograms, with the histogram's name on a decoding error. */
+function curve(name: string, histogramBase64: string): { x: number; y: number }[] {
+  try {
+    return percentileCurve(histogramBase64).map((p) => ({ x: p.percentile, y: p.valueMs }));
+  } catch (err) {
+    throw new Error(`${name} histogram: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function percentileChart(summary: RunSummary): string {
+  const h = summary.histograms;
+  return renderLineChart({
+    name: RUN_CHARTS.percentiles,
+    title: 'Latency by percentile (whole run)',
+    x: { label: 'percentile', mode: 'percentile' },
+    y: { label: 'milliseconds (log scale)', scale: 'log', logFloor: CURVE_LOG_FLOOR_MS, format: formatMsTick },
+    series: [
+      { name: 'send', points: curve('send', h.send) },
+      { name: 'end to end', points: curve('e2e', h.e2e) },
+      { name: 'generator lag', points: curve('generatorLag', h.generatorLag) },
+    ],
+  });
+}
+
+export function renderRunHtml(result: RunResult): string {
+  const { summary, timeline } = result;
+  const markers = phaseMarkers(summary, timeline);
+  const body = [
+    `<h1>metaq ${escapeXml(summary.scenario)}: ${escapeXml(modeLabel(summary))}</h1>`,
+    `<p class="meta">${escapeXml(runLine(summary))}</p>`,
+    verdictBanner(summary.passed, summary.failures),
+    warningsBanner(summary.warnings),
+    '<h2>Headline</h2>',
+    htmlTable(headlineTable(summary)),
+    htmlTable(latencyTable(summary)),
+    '<h2>Phases</h2>',
+    summary.phases.length > 0 ? htmlTable(phaseTable(summary)) : '<p>No phases recorded.</p>',
+    '<h2>Throughput</h2>',
+    figure(
+      throughputChart(result, markers),
+      'Offered is the schedule (open loop); produced counts SEND_OK acknowledgements received in each second; ' +
+        'backlog (dashed, right axis) is acknowledged minus consumed at the end of each second. Dashed verticals: phase starts.',
+    ),
+    '<h2>Latency over time</h2>',
+    figure(
+      p99Chart(result, markers),
+      'Each second’s p99, measured from the intended send time (a stalled broker shows as latency, not as a lower offered rate). ' +
+        `Values under ${formatMs(P99_LOG_FLOOR_MS)} ms are drawn on the floor; seconds without a sample are left blank.`,
+    ),
+    '<h2>Latency percentiles</h2>',
+    figure(
+      percentileChart(summary),
+      'HdrHistogram percentile distribution of the whole run (x: log of 1/(1−percentile)); the last point of each curve is its maximum. ' +
+        'Full tables: send.hgrm and e2e.hgrm.',
+    ),
+    summary.cpu.length > 0 ? `<p class="meta">${escapeXml(cpuLine(summary))}</p>` : '',
+    `<footer>${escapeXml(machineLine(summary))}</footer>`,
+  ].join('\n');
+  return htmlPage(runTitle(summary), body);
+}

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import type { TimelineRow } from '../run-result.js';
+import { buildRunResult } from './fixtures.test-helper.js';
+import { renderTimelineCsv, TIMELINE_CSV_HEADER } from './timeline-csv.js';
+
+describe('renderTimelineCsv', () => {
+  it('has the contract columns and one line per second', () => {
+    const { timeline } = buildRunResult();
+    const lines = renderTimelineCsv(timeline).trimEnd().split('\n');
+    expect(lines[0]).toBe('time,phase,offered,produced,failed,consumed,backlog,send_p99_ms,e2e_p99_ms,generator_lag_p99_ms');
+    expect(lines[0]).toBe(TIMELINE_CSV_HEADER);
+    expect(lines).toHaveLength(timeline.length + 1);
+    for (const line of lines.slice(1)) expect(line.split(',')).toHaveLength(10);
+  });
+
+  it('writes counts as integers and milliseconds with at most 3 decimals', () => {
+    const row: TimelineRow = {
+      second: 7,
+      phase: 'peak',
+      offered: 240_000,
+      produced: 239_512,
+      failed: 3,
+      consumed: 150_000,
+      backlog: 1_234_567,
+      sendP99Ms: 4.56789,
+      e2eP99Ms: 12_345.5,
+      generatorLagP99Ms: 0,
+    };
+    expect(renderTimelineCsv([row])).toBe(`${TIMELINE_CSV_HEADER}\n7,peak,240000,239512,3,150000,1234567,4.568,12345.5,0\n`);
+  });
+
+  it('quotes a phase name holding a comma or a quote', () => {
+    const row = buildRunResult().timeline[0]!;
+    const csv = renderTimelineCsv([{ ...row, phase: 'peak, "hot"' }]);
+    expect(csv.split('\n')[1]).toMatch(/^0,"peak, ""hot""",/);
+  });
+});

@@ -1,0 +1,75 @@
+// Also the sample generator for the render check:
+//   METAQ_REPORT_SAMPLES=/tmp/samples npx vitest run src/harness/report/write.test.ts
+//   node scripts/check-report-render.mjs /tmp/samples/run/report.html /tmp/samples/compare/compare.html
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { compareToBaseline } from './compare.js';
+import { buildCompareSummaries, buildRunResult } from './fixtures.test-helper.js';
+import { TIMELINE_CSV_HEADER } from './timeline-csv.js';
+import { COMPARE_FILES, readRunSummary, RUN_FILES, writeCompareReport, writeRunReport } from './write.js';
+
+const SAMPLES_DIR = process.env['METAQ_REPORT_SAMPLES'];
+const tmp = await mkdtemp(path.join(os.tmpdir(), 'metaq-report-'));
+afterAll(() => rm(tmp, { recursive: true, force: true }));
+
+describe('writeRunReport', () => {
+  it('writes the contract files into a new directory, and summary.json reads back equal', async () => {
+    const result = buildRunResult();
+    const dir = path.join(tmp, 'run', 'nested');
+    await writeRunReport(dir, result);
+    expect((await readdir(dir)).sort()).toEqual(Object.values(RUN_FILES).sort());
+    const json = await readFile(path.join(dir, RUN_FILES.summaryJson), 'utf8');
+    expect(json).toBe(`${JSON.stringify(result.summary, null, 2)}\n`);
+    expect(await readRunSummary(dir)).toEqual(result.summary);
+    expect(await readFile(path.join(dir, RUN_FILES.sendHgrm), 'utf8')).toMatch(/^ {7}Value {5}Percentile TotalCount/);
+    expect(await readFile(path.join(dir, RUN_FILES.timelineCsv), 'utf8')).toMatch(new RegExp(`^${TIMELINE_CSV_HEADER}\n`));
+    expect(await readFile(path.join(dir, RUN_FILES.summaryMd), 'utf8')).toMatch(/^## metaq double12/);
+    expect(await readFile(path.join(dir, RUN_FILES.reportHtml), 'utf8')).toMatch(/^<!DOCTYPE html>/);
+  });
+
+  it('keeps summary.json when another file cannot be rendered, and names that file', async () => {
+    const result = buildRunResult();
+    result.summary.histograms.send = 'broken';
+    const dir = path.join(tmp, 'broken');
+    await expect(writeRunReport(dir, result)).rejects.toThrow(/^cannot render send\.hgrm: not an HdrHistogram/);
+    expect((await readRunSummary(dir)).scenario).toBe('double12');
+  });
+});
+
+describe('readRunSummary', () => {
+  it('says what is wrong: no file, not JSON, not a summary', async () => {
+    await expect(readRunSummary(path.join(tmp, 'nowhere'))).rejects.toThrow(/summary\.json does not exist: is .*nowhere a run's --out directory\?/);
+    const dir = path.join(tmp, 'bad');
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'summary.json'), '{"scenario": ');
+    await expect(readRunSummary(dir)).rejects.toThrow(/summary\.json is not valid JSON/);
+    await writeFile(path.join(dir, 'summary.json'), '[]');
+    await expect(readRunSummary(dir)).rejects.toThrow(/is not a run summary \(expected a JSON object\)/);
+    const { latencyMs: _dropped, ...partial } = buildRunResult({ samples: 10 }).summary;
+    await writeFile(path.join(dir, 'summary.json'), JSON.stringify(partial));
+    await expect(readRunSummary(dir)).rejects.toThrow(/is not a run summary: "latencyMs\.send\.p99" is missing/);
+  });
+});
+
+describe('writeCompareReport', () => {
+  it('writes compare.md and compare.html', async () => {
+    const dir = path.join(tmp, 'compare');
+    await writeCompareReport(dir, buildCompareSummaries(), []);
+    expect((await readdir(dir)).sort()).toEqual(Object.values(COMPARE_FILES).sort());
+    expect(await readFile(path.join(dir, COMPARE_FILES.markdown), 'utf8')).toContain('No regressions.');
+  });
+});
+
+// Sample pages for scripts/check-report-render.mjs and for a look by eye.
+describe.skipIf(SAMPLES_DIR === undefined)('sample pages (METAQ_REPORT_SAMPLES)', () => {
+  it('writes a run and a compare report with a baseline that shows regressions', async () => {
+    const dir = SAMPLES_DIR ?? tmp;
+    await writeRunReport(path.join(dir, 'run'), buildRunResult());
+    await writeRunReport(path.join(dir, 'failed-run'), buildRunResult({ lost: 42, ackRatio: 0.8, warnings: ['sample warning'] }));
+    const current = buildCompareSummaries();
+    const baseline = current.map((s) => ({ ...s, throughput: { ...s.throughput, produceMean: s.throughput.produceMean * 1.25 } }));
+    await writeCompareReport(path.join(dir, 'compare'), current, compareToBaseline(current, baseline));
+  });
+});
