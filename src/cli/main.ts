@@ -5,6 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import { benchCommand } from './bench-command.js';
 import { brokerCommand } from './broker-command.js';
 import { namesrvCommand } from './namesrv-command.js';
+import { compareCommand } from './compare-command.js';
 import { scenarioCommand } from './scenario-command.js';
 
 await yargs(hideBin(process.argv))
@@ -14,6 +15,7 @@ await yargs(hideBin(process.argv))
   .command(brokerCommand)
   .command(namesrvCommand)
   .command(scenarioCommand)
+  .command(compareCommand)
   .demandCommand(1, 'Name a command; see --help.')
   .strict()
   .recommendCommands()

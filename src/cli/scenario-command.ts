@@ -101,13 +101,17 @@ export const scenarioCommand: CommandModule<object, ScenarioArgs> = {
     if ((a.broker !== undefined) !== (a.namesrv !== undefined)) throw new InvalidConfigError('--broker and --namesrv go together: the clients find the brokers through the name server');
     const out = path.resolve(a.out ?? defaultOutDir(s.name, s.topology.flush, s.topology.replication));
     const abort = new AbortController();
-    const onSignal = (): void => {
-      process.stderr.write('\nmetaq scenario: interrupted; stopping the run cleanly (interrupt again to exit at once)\n');
+    // SIGINT or SIGTERM: stop cleanly (servers closed, data removed); a second one exits at once.
+    const onSignal = (sig: NodeJS.Signals): void => {
+      process.stderr.write(`\nmetaq scenario: ${sig}; stopping the run cleanly (send it again to exit at once)\n`);
       process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       process.once('SIGINT', () => process.exit(130));
+      process.once('SIGTERM', () => process.exit(143));
       abort.abort();
     };
     process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     const result = await runScenario({
       scenario: s,
       injectDrop: a['inject-drop'],
@@ -117,6 +121,7 @@ export const scenarioCommand: CommandModule<object, ScenarioArgs> = {
       signal: abort.signal,
     });
     process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await writeRunReport(out, result);
     const m = result.summary.messages;
     process.stdout.write(`report: ${out}\n`);

@@ -31,6 +31,13 @@ export interface OpenLoopOptions {
   onLag(lateUs: number): void;
   /** Stop early (the run was aborted). */
   stopped?(): boolean;
+  /**
+   * How many more messages may go out now (bounds what waits for an answer,
+   * so that a stalled system cannot fill the generator's memory). What is
+   * held back stays due: it goes out late, and its latency still counts from
+   * its intended time.
+   */
+  room?(): number;
 }
 
 /** Resolves once every message of the schedule was handed to `send` (not answered). */
@@ -41,7 +48,7 @@ export async function runOpenLoop(o: OpenLoopOptions): Promise<void> {
   let sent = 0;
   while (sent < schedule.total && o.stopped?.() !== true) {
     const now = nowUs();
-    const due = Math.min(schedule.total, schedule.dueAt((now - startUs) / 1e6));
+    const due = Math.min(schedule.total, schedule.dueAt((now - startUs) / 1e6), sent + (o.room?.() ?? Infinity));
     if (due > sent) {
       o.onLag(Math.max(0, now - (startUs + schedule.intendedSec(sent) * 1e6)));
       while (sent < due) {

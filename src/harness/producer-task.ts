@@ -31,6 +31,8 @@ export interface ProducerTask {
   tickMs: number;
   batchMax: number;
   sendTimeoutMs: number;
+  /** Messages sent and not yet answered, at most (see OpenLoopOptions.room). */
+  maxInFlight: number;
   shared: SharedRunState;
   port: MessagePort;
 }
@@ -57,7 +59,6 @@ export default async function produce(task: ProducerTask): Promise<ProducerOutco
   const sendHist = await createLatencyHistogram();
   const lagHist = await createLatencyHistogram();
   const out: ProducerOutcome = { worker, attempted: 0, acked: 0, failed: 0, slaveTimeout: 0, slaveNotAvailable: 0, errors: [], phases: [], lastAnswerUs: 0 };
-  let offered = 0;
   let ackedInSecond = 0;
   let failedInSecond = 0;
 
@@ -74,6 +75,7 @@ export default async function produce(task: ProducerTask): Promise<ProducerOutco
 
   const template = claimTemplate(task.bodySize, task.activity);
   let inFlight = 0;
+  let inFlightMessages = 0;
   let allSent = false;
   let settled!: () => void;
   const allAnswered = new Promise<void>((resolve) => (settled = resolve));
@@ -93,9 +95,9 @@ export default async function produce(task: ProducerTask): Promise<ProducerOutco
       encodeClaim(bodies, at, { nonce: task.nonce, producer: worker, seq, userId, intendedUs: Math.round(firstUs + j * step) });
       batch[j] = { body: bodies.subarray(at, at + task.bodySize), keys: String(userId) };
     }
-    offered += count;
     out.attempted += count;
     inFlight++;
+    inFlightMessages += count;
     const mq = queues[rr++ % queues.length]!;
     const answered = (ok: boolean, status: SendResult['status'] | 'ERROR'): void => {
       const t = nowUs();
@@ -117,6 +119,7 @@ export default async function produce(task: ProducerTask): Promise<ProducerOutco
         if (status === 'SLAVE_TIMEOUT') out.slaveTimeout += count;
         else if (status === 'SLAVE_NOT_AVAILABLE') out.slaveNotAvailable += count;
       }
+      inFlightMessages -= count;
       if (--inFlight === 0 && allSent) settled();
     };
     producer.sendToQueue(mq, batch).then(
@@ -133,13 +136,13 @@ export default async function produce(task: ProducerTask): Promise<ProducerOutco
       kind: 'producer-interval',
       worker,
       second,
-      offered,
+      // What the schedule made due in this second (what went out may be less, if held back).
+      offered: schedule.dueAt(second + 1) - schedule.dueAt(second),
       acked: ackedInSecond,
       failed: failedInSecond,
       send: encodeHistogram(sendHist),
       lag: encodeHistogram(lagHist),
     });
-    offered = 0;
     ackedInSecond = 0;
     failedInSecond = 0;
     sendHist.reset();
@@ -153,6 +156,7 @@ export default async function produce(task: ProducerTask): Promise<ProducerOutco
     batchMax: task.batchMax,
     send,
     onLag: (us) => lagHist.recordValue(Math.round(us)),
+    room: () => task.maxInFlight - inFlightMessages,
     stopped: () => Atomics.load(control, CONTROL_ABORT) !== 0,
   });
   allSent = true;

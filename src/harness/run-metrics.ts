@@ -106,7 +106,7 @@ export class RunMetrics {
       const complete = all || k <= nowSecond - SECOND_GRACE || (k < nowSecond && s.reports >= this.expectedReporters);
       if (!complete) break;
       // Seconds nobody reported (a stalled worker) still get a row.
-      const last = this.#done.at(-1)?.second ?? k - 1;
+      const last = out.at(-1)?.second ?? this.#done.at(-1)?.second ?? k - 1;
       for (let gap = last + 1; gap < k; gap++) out.push(this.#row(gap, undefined));
       out.push(this.#row(k, s));
       this.#open.delete(k);
@@ -125,7 +125,8 @@ export class RunMetrics {
       acked: s?.acked ?? 0,
       failed: s?.failed ?? 0,
       consumed: s?.consumed ?? 0,
-      backlog: this.#ackedTotal - this.#consumedTotal,
+      // Messages stored but not acknowledged (a send that timed out) are consumed too: never below 0.
+      backlog: Math.max(0, this.#ackedTotal - this.#consumedTotal),
       sendP99Ms: s === undefined ? 0 : p99Ms(s.send),
       e2eP99Ms: s === undefined ? 0 : p99Ms(s.e2e),
       lagP99Ms: s === undefined ? 0 : p99Ms(s.lag),

@@ -169,11 +169,9 @@ export function timeOfMessage(phases: readonly Phase[], n: number): number {
     const inPhase = p.startRate * p.durationSec + (slope * p.durationSec * p.durationSec) / 2;
     if (before + inPhase >= target) {
       const need = target - before;
-      // Solve startRate*t + slope*t^2/2 = need for the first t >= 0.
-      const t =
-        Math.abs(slope) < 1e-9
-          ? need / p.startRate
-          : (-p.startRate + Math.sqrt(Math.max(0, p.startRate * p.startRate + 2 * slope * need))) / slope;
+      // Solve startRate*t + slope*t^2/2 = need for the first t >= 0, in the form that
+      // does not cancel when the slope is tiny: t = 2*need / (r0 + sqrt(r0^2 + 2*slope*need)).
+      const t = (2 * need) / (p.startRate + Math.sqrt(Math.max(0, p.startRate * p.startRate + 2 * slope * need)));
       return start + Math.min(p.durationSec, Math.max(0, t));
     }
     before += inPhase;

@@ -1,0 +1,141 @@
+// `metaq scenario` and `metaq compare` end to end, as users run them: the
+// built command (dist/, which `npm test` builds first) as a child process
+// that boots a real name server, master and slave in worker threads, real
+// producer and consumer pools over TCP, real files. The deliberate fault
+// (--inject-drop) proves that the verifier can fail a run.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../helpers/child.js';
+import { useTempDirs } from '../helpers/temp-dir.js';
+
+const MAIN = path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+const RUN_FILES = ['summary.json', 'summary.md', 'send.hgrm', 'e2e.hgrm', 'timeline.csv', 'report.html'];
+/** A short, low-rate smoke run: about 10 s with the drain. */
+const SHORT = ['--duration', '3', '--rate', '4000'];
+
+const tempDir = useTempDirs('scenario');
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  lastLine: string;
+}
+
+function metaq(args: readonly string[], timeoutMs = 120_000): Promise<Outcome> {
+  if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` (npm test does)`);
+  const child = spawn(process.execPath, [MAIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) =>
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      const lines = stdout.trimEnd().split('\n');
+      resolve({ code, stdout, stderr, lastLine: lines.at(-1) ?? '' });
+    }),
+  );
+}
+
+interface Summary {
+  scenario: string;
+  flush: string;
+  replication: string;
+  passed: boolean;
+  failures: string[];
+  messages: { attempted: number; acked: number; failed: number; consumed: number; duplicates: number; lost: number };
+  tickets: { allocated: number; issued: number; issuedTwice: number; neverIssued: number };
+  phases: { name: string; offeredRate: number; ackedRate: number }[];
+  histograms: { send: string; e2e: string };
+  latencyMs: { send: { p99: number }; e2e: { p99: number } };
+}
+
+function summary(dir: string): Summary {
+  return JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8')) as Summary;
+}
+
+describe('metaq scenario', () => {
+  it('runs smoke end to end: every message consumed, every ticket issued once, the report files written, nothing left behind', async () => {
+    const out = path.join(tempDir(), 'run');
+    const data = tempDir();
+    const r = await metaq(['scenario', 'smoke', ...SHORT, '--out', out, '--data-dir', data]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.lastLine).toBe('PASSED: smoke sync/sync, lost 0');
+    for (const f of RUN_FILES) expect(fs.existsSync(path.join(out, f)), f).toBe(true);
+    const s = summary(out);
+    expect(s).toMatchObject({ scenario: 'smoke', flush: 'sync', replication: 'sync', passed: true, failures: [] });
+    expect(s.messages.acked).toBe(s.messages.attempted);
+    expect(s.messages.consumed).toBe(s.messages.acked);
+    expect(s.messages.lost).toBe(0);
+    expect(s.tickets).toEqual({ allocated: s.messages.acked, issued: s.messages.acked, issuedTwice: 0, neverIssued: 0 });
+    expect(s.phases.map((p) => p.name)).toEqual(['warmup', 'ramp', 'peak', 'tail', 'drain']);
+    expect(s.phases.find((p) => p.name === 'peak')!.offeredRate).toBe(4000);
+    expect(s.histograms.send.length).toBeGreaterThan(0);
+    const csv = fs.readFileSync(path.join(out, 'timeline.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toMatch(/^time,phase,offered,produced,failed,consumed,backlog,send_p99_ms,e2e_p99_ms/);
+    expect(csv.length).toBeGreaterThan(5);
+    expect(fs.readFileSync(path.join(out, 'send.hgrm'), 'utf8')).toContain('Percentile TotalCount');
+    // Clean stop: the brokers' data directories are gone.
+    expect(fs.readdirSync(data)).toEqual([]);
+  });
+
+  it('--inject-drop N: the consumers skip N messages, the run reports lost = N and exits non-zero with the reason last', async () => {
+    const out = path.join(tempDir(), 'run');
+    const r = await metaq(['scenario', 'smoke', ...SHORT, '--flush', 'async', '--replication', 'async', '--inject-drop', '5', '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.lastLine).toMatch(/^FAILED: lost 5 acknowledged message\(s\)/);
+    expect(r.lastLine).toContain('5 allocated ticket(s) never issued');
+    const s = summary(out);
+    expect(s.passed).toBe(false);
+    expect(s.messages.lost).toBe(5);
+    expect(s.messages.consumed).toBe(s.messages.acked - 5);
+    expect(s.tickets.neverIssued).toBe(5);
+  });
+
+  it('rejects bad input with one clear line and exit 2, before booting anything', async () => {
+    const unknown = await metaq(['scenario', 'double13']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown scenario "double13"; known: .*double12.*smoke/);
+    const flush = await metaq(['scenario', 'smoke', '--flush', 'sometimes']);
+    expect(flush.code).toBe(2);
+    expect(flush.stderr).toContain('--flush must be one of sync, async');
+    const remote = await metaq(['scenario', 'smoke', '--broker', '127.0.0.1:1']);
+    expect(remote.code).toBe(2);
+    expect(remote.stderr).toContain('--broker and --namesrv go together');
+    const duration = await metaq(['scenario', 'smoke', '--duration', '-3']);
+    expect(duration.code).toBe(2);
+    expect(duration.stderr).toContain('--duration must be a positive number');
+  });
+});
+
+describe('metaq compare', () => {
+  it('runs each mode and writes compare.md and compare.html; a baseline check flags a regression', async () => {
+    const root = tempDir();
+    const out = path.join(root, 'compare');
+    const r = await metaq(['compare', 'smoke', '--modes', 'async/async,async/none', ...SHORT, '--out', out], 240_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.existsSync(path.join(out, 'async-async', 'summary.json'))).toBe(true);
+    expect(fs.existsSync(path.join(out, 'async-none', 'summary.json'))).toBe(true);
+    const md = fs.readFileSync(path.join(out, 'compare.md'), 'utf8');
+    expect(md).toContain('| async / async | PASSED |');
+    expect(md).toContain('| async / none | PASSED |');
+    expect(fs.readFileSync(path.join(out, 'compare.html'), 'utf8')).toContain('data-chart="e2e-percentiles"');
+
+    // A baseline that was twice as fast at the same offered load: the current runs regress against it.
+    const baseline = path.join(root, 'baseline');
+    for (const mode of ['async-async', 'async-none']) {
+      fs.mkdirSync(path.join(baseline, mode), { recursive: true });
+      const s = summary(path.join(out, mode)) as Summary & { throughput: { produceMean: number } };
+      s.throughput.produceMean *= 2;
+      fs.writeFileSync(path.join(baseline, mode, 'summary.json'), JSON.stringify(s));
+    }
+    const again = await metaq(['compare', 'smoke', '--modes', 'async/async', ...SHORT, '--out', path.join(root, 'again'), '--baseline', baseline], 240_000);
+    expect(again.code).toBe(1);
+    expect(again.stdout).toMatch(/regression: smoke flush async \/ replication async produce mean msg\/s: \d+ -> \d+ \(-[45]\d\.\d%\)/);
+    expect(again.lastLine).toMatch(/^FAILED: .*regression/);
+  });
+});
