@@ -7,11 +7,12 @@ import { readU64, TWO_POW_32 } from '../common/bytes.js';
 import { CorruptStoreError } from '../common/errors.js';
 import type { CommitLog } from './commit-log.js';
 import type { ConsumeQueue } from './consume-queue.js';
-import type { KeyIndex } from './key-index.js';
+import { keyHashPrefix, type KeyIndex } from './key-index.js';
 import { scanLog } from './log-scanner.js';
 import {
   decodeProperties,
   KEY_SEPARATOR,
+  keyHashesFromProperties,
   OFF_BODY,
   OFF_BODY_LENGTH,
   OFF_QUEUE_ID,
@@ -37,6 +38,9 @@ export class Dispatcher {
   readonly #log: CommitLog;
   readonly #topics: TopicTable;
   readonly #keys: KeyIndex;
+  /** Scratch for one record's key hashes, and `${topic}#` hashes by topic. */
+  readonly #keyHashes: number[] = [];
+  readonly #keyPrefixes = new Map<string, number>();
   readonly #buf: Buffer;
   readonly #touched: ConsumeQueue[] = [];
   readonly #dirtyFiles: Set<string>;
@@ -105,10 +109,20 @@ export class Dispatcher {
     cq.add(physicalOffset, size, buf.readUInt32BE(at + OFF_TAGS_CODE) * TWO_POW_32 + buf.readUInt32BE(at + OFF_TAGS_CODE + 4));
     if ((buf.readUInt32BE(at + OFF_SYS_FLAG) & SYS_FLAG_HAS_KEYS) !== 0) {
       const propsAt = topicAt + 1 + buf[topicAt]!;
-      const props = decodeProperties(buf.toString('utf8', propsAt + 2, propsAt + 2 + buf.readUInt16BE(propsAt)));
+      const propsEnd = propsAt + 2 + buf.readUInt16BE(propsAt);
       const storeTimestamp = readU64(buf, at + OFF_STORE_TIMESTAMP);
-      for (const key of (props[PROPERTY_KEYS] ?? '').split(KEY_SEPARATOR)) {
-        if (key !== '') this.#keys.add(topic.name, key, physicalOffset, storeTimestamp);
+      const hashes = this.#keyHashes;
+      hashes.length = 0;
+      let prefix = this.#keyPrefixes.get(topic.name);
+      if (prefix === undefined) this.#keyPrefixes.set(topic.name, (prefix = keyHashPrefix(topic.name)));
+      if (keyHashesFromProperties(buf, propsAt + 2, propsEnd, prefix, hashes)) {
+        for (const h of hashes) this.#keys.addHash(h, physicalOffset, storeTimestamp);
+      } else {
+        // A non-ASCII key: hash the decoded string, as lookups do.
+        const props = decodeProperties(buf.toString('utf8', propsAt + 2, propsEnd));
+        for (const key of (props[PROPERTY_KEYS] ?? '').split(KEY_SEPARATOR)) {
+          if (key !== '') this.#keys.add(topic.name, key, physicalOffset, storeTimestamp);
+        }
       }
     }
     return true;

@@ -14,6 +14,11 @@ export function keyHash(topic: string, key: string): number {
   return stringHash(`${topic}#${key}`) >>> 0;
 }
 
+/** The hash of `${topic}#`, from which keyHash continues over the key (see keyHashesFromProperties). */
+export function keyHashPrefix(topic: string): number {
+  return stringHash(`${topic}#`);
+}
+
 export class KeyIndex {
   readonly #dir: string;
   readonly #slotCount: number;
@@ -37,6 +42,11 @@ export class KeyIndex {
   }
 
   add(topic: string, key: string, physicalOffset: number, storeTimestamp: number): void {
+    this.addHash(keyHash(topic, key), physicalOffset, storeTimestamp);
+  }
+
+  /** `add` with the hash already computed (the dispatcher hashes keys straight from the record's bytes). */
+  addHash(hash: number, physicalOffset: number, storeTimestamp: number): void {
     let active = this.#files[this.#files.length - 1];
     if (active === undefined || active.sealed || active.full) {
       if (active !== undefined && !active.sealed) {
@@ -47,7 +57,7 @@ export class KeyIndex {
       this.#syncedLengths.delete(active.path); // a new file under a name used before: nothing of it is synced yet
       this.#files.push(active);
     }
-    active.add(keyHash(topic, key), physicalOffset, storeTimestamp);
+    active.add(hash, physicalOffset, storeTimestamp);
     this.#dirty = true;
   }
 

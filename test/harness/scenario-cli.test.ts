@@ -11,6 +11,9 @@ import { REPO_ROOT } from '../helpers/child.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
 const MAIN = path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+const RENDER_CHECK = path.join(REPO_ROOT, 'scripts', 'check-report-render.mjs');
+/** check-report-render's exit status when no browser is installed. */
+const NO_BROWSER = 2;
 const RUN_FILES = ['summary.json', 'summary.md', 'send.hgrm', 'e2e.hgrm', 'timeline.csv', 'report.html'];
 /** A short, low-rate smoke run: about 10 s with the drain. */
 const SHORT = ['--duration', '3', '--rate', '4000'];
@@ -26,7 +29,11 @@ interface Outcome {
 
 function metaq(args: readonly string[], timeoutMs = 120_000): Promise<Outcome> {
   if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` (npm test does)`);
-  const child = spawn(process.execPath, [MAIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  return node([MAIN, ...args], timeoutMs);
+}
+
+function node(args: readonly string[], timeoutMs = 120_000): Promise<Outcome> {
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -124,6 +131,15 @@ describe('metaq compare', () => {
     expect(md).toContain('| async / async | PASSED |');
     expect(md).toContain('| async / none | PASSED |');
     expect(fs.readFileSync(path.join(out, 'compare.html'), 'utf8')).toContain('data-chart="e2e-percentiles"');
+
+    // The pages draw in a real browser: a headless Chromium screenshot must show every chart's series.
+    const render = await node([RENDER_CHECK, path.join(out, 'compare.html'), path.join(out, 'async-async', 'report.html')]);
+    if (render.code === NO_BROWSER && process.env.REQUIRE_RENDER_CHECK !== '1') {
+      console.warn(`no headless browser here: the render check was skipped (${render.stderr.trim()})`);
+    } else {
+      expect(render.code, render.stdout + render.stderr).toBe(0);
+      expect(render.stdout).toMatch(/^OK .*compare\.html/m);
+    }
 
     // A baseline that was twice as fast at the same offered load: the current runs regress against it.
     const baseline = path.join(root, 'baseline');
