@@ -26,10 +26,16 @@ export interface Thresholds {
    */
   ackedRatePhases: readonly string[];
   minAckedRatio: number;
-  /** Send p99 over the whole run (intended send to acknowledgement), if bounded. */
+  /** Send p99 (intended send to acknowledgement) over `latencyPhases`, if bounded. */
   maxSendP99Ms?: number;
-  /** End-to-end p99 over the whole run, if bounded (a backlog scenario leaves it open). */
+  /** End-to-end p99 over `latencyPhases`, if bounded (a backlog scenario leaves it open). */
   maxE2eP99Ms?: number;
+  /**
+   * The phases the latency bounds judge (answers and receptions within them);
+   * default every phase and the drain. A warm-up phase exists to warm the JIT,
+   * the connections and the page cache: leave it out.
+   */
+  latencyPhases?: readonly string[];
 }
 
 export interface Scenario {

@@ -66,5 +66,6 @@ export function checkScenario(s: Scenario, where: string): void {
   if (!positive(s.topology.segmentSize)) bad('topology.segmentSize must be positive');
   const names = new Set(s.phases.map((p) => p.name));
   for (const n of s.thresholds.ackedRatePhases) if (!names.has(n)) bad(`thresholds.ackedRatePhases names an unknown phase ${JSON.stringify(n)}`);
+  for (const n of s.thresholds.latencyPhases ?? []) if (!names.has(n) && n !== 'drain') bad(`thresholds.latencyPhases names an unknown phase ${JSON.stringify(n)}`);
   if (!(s.thresholds.minAckedRatio >= 0 && s.thresholds.minAckedRatio <= 1)) bad('thresholds.minAckedRatio must be within 0..1');
 }

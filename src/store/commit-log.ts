@@ -226,6 +226,11 @@ export class CommitLog {
     }
   }
 
+  /** Background zero-fills pause while `busy()` (sync flushes waiting on the disk). */
+  yieldPreallocationTo(busy: () => boolean): void {
+    this.#preallocator?.yieldTo(busy);
+  }
+
   /** Stops background preparation (before close). */
   async stopPreallocation(): Promise<void> {
     await this.#preallocator?.stop();

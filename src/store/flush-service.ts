@@ -41,6 +41,11 @@ export class FlushService {
     }
   }
 
+  /** A sync-flush cycle is under way: acknowledgements wait on the disk (the zero-fill yields to them). */
+  get syncing(): boolean {
+    return this.#mode === 'sync' && this.#running !== undefined;
+  }
+
   /** Starts a cycle unless one is running (which will loop to cover new writes). */
   request(): void {
     if (this.#running !== undefined || this.#failed) return;

@@ -162,6 +162,8 @@ export class MessageStore {
         flushed: (offset) => this.#onFlushed(offset),
         failed: (err) => this.#onFlushFailed(err),
       });
+      const flush = this.#flush;
+      this.#log.yieldPreallocationTo(() => flush.syncing);
     } catch (err) {
       this.#lock.release();
       throw err;
