@@ -361,12 +361,14 @@ function summarize(x: SummaryInput): RunSummary {
   const failures: string[] = [];
   const warnings: string[] = [];
   if (x.aborted) failures.push('the run was aborted before it finished');
-  if (verdict.lost > 0) {
+  if (x.aborted && verdict.lost > 0) {
+    failures.push(`${verdict.lost} acknowledged message(s) were not consumed before the abort (not verified)`);
+  } else if (verdict.lost > 0) {
     const eg = verdict.lostSamples.map((l) => `message ${l.index} (user ${l.userId})`).join(', ');
     failures.push(`lost ${verdict.lost} acknowledged message(s) that no consumer received, e.g. ${eg}`);
   }
   if (verdict.tickets.issuedTwice > 0) failures.push(`${verdict.tickets.issuedTwice} ticket(s) issued twice`);
-  if (verdict.tickets.neverIssued > 0) failures.push(`${verdict.tickets.neverIssued} allocated ticket(s) never issued`);
+  if (verdict.tickets.neverIssued > 0 && !x.aborted) failures.push(`${verdict.tickets.neverIssued} allocated ticket(s) never issued`);
   if (!x.drained && !x.aborted) failures.push(`the consumers did not catch up within the drain timeout (${s.drainTimeoutSec} s); backlog ${backlogAt(Infinity)}`);
   const failed = sum((p) => p.failed);
   if (failed > 0) {
