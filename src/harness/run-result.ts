@@ -88,8 +88,9 @@ export interface RunSummary {
   /** Figures from the brokers (CPU, store, replication), when the harness started them. */
   brokers: BrokerFigures[];
   /**
-   * Where the time went: how busy each thread of the run was, as a share of
-   * one core (event-loop utilisation for threads, CPU time for processes).
+   * Where the time went: how busy each thread was during the sale (from the
+   * run's start to the producers' last answer), as a share of one core
+   * (event-loop utilisation for threads, CPU time for processes).
    */
   cpu: { role: string; busyShare: number }[];
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string };

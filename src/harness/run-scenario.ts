@@ -168,10 +168,16 @@ export async function runScenario(o: RunOptions): Promise<RunResult> {
       workerFailed,
     ]);
 
-    // Busy share of each producer and consumer thread over the run (where the time went).
-    const eluStart = pools.map((p) => p.threads.map((t) => t.performance.eventLoopUtilization()));
+    // Where the time went: busy time of every thread over the sale (run start to the last answer).
+    const activity = (): { role: string; activeMs: number }[] => [
+      ...topology.activity(),
+      ...pools.flatMap((p, i) => p.threads.map((t, j) => ({ role: `${i === 0 ? 'consumer' : 'producer'} ${j}`, activeMs: t.performance.eventLoopUtilization().active }))),
+    ];
     const runStartUs = nowUs() + START_DELAY_US;
     for (const p of ports) p.postMessage({ kind: 'start', runStartUs });
+    await sleep(START_DELAY_US / 1000);
+    const saleStart = { at: performance.now(), activity: activity() };
+    let saleEnd = saleStart;
     metrics.expectedReporters = producers + consumers;
     const elapsed = (): number => (nowUs() - runStartUs) / 1e6;
     const ticker = setInterval(() => {
@@ -196,6 +202,7 @@ export async function runScenario(o: RunOptions): Promise<RunResult> {
         ),
         workerFailed,
       ]);
+      saleEnd = { at: performance.now(), activity: activity() };
       // Drain: until the group has committed everything on every queue, or the timeout.
       const deadline = Date.now() + s.drainTimeoutSec * 1000;
       const queues = await admin.queues(topic);
@@ -211,19 +218,16 @@ export async function runScenario(o: RunOptions): Promise<RunResult> {
     }
     for (const sec of metrics.settle(Infinity, true)) progress.second(sec, sec.second + 1);
     progress.end();
-    const cpu: RunSummary['cpu'] = [];
-    pools.forEach((p, i) =>
-      p.threads.forEach((t, j) => {
-        const start = eluStart[i]?.[j];
-        if (start !== undefined) cpu.push({ role: `${i === 0 ? 'consumer' : 'producer'} ${j}`, busyShare: round(t.performance.eventLoopUtilization(start).utilization, 3) });
-      }),
-    );
+    const saleMs = Math.max(1, saleEnd.at - saleStart.at);
+    const cpu: RunSummary['cpu'] = saleEnd.activity.map((a) => ({
+      role: a.role,
+      busyShare: round((a.activeMs - (saleStart.activity.find((b) => b.role === a.role)?.activeMs ?? 0)) / saleMs, 3),
+    }));
     await Promise.all(pools.map((p) => p.destroy()));
     pools.length = 0;
     for (const p of ports) p.close();
     admin.close();
     brokers = await topology.close();
-    for (const b of brokers) cpu.unshift({ role: b.role, busyShare: round(b.cpuShare, 3) });
 
     const verdict = verify(shared, totalMessages, multiplier);
     const summary = summarize({

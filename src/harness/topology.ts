@@ -34,6 +34,8 @@ export interface RunningTopology {
   brokerAddrs: string[];
   /** Where the data lives (empty when remote). */
   dataDir: string | undefined;
+  /** Busy time so far of each broker (event-loop active time of a thread, CPU time of a process), for shares over a window. */
+  activity(): { role: string; activeMs: number }[];
   /** Stops every role started here and removes the data unless kept; figures of the brokers. */
   close(): Promise<BrokerFigures[]>;
 }
@@ -52,13 +54,15 @@ interface Role {
   haAddr: string | undefined;
   /** Busy share of one core since the start. */
   busy(): number;
+  /** Busy milliseconds since the start. */
+  activeMs(): number;
   stop(): Promise<{ writtenOffset: number | null; flushCycles: number | null }>;
 }
 
 export async function startTopology(o: TopologyOptions): Promise<RunningTopology> {
   if (o.isolation === 'remote') {
     if (o.remote === undefined) throw new InvalidConfigError('a remote run needs --namesrv and --broker');
-    return { namesrv: o.remote.namesrv, brokerAddrs: o.remote.brokers, dataDir: undefined, close: async () => [] };
+    return { namesrv: o.remote.namesrv, brokerAddrs: o.remote.brokers, dataDir: undefined, activity: () => [], close: async () => [] };
   }
   fs.mkdirSync(o.dataRoot, { recursive: true });
   const dataDir = fs.mkdtempSync(path.join(o.dataRoot, 'metaq-run-'));
@@ -97,7 +101,8 @@ export async function startTopology(o: TopologyOptions): Promise<RunningTopology
     if (o.replication !== 'none') {
       started.push(await start('slave', { role: 'broker', config: { ...base('slave'), role: 'slave', masterHaAddr: master.haAddr } }));
     }
-    return { namesrv: ns.addr, brokerAddrs: [master.addr], dataDir, close };
+    const activity = (): { role: string; activeMs: number }[] => started.filter((r) => r.name !== 'namesrv').map((r) => ({ role: r.name, activeMs: r.activeMs() }));
+    return { namesrv: ns.addr, brokerAddrs: [master.addr], dataDir, activity, close };
   } catch (err) {
     await close().catch(() => undefined);
     throw err;
@@ -146,6 +151,7 @@ async function startThreadRole(name: Role['name'], job: RoleJob): Promise<Role> 
     addr: first.addr,
     haAddr: first.haAddr,
     busy: () => worker.performance.eventLoopUtilization(elu0).utilization,
+    activeMs: () => worker.performance.eventLoopUtilization().active,
     stop: async () => {
       worker.postMessage('stop');
       const r = await next().catch((err: unknown) => ({ type: 'failed', message: String(err) }) as RoleReport);
@@ -205,6 +211,7 @@ async function startProcessRole(name: Role['name'], job: RoleJob): Promise<Role>
     name,
     addr,
     haAddr: REPLICATION_ON.exec(line)?.[1],
+    activeMs: () => processCpuSeconds(child.pid!) * 1000,
     busy: () => {
       cpu1 = processCpuSeconds(child.pid!);
       return (cpu1 - cpu0) / Math.max(1e-3, (Date.now() - t0) / 1000);

@@ -21,7 +21,7 @@ describe('renderSummaryMarkdown', () => {
     for (const p of summary.phases) {
       expect(md).toMatch(new RegExp(`^\\| ${p.name} \\|.*\\| ${formatCount(p.backlogAtEnd)} \\|$`, 'm'));
     }
-    expect(md).toContain('Busy, as a share of one core: producer-1 62.0%, producer-2 60.0%, consumer-1 35.0%, broker-master 87.0%');
+    expect(md).toContain('Busy during the sale (run start to the last answer), as a share of one core: producer-1 62.0%, producer-2 60.0%, consumer-1 35.0%, broker-master 87.0%');
     expect(md).toContain('Machine: 8 × AMD EPYC 7B13, 32 GiB, Node v20.20.0, linux');
     expect(md).not.toContain('### Failures');
   });

@@ -171,7 +171,7 @@ export function machineLine(s: RunSummary): string {
 /** How busy each thread or process of the run was ("" when the harness recorded none): a saturated role shows here. */
 export function cpuLine(s: RunSummary): string {
   if (s.cpu.length === 0) return '';
-  return `Busy, as a share of one core: ${s.cpu.map((c) => `${c.role} ${formatPercent(c.busyShare)}`).join(', ')}`;
+  return `Busy during the sale (run start to the last answer), as a share of one core: ${s.cpu.map((c) => `${c.role} ${formatPercent(c.busyShare)}`).join(', ')}`;
 }
 
 /** "Started ... · producing 60 s, elapsed 75.3 s ..." under the title. */
