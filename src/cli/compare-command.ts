@@ -103,6 +103,11 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
     const out = path.resolve(a.out ?? path.join('results', scenario.name, `compare-${stamp(new Date())}`));
     const tolerance: BaselineTolerance = { ...DEFAULT_BASELINE_TOLERANCE, throughputDrop: a['throughput-drop'], latencyRise: a['latency-rise'] };
     const baseline = a.baseline === undefined ? undefined : await readBaseline(path.resolve(a.baseline));
+    // A mode without a baseline run would pass the check silently: refuse before running anything.
+    const missing = baseline === undefined ? [] : modes.filter((m) => !baseline.some((b) => b.scenario === scenario.name && b.flush === m.flush && b.replication === m.replication));
+    if (missing.length > 0) {
+      throw new InvalidConfigError(`--baseline ${a.baseline} has no run of ${scenario.name} in ${missing.map((m) => `${m.flush}/${m.replication}`).join(', ')}`);
+    }
     const pass: string[] = [];
     for (const [flag, value] of [
       ['--duration', a.duration],

@@ -174,6 +174,7 @@ function cliArgs(job: RoleJob): string[] {
   return args;
 }
 
+const STOP_NOTICE = /: SIGTERM received, stopping/;
 const LISTENING = /listening on (\S+?)(?:,| |$)/;
 const REPLICATION_ON = /replication on (\S+?)(?:\)| |$)/;
 
@@ -183,7 +184,8 @@ async function startProcessRole(name: Role['name'], job: RoleJob): Promise<Role>
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => {
     stderr += d;
-    process.stderr.write(`[${name}] ${d}`);
+    // The stop notice is the harness's own doing; anything else the role says is worth seeing.
+    for (const line of d.split('\n')) if (line !== '' && !STOP_NOTICE.test(line)) process.stderr.write(`[${name}] ${line}\n`);
   });
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const line = await withTimeout(

@@ -90,9 +90,10 @@ describe('metaq scenario', () => {
     expect(fs.readdirSync(data)).toEqual([]);
   });
 
-  it('--inject-drop N: the consumers skip N messages, the run reports lost = N and exits non-zero with the reason last', async () => {
+  it('--inject-drop N (brokers as child processes): the consumers skip N messages, the run reports lost = N and exits non-zero with the reason last', async () => {
     const out = path.join(tempDir(), 'run');
-    const r = await metaq(['scenario', 'smoke', ...SHORT, '--flush', 'async', '--replication', 'async', '--inject-drop', '5', '--out', out]);
+    const data = tempDir();
+    const r = await metaq(['scenario', 'smoke', ...SHORT, '--flush', 'async', '--replication', 'async', '--isolation', 'process', '--inject-drop', '5', '--out', out, '--data-dir', data]);
     expect(r.code).toBe(1);
     expect(r.lastLine).toMatch(/^FAILED: lost 5 acknowledged message\(s\)/);
     expect(r.lastLine).toContain('5 allocated ticket(s) never issued');
@@ -101,6 +102,7 @@ describe('metaq scenario', () => {
     expect(s.messages.lost).toBe(5);
     expect(s.messages.consumed).toBe(s.messages.acked - 5);
     expect(s.tickets.neverIssued).toBe(5);
+    expect(fs.readdirSync(data)).toEqual([]);
   });
 
   it('rejects bad input with one clear line and exit 2, before booting anything', async () => {
@@ -153,5 +155,10 @@ describe('metaq compare', () => {
     expect(again.code).toBe(1);
     expect(again.stdout).toMatch(/regression: smoke flush async \/ replication async produce mean msg\/s: \d+ -> \d+ \(-[45]\d\.\d%\)/);
     expect(again.lastLine).toMatch(/^FAILED: .*regression/);
+
+    // A mode the baseline does not hold is refused up front, not passed silently.
+    const unmatched = await metaq(['compare', 'smoke', '--modes', 'sync/sync', '--baseline', baseline]);
+    expect(unmatched.code).toBe(2);
+    expect(unmatched.stderr).toContain('has no run of smoke in sync/sync');
   });
 });
