@@ -7,6 +7,7 @@ import * as hdr from 'hdr-histogram-js';
 import { Broker } from '../broker/index.js';
 import { Consumer, Producer, type Message } from '../client/index.js';
 import { createLatencyHistogram, percentileMs } from '../common/latency-histogram.js';
+import { constantRateSchedule, runOpenLoop } from '../harness/load-generator.js';
 
 export type E2eRole =
   | { role: 'broker'; dir: string; namesrv: string; topics: Record<string, number> }
@@ -127,21 +128,18 @@ async function runProducer(j: Extract<E2eRole, { role: 'producer' }>): Promise<v
     }
   } else {
     // Open loop: message k is due at start + k / rate, whatever the broker does.
-    const usPerMessage = 1e6 / j.rate;
-    let sent = 0;
     const total = Math.floor((j.rate * (j.warmupMs + j.durationMs)) / 1000);
-    while (sent < total) {
-      const now = nowUs();
-      const due = Math.min(total, Math.floor((now - startUs) / usPerMessage) + 1);
-      if (due > sent) lag.recordValue(Math.max(1, now - (startUs + sent * usPerMessage)));
-      while (sent < due) {
-        const n = Math.min(j.batchSize, due - sent);
-        const first = sent;
-        sendBatch(n, (i) => startUs + (first + i) * usPerMessage);
-        sent += n;
-      }
-      await new Promise((resolve) => setTimeout(resolve, TICK_MS));
-    }
+    await runOpenLoop({
+      schedule: constantRateSchedule(j.rate, total),
+      startUs,
+      tickMs: TICK_MS,
+      batchMax: j.batchSize,
+      send: (_first, count, firstUs, lastUs) => {
+        const step = count > 1 ? (lastUs - firstUs) / (count - 1) : 0;
+        sendBatch(count, (i) => firstUs + i * step);
+      },
+      onLag: (us) => lag.recordValue(Math.max(1, us)),
+    });
   }
   const stopUs = nowUs();
   while (inFlight > 0) await new Promise<void>((resolve) => (wake = resolve));

@@ -10,6 +10,7 @@ import { Broker, type BrokerLogger } from '../broker/index.js';
 import { Producer, type Message, type SendResult } from '../client/index.js';
 import type { HaMasterStats } from '../ha/index.js';
 import { createLatencyHistogram, percentileMs } from '../common/latency-histogram.js';
+import { constantRateSchedule, runOpenLoop } from '../harness/load-generator.js';
 
 type Flush = 'sync' | 'async';
 
@@ -201,20 +202,18 @@ async function runProducer(j: Extract<HaRole, { role: 'producer' }>): Promise<vo
     }
   } else {
     // Open loop: message k is due at start + k / rate, whatever the broker does.
-    const usPerMessage = 1e6 / j.rate;
-    let sent = 0;
     const total = Math.floor((j.rate * (j.warmupMs + j.durationMs)) / 1000);
-    while (sent < total) {
-      const now = nowUs();
-      const due = Math.min(total, Math.floor((now - startUs) / usPerMessage) + 1);
-      if (due > sent && now >= fromUs) lag.recordValue(Math.max(1, now - (startUs + sent * usPerMessage)));
-      while (sent < due) {
-        const n = Math.min(j.batchSize, due - sent);
-        sendBatch(n, startUs + sent * usPerMessage, usPerMessage);
-        sent += n;
-      }
-      await new Promise((resolve) => setTimeout(resolve, j.tickMs));
-    }
+    await runOpenLoop({
+      schedule: constantRateSchedule(j.rate, total),
+      startUs,
+      tickMs: j.tickMs,
+      batchMax: j.batchSize,
+      send: (_first, count, firstUs) => sendBatch(count, firstUs, 1e6 / j.rate),
+      // Lateness counts after the warm-up only, like the latencies.
+      onLag: (us) => {
+        if (nowUs() >= fromUs) lag.recordValue(Math.max(1, us));
+      },
+    });
   }
   while (inFlight > 0) await new Promise<void>((resolve) => (wake = resolve));
   clearTimeout(warm);

@@ -60,3 +60,8 @@ export async function runOpenLoop(o: OpenLoopOptions): Promise<void> {
     await sleep(o.tickMs);
   }
 }
+
+/** A constant rate: message k is due k / rate seconds after the start (the benchmarks' fixed-rate phases). */
+export function constantRateSchedule(rate: number, total: number): OpenLoopSchedule {
+  return { total, dueAt: (t) => Math.min(total, Math.floor(t * rate) + 1), intendedSec: (k) => k / rate };
+}

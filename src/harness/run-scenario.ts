@@ -18,7 +18,7 @@ import { Progress } from './progress.js';
 import { latencySummaryMs } from './report/index.js';
 import type { BrokerFigures, PhaseSummary, RunResult, RunSummary } from './run-result.js';
 import { RunMetrics } from './run-metrics.js';
-import { DRAIN_PHASE, messagesDueAt, peakRate, producingSeconds, type Scenario } from './scenario.js';
+import { DRAIN_PHASE, messagesDueAt, peakRate, producingSeconds, type FlushMode, type ReplicationMode, type Scenario } from './scenario.js';
 import { CONTROL_ABORT, CONTROL_DROPPED, CONTROL_FOREIGN, createSharedRunState } from './shared-state.js';
 import { startTopology, type RunningTopology } from './topology.js';
 import { verify } from './verifier.js';
@@ -55,7 +55,7 @@ export function producerWorkers(s: Scenario): number {
 }
 
 export async function runScenario(o: RunOptions): Promise<RunResult> {
-  const s = o.scenario;
+  let s = o.scenario;
   const progress = o.progress ?? new Progress();
   const startedAt = new Date();
   const producingSec = producingSeconds(s);
@@ -92,7 +92,15 @@ export async function runScenario(o: RunOptions): Promise<RunResult> {
   const pools: Piscina[] = [];
   let brokers: BrokerFigures[] = [];
   try {
-    if (o.remote !== undefined) await admin.createTopic(topic, s.queues, o.remote.brokers);
+    if (o.remote !== undefined) {
+      // The running broker decides flush and replication: report what it does, not what was asked.
+      const actual = await remoteModes(admin, o.remote.brokers[0]!);
+      if (actual.flush !== s.topology.flush || actual.replication !== s.topology.replication) {
+        progress.note(`the broker at ${o.remote.brokers[0]} runs flush ${actual.flush}, replication ${actual.replication}: the run reports those`);
+      }
+      s = { ...s, topology: { ...s.topology, ...actual } };
+      await admin.createTopic(topic, s.queues, o.remote.brokers);
+    }
     await admin.waitForRoute(topic, SETTLE_TIMEOUT_MS);
     if (isolation !== 'remote' && s.topology.replication !== 'none') await waitForSlave(admin, topology.brokerAddrs[0]!);
 
@@ -259,6 +267,14 @@ export async function runScenario(o: RunOptions): Promise<RunResult> {
   } finally {
     o.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+async function remoteModes(admin: Admin, broker: string): Promise<{ flush: FlushMode; replication: ReplicationMode }> {
+  const stats = (await admin.stats(broker)) as { store?: { flushMode?: FlushMode }; ha?: { mode?: 'sync' | 'async'; slaveConnected?: boolean } };
+  return {
+    flush: stats.store?.flushMode ?? 'async',
+    replication: stats.ha?.slaveConnected === true ? (stats.ha.mode ?? 'async') : 'none',
+  };
 }
 
 async function waitForSlave(admin: Admin, master: string): Promise<void> {

@@ -7,6 +7,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Broker } from '../../src/broker/index.js';
+import { NameServer } from '../../src/namesrv/index.js';
 import { REPO_ROOT } from '../helpers/child.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
@@ -103,6 +105,28 @@ describe('metaq scenario', () => {
     expect(s.messages.consumed).toBe(s.messages.acked - 5);
     expect(s.tickets.neverIssued).toBe(5);
     expect(fs.readdirSync(data)).toEqual([]);
+  });
+
+  it('--broker/--namesrv: runs against servers that already run, reporting their modes, on a topic of its own', async () => {
+    const ns = await NameServer.start({ port: 0 });
+    const broker = await Broker.start(
+      { port: 0, namesrvAddrs: [ns.addr], registerIntervalMs: 200, store: { dir: tempDir(), flushMode: 'async', segmentSize: 16 << 20 } },
+      { warn: () => undefined },
+    );
+    try {
+      const out = path.join(tempDir(), 'run');
+      const r = await metaq(['scenario', 'smoke', ...SHORT, '--broker', broker.addr, '--namesrv', ns.addr, '--out', out]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`the broker at ${broker.addr} runs flush async, replication none`);
+      const s = summary(out) as Summary & { isolation: string };
+      expect(s).toMatchObject({ flush: 'async', replication: 'none', isolation: 'remote', passed: true });
+      expect(s.messages.lost).toBe(0);
+      expect(s.messages.consumed).toBe(s.messages.acked);
+      expect(broker.store.topicNames().some((t) => t.startsWith('LOTTERY_CLAIM_'))).toBe(true);
+    } finally {
+      await broker.close();
+      await ns.close();
+    }
   });
 
   it('rejects bad input with one clear line and exit 2, before booting anything', async () => {
