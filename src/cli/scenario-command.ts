@@ -91,7 +91,12 @@ export const scenarioCommand: CommandModule<object, ScenarioArgs> = {
         .option('out', { type: 'string', requiresArg: true, describe: 'Report directory (default results/<scenario>/<timestamp>-<flush>-<replication>/)' })
         .option('broker', { type: 'string', array: true, requiresArg: true, describe: 'Use this running master broker (host:port) instead of booting one; needs --namesrv' })
         .option('namesrv', { type: 'string', requiresArg: true, describe: 'The name server the running brokers registered with (host:port)' })
-        .option('inject-drop', { type: 'number', default: 0, describe: 'Deliberate fault: the consumers silently skip this many messages (the run must then report them lost and fail)' }),
+        .option('inject-drop', { type: 'number', default: 0, describe: 'Deliberate fault: the consumers silently skip this many messages (the run must then report them lost and fail)' })
+        .epilog(
+          'Exit status: 0 when the run passed (nothing lost, every ticket issued once, no failed send, the backlog drained, ' +
+            'and the scenario\'s thresholds met), 1 when it failed (the reasons are on the last line), 2 on bad input. ' +
+            'Report files: summary.json, summary.md, send.hgrm, e2e.hgrm, timeline.csv, report.html.',
+        ),
     ) as unknown as Argv<ScenarioArgs>,
   handler: async (a) => {
     const base = await loadScenario(a.name);
