@@ -165,6 +165,14 @@ describe('metaq compare', () => {
     } else {
       expect(render.code, render.stdout + render.stderr).toBe(0);
       expect(render.stdout).toMatch(/^OK .*compare\.html/m);
+      // ...and the check can fail: a page whose send curve lost its path data.
+      const page = fs.readFileSync(path.join(out, 'async-async', 'report.html'), 'utf8');
+      const at = page.indexOf(' d="', page.indexOf('data-series="send"', page.indexOf('data-chart="latency-percentiles"')));
+      const broken = path.join(root, 'broken.html');
+      fs.writeFileSync(broken, page.slice(0, at + 4) + page.slice(page.indexOf('"', at + 4)));
+      const bad = await node([RENDER_CHECK, broken]);
+      expect(bad.code).toBe(1);
+      expect(bad.stdout).toMatch(/FAILED .*series "send" .* drew 0 px/);
     }
 
     // A baseline that was twice as fast at the same offered load: the current runs regress against it.
