@@ -1,16 +1,13 @@
-// Also the sample generator for the render check:
-//   METAQ_REPORT_SAMPLES=/tmp/samples npx vitest run src/harness/report/write.test.ts
-//   node scripts/check-report-render.mjs /tmp/samples/run/report.html /tmp/samples/compare/compare.html
+// Real pages to look at, or to run the render check on, are the published
+// ones: node scripts/check-report-render.mjs results/baseline/compare.html
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compareToBaseline } from './compare.js';
 import { buildCompareSummaries, buildRunResult } from './fixtures.test-helper.js';
 import { TIMELINE_CSV_HEADER } from './timeline-csv.js';
 import { COMPARE_FILES, readRunSummary, RUN_FILES, writeCompareReport, writeRunReport } from './write.js';
 
-const SAMPLES_DIR = process.env['METAQ_REPORT_SAMPLES'];
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'metaq-report-'));
 afterAll(() => rm(tmp, { recursive: true, force: true }));
 
@@ -59,17 +56,5 @@ describe('writeCompareReport', () => {
     await writeCompareReport(dir, buildCompareSummaries(), []);
     expect((await readdir(dir)).sort()).toEqual(Object.values(COMPARE_FILES).sort());
     expect(await readFile(path.join(dir, COMPARE_FILES.markdown), 'utf8')).toContain('No regressions.');
-  });
-});
-
-// Sample pages for scripts/check-report-render.mjs and for a look by eye.
-describe.skipIf(SAMPLES_DIR === undefined)('sample pages (METAQ_REPORT_SAMPLES)', () => {
-  it('writes a run and a compare report with a baseline that shows regressions', async () => {
-    const dir = SAMPLES_DIR ?? tmp;
-    await writeRunReport(path.join(dir, 'run'), buildRunResult());
-    await writeRunReport(path.join(dir, 'failed-run'), buildRunResult({ lost: 42, ackRatio: 0.8, warnings: ['sample warning'] }));
-    const current = buildCompareSummaries();
-    const baseline = current.map((s) => ({ ...s, throughput: { ...s.throughput, produceMean: s.throughput.produceMean * 1.25 } }));
-    await writeCompareReport(path.join(dir, 'compare'), current, compareToBaseline(current, baseline));
   });
 });
