@@ -23,6 +23,9 @@ import { overridesFromArgs, scenarioOptions } from './scenario-command.js';
 
 interface CompareArgs {
   scenario: string;
+  /** Accepted by the shared options, refused here (--modes says which). */
+  flush?: string;
+  replication?: string;
   modes: string;
   out?: string;
   baseline?: string;
@@ -98,6 +101,7 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
     ) as unknown as Argv<CompareArgs>,
   handler: async (a) => {
     const scenario = await loadScenario(a.scenario);
+    if (a.flush !== undefined || a.replication !== undefined) throw new InvalidConfigError('compare runs every mode of --modes: give flush/replication pairs there, not --flush or --replication');
     const modes = parseModes(a.modes);
     overridesFromArgs(a); // the same checks as `metaq scenario`, before the first run starts
     const out = path.resolve(a.out ?? path.join('results', scenario.name, `compare-${stamp(new Date())}`));
