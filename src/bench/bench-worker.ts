@@ -3,7 +3,6 @@
 // waits for it is kept), frequent events go to a callback instead, and a
 // worker that fails stops the whole benchmark (its figures would be wrong).
 import { Worker } from 'node:worker_threads';
-import * as hdr from 'hdr-histogram-js';
 
 export interface BenchWorker<R extends { type: string }> {
   /** The next report of this type (possibly one that already arrived). */
@@ -47,6 +46,4 @@ export function startBenchWorker<R extends { type: string }>(script: URL, job: u
 }
 
 /** A histogram a worker shipped with encodeIntoCompressedBase64 (plain JS: the coordinator only reads it). */
-export function decodeHistogram(s: string): hdr.Histogram {
-  return hdr.decodeFromCompressedBase64(s, 32, false);
-}
+export { decodeHistogram } from '../common/latency-histogram.js';

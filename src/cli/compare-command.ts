@@ -19,7 +19,7 @@ import {
   type BaselineTolerance,
   type RunSummary,
 } from '../harness/index.js';
-import { overridesFromArgs, scenarioOptions } from './scenario-command.js';
+import { overridesFromArgs, scenarioOptions, stamp } from './scenario-command.js';
 
 interface CompareArgs {
   scenario: string;
@@ -80,10 +80,6 @@ function runOne(args: string[]): Promise<number> {
   const main = fileURLToPath(new URL('./main.js', import.meta.url));
   const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
   return new Promise((resolve) => child.once('close', (code, signal) => resolve(code ?? (signal === null ? 1 : 128))));
-}
-
-function stamp(d: Date): string {
-  return d.toISOString().replace(/\.\d+Z$/, 'Z').replaceAll(':', '-');
 }
 
 export const compareCommand: CommandModule<object, CompareArgs> = {

@@ -54,7 +54,8 @@ export function overridesFromArgs(a: Omit<ScenarioArgs, 'name' | 'keep-data' | '
   return o;
 }
 
-function stamp(d: Date): string {
+/** A timestamp for directory names: ISO 8601 to the second, colons made dashes. */
+export function stamp(d: Date): string {
   return d.toISOString().replace(/\.\d+Z$/, 'Z').replaceAll(':', '-');
 }
 

@@ -24,9 +24,18 @@ export function percentileMs(h: hdr.Histogram, percentile: number): number {
   return Math.round(h.getValueAtPercentile(percentile)) / US_PER_MS;
 }
 
-/** A plain-JS histogram (no WebAssembly: for merging on the coordinator, where speed does not matter). */
-export function createMergeHistogram(): hdr.Histogram {
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: MAX_TRACKABLE_US, numberOfSignificantValueDigits: SIGNIFICANT_DIGITS });
+/**
+ * A plain-JS histogram (no WebAssembly: for merging on the coordinator, where
+ * speed does not matter). `packed` trades speed for memory, for histograms
+ * that are many and short-lived (one per second of a run).
+ */
+export function createMergeHistogram(packed = false): hdr.Histogram {
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: MAX_TRACKABLE_US,
+    numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
+    ...(packed ? { bitBucketSize: 'packed' as const } : {}),
+  });
 }
 
 /** A histogram shipped with encodeHistogram, as a plain-JS histogram. */

@@ -3,8 +3,8 @@
 // histograms are kept only until every worker has reported that second (or it
 // is a few seconds old), then reduced to its p99s and dropped, so memory does
 // not grow with the length of the run.
-import * as hdr from 'hdr-histogram-js';
-import { createMergeHistogram, decodeHistogram } from '../common/latency-histogram.js';
+import type * as hdr from 'hdr-histogram-js';
+import { createMergeHistogram, decodeHistogram, percentileMs } from '../common/latency-histogram.js';
 import type { TimelineRow } from './run-result.js';
 import { phaseAt, type Phase } from './scenario.js';
 import type { ConsumerInterval, ProducerInterval } from './worker-reports.js';
@@ -12,7 +12,6 @@ import type { ConsumerInterval, ProducerInterval } from './worker-reports.js';
 /** A second is reduced once it is this many seconds old, even if a worker did not report it. */
 const SECOND_GRACE = 3;
 const P99 = 99;
-const US_PER_MS = 1000;
 
 interface OpenSecond {
   reports: number;
@@ -40,11 +39,11 @@ export interface SecondFigures {
 }
 
 function p99Ms(h: hdr.Histogram): number {
-  return h.totalCount === 0 ? 0 : Math.round(h.getValueAtPercentile(P99)) / US_PER_MS;
+  return h.totalCount === 0 ? 0 : percentileMs(h, P99);
 }
 
 function packedHistogram(): hdr.Histogram {
-  return hdr.build({ bitBucketSize: 'packed', lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+  return createMergeHistogram(true);
 }
 
 export class RunMetrics {

@@ -52,9 +52,7 @@ interface Role {
   name: 'namesrv' | 'master' | 'slave';
   addr: string;
   haAddr: string | undefined;
-  /** Busy share of one core since the start. */
-  busy(): number;
-  /** Busy milliseconds since the start. */
+  /** Busy milliseconds so far (event-loop active time of a thread, CPU time of a process). */
   activeMs(): number;
   stop(): Promise<{ writtenOffset: number | null; flushCycles: number | null }>;
 }
@@ -67,12 +65,21 @@ export async function startTopology(o: TopologyOptions): Promise<RunningTopology
   fs.mkdirSync(o.dataRoot, { recursive: true });
   const dataDir = fs.mkdtempSync(path.join(o.dataRoot, 'metaq-run-'));
   const started: Role[] = [];
+  // Each role's busy time and clock at its start: its share of a core over the run, at close.
+  const startActive = new Map<Role, number>();
+  const startAt = new Map<Role, number>();
+  const keep = (r: Role): Role => {
+    startActive.set(r, r.activeMs());
+    startAt.set(r, performance.now());
+    started.push(r);
+    return r;
+  };
   const start = o.isolation === 'thread' ? startThreadRole : startProcessRole;
   const close = async (): Promise<BrokerFigures[]> => {
     const figures: BrokerFigures[] = [];
     // Slave first (it would only reconnect), then the master, then the name server.
     for (const r of [...started].reverse()) {
-      const busy = r.busy();
+      const busy = (r.activeMs() - startActive.get(r)!) / Math.max(1, performance.now() - startAt.get(r)!);
       const s = await r.stop();
       if (r.name !== 'namesrv') figures.unshift({ role: r.name, addr: r.addr, cpuShare: busy, writtenOffset: s.writtenOffset, flushCycles: s.flushCycles });
     }
@@ -81,8 +88,7 @@ export async function startTopology(o: TopologyOptions): Promise<RunningTopology
     return figures;
   };
   try {
-    const ns = await start('namesrv', { role: 'namesrv' });
-    started.push(ns);
+    const ns = keep(await start('namesrv', { role: 'namesrv' }));
     const base = (dir: string): BrokerConfig => ({
       brokerName: 'broker-a',
       host: '127.0.0.1',
@@ -97,9 +103,9 @@ export async function startTopology(o: TopologyOptions): Promise<RunningTopology
       role: 'broker',
       config: { ...base('master'), role: 'master', replicationMode: o.replication === 'sync' ? 'sync' : 'async', slaveTimeoutMs: SLAVE_TIMEOUT_MS },
     });
-    started.push(master);
+    keep(master);
     if (o.replication !== 'none') {
-      started.push(await start('slave', { role: 'broker', config: { ...base('slave'), role: 'slave', masterHaAddr: master.haAddr } }));
+      keep(await start('slave', { role: 'broker', config: { ...base('slave'), role: 'slave', masterHaAddr: master.haAddr } }));
     }
     const activity = (): { role: string; activeMs: number }[] => started.filter((r) => r.name !== 'namesrv').map((r) => ({ role: r.name, activeMs: r.activeMs() }));
     return { namesrv: ns.addr, brokerAddrs: [master.addr], dataDir, activity, close };
@@ -145,12 +151,10 @@ async function startThreadRole(name: Role['name'], job: RoleJob): Promise<Role> 
     await worker.terminate();
     throw new Error(`the ${name} did not start: ${first.type === 'failed' ? first.message : first.type}`);
   }
-  const elu0 = worker.performance.eventLoopUtilization();
   return {
     name,
     addr: first.addr,
     haAddr: first.haAddr,
-    busy: () => worker.performance.eventLoopUtilization(elu0).utilization,
     activeMs: () => worker.performance.eventLoopUtilization().active,
     stop: async () => {
       worker.postMessage('stop');
@@ -206,18 +210,11 @@ async function startProcessRole(name: Role['name'], job: RoleJob): Promise<Role>
     child.kill('SIGKILL');
     throw new Error(`the ${name} process printed an unexpected start line: ${line}`);
   }
-  const t0 = Date.now();
-  const cpu0 = processCpuSeconds(child.pid!);
-  let cpu1 = cpu0;
   return {
     name,
     addr,
     haAddr: REPLICATION_ON.exec(line)?.[1],
     activeMs: () => processCpuSeconds(child.pid!) * 1000,
-    busy: () => {
-      cpu1 = processCpuSeconds(child.pid!);
-      return (cpu1 - cpu0) / Math.max(1e-3, (Date.now() - t0) / 1000);
-    },
     stop: async () => {
       child.kill('SIGTERM');
       const code = await withTimeout(exited, STOP_TIMEOUT_MS, `the ${name} process stop`).catch(() => {

@@ -25,29 +25,26 @@ export function verify(shared: SharedRunState, totalMessages: number, userMultip
   const received = new Uint8Array(shared.received);
   const issued = new Uint8Array(shared.issued);
   const v: Verdict = { acked: 0, consumed: 0, duplicates: 0, lost: 0, unackedReceived: 0, tickets: { allocated: 0, issued: 0, issuedTwice: 0, neverIssued: 0 }, lostSamples: [] };
+  // One pass: users and messages are one to one, so user perm(i) claimed through message i.
   for (let i = 0; i < totalMessages; i++) {
     const r = received[i]!;
+    const user = userIndexOf(i, totalMessages, userMultiplier);
+    const tickets = issued[user]!;
     if (r > 0) {
       v.consumed++;
       v.duplicates += r - 1;
     }
+    if (tickets > 0) v.tickets.issued++;
+    if (tickets > 1) v.tickets.issuedTwice++;
     if (acked[i] === ACK_OK) {
       v.acked++;
+      v.tickets.allocated++;
+      if (tickets === 0) v.tickets.neverIssued++;
       if (r === 0) {
         v.lost++;
-        if (v.lostSamples.length < LOST_SAMPLES) v.lostSamples.push({ index: i, userId: USER_ID_BASE + userIndexOf(i, totalMessages, userMultiplier) });
+        if (v.lostSamples.length < LOST_SAMPLES) v.lostSamples.push({ index: i, userId: USER_ID_BASE + user });
       }
     } else if (r > 0) v.unackedReceived++;
-  }
-  // Users and messages are one to one: user u claimed through message perm^-1(u).
-  for (let i = 0; i < totalMessages; i++) {
-    const n = issued[userIndexOf(i, totalMessages, userMultiplier)]!;
-    if (n > 0) v.tickets.issued++;
-    if (n > 1) v.tickets.issuedTwice++;
-    if (acked[i] === ACK_OK) {
-      v.tickets.allocated++;
-      if (n === 0) v.tickets.neverIssued++;
-    }
   }
   return v;
 }
