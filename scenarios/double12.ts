@@ -3,7 +3,7 @@
 // per claim at up to 240,000 msg/s for a minute and returns at once; the
 // lottery system issues tickets at 80,000 msg/s, so a backlog of millions of
 // messages builds up and is drained after the sale. Not one may be lost.
-import type { Scenario } from '../src/harness/scenario.js';
+import type { Scenario } from '../src/harness/index.js';
 
 const PEAK_RATE = 240_000;
 const WARMUP_RATE = 20_000;

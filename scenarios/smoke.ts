@@ -1,6 +1,6 @@
 // The Double-12 shape at a low rate in about 20 seconds, for CI: every role,
 // every phase, a backlog that builds and drains, and the zero-loss check.
-import type { Scenario } from '../src/harness/scenario.js';
+import type { Scenario } from '../src/harness/index.js';
 import { scenario as double12 } from './double12.js';
 
 const PEAK_RATE = 20_000;

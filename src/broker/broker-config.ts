@@ -1,10 +1,10 @@
 // Broker configuration: defaults, validation (a typo is an error, not a
 // silently ignored key) and the nested store configuration.
-import { InvalidConfigError } from '../common/errors.js';
+import { InvalidConfigError } from '../common/index.js';
 import { DEFAULT_MAX_FRAME_SIZE, FRAME_HEADER_SIZE } from '../protocol/index.js';
-import { parseAddress } from '../net/address.js';
+import { parseAddress } from '../net/index.js';
 import { resolveStoreConfig, type MessageStoreConfig } from '../store/index.js';
-import { validateQueueCount, validateTopicName } from '../store/topic-table.js';
+import { validateQueueCount, validateTopicName } from '../store/index.js';
 
 export interface BrokerConfig {
   /** Broker name: registered with the name server, shown to clients. Default 'broker-a'. */

@@ -3,8 +3,7 @@
 // keeps consumer groups, their offsets and queue locks, re-delivers failed
 // messages, and registers its topics with the name servers.
 import { join } from 'node:path';
-import { GROUP_NAME_PATTERN, retryTopic, SCHEDULE_TOPIC } from '../common/system-topics.js';
-import { InvalidRequestError, NotFoundError, ServiceUnavailableError, UnknownQueueError, UnknownTopicError } from '../common/errors.js';
+import { GROUP_NAME_PATTERN, retryTopic, SCHEDULE_TOPIC, InvalidRequestError, NotFoundError, ServiceUnavailableError, UnknownQueueError, UnknownTopicError } from '../common/index.js';
 import { RequestServer, type Handler, type RequestContext } from '../net/index.js';
 import {
   ConsumeMode,

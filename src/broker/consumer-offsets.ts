@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CorruptStoreError } from '../common/errors.js';
+import { CorruptStoreError } from '../common/index.js';
 
 export const OFFSETS_FILE = 'consumerOffsets.json';
 

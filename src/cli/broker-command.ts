@@ -12,10 +12,10 @@ import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { Broker, BROKER_DEFAULTS, type BrokerConfig } from '../broker/index.js';
-import { InvalidConfigError } from '../common/errors.js';
+import { InvalidConfigError } from '../common/index.js';
 import { parseAddress } from '../net/index.js';
 import { STORE_DEFAULTS, type MessageStoreConfig } from '../store/index.js';
-import { validateQueueCount, validateTopicName } from '../store/topic-table.js';
+import { validateQueueCount, validateTopicName } from '../store/index.js';
 
 // ---- shared helpers (also used by namesrv-command.ts) ----
 

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Argv, CommandModule } from 'yargs';
-import { InvalidConfigError } from '../common/errors.js';
+import { InvalidConfigError } from '../common/index.js';
 import {
   compareToBaseline,
   DEFAULT_BASELINE_TOLERANCE,

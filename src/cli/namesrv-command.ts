@@ -3,7 +3,7 @@
 // with the flags laid over it; bad input is an InvalidConfigError (exit 2).
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { InvalidConfigError } from '../common/errors.js';
+import { InvalidConfigError } from '../common/index.js';
 import { NameServer, NAMESRV_DEFAULTS, type NameServerConfig } from '../namesrv/index.js';
 import { checkKeys, defined, intFlag, readConfigFile, serveUntilSignal, stringFlag } from './broker-command.js';
 

@@ -4,7 +4,7 @@
 // only when the run passed (1 when it failed its checks, 2 on bad input).
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { InvalidConfigError } from '../common/errors.js';
+import { InvalidConfigError } from '../common/index.js';
 import { applyOverrides, checkScenario, defaultDataRoot, listScenarios, loadScenario, runScenario, writeRunReport, type RunSummary, type ScenarioOverrides } from '../harness/index.js';
 
 export interface ScenarioArgs {

@@ -1,7 +1,6 @@
 // Admin and tool client: topics, message lookups, queue offsets, stats, and
 // a plain pull API (no group bookkeeping) for tools and benchmarks.
-import { ClientStateError, NotFoundError } from '../common/errors.js';
-import { decodeMessageId } from '../common/message-id.js';
+import { ClientStateError, NotFoundError, decodeMessageId } from '../common/index.js';
 import {
   decodeErrorBody,
   decodeOffset,

@@ -1,7 +1,7 @@
 // Options every client (producer, consumer, admin) shares.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { InvalidConfigError } from '../common/errors.js';
+import { InvalidConfigError } from '../common/index.js';
 
 export interface ClientOptions {
   /** Name server addresses (host:port), as a list or a ';'-separated string. */

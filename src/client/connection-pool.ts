@@ -1,6 +1,6 @@
 // One connection per broker or name server address, shared by everything a
 // client does there; reconnected on next use after it closed.
-import { ClientStateError } from '../common/errors.js';
+import { ClientStateError } from '../common/index.js';
 import { RequestClient } from '../net/index.js';
 import type { Frame } from '../protocol/index.js';
 

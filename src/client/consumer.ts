@@ -5,8 +5,7 @@
 // live members and rebalances when members come and go; broadcasting mode
 // reads every queue. Ordered mode processes each queue one batch at a time,
 // under a broker lock, so a queue is never in two consumers' hands.
-import { ClientStateError, ConnectError, ConnectionClosedError, InvalidConfigError, MetaqError, RequestTimeoutError } from '../common/errors.js';
-import { GROUP_NAME_PATTERN, retryTopic } from '../common/system-topics.js';
+import { ClientStateError, ConnectError, ConnectionClosedError, InvalidConfigError, MetaqError, RequestTimeoutError, GROUP_NAME_PATTERN, retryTopic } from '../common/index.js';
 import type { RequestClient } from '../net/index.js';
 import {
   ConsumeMode,

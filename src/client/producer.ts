@@ -2,9 +2,7 @@
 // brokers, round-robin by default or by a selector (ordered messages), with
 // many sends in flight, a timeout per send and retries on another queue for
 // failures that are safe to retry (never for ordered sends).
-import { ClientStateError, ConnectError, InternalServerError, ConnectionClosedError, InvalidMessageError, MetaqError, NoRouteError, RequestTimeoutError, ServiceUnavailableError, StoreUnavailableError, UnknownQueueError, UnknownTopicError } from '../common/errors.js';
-import { encodeMessageId } from '../common/message-id.js';
-import { stringHash } from '../common/hash.js';
+import { ClientStateError, ConnectError, InternalServerError, ConnectionClosedError, InvalidMessageError, MetaqError, NoRouteError, RequestTimeoutError, ServiceUnavailableError, StoreUnavailableError, UnknownQueueError, UnknownTopicError, encodeMessageId, stringHash } from '../common/index.js';
 import { parseAddress } from '../net/index.js';
 import { decodeSendResponse, encodeSendRequest, Opcode, Status, statusName, type WireMessage } from '../protocol/index.js';
 import { CLIENT_DEFAULTS, namesrvList, positiveOption, type ClientOptions } from './client-options.js';

@@ -1,9 +1,7 @@
 // A message as a consumer receives it: a view over the raw CommitLog record
 // (docs/STORAGE.md) with fields decoded on first use, so that a consumer that
 // only reads the body pays for nothing else.
-import { encodeMessageId } from '../common/message-id.js';
-import { readU64 } from '../common/bytes.js';
-import { PROPERTY_RETRY_TOPIC } from '../common/system-topics.js';
+import { encodeMessageId, readU64, PROPERTY_RETRY_TOPIC, MalformedFrameError } from '../common/index.js';
 import { parseAddress } from '../net/index.js';
 import { decodeProperties } from '../protocol/index.js';
 import {
@@ -22,7 +20,6 @@ import {
   PROPERTY_TAGS,
   RECORD_OVERHEAD,
 } from '../store/record.js';
-import { MalformedFrameError } from '../common/errors.js';
 
 export class ReceivedMessage {
   // The record is bytes [at, at + size) of a received frame: no view is made

@@ -1,7 +1,7 @@
 // Routes from topics to brokers' queues, fetched from the name servers and
 // refreshed while in use. A client that cannot reach any name server keeps
 // using the routes it has.
-import { NoRouteError } from '../common/errors.js';
+import { NoRouteError } from '../common/index.js';
 import { BrokerRole, decodeRoute, encodeTopic, errorForStatus, decodeErrorBody, isErrorStatus, Opcode, Status, type BrokerRoute } from '../protocol/index.js';
 import type { ConnectionPool } from './connection-pool.js';
 

@@ -2,5 +2,5 @@
 export * from './errors.js';
 export { stringHash, tagsCode } from './hash.js';
 export { encodeMessageId, decodeMessageId, type MessageIdParts } from './message-id.js';
-export { readU64, writeU64, offsetFileName } from './bytes.js';
+export { TWO_POW_32, readU64, writeU64, setU64, offsetFileName, isAllZero } from './bytes.js';
 export * from './system-topics.js';

@@ -4,7 +4,7 @@
 // keeping up to a window of bytes in flight, and the slave reports how far it
 // holds the log. Under sync replication those reports release the waiting
 // sends and cap what readers on the master may see.
-import { InvalidRequestError } from '../common/errors.js';
+import { InvalidRequestError } from '../common/index.js';
 import { RequestServer, type Handler, type RequestContext } from '../net/index.js';
 import {
   decodeHaHandshake,

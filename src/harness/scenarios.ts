@@ -4,7 +4,7 @@
 // InvalidConfigError that says what is wrong, never a half-run.
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { InvalidConfigError } from '../common/errors.js';
+import { InvalidConfigError } from '../common/index.js';
 import type { Scenario } from './scenario.js';
 
 /** src/harness -> the repository's scenarios/ (dist/src/harness -> dist/scenarios when compiled). */

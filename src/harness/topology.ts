@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BrokerConfig } from '../broker/index.js';
-import { InvalidConfigError } from '../common/errors.js';
+import { InvalidConfigError } from '../common/index.js';
 import type { RoleJob, RoleReport } from './role-worker.js';
 import type { BrokerFigures } from './run-result.js';
 import type { FlushMode, Isolation, ReplicationMode } from './scenario.js';

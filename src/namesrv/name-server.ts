@@ -1,7 +1,7 @@
 // The name server: brokers register their topics here, clients ask it where a
 // topic lives. Stateless across restarts on purpose: brokers re-register
 // within one registration interval.
-import { InvalidConfigError, NoRouteError } from '../common/errors.js';
+import { InvalidConfigError, NoRouteError } from '../common/index.js';
 import { RequestServer, type Handler } from '../net/index.js';
 import {
   decodeBrokerIdentity,

@@ -1,5 +1,5 @@
 // host:port strings, as the name server and the CLI use them.
-import { InvalidConfigError } from '../common/errors.js';
+import { InvalidConfigError } from '../common/index.js';
 
 export interface Address {
   host: string;

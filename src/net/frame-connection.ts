@@ -4,7 +4,7 @@
 // broker answers hundreds of frames per task. A microtask rather than
 // setImmediate: the frames still go out together, one event-loop turn sooner.
 import type { Socket } from 'node:net';
-import { MetaqError } from '../common/errors.js';
+import { MetaqError } from '../common/index.js';
 import { encodeHeader, FrameDecoder, type Frame, type FrameHeader, type FrameStreamFailure } from '../protocol/index.js';
 
 export interface FrameConnectionHandlers {

@@ -3,7 +3,7 @@
 // not a timer per request), typed errors for error statuses, and oneway
 // notifications handed to a listener.
 import { connect as netConnect } from 'node:net';
-import { ConnectError, ConnectionClosedError, MetaqError, RequestTimeoutError } from '../common/errors.js';
+import { ConnectError, ConnectionClosedError, MetaqError, RequestTimeoutError } from '../common/index.js';
 import {
   decodeErrorBody,
   DEFAULT_MAX_FRAME_SIZE,

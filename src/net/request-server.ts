@@ -4,7 +4,7 @@
 // connection that sent a malformed frame (after answering it) while every
 // other connection carries on.
 import { createServer, type Server, type Socket } from 'node:net';
-import { MalformedFrameError, MetaqError, FrameTooLargeError, UnknownOpcodeError } from '../common/errors.js';
+import { MalformedFrameError, MetaqError, FrameTooLargeError, UnknownOpcodeError } from '../common/index.js';
 import {
   encodeErrorBody,
   FrameFlag,

@@ -4,8 +4,7 @@
 //
 // Field encodings (big-endian): u8, u16, u32, u64 (must be < 2^53), str8
 // (u8 length + UTF-8), str16 (u16 length + UTF-8), bytes32 (u32 length + bytes).
-import { TWO_POW_32 } from '../common/bytes.js';
-import { MalformedFrameError } from '../common/errors.js';
+import { TWO_POW_32, MalformedFrameError } from '../common/index.js';
 
 export class BodyReader {
   readonly buf: Buffer;

@@ -4,29 +4,7 @@
 // trailing bytes, lying counts and u64s beyond 2^53. Also the fixed opcode
 // and status numbers and the status <-> typed error mapping.
 import { describe, expect, it } from 'vitest';
-import {
-  ConnectError,
-  DiskFullError,
-  FlushError,
-  FrameTooLargeError,
-  InternalServerError,
-  InvalidMessageError,
-  InvalidMessageIdError,
-  InvalidRequestError,
-  InvalidTopicError,
-  MalformedFrameError,
-  MessageTooLargeError,
-  MetaqError,
-  NoRouteError,
-  NotFoundError,
-  ServiceUnavailableError,
-  StoreClosedError,
-  StoreUnavailableError,
-  StoreWriteError,
-  UnknownOpcodeError,
-  UnknownQueueError,
-  UnknownTopicError,
-} from '../common/errors.js';
+import { ConnectError, DiskFullError, FlushError, FrameTooLargeError, InternalServerError, InvalidMessageError, InvalidMessageIdError, InvalidRequestError, InvalidTopicError, MalformedFrameError, MessageTooLargeError, MetaqError, NoRouteError, NotFoundError, ServiceUnavailableError, StoreClosedError, StoreUnavailableError, StoreWriteError, UnknownOpcodeError, UnknownQueueError, UnknownTopicError } from '../common/index.js';
 import {
   decodeCreateTopic,
   decodeOffsetForTimestamp,

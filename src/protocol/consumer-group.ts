@@ -9,7 +9,7 @@
 // LOCK_QUEUES / UNLOCK_QUEUES request: group str8 | clientId str8 | count u16 | count x (topic str8 | queueId u32)
 //   LOCK_QUEUES response: the queues now locked by this client, same list layout (count u16 | ...)
 // NOTIFY_CONSUMERS_CHANGED (oneway, broker to client): group str8
-import { InvalidRequestError } from '../common/errors.js';
+import { InvalidRequestError } from '../common/index.js';
 import { BodyReader, BodyWriter } from './body.js';
 import type { QueueRef } from './offsets.js';
 

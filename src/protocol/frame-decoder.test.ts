@@ -3,7 +3,7 @@
 // frames per chunk), and a bad header making the stream fail for good while
 // exposing that header's request id.
 import { describe, expect, it } from 'vitest';
-import { FrameTooLargeError, MalformedFrameError } from '../common/errors.js';
+import { FrameTooLargeError, MalformedFrameError } from '../common/index.js';
 import { DEFAULT_MAX_FRAME_SIZE, encodeFrame, FRAME_HEADER_SIZE, FrameFlag, H_RESERVED, H_VERSION, type Frame, type FrameHeader } from './frame.js';
 import { FrameDecoder } from './frame-decoder.js';
 import { prng } from '../../test/helpers/messages.js';

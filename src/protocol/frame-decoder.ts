@@ -1,7 +1,7 @@
 // Splits a byte stream into frames. Pure: push chunks in, get frames out.
 // A bad header throws and leaves the decoder failed, because after a bad
 // length nothing that follows can be trusted; the caller answers and closes.
-import { MetaqError } from '../common/errors.js';
+import { MetaqError } from '../common/index.js';
 import { checkHeader, FRAME_HEADER_SIZE, readHeader, type Frame, type FrameHeader } from './frame.js';
 
 /** Thrown by FrameDecoder.push: the stream is unusable from here on. */

@@ -2,7 +2,7 @@
 // checkHeader's refusals (bad version, length below the header or above the
 // max frame size, unknown flags, nonzero reserved) with their typed errors.
 import { describe, expect, it } from 'vitest';
-import { FrameTooLargeError, MalformedFrameError } from '../common/errors.js';
+import { FrameTooLargeError, MalformedFrameError } from '../common/index.js';
 import {
   checkHeader,
   DEFAULT_MAX_FRAME_SIZE,

@@ -9,7 +9,7 @@
 //   8 requestId u32  echoed in the response; pipelining matches on it
 //  12 status u16   0 in requests; the outcome in responses (status.ts)
 //  14 reserved u16 must be 0
-import { FrameTooLargeError, MalformedFrameError } from '../common/errors.js';
+import { FrameTooLargeError, MalformedFrameError } from '../common/index.js';
 
 export const PROTOCOL_VERSION = 1;
 export const FRAME_HEADER_SIZE = 16;

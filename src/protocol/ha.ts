@@ -7,7 +7,7 @@
 // HA_REPORT (slave to master, oneway): offset u64   "I hold the log up to here"
 // HA_DATA (master to slave, oneway): offset u64 | raw CommitLog bytes to the end (whole records)
 // HA_OFFSETS (master to slave, oneway): UTF-8 JSON of the consumer offset table
-import { MalformedFrameError } from '../common/errors.js';
+import { MalformedFrameError } from '../common/index.js';
 import { BodyReader, BodyWriter } from './body.js';
 
 export const HaAction = {

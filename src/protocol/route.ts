@@ -7,7 +7,7 @@
 //   response: empty
 // role: BrokerRole (0 master, 1 slave); a master and its slave share a brokerName.
 // UNREGISTER_BROKER request: brokerName str8 | addr str8; response: empty
-import { MalformedFrameError } from '../common/errors.js';
+import { MalformedFrameError } from '../common/index.js';
 import { BodyReader, BodyWriter } from './body.js';
 
 export const BrokerRole = {

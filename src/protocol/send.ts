@@ -5,7 +5,7 @@
 //            keys str16 (space-separated) | properties str16 (name\x01value\x02...)
 // Response: queueId u32 | queueOffset u64 | count u32 | storeTimestamp u64 |
 //           count x physicalOffset u64 (for message ids)
-import { MalformedFrameError } from '../common/errors.js';
+import { MalformedFrameError } from '../common/index.js';
 import { decodeProperties, encodeProperties } from './properties.js';
 import { BodyReader, BodyWriter } from './body.js';
 

@@ -1,27 +1,6 @@
 // Response statuses, and their mapping to and from typed errors. Numbers are
 // part of the wire contract: never renumber, only add.
-import {
-  DiskFullError,
-  FlushError,
-  FrameTooLargeError,
-  InternalServerError,
-  InvalidRequestError,
-  InvalidMessageError,
-  InvalidMessageIdError,
-  InvalidTopicError,
-  MalformedFrameError,
-  MessageTooLargeError,
-  MetaqError,
-  NoRouteError,
-  NotFoundError,
-  ServiceUnavailableError,
-  StoreClosedError,
-  StoreUnavailableError,
-  StoreWriteError,
-  UnknownOpcodeError,
-  UnknownQueueError,
-  UnknownTopicError,
-} from '../common/errors.js';
+import { DiskFullError, FlushError, FrameTooLargeError, InternalServerError, InvalidRequestError, InvalidMessageError, InvalidMessageIdError, InvalidTopicError, MalformedFrameError, MessageTooLargeError, MetaqError, NoRouteError, NotFoundError, ServiceUnavailableError, StoreClosedError, StoreUnavailableError, StoreWriteError, UnknownOpcodeError, UnknownQueueError, UnknownTopicError } from '../common/index.js';
 
 export const Status = {
   Ok: 0,

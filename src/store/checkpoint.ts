@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { readU64, writeU64 } from '../common/bytes.js';
+import { readU64, writeU64 } from '../common/index.js';
 import { writeFileAtomic, writeFileAtomicAsync } from './file-io.js';
 
 const CHECKPOINT_MAGIC = 0x4d51434b; // "MQCK"

@@ -8,8 +8,7 @@
 //  - writtenOffset: bytes written into the page cache;
 //  - flushedOffset: bytes an fdatasync has covered (advanced by FlushService).
 import fs from 'node:fs';
-import { isAllZero } from '../common/bytes.js';
-import { StoreWriteError } from '../common/errors.js';
+import { isAllZero, StoreWriteError } from '../common/index.js';
 import { syncDirectory } from './file-io.js';
 import { LogSegment } from './log-segment.js';
 import { SegmentPreallocator } from './segment-preallocator.js';

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readU64 } from '../common/bytes.js';
+import { readU64 } from '../common/index.js';
 import { CQ_ENTRY_SIZE, CQ_OFF_PHYSICAL, CQ_OFF_SIZE, CQ_OFF_TAGS_CODE, ConsumeQueue } from './consume-queue.js';
 import { FdCache } from './fd-cache.js';
 

@@ -5,7 +5,7 @@
 // first entry. Entries are appended by the dispatcher, in batches.
 import fs from 'node:fs';
 import path from 'node:path';
-import { offsetFileName, readU64, setU64 } from '../common/bytes.js';
+import { offsetFileName, readU64, setU64 } from '../common/index.js';
 import type { FdCache } from './fd-cache.js';
 import { readFully, writeFully } from './file-io.js';
 

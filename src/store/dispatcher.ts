@@ -3,8 +3,7 @@
 // ConsumeQueue entry and key-index entries. Entries are collected per queue
 // and written once per pass; listeners hear which queues grew (long polling).
 // Recovery runs the same code over the unverified tail of the log.
-import { readU64, TWO_POW_32 } from '../common/bytes.js';
-import { CorruptStoreError } from '../common/errors.js';
+import { readU64, TWO_POW_32, CorruptStoreError } from '../common/index.js';
 import type { CommitLog } from './commit-log.js';
 import type { ConsumeQueue } from './consume-queue.js';
 import { keyHashPrefix, type KeyIndex } from './key-index.js';

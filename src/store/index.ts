@@ -4,4 +4,4 @@ export { MessageStore, type StoreStats, type DurableImage } from './message-stor
 export { STORE_DEFAULTS, resolveStoreConfig, type MessageStoreConfig } from './store-config.js';
 export type { StoreMessage, PutResult, GetResult, GetStatus, FlushMode, ArrivalListener, LogChunk } from './types.js';
 export { decodeRecord, decodeRecords, type DecodedMessage, RECORD_OVERHEAD } from './record.js';
-export { MAX_QUEUES_PER_TOPIC } from './topic-table.js';
+export { MAX_QUEUES_PER_TOPIC, validateQueueCount, validateTopicName } from './topic-table.js';

@@ -4,8 +4,7 @@
 // point below the CommitLog's first offset are deleted with it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { offsetFileName } from '../common/bytes.js';
-import { stringHash } from '../common/hash.js';
+import { offsetFileName, stringHash } from '../common/index.js';
 import { IndexFile } from './index-file.js';
 
 const FILE_NAME = /^\d{20}$/;

@@ -3,7 +3,7 @@
 // log's layout never depends on how far a write got.
 import fs from 'node:fs';
 import path from 'node:path';
-import { offsetFileName } from '../common/bytes.js';
+import { offsetFileName } from '../common/index.js';
 import { readFully, writeFully } from './file-io.js';
 
 export class LogSegment {

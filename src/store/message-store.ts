@@ -5,19 +5,7 @@
 // see a message only once an fdatasync covers it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { readU64 } from '../common/bytes.js';
-import {
-  CorruptStoreError,
-  DiskFullError,
-  InvalidMessageError,
-  MessageTooLargeError,
-  MetaqError,
-  StoreClosedError,
-  StoreUnavailableError,
-  StoreWriteError,
-} from '../common/errors.js';
-import { tagsCode } from '../common/hash.js';
-import { decodeMessageId } from '../common/message-id.js';
+import { readU64, CorruptStoreError, DiskFullError, InvalidMessageError, MessageTooLargeError, MetaqError, StoreClosedError, StoreUnavailableError, StoreWriteError, tagsCode, decodeMessageId } from '../common/index.js';
 import { readCheckpoint, writeCheckpoint, writeCheckpointAsync } from './checkpoint.js';
 import { CommitLog } from './commit-log.js';
 import { CQ_ENTRY_SIZE, CQ_OFF_PHYSICAL, CQ_OFF_SIZE, CQ_OFF_TAGS_CODE, type ConsumeQueue } from './consume-queue.js';
@@ -60,6 +48,7 @@ const MAX_ENTRIES_PER_READ = 4096;
 const CHECKPOINT_SYNC_CONCURRENCY = 8;
 /** Pause before retrying a dispatch pass that failed on IO. */
 const DISPATCH_RETRY_MS = 100;
+// eslint-disable-next-line no-control-regex -- the property separators are control characters by design
 const SEPARATORS = /[\u0001\u0002]/;
 const EMPTY = Buffer.alloc(0);
 

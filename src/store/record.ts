@@ -8,7 +8,7 @@
 //  56 reconsumeTimes u32 | 60 tagsCode u64 | 68 bodyLength u32 | 72 body
 //  then topicLength u8 + topic (ASCII), propertiesLength u16 + properties.
 import { crc32 } from 'node:zlib';
-import { readU64, setU64 } from '../common/bytes.js';
+import { readU64, setU64 } from '../common/index.js';
 
 export const MESSAGE_MAGIC = 0xdaa320a7;
 /** Marks the unused tail of a segment: [remaining u32][BLANK_MAGIC u32]. */

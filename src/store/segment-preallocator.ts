@@ -11,7 +11,7 @@
 // is thrown away.
 import fs from 'node:fs';
 import path from 'node:path';
-import { offsetFileName } from '../common/bytes.js';
+import { offsetFileName } from '../common/index.js';
 import { syncDirectory } from './file-io.js';
 
 export const PREALLOC_SUFFIX = '.prealloc';

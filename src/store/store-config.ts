@@ -1,6 +1,6 @@
 // Configuration of a MessageStore: defaults, and validation that turns a typo
 // or an impossible value into an InvalidConfigError before anything is opened.
-import { InvalidConfigError } from '../common/errors.js';
+import { InvalidConfigError } from '../common/index.js';
 import { RECORD_OVERHEAD } from './record.js';
 import type { FlushMode } from './types.js';
 

@@ -3,7 +3,7 @@
 // over; its presence at open also tells that the last stop was not clean.
 import fs from 'node:fs';
 import path from 'node:path';
-import { StoreLockedError } from '../common/errors.js';
+import { StoreLockedError } from '../common/index.js';
 
 /** Directories open in this process (the pid check cannot tell them apart). */
 const openHere = new Set<string>();

@@ -3,7 +3,7 @@
 // JSON file (not on any hot path), replaced atomically on every change.
 import fs from 'node:fs';
 import path from 'node:path';
-import { InvalidTopicError, UnknownQueueError, UnknownTopicError } from '../common/errors.js';
+import { InvalidTopicError, UnknownQueueError, UnknownTopicError } from '../common/index.js';
 import { ConsumeQueue } from './consume-queue.js';
 import type { FdCache } from './fd-cache.js';
 import { writeFileAtomic } from './file-io.js';

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Admin, Consumer, Producer, type MessageQueue } from '../../src/client/index.js';
 import { Broker } from '../../src/broker/index.js';
-import { MetaqError } from '../../src/common/errors.js';
+import { MetaqError } from '../../src/common/index.js';
 import { NameServer } from '../../src/namesrv/index.js';
 import {
   decodePullResponse,

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Admin, Producer, type SendResult } from '../../src/client/index.js';
-import { MetaqError } from '../../src/common/errors.js';
+import { MetaqError } from '../../src/common/index.js';
 import { RequestClient } from '../../src/net/index.js';
 import { decodeErrorBody, decodeRoute, decodeText, encodeTopic, Opcode, Status, type BrokerRoute } from '../../src/protocol/index.js';
 import { MessageStore } from '../../src/store/index.js';

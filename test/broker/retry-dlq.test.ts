@@ -6,8 +6,7 @@
 // and a throwing handler counts as a retry.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Admin, Consumer, Producer, type ConsumerOptions, type MessageQueue, type ReceivedMessage } from '../../src/client/index.js';
-import { UnknownTopicError } from '../../src/common/errors.js';
-import { deadLetterTopic, PROPERTY_ORIGIN_MESSAGE_ID, retryTopic } from '../../src/common/system-topics.js';
+import { UnknownTopicError, deadLetterTopic, PROPERTY_ORIGIN_MESSAGE_ID, retryTopic } from '../../src/common/index.js';
 import { useCluster, type TestCluster } from '../helpers/cluster.js';
 import { sleep, waitUntil } from '../helpers/wait.js';
 

@@ -4,7 +4,7 @@
 // once, intact and in queue order, and commits everything it consumed.
 import { describe, expect, it } from 'vitest';
 import type { Message, SendResult } from '../../src/client/index.js';
-import { decodeMessageId, encodeMessageId } from '../../src/common/message-id.js';
+import { decodeMessageId, encodeMessageId } from '../../src/common/index.js';
 import { useCluster } from '../helpers/cluster.js';
 import { Collector, queueKey, useClients } from '../helpers/consume.js';
 import { sleep } from '../helpers/wait.js';

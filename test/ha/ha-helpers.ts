@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect } from 'vitest';
 import { Broker, type BrokerConfig } from '../../src/broker/index.js';
-import { MalformedFrameError } from '../../src/common/errors.js';
+import { MalformedFrameError } from '../../src/common/index.js';
 import { Admin, type MessageQueue, type Producer, type SendStatus } from '../../src/client/index.js';
 import type { HaMasterStats, HaSlaveStats } from '../../src/ha/index.js';
 import type { MessageStore, MessageStoreConfig } from '../../src/store/index.js';

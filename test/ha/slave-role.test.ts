@@ -4,7 +4,7 @@
 // the replication interval, and (failing, see below) a consumer group started
 // while only the slave is alive reads from it.
 import { describe, expect, it } from 'vitest';
-import { NoRouteError } from '../../src/common/errors.js';
+import { NoRouteError } from '../../src/common/index.js';
 import { RequestClient } from '../../src/net/index.js';
 import { decodeErrorBody, encodeCreateTopic, encodeSendRequest, Opcode, Status } from '../../src/protocol/index.js';
 import type { MessageQueue } from '../../src/client/index.js';

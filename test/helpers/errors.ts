@@ -1,6 +1,6 @@
 // Capturing errors for assertions on their class and stable `code`.
 import { expect } from 'vitest';
-import { MalformedFrameError } from '../../src/common/errors.js';
+import { MalformedFrameError } from '../../src/common/index.js';
 
 /** The error `fn` throws; fails if it returns normally. */
 export function thrownBy(fn: () => unknown): unknown {

@@ -1,17 +1,7 @@
 // Bad input: illegal topics, unknown topics/queues, oversized or malformed messages, bad config and
 // bad read positions each give a typed error with a stable code (or a read status), and the store keeps working.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  InvalidConfigError,
-  InvalidMessageError,
-  InvalidTopicError,
-  MessageTooLargeError,
-  MetaqError,
-  StoreClosedError,
-  StoreLockedError,
-  UnknownQueueError,
-  UnknownTopicError,
-} from '../../src/common/errors.js';
+import { InvalidConfigError, InvalidMessageError, InvalidTopicError, MessageTooLargeError, MetaqError, StoreClosedError, StoreLockedError, UnknownQueueError, UnknownTopicError } from '../../src/common/index.js';
 import { MessageStore, type MessageStoreConfig, type StoreMessage } from '../../src/store/index.js';
 import { rejectionOf, thrownBy } from '../helpers/errors.js';
 import { readQueue } from '../helpers/messages.js';

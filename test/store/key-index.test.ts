@@ -1,8 +1,7 @@
 // Lookups: queryByKey returns exactly the messages of a topic carrying a key (across index
 // files and hash collisions), getMessageById/ByOffset find the right record, offsetForTimestamp the first at/after a time.
 import { describe, expect, it } from 'vitest';
-import { InvalidMessageIdError } from '../../src/common/errors.js';
-import { encodeMessageId } from '../../src/common/message-id.js';
+import { InvalidMessageIdError, encodeMessageId } from '../../src/common/index.js';
 import { MessageStore, type MessageStoreConfig, type PutResult, type StoreMessage } from '../../src/store/index.js';
 import { thrownBy } from '../helpers/errors.js';
 import { bytesFor, prng, randomInt } from '../helpers/messages.js';

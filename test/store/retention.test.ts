@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DiskFullError } from '../../src/common/errors.js';
+import { DiskFullError } from '../../src/common/index.js';
 import { MessageStore, type MessageStoreConfig } from '../../src/store/index.js';
 import { positionalBody, readQueue } from '../helpers/messages.js';
 import { useTempDirs } from '../helpers/temp-dir.js';

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { offsetFileName } from '../../src/common/bytes.js';
+import { offsetFileName } from '../../src/common/index.js';
 import { MessageStore, type MessageStoreConfig, type PutResult } from '../../src/store/index.js';
 import { OFF_BODY, OFF_BODY_LENGTH } from '../../src/store/record.js';
 import { positionalBody, readQueue } from '../helpers/messages.js';

@@ -21,9 +21,9 @@ describe('renderHgrm', () => {
     // The 50% row holds 5 ms (within the histogram's 3 significant digits).
     const median = lines.find((l) => /\s0\.500000000000\s/.test(l));
     expect(Number(median?.trim().split(/\s+/)[0])).toBeCloseTo(5, 2);
-    expect(text).toMatch(/#\[Mean    =\s+5\.00\d, StdDeviation   =/);
-    expect(text).toMatch(/#\[Max     =\s+10\.00\d, Total count    =\s+10000\]/);
-    expect(text).toMatch(/#\[Buckets =\s+\d+, SubBuckets     =\s+\d+\]\n$/);
+    expect(text).toMatch(/#\[Mean {4}=\s+5\.00\d, StdDeviation {3}=/);
+    expect(text).toMatch(/#\[Max {5}=\s+10\.00\d, Total count {4}=\s+10000\]/);
+    expect(text).toMatch(/#\[Buckets =\s+\d+, SubBuckets {5}=\s+\d+\]\n$/);
   });
 
   it('treats the empty string as an empty histogram and refuses garbage with a clear error', () => {
