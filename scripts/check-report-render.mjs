@@ -164,6 +164,10 @@ function screenshot(chrome, htmlFile, pngFile, height, profileDir) {
     '--force-color-profile=srgb',
     '--no-first-run',
     '--disable-extensions',
+    // No background connections: CI machines have no network beyond loopback.
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
     `--user-data-dir=${profileDir}`,
     `--window-size=${WINDOW_WIDTH},${height}`,
     `--screenshot=${pngFile}`,
