@@ -1,4 +1,4 @@
-// The "Double 12" flash sale (../shared/BRIEF.md): every user who scans the
+// The "Double 12" flash sale (README, "The Double-12 scenario"): every user who scans the
 // QR code claims one lottery ticket. The activity system produces one message
 // per claim at up to 240,000 msg/s for a minute and returns at once; the
 // lottery system issues tickets at 80,000 msg/s, so a backlog of millions of

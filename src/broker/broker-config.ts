@@ -1,6 +1,6 @@
 // Broker configuration: defaults, validation (a typo is an error, not a
 // silently ignored key) and the nested store configuration.
-import { InvalidConfigError } from '../common/index.js';
+import { checkInteger, InvalidConfigError } from '../common/index.js';
 import { DEFAULT_MAX_FRAME_SIZE, FRAME_HEADER_SIZE } from '../protocol/index.js';
 import { parseAddress } from '../net/index.js';
 import { resolveStoreConfig, type MessageStoreConfig } from '../store/index.js';
@@ -82,13 +82,12 @@ export const BROKER_DEFAULTS = {
   maxSlaveLagBytes: 256 * 1024 * 1024,
 };
 
+/** The largest TCP port number. */
+const MAX_PORT = 65535;
+
 const KNOWN = new Set(['store', ...Object.keys(BROKER_DEFAULTS)]);
 /** Room for the send request's own fields around the largest message. */
 const SEND_FRAME_SLACK = 64 * 1024;
-
-function positiveInt(name: string, v: unknown, min = 1): void {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new InvalidConfigError(`${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
-}
 
 export function resolveBrokerConfig(config: BrokerConfig): ResolvedBrokerConfig {
   if (config === null || typeof config !== 'object') throw new InvalidConfigError('broker config must be an object');
@@ -101,18 +100,18 @@ export function resolveBrokerConfig(config: BrokerConfig): ResolvedBrokerConfig 
   const c = { ...BROKER_DEFAULTS, ...given } as ResolvedBrokerConfig;
   if (typeof c.host !== 'string' || c.host === '') throw new InvalidConfigError(`host must be a non-empty string, got ${JSON.stringify(c.host)}`);
   if (typeof c.brokerName !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(c.brokerName)) throw new InvalidConfigError(`brokerName must be 1-64 of [A-Za-z0-9_.-], got ${JSON.stringify(c.brokerName)}`);
-  positiveInt('port', c.port, 0);
+  checkInteger('port', c.port, 0, MAX_PORT);
   if (c.port > 65535) throw new InvalidConfigError(`port must be <= 65535, got ${c.port}`);
   if (!Array.isArray(c.namesrvAddrs) || !c.namesrvAddrs.every((a) => typeof a === 'string')) throw new InvalidConfigError('namesrvAddrs must be a list of host:port strings');
   for (const a of c.namesrvAddrs) parseAddress(a);
-  positiveInt('registerIntervalMs', c.registerIntervalMs);
-  positiveInt('maxFrameSize', c.maxFrameSize, FRAME_HEADER_SIZE + 1);
-  positiveInt('maxPollTimeoutMs', c.maxPollTimeoutMs, 0);
-  positiveInt('consumerTimeoutMs', c.consumerTimeoutMs);
-  positiveInt('queueLockTimeoutMs', c.queueLockTimeoutMs);
-  positiveInt('maxReconsumeTimes', c.maxReconsumeTimes, 0);
-  positiveInt('offsetPersistIntervalMs', c.offsetPersistIntervalMs);
-  positiveInt('retryQueueCount', c.retryQueueCount);
+  checkInteger('registerIntervalMs', c.registerIntervalMs);
+  checkInteger('maxFrameSize', c.maxFrameSize, FRAME_HEADER_SIZE + 1);
+  checkInteger('maxPollTimeoutMs', c.maxPollTimeoutMs, 0);
+  checkInteger('consumerTimeoutMs', c.consumerTimeoutMs);
+  checkInteger('queueLockTimeoutMs', c.queueLockTimeoutMs);
+  checkInteger('maxReconsumeTimes', c.maxReconsumeTimes, 0);
+  checkInteger('offsetPersistIntervalMs', c.offsetPersistIntervalMs);
+  checkInteger('retryQueueCount', c.retryQueueCount);
   if (!Array.isArray(c.retryDelaysMs) || c.retryDelaysMs.length === 0 || !c.retryDelaysMs.every((d) => Number.isInteger(d) && d >= 0)) {
     throw new InvalidConfigError('retryDelaysMs must be a non-empty list of delays in ms');
   }
@@ -123,10 +122,10 @@ export function resolveBrokerConfig(config: BrokerConfig): ResolvedBrokerConfig 
   }
   if (c.role !== 'master' && c.role !== 'slave') throw new InvalidConfigError(`role must be master or slave, got ${JSON.stringify(c.role)}`);
   if (c.replicationMode !== 'sync' && c.replicationMode !== 'async') throw new InvalidConfigError(`replicationMode must be sync or async, got ${JSON.stringify(c.replicationMode)}`);
-  positiveInt('slaveTimeoutMs', c.slaveTimeoutMs);
-  positiveInt('maxSlaveLagBytes', c.maxSlaveLagBytes);
+  checkInteger('slaveTimeoutMs', c.slaveTimeoutMs);
+  checkInteger('maxSlaveLagBytes', c.maxSlaveLagBytes);
   if (c.haPort === undefined) c.haPort = c.port === 0 ? 0 : c.port + 1;
-  positiveInt('haPort', c.haPort, 0);
+  checkInteger('haPort', c.haPort, 0, MAX_PORT);
   if (c.role === 'slave') {
     if (typeof c.masterHaAddr !== 'string') throw new InvalidConfigError('a slave needs masterHaAddr (host:port of its master\'s replication port)');
     parseAddress(c.masterHaAddr);

@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { InvalidConfigError } from '../common/index.js';
 import { NameServer, NAMESRV_DEFAULTS, type NameServerConfig } from '../namesrv/index.js';
-import { checkKeys, defined, intFlag, readConfigFile, serveUntilSignal, stringFlag } from './broker-command.js';
+import { checkKeys, defined, intFlag, readConfigFile, stringFlag } from './options.js';
+import { serveUntilSignal } from './serve-until-signal.js';
 
 interface NamesrvArgs {
   config?: string;

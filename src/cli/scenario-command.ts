@@ -4,7 +4,7 @@
 // only when the run passed (1 when it failed its checks, 2 on bad input).
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { InvalidConfigError } from '../common/index.js';
+import { checkInteger, InvalidConfigError } from '../common/index.js';
 import { applyOverrides, checkScenario, defaultDataRoot, listScenarios, loadScenario, runScenario, writeRunReport, type RunSummary, type ScenarioOverrides } from '../harness/index.js';
 
 export interface ScenarioArgs {
@@ -33,7 +33,8 @@ function oneOf<T extends string>(flag: string, v: string | undefined, allowed: r
 
 function positiveNumber(flag: string, v: number | undefined, integer = false): number | undefined {
   if (v === undefined) return undefined;
-  if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) throw new InvalidConfigError(`--${flag} must be a positive ${integer ? 'integer' : 'number'}, got ${v}`);
+  if (integer) return checkInteger(`--${flag}`, v);
+  if (!Number.isFinite(v) || v <= 0) throw new InvalidConfigError(`--${flag} must be a positive number, got ${v}`);
   return v;
 }
 

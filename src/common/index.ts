@@ -4,3 +4,4 @@ export { stringHash, tagsCode } from './hash.js';
 export { encodeMessageId, decodeMessageId, type MessageIdParts } from './message-id.js';
 export { TWO_POW_32, readU64, writeU64, setU64, offsetFileName, isAllZero } from './bytes.js';
 export * from './system-topics.js';
+export { checkInteger } from './validate.js';

@@ -1,6 +1,6 @@
 // Configuration of a MessageStore: defaults, and validation that turns a typo
 // or an impossible value into an InvalidConfigError before anything is opened.
-import { InvalidConfigError } from '../common/index.js';
+import { checkInteger, InvalidConfigError } from '../common/index.js';
 import { RECORD_OVERHEAD } from './record.js';
 import type { FlushMode } from './types.js';
 
@@ -68,12 +68,6 @@ export const STORE_DEFAULTS: Omit<ResolvedStoreConfig, 'dir'> = {
 /** Room for topic and properties on top of the body when sizing a segment. */
 const MAX_RECORD_EXTRA = RECORD_OVERHEAD + 255 + 0xffff;
 
-function positiveInt(name: string, v: unknown, min = 1): void {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-    throw new InvalidConfigError(`store config ${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
-  }
-}
-
 export function resolveStoreConfig(config: MessageStoreConfig): ResolvedStoreConfig {
   if (config === null || typeof config !== 'object') throw new InvalidConfigError('store config must be an object');
   const known = new Set(['dir', ...Object.keys(STORE_DEFAULTS)]);
@@ -87,21 +81,21 @@ export function resolveStoreConfig(config: MessageStoreConfig): ResolvedStoreCon
     throw new InvalidConfigError(`store config flushMode must be "sync" or "async", got ${JSON.stringify(c.flushMode)}`);
   }
   if (typeof c.preallocateSegments !== 'boolean') throw new InvalidConfigError('store config preallocateSegments must be a boolean');
-  positiveInt('maxMessageSize', c.maxMessageSize);
-  positiveInt('segmentSize', c.segmentSize, 4096);
+  checkInteger('store config maxMessageSize', c.maxMessageSize);
+  checkInteger('store config segmentSize', c.segmentSize, 4096);
   if (c.segmentSize < c.maxMessageSize + MAX_RECORD_EXTRA) {
     throw new InvalidConfigError(`store config segmentSize (${c.segmentSize}) must hold the largest record (maxMessageSize + ${MAX_RECORD_EXTRA})`);
   }
-  positiveInt('flushIntervalMs', c.flushIntervalMs);
-  positiveInt('checkpointIntervalMs', c.checkpointIntervalMs);
-  positiveInt('consumeQueueEntriesPerFile', c.consumeQueueEntriesPerFile);
-  positiveInt('indexSlotCount', c.indexSlotCount);
-  positiveInt('indexMaxEntries', c.indexMaxEntries);
-  positiveInt('maxOpenFiles', c.maxOpenFiles, 8);
-  positiveInt('retentionMs', c.retentionMs, 0);
-  positiveInt('retentionCheckIntervalMs', c.retentionCheckIntervalMs, 0);
-  positiveInt('diskCheckIntervalMs', c.diskCheckIntervalMs);
-  positiveInt('storePort', c.storePort, 0);
+  checkInteger('store config flushIntervalMs', c.flushIntervalMs);
+  checkInteger('store config checkpointIntervalMs', c.checkpointIntervalMs);
+  checkInteger('store config consumeQueueEntriesPerFile', c.consumeQueueEntriesPerFile);
+  checkInteger('store config indexSlotCount', c.indexSlotCount);
+  checkInteger('store config indexMaxEntries', c.indexMaxEntries);
+  checkInteger('store config maxOpenFiles', c.maxOpenFiles, 8);
+  checkInteger('store config retentionMs', c.retentionMs, 0);
+  checkInteger('store config retentionCheckIntervalMs', c.retentionCheckIntervalMs, 0);
+  checkInteger('store config diskCheckIntervalMs', c.diskCheckIntervalMs);
+  checkInteger('store config storePort', c.storePort, 0);
   if (typeof c.diskHighWaterRatio !== 'number' || !(c.diskHighWaterRatio > 0 && c.diskHighWaterRatio <= 1)) {
     throw new InvalidConfigError(`store config diskHighWaterRatio must be in (0, 1], got ${JSON.stringify(c.diskHighWaterRatio)}`);
   }
