@@ -19,4 +19,12 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
     },
   },
+  {
+    // The wire and the clients never depend on the store (docs/ARCHITECTURE.md):
+    // what they share with it, the record layout, lives in src/message/.
+    files: ['src/protocol/**', 'src/client/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/store', '**/store/**'], message: 'protocol/ and client/ must not import the store.' }] }],
+    },
+  },
 );

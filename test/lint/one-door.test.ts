@@ -7,10 +7,12 @@ import { describe, expect, it } from 'vitest';
 const repo = path.resolve(import.meta.dirname, '../..');
 const eslint = new ESLint({ cwd: repo });
 
-async function doorErrors(file: string, code: string): Promise<string[]> {
+async function ruleErrors(rule: string, file: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath: path.join(repo, file) });
-  return (result?.messages ?? []).filter((m) => m.ruleId === 'metaq/one-door').map((m) => m.message);
+  return (result?.messages ?? []).filter((m) => m.ruleId === rule).map((m) => m.message);
 }
+
+const doorErrors = (file: string, code: string): Promise<string[]> => ruleErrors('metaq/one-door', file, code);
 
 describe('metaq/one-door', () => {
   it("fails on an import that reaches past another folder's index.ts", async () => {
@@ -30,9 +32,18 @@ describe('metaq/one-door', () => {
   });
 
   it('passes doors, files of the same folder and files of an enclosing folder', async () => {
-    expect(await doorErrors('src/client/example.ts', "export * from '../store/index.js';\n")).toEqual([]);
+    expect(await doorErrors('src/broker/example.ts', "export * from '../store/index.js';\n")).toEqual([]);
     expect(await doorErrors('src/client/example.ts', "export * from './producer.js';\n")).toEqual([]);
     expect(await doorErrors('src/harness/report/example.ts', "export * from '../scenario.js';\n")).toEqual([]);
     expect(await doorErrors('src/harness/example.ts', "export * from './report/index.js';\n")).toEqual([]);
+  });
+});
+
+describe('layering', () => {
+  it('fails when protocol/ or client/ import the store, even through its door', async () => {
+    for (const file of ['src/protocol/example.ts', 'src/client/example.ts']) {
+      expect(await ruleErrors('no-restricted-imports', file, "export * from '../store/index.js';\n")).toHaveLength(1);
+    }
+    expect(await ruleErrors('no-restricted-imports', 'src/broker/example.ts', "export * from '../store/index.js';\n")).toEqual([]);
   });
 });
