@@ -35,6 +35,11 @@ function stepFailure(f: RunFigures): string[] {
   return s === undefined ? [] : [`the run stopped at step "${s.step}": ${s.message}`];
 }
 
+/** Aborted, or a step failed: what the run did not get to do is not held against it. */
+function stoppedEarly(f: RunFigures): boolean {
+  return f.end.aborted || f.end.failedStep !== undefined;
+}
+
 function abort(f: RunFigures): string[] {
   return f.end.aborted ? ['the run was aborted before it finished'] : [];
 }
@@ -44,6 +49,7 @@ function loss(f: RunFigures): string[] {
   const lost = f.summary.messages.lost;
   if (lost === 0) return [];
   if (f.end.aborted) return [`${lost} acknowledged message(s) were not consumed before the abort (not verified)`];
+  if (f.end.failedStep !== undefined) return [`${lost} acknowledged message(s) were not consumed before the run stopped (not verified)`];
   const eg = f.lostSamples.map((l) => `message ${l.index} (user ${l.userId})`).join(', ');
   return [`lost ${lost} acknowledged message(s) that no consumer received, e.g. ${eg}`];
 }
@@ -53,13 +59,13 @@ function tickets(f: RunFigures): string[] {
   const t = f.summary.tickets;
   const out: string[] = [];
   if (t.issuedTwice > 0) out.push(`${t.issuedTwice} ticket(s) issued twice`);
-  if (t.neverIssued > 0 && !f.end.aborted) out.push(`${t.neverIssued} allocated ticket(s) never issued`);
+  if (t.neverIssued > 0 && !stoppedEarly(f)) out.push(`${t.neverIssued} allocated ticket(s) never issued`);
   return out;
 }
 
 function drain(f: RunFigures): string[] {
   const e = f.end;
-  return !e.drained && !e.aborted ? [`the consumers did not catch up within the drain timeout (${e.drainTimeoutSec} s); backlog ${e.backlogLeft}`] : [];
+  return !e.drained && !stoppedEarly(f) ? [`the consumers did not catch up within the drain timeout (${e.drainTimeoutSec} s); backlog ${e.backlogLeft}`] : [];
 }
 
 function failedSends(f: RunFigures): string[] {
@@ -126,6 +132,8 @@ function warnings(f: RunFigures): string[] {
 
 /** Weighs a run's figures against the invariants and the scenario's thresholds. */
 export function judgeRun(f: RunFigures, t: Thresholds): RunVerdict {
+  // After a failed step the figures cover part of the run: its thresholds are not judged on them.
+  const judged = f.end.failedStep === undefined;
   const failures = [
     ...stepFailure(f),
     ...abort(f),
@@ -133,8 +141,8 @@ export function judgeRun(f: RunFigures, t: Thresholds): RunVerdict {
     ...tickets(f),
     ...drain(f),
     ...failedSends(f),
-    ...ackedRate(f, t),
-    ...latency(f, t),
+    ...(judged ? ackedRate(f, t) : []),
+    ...(judged ? latency(f, t) : []),
   ];
   return { passed: failures.length === 0, failures, warnings: warnings(f) };
 }
