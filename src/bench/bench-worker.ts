@@ -46,4 +46,4 @@ export function startBenchWorker<R extends { type: string }>(script: URL, job: u
 }
 
 /** A histogram a worker shipped with encodeIntoCompressedBase64 (plain JS: the coordinator only reads it). */
-export { decodeHistogram } from '../common/latency-histogram.js';
+export { decodeHistogram } from '../load/index.js';

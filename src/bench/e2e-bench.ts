@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { NameServer } from '../namesrv/index.js';
 import { decodeHistogram, startBenchWorker, type BenchWorker } from './bench-worker.js';
-import { percentileMs } from '../common/latency-histogram.js';
+import { percentileMs } from '../load/index.js';
 import type { E2eReport, E2eRole } from './e2e-worker.js';
 
 export interface E2eBenchOptions {

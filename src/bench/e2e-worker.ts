@@ -6,8 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as hdr from 'hdr-histogram-js';
 import { Broker } from '../broker/index.js';
 import { Consumer, Producer, type Message } from '../client/index.js';
-import { createLatencyHistogram, percentileMs } from '../common/latency-histogram.js';
-import { constantRateSchedule, runOpenLoop } from '../harness/load-generator.js';
+import { constantRateSchedule, createLatencyHistogram, nowUs, percentileMs, runOpenLoop, startClosedLoop } from '../load/index.js';
 
 export type E2eRole =
   | { role: 'broker'; dir: string; namesrv: string; topics: Record<string, number> }
@@ -44,11 +43,6 @@ const TICK_MS = 1;
 const port = parentPort!;
 const job = workerData as E2eRole;
 
-/** process.hrtime is one monotonic clock for every thread of the machine: e2e latency can cross threads. */
-function nowUs(): number {
-  return Number(process.hrtime.bigint() / 1000n);
-}
-
 function post(r: E2eReport): void {
   port.postMessage(r);
 }
@@ -76,7 +70,7 @@ async function runProducer(j: Extract<E2eRole, { role: 'producer' }>): Promise<v
   let wake: (() => void) | undefined;
 
   let measureFromUs = Infinity;
-  const sendBatch = (count: number, intendedUs: (i: number) => number): void => {
+  const sendBatch = (count: number, intendedUs: (i: number) => number): Promise<void> => {
     const batch: Message[] = new Array(count);
     for (let i = 0; i < count; i++) {
       const body = Buffer.allocUnsafe(j.bodySize);
@@ -89,7 +83,7 @@ async function runProducer(j: Extract<E2eRole, { role: 'producer' }>): Promise<v
     const intended0 = intendedUs(0);
     const intendedLast = intendedUs(count - 1);
     inFlight++;
-    producer.sendToQueue(queues[rr++ % queues.length]!, batch).then(
+    return producer.sendToQueue(queues[rr++ % queues.length]!, batch).then(
       () => {
         const t = nowUs();
         if (firstAckNs === 0) firstAckNs = t;
@@ -118,14 +112,15 @@ async function runProducer(j: Extract<E2eRole, { role: 'producer' }>): Promise<v
   const endUs = startUs + j.durationMs * 1000;
   measureFromUs = j.rate === 0 ? startUs : startUs + j.warmupMs * 1000;
   if (j.rate === 0) {
-    // Closed loop: keep `inFlight` batches outstanding.
-    while (nowUs() < endUs) {
-      while (inFlight < j.inFlight) {
+    // Closed loop: keep `inFlight` batches outstanding; the window ends when sending does.
+    await startClosedLoop({
+      concurrency: j.inFlight,
+      stopped: () => nowUs() >= endUs,
+      send: () => {
         const t = nowUs();
-        sendBatch(j.batchSize, () => t);
-      }
-      await new Promise<void>((resolve) => (wake = resolve));
-    }
+        return sendBatch(j.batchSize, () => t);
+      },
+    }).sendingEnded;
   } else {
     // Open loop: message k is due at start + k / rate, whatever the broker does.
     const total = Math.floor((j.rate * (j.warmupMs + j.durationMs)) / 1000);
@@ -136,7 +131,7 @@ async function runProducer(j: Extract<E2eRole, { role: 'producer' }>): Promise<v
       batchMax: j.batchSize,
       send: (_first, count, firstUs, lastUs) => {
         const step = count > 1 ? (lastUs - firstUs) / (count - 1) : 0;
-        sendBatch(count, (i) => firstUs + i * step);
+        void sendBatch(count, (i) => firstUs + i * step);
       },
       onLag: (us) => lag.recordValue(Math.max(1, us)),
     });

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { NameServer } from '../namesrv/index.js';
 import { decodeHistogram, startBenchWorker, type BenchWorker } from './bench-worker.js';
-import { percentileMs } from '../common/latency-histogram.js';
+import { percentileMs } from '../load/index.js';
 import type { HaReport, HaRole, HaSample } from './ha-worker.js';
 
 export type HaBenchFlush = 'sync' | 'async';

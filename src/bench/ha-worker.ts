@@ -9,8 +9,7 @@ import * as hdr from 'hdr-histogram-js';
 import { Broker, type BrokerLogger } from '../broker/index.js';
 import { Producer, type Message, type SendResult } from '../client/index.js';
 import type { HaMasterStats } from '../ha/index.js';
-import { createLatencyHistogram, percentileMs } from '../common/latency-histogram.js';
-import { constantRateSchedule, runOpenLoop } from '../harness/load-generator.js';
+import { constantRateSchedule, createLatencyHistogram, nowUs, percentileMs, runOpenLoop, startClosedLoop } from '../load/index.js';
 
 type Flush = 'sync' | 'async';
 
@@ -68,10 +67,6 @@ export type HaReport =
 
 const port = parentPort!;
 const job = workerData as HaRole;
-
-function nowUs(): number {
-  return Number(process.hrtime.bigint() / 1000n);
-}
 
 function post(r: HaReport): void {
   port.postMessage(r);
@@ -140,10 +135,10 @@ async function runProducer(j: Extract<HaRole, { role: 'producer' }>): Promise<vo
 
   const closed = j.rate === 0;
   /** Sends `count` messages; message i was due at firstUs + i * usPerMessage (closed loop: 0, all sent now). */
-  const sendBatch = (count: number, firstUs: number, usPerMessage: number): void => {
+  const sendBatch = (count: number, firstUs: number, usPerMessage: number): Promise<void> => {
     const batch = count === j.batchSize ? template : template.slice(0, count);
     inFlight++;
-    producer.sendToQueue(queues[rr++ % queues.length]!, batch).then(
+    return producer.sendToQueue(queues[rr++ % queues.length]!, batch).then(
       (r: SendResult) => {
         const t = nowUs();
         if (t > lastAckUs) lastAckUs = t;
@@ -196,10 +191,7 @@ async function runProducer(j: Extract<HaRole, { role: 'producer' }>): Promise<vo
   }, j.warmupMs);
   if (closed) {
     // Closed loop: keep `inFlight` batches outstanding.
-    while (nowUs() < toUs) {
-      while (inFlight < j.inFlight) sendBatch(j.batchSize, nowUs(), 0);
-      await new Promise<void>((resolve) => (wake = resolve));
-    }
+    await startClosedLoop({ concurrency: j.inFlight, stopped: () => nowUs() >= toUs, send: () => sendBatch(j.batchSize, nowUs(), 0) }).sendingEnded;
   } else {
     // Open loop: message k is due at start + k / rate, whatever the broker does.
     const total = Math.floor((j.rate * (j.warmupMs + j.durationMs)) / 1000);
@@ -208,7 +200,7 @@ async function runProducer(j: Extract<HaRole, { role: 'producer' }>): Promise<vo
       startUs,
       tickMs: j.tickMs,
       batchMax: j.batchSize,
-      send: (_first, count, firstUs) => sendBatch(count, firstUs, 1e6 / j.rate),
+      send: (_first, count, firstUs) => void sendBatch(count, firstUs, 1e6 / j.rate),
       // Lateness counts after the warm-up only, like the latencies.
       onLag: (us) => {
         if (nowUs() >= fromUs) lag.recordValue(Math.max(1, us));

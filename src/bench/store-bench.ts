@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { MessageStore } from '../store/index.js';
 import type { StoreMessage } from '../store/index.js';
-import { createLatencyHistogram, percentileMs } from '../common/latency-histogram.js';
+import { createLatencyHistogram, percentileMs } from '../load/index.js';
 
 export interface StoreBenchOptions {
   /** Messages appended in the async phase (and read back). */

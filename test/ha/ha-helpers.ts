@@ -12,6 +12,7 @@ import type { HaMasterStats, HaSlaveStats } from '../../src/ha/index.js';
 import type { MessageStore, MessageStoreConfig } from '../../src/store/index.js';
 import { spawnTs, type RunningChild } from '../helpers/child.js';
 import { FAST_BROKER } from '../helpers/cluster.js';
+import { startClosedLoop, type ClosedLoop } from '../../src/load/index.js';
 import { bytesFor, randomInt, seedOf } from '../helpers/messages.js';
 import { sleep } from '../helpers/wait.js';
 
@@ -187,8 +188,9 @@ export interface LoadOptions {
 }
 
 /**
- * Sends batches of self-checking messages from `concurrency` loops until
- * stopped, recording the outcome of every send (a failed send too).
+ * Sends batches of self-checking messages from a closed loop of `concurrency`
+ * lanes (src/load) until stopped, recording the outcome of every send (a
+ * failed send too).
  */
 export class Load {
   readonly records: SendRecord[] = [];
@@ -199,7 +201,7 @@ export class Load {
   readonly #o: LoadOptions;
   #next = 0;
   #stopped = false;
-  #workers: Promise<void>[] = [];
+  #loop: ClosedLoop | undefined;
   #firstOk: Promise<void>;
   #onFirstOk!: () => void;
 
@@ -213,7 +215,7 @@ export class Load {
   }
 
   start(): this {
-    for (let i = 0; i < this.#o.concurrency; i++) this.#workers.push(this.#loop());
+    this.#loop = startClosedLoop({ concurrency: this.#o.concurrency, send: () => this.#sendOne(), stopped: () => this.#stopped });
     return this;
   }
 
@@ -228,7 +230,7 @@ export class Load {
   /** Stops sending and waits until every send in flight has its outcome. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    await Promise.all(this.#workers);
+    await this.#loop?.settled;
   }
 
   /** Sequence numbers handed out so far. */
@@ -243,22 +245,21 @@ export class Load {
     return out;
   }
 
-  async #loop(): Promise<void> {
-    while (!this.#stopped) {
-      const count = randomInt(this.#rng, 1, this.#o.maxBatch);
-      const first = this.#next;
-      this.#next += count;
-      const batch = Array.from({ length: count }, (_, i) => ({ body: bodyFor(this.#tag, first + i) }));
-      const startedAt = Date.now();
-      try {
-        const r = await this.#producer.send(this.#topic, batch);
-        this.records.push({ first, count, startedAt, endedAt: Date.now(), status: r.status, queueId: r.queueId, queueOffset: r.queueOffset });
-        if (r.status === 'SEND_OK') this.#onFirstOk();
-        if (this.#o.pauseMs !== undefined && this.#o.pauseMs > 0) await sleep(this.#o.pauseMs);
-      } catch (err) {
-        this.records.push({ first, count, startedAt, endedAt: Date.now(), status: 'ERROR', queueId: -1, queueOffset: -1, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
-        await sleep(10);
-      }
+  /** One send of the closed loop (then the lane's pause); its outcome, failure included, goes to records. */
+  async #sendOne(): Promise<void> {
+    const count = randomInt(this.#rng, 1, this.#o.maxBatch);
+    const first = this.#next;
+    this.#next += count;
+    const batch = Array.from({ length: count }, (_, i) => ({ body: bodyFor(this.#tag, first + i) }));
+    const startedAt = Date.now();
+    try {
+      const r = await this.#producer.send(this.#topic, batch);
+      this.records.push({ first, count, startedAt, endedAt: Date.now(), status: r.status, queueId: r.queueId, queueOffset: r.queueOffset });
+      if (r.status === 'SEND_OK') this.#onFirstOk();
+      if (this.#o.pauseMs !== undefined && this.#o.pauseMs > 0) await sleep(this.#o.pauseMs);
+    } catch (err) {
+      this.records.push({ first, count, startedAt, endedAt: Date.now(), status: 'ERROR', queueId: -1, queueOffset: -1, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+      await sleep(10);
     }
   }
 }

@@ -4,7 +4,7 @@
 // build (tsconfig.build.json) and not a test file itself.
 import * as hdr from 'hdr-histogram-js';
 import type { PhaseSummary, RunResult, RunSummary, TimelineRow } from '../run-result.js';
-import type { FlushMode, ReplicationMode } from '../scenario.js';
+import type { FlushMode, ReplicationMode } from '../scenario/index.js';
 import { latencySummaryMs } from './hgrm.js';
 
 const HIGHEST_TRACKABLE_US = 3_600_000_000;

@@ -7,7 +7,7 @@ import * as hdr from 'hdr-histogram-js';
 import type { LatencySummaryMs } from '../run-result.js';
 
 const US_PER_MS = 1000;
-/** Same shape as the bench/harness recorders (src/bench/histogram.ts): 1 µs .. 1 h, 3 significant digits. */
+/** Same shape as the bench/harness recorders (src/load/latency-histogram.ts): 1 µs .. 1 h, 3 significant digits. */
 const LOWEST_DISCERNIBLE_US = 1;
 const HIGHEST_TRACKABLE_US = 3_600_000_000;
 const SIGNIFICANT_DIGITS = 3;

@@ -2,8 +2,7 @@
 // duplicates, unacked-but-received, consumed, the ticket check (issued is
 // indexed by user index, through the claim permutation) and the lost samples.
 import { describe, expect, it } from 'vitest';
-import { USER_ID_BASE, userIndexOf, userPermutation } from './claim.js';
-import { ACK_FAILED, ACK_NONE, ACK_OK, createSharedRunState, type SharedRunState } from './shared-state.js';
+import { ACK_FAILED, ACK_NONE, ACK_OK, createSharedRunState, USER_ID_BASE, userIndexOf, userPermutation, type SharedRunState } from '../workers/index.js';
 import { verify } from './verifier.js';
 
 interface Views {

@@ -4,11 +4,11 @@
 // InvalidConfigError that says what is wrong, never a half-run.
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { InvalidConfigError } from '../common/index.js';
+import { InvalidConfigError } from '../../common/index.js';
 import type { Scenario } from './scenario.js';
 
-/** src/harness -> the repository's scenarios/ (dist/src/harness -> dist/scenarios when compiled). */
-const SCENARIOS_DIR = new URL('../../scenarios/', import.meta.url);
+/** src/harness/scenario -> the repository's scenarios/ (dist/src/harness/scenario -> dist/scenarios when compiled). */
+const SCENARIOS_DIR = new URL('../../../scenarios/', import.meta.url);
 const NAME = /^[a-z0-9][a-z0-9_-]*$/;
 const EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 

@@ -4,10 +4,9 @@
 // acknowledgement was lost in flight, or it got a SLAVE_* status although
 // stored). The business check: every ticket the activity system allocated
 // (an acknowledged claim) was issued exactly once by the lottery system.
-import { USER_ID_BASE, userIndexOf } from './claim.js';
-import { ACK_OK, type SharedRunState } from './shared-state.js';
+import { ACK_OK, USER_ID_BASE, userIndexOf, type SharedRunState } from '../workers/index.js';
 
-export interface Verdict {
+export interface Verification {
   acked: number;
   consumed: number;
   duplicates: number;
@@ -20,11 +19,11 @@ export interface Verdict {
 
 const LOST_SAMPLES = 5;
 
-export function verify(shared: SharedRunState, totalMessages: number, userMultiplier: number): Verdict {
+export function verify(shared: SharedRunState, totalMessages: number, userMultiplier: number): Verification {
   const acked = new Uint8Array(shared.acked);
   const received = new Uint8Array(shared.received);
   const issued = new Uint8Array(shared.issued);
-  const v: Verdict = { acked: 0, consumed: 0, duplicates: 0, lost: 0, unackedReceived: 0, tickets: { allocated: 0, issued: 0, issuedTwice: 0, neverIssued: 0 }, lostSamples: [] };
+  const v: Verification = { acked: 0, consumed: 0, duplicates: 0, lost: 0, unackedReceived: 0, tickets: { allocated: 0, issued: 0, issuedTwice: 0, neverIssued: 0 }, lostSamples: [] };
   // One pass: users and messages are one to one, so user perm(i) claimed through message i.
   for (let i = 0; i < totalMessages; i++) {
     const r = received[i]!;

@@ -4,10 +4,10 @@
 // is a few seconds old), then reduced to its p99s and dropped, so memory does
 // not grow with the length of the run.
 import type * as hdr from 'hdr-histogram-js';
-import { createMergeHistogram, decodeHistogram, percentileMs } from '../common/latency-histogram.js';
-import type { TimelineRow } from './run-result.js';
-import { phaseAt, type Phase } from './scenario.js';
-import type { ConsumerInterval, ProducerInterval } from './worker-reports.js';
+import { createMergeHistogram, decodeHistogram, percentileMs } from '../../load/index.js';
+import type { TimelineRow } from '../run-result.js';
+import { phaseAt, type Phase } from '../scenario/index.js';
+import type { ConsumerInterval, ProducerInterval } from '../workers/index.js';
 
 /** A second is reduced once it is this many seconds old, even if a worker did not report it. */
 const SECOND_GRACE = 3;

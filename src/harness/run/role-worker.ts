@@ -3,8 +3,8 @@
 // user would call. It posts its address once it listens, answers `figures`
 // requests, and closes cleanly on `stop`.
 import { parentPort, workerData } from 'node:worker_threads';
-import { Broker, type BrokerConfig } from '../broker/index.js';
-import { NameServer } from '../namesrv/index.js';
+import { Broker, type BrokerConfig } from '../../broker/index.js';
+import { NameServer } from '../../namesrv/index.js';
 
 export type RoleJob = { role: 'namesrv' } | { role: 'broker'; config: BrokerConfig };
 

@@ -2,7 +2,7 @@
 // after the run's start on the shared clock. The callback runs just after each
 // boundary (timers re-aimed at the boundary every time, so they do not drift),
 // and once more on stop for the partial last second.
-import { nowUs } from './clock.js';
+import { nowUs } from '../../load/index.js';
 
 export class IntervalClock {
   #timer: NodeJS.Timeout | undefined;

@@ -3,7 +3,7 @@
 // names and names with path characters with METAQ_INVALID_CONFIG listing the
 // known ones, and checkScenario names the field of each kind of mistake.
 import { describe, expect, it } from 'vitest';
-import { InvalidConfigError } from '../common/index.js';
+import { InvalidConfigError } from '../../common/index.js';
 import { peakRate, type Scenario } from './scenario.js';
 import { checkScenario, listScenarios, loadScenario } from './scenarios.js';
 

@@ -1,7 +1,7 @@
 // The live view of a run on stderr: on a terminal, one line rewritten every
 // second; otherwise (CI, a pipe) a plain line every few seconds, so logs stay
 // readable.
-import type { SecondFigures } from './run-metrics.js';
+import type { SecondFigures } from '../measure/index.js';
 
 const PLAIN_EVERY_SEC = 5;
 

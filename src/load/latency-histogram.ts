@@ -1,4 +1,4 @@
-// Latency histograms for benchmarks: HdrHistogram (WebAssembly build,
+// Latency histograms of the harness and the benchmarks: HdrHistogram (WebAssembly build,
 // ~20 ns per record) in microseconds, reported in milliseconds.
 import * as hdr from 'hdr-histogram-js';
 

@@ -8,11 +8,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { BrokerConfig } from '../broker/index.js';
-import { InvalidConfigError } from '../common/index.js';
+import type { BrokerConfig } from '../../broker/index.js';
+import { InvalidConfigError } from '../../common/index.js';
 import type { RoleJob, RoleReport } from './role-worker.js';
-import type { BrokerFigures } from './run-result.js';
-import type { FlushMode, Isolation, ReplicationMode } from './scenario.js';
+import type { BrokerFigures } from '../run-result.js';
+import type { FlushMode, Isolation, ReplicationMode } from '../scenario/index.js';
 
 export interface TopologyOptions {
   isolation: Isolation | 'remote';
@@ -183,7 +183,7 @@ const LISTENING = /listening on (\S+?)(?:,| |$)/;
 const REPLICATION_ON = /replication on (\S+?)(?:\)| |$)/;
 
 async function startProcessRole(name: Role['name'], job: RoleJob): Promise<Role> {
-  const main = new URL('../cli/main.js', import.meta.url);
+  const main = new URL('../../cli/main.js', import.meta.url);
   const child: ChildProcess = spawn(process.execPath, [main.pathname, ...cliArgs(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => {

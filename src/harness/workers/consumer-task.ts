@@ -8,12 +8,11 @@
 // brokers keep the CPU). `--inject-drop` makes it skip messages silently.
 import type { MessagePort } from 'node:worker_threads';
 import type * as hdr from 'hdr-histogram-js';
-import { Consumer, type ReceivedMessage } from '../client/index.js';
-import { createLatencyHistogram, encodeHistogram } from '../common/latency-histogram.js';
+import { Consumer, type ReceivedMessage } from '../../client/index.js';
+import { createLatencyHistogram, encodeHistogram, nowUs, sleep } from '../../load/index.js';
 import { decodeClaim, USER_ID_BASE } from './claim.js';
-import { nowUs, sleep } from './clock.js';
 import { IntervalClock } from './interval-clock.js';
-import { phaseAt, type Phase } from './scenario.js';
+import { phaseAt, type Phase } from '../scenario/index.js';
 import { CONTROL_DROP_LEFT, CONTROL_DROPPED, CONTROL_FOREIGN, RECEIVED_SATURATED, type SharedRunState } from './shared-state.js';
 import type { ConsumerOutcome, WorkerCommand, WorkerEvent } from './worker-reports.js';
 

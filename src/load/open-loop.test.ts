@@ -6,7 +6,7 @@
 // a lower bound that the code guarantees: this runs on a shared, noisy machine.
 import { describe, expect, it } from 'vitest';
 import { nowUs } from './clock.js';
-import { runOpenLoop, type OpenLoopSchedule } from './load-generator.js';
+import { runOpenLoop, type OpenLoopSchedule } from './open-loop.js';
 
 /** `rate` msg/s from t = 0, `total` messages; message n is due at (n + 1) / rate. */
 function constantSchedule(rate: number, total: number): OpenLoopSchedule {

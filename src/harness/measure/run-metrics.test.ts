@@ -6,8 +6,8 @@
 import * as hdr from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
 import { RunMetrics, type SecondFigures } from './run-metrics.js';
-import type { Phase } from './scenario.js';
-import type { ConsumerInterval, ProducerInterval } from './worker-reports.js';
+import type { Phase } from '../scenario/index.js';
+import type { ConsumerInterval, ProducerInterval } from '../workers/index.js';
 
 const phases: Phase[] = [
   { name: 'warmup', durationSec: 2, startRate: 100, endRate: 100 },

@@ -6,12 +6,10 @@
 // second's counts and send-latency histogram over its MessagePort.
 import type { MessagePort } from 'node:worker_threads';
 import type * as hdr from 'hdr-histogram-js';
-import { Producer, type Message, type MessageQueue, type SendResult } from '../client/index.js';
-import { createLatencyHistogram, encodeHistogram } from '../common/latency-histogram.js';
+import { Producer, type Message, type MessageQueue, type SendResult } from '../../client/index.js';
+import { createLatencyHistogram, encodeHistogram, nowUs, runOpenLoop, type OpenLoopSchedule } from '../../load/index.js';
 import { claimTemplate, encodeClaim, USER_ID_BASE, userIndexOf } from './claim.js';
-import { nowUs } from './clock.js';
-import { runOpenLoop, type OpenLoopSchedule } from './load-generator.js';
-import { messagesDueAt, phaseAt, timeOfMessage, type Phase } from './scenario.js';
+import { messagesDueAt, phaseAt, timeOfMessage, type Phase } from '../scenario/index.js';
 import { ACK_FAILED, ACK_OK, CONTROL_ABORT, type SharedRunState } from './shared-state.js';
 import type { ProducerOutcome, WorkerCommand, WorkerEvent } from './worker-reports.js';
 import { IntervalClock } from './interval-clock.js';

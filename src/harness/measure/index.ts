@@ -1,0 +1,7 @@
+// The measure room's door: the coordinator's side of the measurements. It
+// merges the workers' per-second reports (run metrics), checks the shared
+// arrays for loss (verifier) and adds everything up into the run's figures.
+export { RunMetrics, type SecondFigures } from './run-metrics.js';
+export { verify, type Verification } from './verifier.js';
+export { summarize, type SummaryInput } from './summarize.js';
+export type { PhaseLatency, RunFigures, SummaryFigures } from './run-figures.js';

@@ -1,0 +1,20 @@
+// The one place the harness reads a broker's stats: the flush and
+// replication modes it runs, and whether its slave is connected.
+import type { Admin } from '../../client/index.js';
+import type { FlushMode } from '../scenario/index.js';
+
+export interface BrokerModes {
+  flush: FlushMode;
+  /** The master's replication mode (meaningful while a slave is connected). */
+  replicationMode: 'sync' | 'async';
+  slaveConnected: boolean;
+}
+
+export async function readBrokerModes(admin: Admin, addr: string): Promise<BrokerModes> {
+  const stats = (await admin.stats(addr)) as { store?: { flushMode?: FlushMode }; ha?: { mode?: 'sync' | 'async'; slaveConnected?: boolean } };
+  return {
+    flush: stats.store?.flushMode ?? 'async',
+    replicationMode: stats.ha?.mode ?? 'async',
+    slaveConnected: stats.ha?.slaveConnected === true,
+  };
+}

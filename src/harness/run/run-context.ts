@@ -1,0 +1,119 @@
+// What the steps of one run share: the plan fixed before it starts (message
+// count, user permutation, shared arrays, worker counts, topic and group) and
+// what the steps fill in as they go (the topology, the worker pools, the
+// sale's clock, the workers' outcomes, the drain). Teardown and the summary
+// read it whatever step the run got to.
+import { randomInt } from 'node:crypto';
+import os from 'node:os';
+import type { Admin } from '../../client/index.js';
+import { nowUs } from '../../load/index.js';
+import { RunMetrics } from '../measure/index.js';
+import type { BrokerFigures, RunSummary } from '../run-result.js';
+import { messagesDueAt, producingSeconds, type Scenario } from '../scenario/index.js';
+import { createSharedRunState, userPermutation, type ConsumerOutcome, type ProducerOutcome, type SharedRunState } from '../workers/index.js';
+import type { Progress } from './progress.js';
+import type { RunningTopology } from './topology.js';
+import type { WorkerPools } from './worker-pools.js';
+
+export interface RunOptions {
+  scenario: Scenario;
+  /** Skip this many messages in the consumers (the deliberate fault that proves the verifier can fail). */
+  injectDrop: number;
+  /** Where each broker's fresh data directory is made. */
+  dataRoot: string;
+  keepData: boolean;
+  /** Servers that already run, instead of booting them. */
+  remote?: { namesrv: string; brokers: string[] };
+  /** Aborts the run (SIGINT): the generators stop, the rest stops cleanly and the run fails. */
+  signal?: AbortSignal;
+  progress?: Progress;
+}
+
+/** Busy time of every thread at one instant (brokers, then the worker pools' threads). */
+export type ActivitySnapshot = { at: number; activity: { role: string; activeMs: number }[] };
+
+export interface RunContext {
+  readonly options: RunOptions;
+  /** The scenario as run: a remote run takes the running broker's flush and replication. */
+  scenario: Scenario;
+  readonly progress: Progress;
+  readonly startedAt: Date;
+  readonly totalMessages: number;
+  readonly userMultiplier: number;
+  readonly shared: SharedRunState;
+  /** The shared control fields (abort, dropped, foreign). */
+  readonly control: Int32Array;
+  readonly nonce: number;
+  readonly producers: number;
+  readonly consumers: number;
+  readonly isolation: RunSummary['isolation'];
+  readonly topic: string;
+  readonly group: string;
+  readonly metrics: RunMetrics;
+
+  // Filled in by the steps, in order; teardown and the summary take what is there.
+  topology?: RunningTopology;
+  admin?: Admin;
+  pools?: WorkerPools;
+  /** Shared-clock µs of the sale's t = 0. */
+  runStartUs?: number;
+  /** Refreshes the live view every second settled. */
+  ticker?: NodeJS.Timeout;
+  saleStart?: ActivitySnapshot;
+  saleEnd?: ActivitySnapshot;
+  producerOutcomes: ProducerOutcome[];
+  consumerOutcomes: ConsumerOutcome[];
+  drained: boolean;
+  /** Seconds from the sale's start to the drain's end (or to where the run stopped). */
+  drainEndSec?: number;
+  brokers: BrokerFigures[];
+  cpu: RunSummary['cpu'];
+}
+
+const GROUP = 'lottery';
+
+export function producerWorkers(s: Scenario): number {
+  return s.producer.workers > 0 ? s.producer.workers : Math.max(1, Math.floor(os.availableParallelism() / 2));
+}
+
+/** The plan of a run: everything fixed before it starts. */
+export function planRun(o: RunOptions, progress: Progress): RunContext {
+  const s = o.scenario;
+  const totalMessages = messagesDueAt(s.phases, producingSeconds(s));
+  const shared = createSharedRunState(totalMessages, o.injectDrop);
+  const nonce = randomInt(1, 0xffffffff);
+  // On servers that already run, a topic and group of this run's own keep earlier runs' messages out.
+  const own = (name: string): string => (o.remote !== undefined ? `${name}_${nonce.toString(36)}` : name);
+  return {
+    options: o,
+    scenario: s,
+    progress,
+    startedAt: new Date(),
+    totalMessages,
+    userMultiplier: userPermutation(totalMessages).multiplier,
+    shared,
+    control: new Int32Array(shared.control),
+    nonce,
+    producers: producerWorkers(s),
+    consumers: s.consumer.workers,
+    isolation: o.remote !== undefined ? 'remote' : s.topology.isolation,
+    topic: own(s.topic),
+    group: own(GROUP),
+    metrics: new RunMetrics(s.phases),
+    producerOutcomes: [],
+    consumerOutcomes: [],
+    drained: false,
+    brokers: [],
+    cpu: [],
+  };
+}
+
+/** Seconds since the sale's t = 0 on the shared clock. */
+export function elapsedSec(run: RunContext): number {
+  return run.runStartUs === undefined ? 0 : (nowUs() - run.runStartUs) / 1e6;
+}
+
+/** Busy time of the brokers' and the pools' threads now. */
+export function activitySnapshot(run: RunContext): ActivitySnapshot {
+  return { at: performance.now(), activity: [...(run.topology?.activity() ?? []), ...(run.pools?.activity() ?? [])] };
+}

@@ -1,0 +1,84 @@
+// One run of a scenario, as the list of its steps (as OpenMessaging
+// Benchmark's WorkloadGenerator reads): boot the topology, wait for the
+// route, start the worker pools, wait until every worker is ready, run the
+// sale, drain the backlog, stop the consumers; then, whatever step the run
+// got to, stop everything, verify the shared arrays, add up the figures and
+// judge them. A failing step skips the ones after it and still ends in a
+// clean stop and a result to report (only bad input throws).
+import { InvalidConfigError } from '../../common/index.js';
+import { summarize, verify, type RunFigures } from '../measure/index.js';
+import type { RunResult } from '../run-result.js';
+import { peakRate, producingSeconds } from '../scenario/index.js';
+import { judgeRun } from '../verdict/index.js';
+import { CONTROL_ABORT, CONTROL_DROPPED, CONTROL_FOREIGN } from '../workers/index.js';
+import { bootTopology, waitForRoute } from './boot.js';
+import { drainBacklog, stopConsumers } from './drain.js';
+import { Progress } from './progress.js';
+import { planRun, type RunContext, type RunOptions } from './run-context.js';
+import { describeError, runSteps, type RunStep, type StepFailure } from './run-steps.js';
+import { runSale, startWorkers, waitUntilReady } from './sale.js';
+import { stopRun } from './stop-run.js';
+
+const RUN_STEPS: readonly RunStep[] = [
+  { name: 'boot the topology', run: bootTopology },
+  { name: 'wait for the route', run: waitForRoute },
+  { name: 'start the worker pools', run: startWorkers },
+  { name: 'wait until every worker is ready', run: waitUntilReady },
+  { name: 'run the sale', run: runSale },
+  { name: 'drain the backlog', run: drainBacklog },
+  { name: 'stop the consumers', run: stopConsumers },
+];
+
+export async function runScenario(o: RunOptions): Promise<RunResult> {
+  const run = planRun(o, o.progress ?? new Progress());
+  announce(run);
+  const onAbort = (): number => Atomics.store(run.control, CONTROL_ABORT, 1);
+  o.signal?.addEventListener('abort', onAbort);
+  let failure: StepFailure | undefined;
+  try {
+    failure = await runSteps(RUN_STEPS, run);
+  } finally {
+    const stopped = await stopRun(run);
+    failure ??= stopped;
+    o.signal?.removeEventListener('abort', onAbort);
+  }
+  // Bad input is not a run that failed: it goes back to the caller as it is.
+  if (failure?.error instanceof InvalidConfigError) throw failure.error;
+  const figures = measure(run, failure);
+  const verdict = judgeRun(figures, run.scenario.thresholds);
+  return { summary: { ...figures.summary, ...verdict }, timeline: run.metrics.timeline() };
+}
+
+/** The run's first line on stderr: what it offers, to what. */
+function announce(run: RunContext): void {
+  const s = run.scenario;
+  run.progress.note(
+    `metaq scenario ${s.name}: ${run.totalMessages.toLocaleString('en-US')} messages over ${producingSeconds(s).toFixed(0)} s (peak ${peakRate(s).toLocaleString('en-US')} msg/s), ` +
+      `flush ${s.topology.flush}, replication ${s.topology.replication}, ${run.isolation}, ${run.producers} producer / ${run.consumers} consumer workers`,
+  );
+}
+
+/** Verifies the shared arrays and adds up what the run measured. */
+function measure(run: RunContext, failure: StepFailure | undefined): RunFigures {
+  return summarize({
+    scenario: run.scenario,
+    injectDrop: run.options.injectDrop,
+    isolation: run.isolation,
+    startedAt: run.startedAt,
+    producers: run.producers,
+    consumers: run.consumers,
+    metrics: run.metrics,
+    producerOutcomes: run.producerOutcomes,
+    consumerOutcomes: run.consumerOutcomes,
+    verification: verify(run.shared, run.totalMessages, run.userMultiplier),
+    drained: run.drained,
+    drainEndSec: run.drainEndSec ?? 0,
+    brokers: run.brokers,
+    cpu: run.cpu,
+    brokerAddrs: run.topology?.brokerAddrs ?? [],
+    aborted: Atomics.load(run.control, CONTROL_ABORT) !== 0,
+    dropped: Atomics.load(run.control, CONTROL_DROPPED),
+    foreign: Atomics.load(run.control, CONTROL_FOREIGN),
+    ...(failure !== undefined ? { failedStep: { step: failure.step, message: describeError(failure.error) } } : {}),
+  });
+}

@@ -1,0 +1,49 @@
+// The steps around the workers: start their pools, wait until every one is
+// ready, then the sale itself: every thread gets the same t = 0, the
+// producers offer the curve open loop while the live view follows it second
+// by second, until every producer has had its last answer.
+import { nowUs, sleep } from '../../load/index.js';
+import { activitySnapshot, elapsedSec, type RunContext } from './run-context.js';
+import { WorkerPools } from './worker-pools.js';
+
+/** Load starts this long after every worker is ready (all threads see the same t = 0). */
+const START_DELAY_US = 300_000;
+/** How often the live view settles the seconds every worker has reported. */
+const LIVE_VIEW_MS = 250;
+
+export async function startWorkers(run: RunContext): Promise<void> {
+  run.pools = new WorkerPools(run);
+}
+
+export async function waitUntilReady(run: RunContext): Promise<void> {
+  await run.pools!.untilReady();
+}
+
+export async function runSale(run: RunContext): Promise<void> {
+  const pools = run.pools!;
+  const { metrics, progress, consumers } = run;
+  const runStartUs = nowUs() + START_DELAY_US;
+  pools.post({ kind: 'start', runStartUs });
+  await sleep(START_DELAY_US / 1000);
+  run.runStartUs = runStartUs;
+  // Where the time went: busy time of every thread over the sale (run start to the last answer).
+  run.saleStart = activitySnapshot(run);
+  metrics.expectedReporters = run.producers + consumers;
+  run.ticker = setInterval(() => {
+    for (const sec of metrics.settle(Math.floor(elapsedSec(run)))) progress.second(sec, sec.second + 1);
+  }, LIVE_VIEW_MS);
+  let running = run.producers;
+  run.producerOutcomes = await Promise.race([
+    Promise.all(
+      pools.producerRuns.map((r) =>
+        r.then((out) => {
+          running--;
+          metrics.expectedReporters = running + consumers;
+          return out;
+        }),
+      ),
+    ),
+    pools.failed,
+  ]);
+  run.saleEnd = activitySnapshot(run);
+}
