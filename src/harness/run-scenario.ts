@@ -270,18 +270,19 @@ export async function runScenario(o: RunOptions): Promise<RunResult> {
 }
 
 async function remoteModes(admin: Admin, broker: string): Promise<{ flush: FlushMode; replication: ReplicationMode }> {
-  const stats = (await admin.stats(broker)) as { store?: { flushMode?: FlushMode }; ha?: { mode?: 'sync' | 'async'; slaveConnected?: boolean } };
+  const stats = await admin.stats(broker);
+  const ha = stats.ha !== undefined && 'slaveConnected' in stats.ha ? stats.ha : undefined;
   return {
-    flush: stats.store?.flushMode ?? 'async',
-    replication: stats.ha?.slaveConnected === true ? (stats.ha.mode ?? 'async') : 'none',
+    flush: stats.store.flushMode,
+    replication: ha?.slaveConnected === true ? ha.mode : 'none',
   };
 }
 
 async function waitForSlave(admin: Admin, master: string): Promise<void> {
   const deadline = Date.now() + SETTLE_TIMEOUT_MS;
   for (;;) {
-    const stats = (await admin.stats(master)) as { ha?: { slaveConnected?: boolean } };
-    if (stats.ha?.slaveConnected === true) return;
+    const { ha } = await admin.stats(master);
+    if (ha !== undefined && 'slaveConnected' in ha && ha.slaveConnected) return;
     if (Date.now() > deadline) throw new Error(`the slave did not connect to the master ${master} within ${SETTLE_TIMEOUT_MS} ms`);
     await sleep(50);
   }
