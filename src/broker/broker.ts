@@ -28,15 +28,16 @@ import {
   encodeQueueOffsets,
   encodeRecordList,
   encodeSendResponse,
-  encodeText,
+  encodeBrokerStats,
   BrokerRole,
   Opcode,
   Status,
+  type BrokerStats,
   type Frame,
   type PullRequest,
   type TopicInfo,
 } from '../protocol/index.js';
-import { HaMaster, HaSlave, type HaMasterStats, type HaSlaveStats } from '../ha/index.js';
+import { HaMaster, HaSlave } from '../ha/index.js';
 import { MessageStore, type GetResult } from '../store/index.js';
 import { resolveBrokerConfig, type BrokerConfig, type ResolvedBrokerConfig } from './broker-config.js';
 import { ConsumerGroups } from './consumer-groups.js';
@@ -68,19 +69,8 @@ const consoleLogger: BrokerLogger = {
   warn: (message, err) => console.error(`metaq broker: ${message}${err instanceof Error ? `: ${err.message}` : ''}`),
 };
 
-export interface BrokerStats {
-  brokerName: string;
-  addr: string;
-  connections: number;
-  heldPulls: number;
-  retried: number;
-  deadLettered: number;
-  groups: ReturnType<ConsumerGroups['summary']>;
-  store: ReturnType<MessageStore['stats']>;
-  role: 'master' | 'slave';
-  /** Replication: the master's view (offsets, slave lag, waiting sends) or the slave's. */
-  ha: HaMasterStats | HaSlaveStats | undefined;
-}
+/** What stats() reports, in-process and over the wire (BROKER_STATS): the protocol's type. */
+export type { BrokerStats };
 
 /** How the slave replicates: report and reconnect timings. */
 const SLAVE_REPORT_INTERVAL_MS = 1000;
@@ -375,7 +365,7 @@ export class Broker {
       this.#requireQueue(q.topic, q.queueId);
       return { body: encodeQueueOffsets({ minOffset: store.minOffset(q.topic, q.queueId), maxOffset: store.maxOffset(q.topic, q.queueId) }) };
     });
-    h.set(Opcode.BrokerStats, () => ({ body: encodeText(JSON.stringify(this.stats())) }));
+    h.set(Opcode.BrokerStats, () => ({ body: encodeBrokerStats(this.stats()) }));
   }
 
   #requireQueue(topic: string, queueId: number): void {

@@ -2,7 +2,7 @@
 // themselves from the sorted member list (every client computes the same
 // split); the broker's job is to know who is alive and to tell the members
 // at once when that changes, so a rebalance does not wait for a poll.
-import { ConsumeMode, encodeGroup, Opcode, type GroupMembership, type Subscription } from '../protocol/index.js';
+import { ConsumeMode, encodeGroup, Opcode, type GroupMembership, type GroupSummary, type Subscription } from '../protocol/index.js';
 import type { RequestContext } from '../net/index.js';
 
 interface Member {
@@ -77,7 +77,7 @@ export class ConsumerGroups {
     return this.#groups.get(group)?.members.has(clientId) ?? false;
   }
 
-  summary(): { group: string; mode: string; ordered: boolean; members: string[]; topics: string[] }[] {
+  summary(): GroupSummary[] {
     return [...this.#groups.values()].map((g) => ({
       group: g.name,
       mode: g.mode === ConsumeMode.Clustering ? 'clustering' : 'broadcasting',

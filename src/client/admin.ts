@@ -1,33 +1,17 @@
 // Admin and tool client: topics, message lookups, queue offsets, stats, and
 // a plain pull API (no group bookkeeping) for tools and benchmarks.
-import { ClientStateError, NotFoundError, decodeMessageId } from '../common/index.js';
-import {
-  decodeErrorBody,
-  decodeOffset,
-  decodePullResponse,
-  decodeQueueOffsets,
-  decodeRecordList,
-  decodeText,
-  encodeCommitOffsets,
-  encodeCreateTopic,
-  encodeOffsetForTimestamp,
-  encodePullRequest,
-  encodeQueryById,
-  encodeQueryByKey,
-  encodeQueryOffset,
-  encodeQueueRef,
-  errorForStatus,
-  isErrorStatus,
-  Opcode,
-  Status,
-  statusName,
-} from '../protocol/index.js';
+import { ClientStateError, decodeMessageId } from '../common/index.js';
+import type { BrokerStats } from '../protocol/index.js';
+import { BrokerApi, type PullStatus } from './broker-api.js';
 import { CLIENT_DEFAULTS, namesrvList, positiveOption, type ClientOptions } from './client-options.js';
 import { ConnectionPool } from './connection-pool.js';
 import { ReceivedMessage, splitRecords } from './received-message.js';
 import { TopicRoutes, type MessageQueue } from './topic-routes.js';
 
-export type PullStatus = 'FOUND' | 'NO_NEW_MESSAGE' | 'NO_MATCHED_MESSAGE' | 'OFFSET_MOVED' | 'OFFSET_OVERFLOW';
+export type { PullStatus, BrokerStats };
+
+/** Defaults of a plain pull: a small batch, answered at once. */
+const PULL_DEFAULTS = { maxCount: 32, maxBytes: 4 * 1024 * 1024, pollTimeoutMs: 0 } as const;
 
 export interface PullResult {
   status: PullStatus;
@@ -48,28 +32,22 @@ export interface PullOptions {
   commitOffset?: number;
 }
 
-const PULL_STATUS: Record<number, PullStatus> = {
-  [Status.Ok]: 'FOUND',
-  [Status.NoNewMessage]: 'NO_NEW_MESSAGE',
-  [Status.NoMatchedMessage]: 'NO_MATCHED_MESSAGE',
-  [Status.OffsetMoved]: 'OFFSET_MOVED',
-  [Status.OffsetOverflow]: 'OFFSET_OVERFLOW',
-};
-
 export class Admin {
   readonly #pool = new ConnectionPool();
+  readonly #brokers: BrokerApi;
   readonly #routes: TopicRoutes;
   readonly #timeoutMs: number;
   #closed = false;
 
   constructor(options: ClientOptions) {
     this.#timeoutMs = positiveOption('requestTimeoutMs', options.requestTimeoutMs, CLIENT_DEFAULTS.requestTimeoutMs);
-    this.#routes = new TopicRoutes(this.#pool, namesrvList(options.namesrv), this.#timeoutMs, positiveOption('routeRefreshMs', options.routeRefreshMs, CLIENT_DEFAULTS.routeRefreshMs));
+    this.#brokers = new BrokerApi(this.#pool, this.#timeoutMs);
+    this.#routes = new TopicRoutes(this.#brokers, namesrvList(options.namesrv), positiveOption('routeRefreshMs', options.routeRefreshMs, CLIENT_DEFAULTS.routeRefreshMs));
   }
 
   /** Creates (or grows) a topic on the given brokers (host:port). */
   async createTopic(topic: string, queueCount: number, brokerAddrs: readonly string[]): Promise<void> {
-    await Promise.all(brokerAddrs.map(async (addr) => (await this.#conn(addr)).call(Opcode.CreateTopic, encodeCreateTopic({ topic, queueCount }), this.#timeoutMs)));
+    await Promise.all(brokerAddrs.map(async (addr) => this.#api().createTopic(addr, { topic, queueCount })));
   }
 
   /** Waits until the name server routes the topic (a new topic shows up after the broker's registration). */
@@ -90,46 +68,37 @@ export class Admin {
   }
 
   async pull(mq: MessageQueue, offset: number, options: PullOptions = {}): Promise<PullResult> {
-    const c = await this.#conn(mq.addr);
-    const poll = options.pollTimeoutMs ?? 0;
-    const body = encodePullRequest({
+    const poll = options.pollTimeoutMs ?? PULL_DEFAULTS.pollTimeoutMs;
+    const req = {
       group: options.group ?? '',
       topic: mq.topic,
       queueId: mq.queueId,
       offset,
-      maxCount: options.maxCount ?? 32,
-      maxBytes: options.maxBytes ?? 4 * 1024 * 1024,
+      maxCount: options.maxCount ?? PULL_DEFAULTS.maxCount,
+      maxBytes: options.maxBytes ?? PULL_DEFAULTS.maxBytes,
       pollTimeoutMs: poll,
       commitOffset: options.group !== undefined ? options.commitOffset : undefined,
       tags: options.tags ?? [],
-    });
-    const f = await c.call(Opcode.Pull, body, poll + this.#timeoutMs);
-    const status = PULL_STATUS[f.status];
-    if (status === undefined) throw new NotFoundError(`unexpected pull status ${statusName(f.status)}`);
-    const r = decodePullResponse(f.body);
-    return { status, messages: splitRecords(r.records, r.count, mq.brokerName, mq.addr), nextOffset: r.nextOffset, minOffset: r.minOffset, maxOffset: r.maxOffset };
+    };
+    const r = await this.#api().pull(mq.addr, req, poll + this.#timeoutMs);
+    return { status: r.status, messages: splitRecords(r.records, r.count, mq.brokerName, mq.addr), nextOffset: r.nextOffset, minOffset: r.minOffset, maxOffset: r.maxOffset };
   }
 
   async queueOffsets(mq: MessageQueue): Promise<{ minOffset: number; maxOffset: number }> {
-    const c = await this.#conn(mq.addr);
-    return decodeQueueOffsets((await c.call(Opcode.QueueOffsets, encodeQueueRef(mq), this.#timeoutMs)).body);
+    return this.#api().queueOffsets(mq.addr, mq);
   }
 
   async offsetForTimestamp(mq: MessageQueue, timestamp: number): Promise<number> {
-    const c = await this.#conn(mq.addr);
-    return decodeOffset((await c.call(Opcode.OffsetForTimestamp, encodeOffsetForTimestamp({ topic: mq.topic, queueId: mq.queueId, timestamp }), this.#timeoutMs)).body);
+    return this.#api().offsetForTimestamp(mq.addr, { topic: mq.topic, queueId: mq.queueId, timestamp });
   }
 
   /** The group's committed offset on a queue, or undefined if it never committed. */
   async committedOffset(group: string, mq: MessageQueue): Promise<number | undefined> {
-    const c = await this.#conn(mq.addr);
-    const f = await c.call(Opcode.QueryOffset, encodeQueryOffset({ group, topic: mq.topic, queueId: mq.queueId }), this.#timeoutMs);
-    return f.status === Status.NotFound ? undefined : decodeOffset(f.body);
+    return this.#api().queryOffset(mq.addr, { group, topic: mq.topic, queueId: mq.queueId });
   }
 
   async commitOffset(group: string, mq: MessageQueue, offset: number): Promise<void> {
-    const c = await this.#conn(mq.addr);
-    await c.call(Opcode.CommitOffsets, encodeCommitOffsets({ group, entries: [{ topic: mq.topic, queueId: mq.queueId, offset }] }), this.#timeoutMs);
+    await this.#api().commitOffsets(mq.addr, { group, entries: [{ topic: mq.topic, queueId: mq.queueId, offset }] });
   }
 
   /** Messages with the key, from every broker serving the topic. */
@@ -137,9 +106,8 @@ export class Admin {
     const brokers = await this.#routes.brokers(topic);
     const found = await Promise.all(
       brokers.map(async (b) => {
-        const c = await this.#conn(b.addr);
-        const f = await c.call(Opcode.QueryByKey, encodeQueryByKey({ topic, key, maxCount }), this.#timeoutMs);
-        return decodeRecordList(f.body).map((r) => new ReceivedMessage(r, b.brokerName, b.addr));
+        const records = await this.#api().queryByKey(b.addr, { topic, key, maxCount });
+        return records.map((r) => new ReceivedMessage(r, b.brokerName, b.addr));
       }),
     );
     return found.flat();
@@ -149,18 +117,13 @@ export class Admin {
   async queryById(id: string): Promise<ReceivedMessage | undefined> {
     const { host, port, offset } = decodeMessageId(id);
     const addr = `${host}:${port}`;
-    const c = await this.#conn(addr);
-    const f = await c.request(Opcode.QueryById, encodeQueryById(offset), this.#timeoutMs);
-    if (f.status === Status.NotFound) return undefined;
-    if (isErrorStatus(f.status)) throw errorForStatus(f.status, `${addr}: ${decodeErrorBody(f.body)}`);
-    const records = decodeRecordList(f.body);
-    return records.length === 0 ? undefined : new ReceivedMessage(records[0]!, '', addr);
+    const record = await this.#api().queryById(addr, offset);
+    return record === undefined ? undefined : new ReceivedMessage(record, '', addr);
   }
 
-  /** A broker's (or name server's) stats as JSON. */
-  async stats(addr: string): Promise<unknown> {
-    const c = await this.#conn(addr);
-    return JSON.parse(decodeText((await c.call(Opcode.BrokerStats, undefined, this.#timeoutMs)).body));
+  /** A broker's stats: its counters, its store's, its consumer groups' and its replication's. */
+  async stats(addr: string): Promise<BrokerStats> {
+    return this.#api().stats(addr);
   }
 
   close(): void {
@@ -169,8 +132,8 @@ export class Admin {
     this.#pool.close();
   }
 
-  #conn(addr: string) {
+  #api(): BrokerApi {
     if (this.#closed) throw new ClientStateError('admin client is closed');
-    return this.#pool.get(addr);
+    return this.#brokers;
   }
 }

@@ -2,9 +2,10 @@
 // brokers, round-robin by default or by a selector (ordered messages), with
 // many sends in flight, a timeout per send and retries on another queue for
 // failures that are safe to retry (never for ordered sends).
-import { ClientStateError, ConnectError, InternalServerError, ConnectionClosedError, InvalidMessageError, MetaqError, NoRouteError, RequestTimeoutError, ServiceUnavailableError, StoreUnavailableError, UnknownQueueError, UnknownTopicError, encodeMessageId, stringHash } from '../common/index.js';
+import { ClientStateError, ConnectError, ConnectionClosedError, InvalidMessageError, MetaqError, NoRouteError, RequestTimeoutError, ServiceUnavailableError, StoreUnavailableError, UnknownQueueError, UnknownTopicError, encodeMessageId, stringHash } from '../common/index.js';
 import { parseAddress } from '../net/index.js';
-import { decodeSendResponse, encodeSendRequest, Opcode, Status, statusName, type WireMessage } from '../protocol/index.js';
+import { SendRequestTemplate, type WireMessage } from '../protocol/index.js';
+import { BrokerApi, type SendStatus } from './broker-api.js';
 import { CLIENT_DEFAULTS, namesrvList, positiveOption, type ClientOptions } from './client-options.js';
 import { ConnectionPool } from './connection-pool.js';
 import { TopicRoutes, type MessageQueue } from './topic-routes.js';
@@ -20,14 +21,7 @@ export interface Message {
   flag?: number;
 }
 
-/**
- * SEND_OK: stored (and, under sync replication, held by the slave too).
- * SLAVE_TIMEOUT / SLAVE_NOT_AVAILABLE: stored on the master, but the slave did
- * not confirm in time / no slave was there to confirm: the message is not yet
- * safe from the master's loss. Not retried (it is stored: a retry would
- * duplicate it); count them.
- */
-export type SendStatus = 'SEND_OK' | 'SLAVE_TIMEOUT' | 'SLAVE_NOT_AVAILABLE';
+export type { SendStatus };
 
 export interface SendResult {
   status: SendStatus;
@@ -58,12 +52,6 @@ export interface ProducerOptions extends ClientOptions {
   /** Extra attempts on another queue after a retryable failure. Default 2. */
   retries?: number;
 }
-
-const SEND_STATUS: Record<number, SendStatus> = {
-  [Status.Ok]: 'SEND_OK',
-  [Status.SlaveTimeout]: 'SLAVE_TIMEOUT',
-  [Status.SlaveNotAvailable]: 'SLAVE_NOT_AVAILABLE',
-};
 
 class SendResultImpl implements SendResult {
   #ids: string[] | undefined;
@@ -116,6 +104,7 @@ export function hashSelector(key: string): QueueSelector {
 
 export class Producer {
   readonly #pool = new ConnectionPool();
+  readonly #api: BrokerApi;
   readonly #routes: TopicRoutes;
   readonly #timeoutMs: number;
   readonly #retries: number;
@@ -126,7 +115,8 @@ export class Producer {
     const namesrv = namesrvList(options.namesrv);
     this.#timeoutMs = positiveOption('requestTimeoutMs', options.requestTimeoutMs, CLIENT_DEFAULTS.requestTimeoutMs);
     this.#retries = positiveOption('retries', options.retries, 2, 0);
-    this.#routes = new TopicRoutes(this.#pool, namesrv, this.#timeoutMs, positiveOption('routeRefreshMs', options.routeRefreshMs, CLIENT_DEFAULTS.routeRefreshMs));
+    this.#api = new BrokerApi(this.#pool, this.#timeoutMs);
+    this.#routes = new TopicRoutes(this.#api, namesrv, positiveOption('routeRefreshMs', options.routeRefreshMs, CLIENT_DEFAULTS.routeRefreshMs));
   }
 
   /** Sends one message, or a batch (all to one queue, consecutive offsets). */
@@ -134,7 +124,7 @@ export class Producer {
     if (this.#closed) throw new ClientStateError('producer is shut down');
     const batch = Array.isArray(messages) ? (messages as readonly Message[]) : [messages as Message];
     if (batch.length === 0) throw new InvalidMessageError('a batch needs at least one message');
-    const body = encodeSendRequestTemplate(topic, toWireBatch(batch));
+    const body = new SendRequestTemplate(topic, toWireBatch(batch));
     const selector = options.selector ?? (options.shardingKey !== undefined ? hashSelector(options.shardingKey) : undefined);
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     const attempts = selector === undefined ? this.#retries + 1 : 1;
@@ -164,9 +154,9 @@ export class Producer {
   /** Sends straight to one queue, no retry (tools, benchmarks). */
   sendToQueue(mq: MessageQueue, messages: readonly Message[], timeoutMs = this.#timeoutMs): Promise<SendResult> {
     if (this.#closed) return Promise.reject(new ClientStateError('producer is shut down'));
-    let body: SendTemplate;
+    let body: SendRequestTemplate;
     try {
-      body = encodeSendRequestTemplate(mq.topic, toWireBatch(messages));
+      body = new SendRequestTemplate(mq.topic, toWireBatch(messages));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -189,14 +179,9 @@ export class Producer {
     return mq;
   }
 
-  async #sendTo(mq: MessageQueue, template: SendTemplate, timeoutMs: number): Promise<SendResult> {
-    const c = await this.#pool.get(mq.addr);
-    template.setQueue(mq.queueId);
-    const f = await c.call(Opcode.Send, template.bytes, timeoutMs);
-    const status = SEND_STATUS[f.status];
-    if (status === undefined) throw new InternalServerError(`${mq.addr} answered a send with ${statusName(f.status)}`);
-    const r = decodeSendResponse(f.body);
-    return new SendResultImpl(status, mq.topic, mq.brokerName, r.queueId, r.queueOffset, r.count, r.storeTimestamp, mq.addr, r.physicalOffsets);
+  async #sendTo(mq: MessageQueue, template: SendRequestTemplate, timeoutMs: number): Promise<SendResult> {
+    const r = await this.#api.send(mq.addr, template, mq.queueId, timeoutMs);
+    return new SendResultImpl(r.status, mq.topic, mq.brokerName, r.queueId, r.queueOffset, r.count, r.storeTimestamp, mq.addr, r.physicalOffsets);
   }
 }
 
@@ -221,25 +206,4 @@ function toWire(m: Message): WireMessage {
   const body = typeof m.body === 'string' ? Buffer.from(m.body, 'utf8') : m.body;
   if (!(body instanceof Uint8Array)) throw new InvalidMessageError('message body must be a string or a Uint8Array');
   return { body, tags: m.tags, keys: m.keys, properties: m.properties, flag: m.flag, bornTimestamp: Date.now() };
-}
-
-/** An encoded send request whose queue id can be changed for a retry without re-encoding. */
-interface SendTemplate {
-  bytes: Buffer;
-  setQueue(queueId: number): void;
-}
-
-function encodeSendRequestTemplate(topic: string, messages: readonly WireMessage[]): SendTemplate {
-  // The queue id follows the topic (str8): at 1 + topic bytes.
-  let used = false;
-  const t: SendTemplate = {
-    bytes: encodeSendRequest({ topic, queueId: 0, messages }),
-    setQueue: (queueId) => {
-      // A failed attempt's bytes may still sit in a socket's write queue: a retry gets its own copy.
-      if (used) t.bytes = Buffer.from(t.bytes);
-      used = true;
-      t.bytes.writeUInt32BE(queueId, 1 + t.bytes[0]!);
-    },
-  };
-  return t;
 }

@@ -2,8 +2,8 @@
 // refreshed while in use. A client that cannot reach any name server keeps
 // using the routes it has.
 import { NoRouteError } from '../common/index.js';
-import { BrokerRole, decodeRoute, encodeTopic, errorForStatus, decodeErrorBody, isErrorStatus, Opcode, Status, type BrokerRoute } from '../protocol/index.js';
-import type { ConnectionPool } from './connection-pool.js';
+import { BrokerRole, type BrokerRoute } from '../protocol/index.js';
+import type { BrokerApi } from './broker-api.js';
 
 /** One queue of a topic on one broker (a master and its slave share the brokerName). */
 export interface MessageQueue {
@@ -24,9 +24,8 @@ interface CachedRoute {
 }
 
 export class TopicRoutes {
-  readonly #pool: ConnectionPool;
+  readonly #api: BrokerApi;
   readonly #namesrv: readonly string[];
-  readonly #timeoutMs: number;
   readonly #routes = new Map<string, CachedRoute>();
   readonly #inflight = new Map<string, Promise<CachedRoute>>();
   readonly #timer: NodeJS.Timeout;
@@ -34,10 +33,9 @@ export class TopicRoutes {
   /** Called after a refresh changed a topic's route. */
   onChange: ((topic: string) => void) | undefined;
 
-  constructor(pool: ConnectionPool, namesrv: readonly string[], timeoutMs: number, refreshMs: number) {
-    this.#pool = pool;
+  constructor(api: BrokerApi, namesrv: readonly string[], refreshMs: number) {
+    this.#api = api;
     this.#namesrv = namesrv;
-    this.#timeoutMs = timeoutMs;
     this.#timer = setInterval(() => void this.refreshAll(), refreshMs);
     this.#timer.unref();
   }
@@ -86,15 +84,13 @@ export class TopicRoutes {
     for (let i = 0; i < this.#namesrv.length; i++) {
       const addr = this.#namesrv[(this.#next + i) % this.#namesrv.length]!;
       try {
-        const c = await this.#pool.get(addr);
-        const f = await c.request(Opcode.GetRoute, encodeTopic(topic), this.#timeoutMs);
+        const brokers = await this.#api.route(addr, topic);
         this.#next = (this.#next + i) % this.#namesrv.length;
-        if (f.status === Status.NoRoute) {
+        if (brokers === undefined) {
           this.#store(topic, []);
           throw new NoRouteError(`no broker serves topic ${JSON.stringify(topic)} (name server ${addr})`);
         }
-        if (isErrorStatus(f.status)) throw errorForStatus(f.status, decodeErrorBody(f.body));
-        return this.#store(topic, decodeRoute(f.body));
+        return this.#store(topic, brokers);
       } catch (err) {
         if (err instanceof NoRouteError) throw err;
         lastError = err;

@@ -1,4 +1,4 @@
-// Admin and tool requests: topics, lookups, offsets by time, stats.
+// Admin and tool requests: topics, lookups, offsets by time (BROKER_STATS: stats.ts).
 //
 // CREATE_TOPIC request: topic str8 | queueCount u32; response: empty
 // QUERY_BY_KEY request: topic str8 | key str16 | maxCount u16; response: records
@@ -6,7 +6,7 @@
 //   records: count u32 | count x raw CommitLog record
 // OFFSET_FOR_TIMESTAMP request: topic str8 | queueId u32 | timestamp u64; response: offset u64
 // QUEUE_OFFSETS request: topic str8 | queueId u32; response: minOffset u64 | maxOffset u64
-// BROKER_STATS request: empty; response: UTF-8 JSON text to the end (admin only, never on a hot path)
+// Text bodies: the name server's answer to BROKER_STATS, UTF-8 JSON text to the end
 import { BodyReader, BodyWriter } from './body.js';
 import type { QueueRef } from './offsets.js';
 

@@ -46,7 +46,7 @@ import { Opcode } from './opcodes.js';
 import { decodePullRequest, decodePullResponse, encodePullRequest, encodePullResponseHead, PULL_RESPONSE_HEAD_SIZE, type PullRequest } from './pull.js';
 import { decodeBrokerIdentity, decodeRegisterBroker, decodeRoute, decodeTopic, encodeBrokerIdentity, encodeRegisterBroker, encodeRoute, encodeTopic } from './route.js';
 import { decodeSendBack, encodeSendBack } from './send-back.js';
-import { decodeSendRequest, decodeSendResponse, encodeSendRequest, encodeSendResponse, type SendRequest } from './send.js';
+import { decodeSendRequest, decodeSendResponse, encodeSendRequest, encodeSendResponse, SendRequestTemplate, type SendRequest } from './send.js';
 import { errorForStatus, FIRST_ERROR_STATUS, isErrorStatus, Status, statusForError, statusName } from './status.js';
 import { opcodeName, isKnownOpcode } from './opcodes.js';
 import { expectMalformed, thrownBy } from '../../test/helpers/errors.js';
@@ -278,6 +278,17 @@ describe('SEND', () => {
       b.writeUInt32BE(lie, 12);
       expectMalformed(() => decodeSendResponse(b));
     }
+  });
+
+  it('fills the queue id of a template per attempt, each retry on its own copy', () => {
+    const messages = [{ body: Buffer.from('hi'), bornTimestamp: 5 }];
+    const t = new SendRequestTemplate('orders', messages);
+    const first = t.forQueue(3);
+    expect(first.equals(encodeSendRequest({ topic: 'orders', queueId: 3, messages }))).toBe(true);
+    const second = t.forQueue(7);
+    expect(second).not.toBe(first);
+    expect(decodeSendRequest(first).queueId).toBe(3); // the first attempt's bytes are left as sent
+    expect(second.equals(encodeSendRequest({ topic: 'orders', queueId: 7, messages }))).toBe(true);
   });
 
   it('refuses to encode bad fields with typed errors', () => {

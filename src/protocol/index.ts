@@ -11,6 +11,7 @@ export * from './offsets.js';
 export * from './consumer-group.js';
 export * from './send-back.js';
 export * from './admin.js';
+export * from './stats.js';
 export * from './route.js';
 export * from './error-body.js';
 export { encodeProperties, decodeProperties } from './properties.js';

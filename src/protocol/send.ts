@@ -68,6 +68,34 @@ export function encodeSendRequest(req: SendRequest): Buffer {
   return w.finish();
 }
 
+/** Bytes of the topic's length prefix (str8): the queue id follows the topic at this plus its length. */
+const TOPIC_LENGTH_SIZE = 1;
+
+/**
+ * A send request encoded once per batch whose queue id is filled in per
+ * attempt (a retry goes to another queue without re-encoding). The protocol
+ * owns where the queue id sits; the producer only says which queue.
+ */
+export class SendRequestTemplate {
+  #bytes: Buffer;
+  #used = false;
+  readonly #queueIdAt: number;
+
+  constructor(topic: string, messages: readonly WireMessage[]) {
+    this.#bytes = encodeSendRequest({ topic, queueId: 0, messages });
+    this.#queueIdAt = TOPIC_LENGTH_SIZE + this.#bytes[0]!;
+  }
+
+  /** The request body for an attempt at `queueId`. */
+  forQueue(queueId: number): Buffer {
+    // A failed attempt's bytes may still sit in a socket's write queue: a retry gets its own copy.
+    if (this.#used) this.#bytes = Buffer.from(this.#bytes);
+    this.#used = true;
+    this.#bytes.writeUInt32BE(queueId, this.#queueIdAt);
+    return this.#bytes;
+  }
+}
+
 export function decodeSendRequest(body: Buffer): DecodedSendRequest {
   const r = new BodyReader(body);
   const topic = r.str8('topic');

@@ -525,7 +525,7 @@ describe('bad input on the wire', () => {
     } finally {
       await c.shutdown();
     }
-    const s = (await admin.stats(addr)) as { brokerName: string };
+    const s = await admin.stats(addr);
     expect(s.brokerName).toBe('broker-wire');
   });
 });

@@ -107,7 +107,7 @@ describe('long polling', () => {
     const producer = clients.producer(c.ns);
     const queues = await admin.waitForRoute(TOPIC);
     expect(queues).toHaveLength(3);
-    const heldPulls = async (): Promise<number> => ((await admin.stats(broker.addr)) as { heldPulls: number }).heldPulls;
+    const heldPulls = async (): Promise<number> => (await admin.stats(broker.addr)).heldPulls;
     expect(await heldPulls()).toBe(0);
 
     // Two pulls wait on queue 0, one on queue 1, one on queue 2.

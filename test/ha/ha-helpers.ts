@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, expect } from 'vitest';
 import { Broker, type BrokerConfig } from '../../src/broker/index.js';
 import { MalformedFrameError } from '../../src/common/index.js';
-import { Admin, type MessageQueue, type Producer, type SendStatus } from '../../src/client/index.js';
+import { Admin, type BrokerStats, type MessageQueue, type Producer, type SendStatus } from '../../src/client/index.js';
 import type { HaMasterStats, HaSlaveStats } from '../../src/ha/index.js';
 import type { MessageStore, MessageStoreConfig } from '../../src/store/index.js';
 import { spawnTs, type RunningChild } from '../helpers/child.js';
@@ -25,16 +25,16 @@ const BROKER_PROCESS = path.join(path.dirname(fileURLToPath(import.meta.url)), '
  */
 export const HA_STORE = { segmentSize: 2 * 1024 * 1024, maxMessageSize: 64 * 1024 } as const satisfies Partial<MessageStoreConfig>;
 
-/** A master's view of replication (for stats().ha of a master). */
-export function masterHa(stats: { ha: unknown }): HaMasterStats {
-  const ha = stats.ha as HaMasterStats | undefined;
+/** A master's view of replication (for stats().ha of a master, in-process or from Admin.stats). */
+export function masterHa(stats: Pick<BrokerStats, 'ha'>): HaMasterStats {
+  const ha = stats.ha;
   if (ha === undefined || !('writtenOffset' in ha)) throw new Error(`not a master's replication stats: ${JSON.stringify(stats.ha)}`);
   return ha;
 }
 
-/** A slave's view of replication (for stats().ha of a slave). */
-export function slaveHa(stats: { ha: unknown }): HaSlaveStats {
-  const ha = stats.ha as HaSlaveStats | undefined;
+/** A slave's view of replication (for stats().ha of a slave, in-process or from Admin.stats). */
+export function slaveHa(stats: Pick<BrokerStats, 'ha'>): HaSlaveStats {
+  const ha = stats.ha;
   if (ha === undefined || !('truncations' in ha)) throw new Error(`not a slave's replication stats: ${JSON.stringify(stats.ha)}`);
   return ha;
 }

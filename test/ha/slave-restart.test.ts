@@ -74,12 +74,12 @@ describe('sync replication: SIGKILL the slave under load, restart it on the same
     const restartAt = Date.now();
     slave = await startProcess(slaveConfig);
     await waitForAsync(
-      async () => slaveHa((await admin.stats(slave.addr)) as { ha: unknown }).replicatedOffset >= writtenAtRestart,
+      async () => slaveHa(await admin.stats(slave.addr)).replicatedOffset >= writtenAtRestart,
       'the slave to catch up with what was written while it was down',
       10_000,
       20,
     ).catch(async (err: unknown) => {
-      const s = slaveHa((await admin.stats(slave.addr)) as { ha: unknown });
+      const s = slaveHa(await admin.stats(slave.addr));
       const log = slave.running.stderr().split('\n').filter((l) => l !== '');
       throw new Error(
         `${(err as Error).message}: slave at ${s.replicatedOffset} of ${writtenAtRestart} (connected ${s.connected}); ${log.length} slave log lines, e.g. ${JSON.stringify(log.slice(0, 4))}`,
@@ -95,7 +95,7 @@ describe('sync replication: SIGKILL the slave under load, restart it on the same
     await waitForAsync(
       async () => {
         const m = masterHa(master.stats());
-        const s = slaveHa((await admin.stats(slave.addr)) as { ha: unknown });
+        const s = slaveHa(await admin.stats(slave.addr));
         return m.replicatedOffset === m.writtenOffset && s.replicatedOffset === m.writtenOffset;
       },
       'the slave to hold the whole log',

@@ -11,10 +11,12 @@ export interface BrokerModes {
 }
 
 export async function readBrokerModes(admin: Admin, addr: string): Promise<BrokerModes> {
-  const stats = (await admin.stats(addr)) as { store?: { flushMode?: FlushMode }; ha?: { mode?: 'sync' | 'async'; slaveConnected?: boolean } };
+  const stats = await admin.stats(addr);
+  // A master's view of replication carries `slaveConnected`; a slave's does not.
+  const ha = stats.ha !== undefined && 'slaveConnected' in stats.ha ? stats.ha : undefined;
   return {
-    flush: stats.store?.flushMode ?? 'async',
-    replicationMode: stats.ha?.mode ?? 'async',
-    slaveConnected: stats.ha?.slaveConnected === true,
+    flush: stats.store.flushMode,
+    replicationMode: ha?.mode ?? 'async',
+    slaveConnected: ha?.slaveConnected === true,
   };
 }

@@ -2,7 +2,7 @@
 // that is buffered, in the handler, or waiting for a local retry.
 import { describe, expect, it } from 'vitest';
 import { ProcessQueue } from './process-queue.js';
-import type { ReceivedMessage } from './received-message.js';
+import type { ReceivedMessage } from '../received-message.js';
 
 const mq = { topic: 'T', brokerName: 'b', addr: '127.0.0.1:1', queueId: 0 };
 const msgs = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ queueOffset: from + i }) as ReceivedMessage);

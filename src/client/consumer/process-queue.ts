@@ -2,8 +2,8 @@
 // handler, the batches in the handler, and from them the offset that is safe
 // to commit (the lowest offset not yet processed). Pure bookkeeping: the
 // consumer drives the pulling and the handler calls.
-import type { ReceivedMessage } from './received-message.js';
-import type { MessageQueue } from './topic-routes.js';
+import type { ReceivedMessage } from '../received-message.js';
+import type { MessageQueue } from '../topic-routes.js';
 
 export interface Batch {
   pq: ProcessQueue;

@@ -1,0 +1,187 @@
+// BROKER_STATS: a broker's counters, its store's, its consumer groups' and
+// its replication's, as one binary body (admin tools; never on a hot path).
+// docs/PROTOCOL.md has the byte layout.
+import { MalformedFrameError } from '../common/index.js';
+import { BodyReader, BodyWriter } from './body.js';
+
+export interface StoreStatsView {
+  flushMode: 'sync' | 'async';
+  minOffset: number;
+  appendOffset: number;
+  writtenOffset: number;
+  flushedOffset: number;
+  dispatchedOffset: number;
+  segments: number;
+  topics: number;
+  flushCycles: number;
+  pendingPuts: number;
+  openQueueFiles: number;
+  diskFull: boolean;
+  /** The last dispatch failure, until a pass succeeds. */
+  dispatchError: string | undefined;
+  /** The store found an unclean stop at open and ran recovery. */
+  recovered: boolean;
+  /** Recovery at open cut off a torn tail. */
+  truncatedTail: boolean;
+}
+
+export interface GroupSummary {
+  group: string;
+  mode: 'clustering' | 'broadcasting';
+  ordered: boolean;
+  members: string[];
+  topics: string[];
+}
+
+/** A master's view of replication. */
+export interface HaMasterView {
+  mode: 'sync' | 'async';
+  slaveConnected: boolean;
+  writtenOffset: number;
+  replicatedOffset: number;
+  slaveLagBytes: number;
+  slaveLagMs: number;
+  sendsWaitingForSlave: number;
+}
+
+/** A slave's view of replication. */
+export interface HaSlaveView {
+  connected: boolean;
+  masterHaAddr: string;
+  replicatedOffset: number;
+  truncations: number;
+}
+
+export interface BrokerStats {
+  brokerName: string;
+  addr: string;
+  connections: number;
+  heldPulls: number;
+  retried: number;
+  deadLettered: number;
+  groups: GroupSummary[];
+  store: StoreStatsView;
+  role: 'master' | 'slave';
+  /** Replication: the master's view, the slave's, or none (no replication configured). */
+  ha: HaMasterView | HaSlaveView | undefined;
+}
+
+const ROLES = ['master', 'slave'] as const;
+const FLUSH_MODES = ['async', 'sync'] as const;
+const CONSUME_MODES = ['clustering', 'broadcasting'] as const;
+const REPLICATION_MODES = ['async', 'sync'] as const;
+
+/** What follows the store block: no replication, a master's view or a slave's. */
+const HaKind = { None: 0, Master: 1, Slave: 2 } as const;
+
+/** Bits of the store's flags byte. */
+const StoreFlag = { DiskFull: 1 << 0, Recovered: 1 << 1, TruncatedTail: 1 << 2, DispatchError: 1 << 3 } as const;
+
+/** A dispatch error is a diagnostic: cut long ones so they always fit their str16. */
+const MAX_DISPATCH_ERROR_CHARS = 1024;
+
+export function isHaSlaveView(ha: HaMasterView | HaSlaveView): ha is HaSlaveView {
+  return 'truncations' in ha;
+}
+
+export function encodeBrokerStats(s: BrokerStats): Buffer {
+  const w = new BodyWriter();
+  w.str8(s.brokerName, 'brokerName').str8(s.addr, 'addr').u8(ROLES.indexOf(s.role));
+  w.u32(s.connections).u32(s.heldPulls).u64(s.retried).u64(s.deadLettered);
+  const st = s.store;
+  const flags =
+    (st.diskFull ? StoreFlag.DiskFull : 0) |
+    (st.recovered ? StoreFlag.Recovered : 0) |
+    (st.truncatedTail ? StoreFlag.TruncatedTail : 0) |
+    (st.dispatchError !== undefined ? StoreFlag.DispatchError : 0);
+  w.u8(FLUSH_MODES.indexOf(st.flushMode)).u8(flags);
+  w.u64(st.minOffset).u64(st.appendOffset).u64(st.writtenOffset).u64(st.flushedOffset).u64(st.dispatchedOffset);
+  w.u32(st.segments).u32(st.topics).u64(st.flushCycles).u32(st.pendingPuts).u32(st.openQueueFiles);
+  if (st.dispatchError !== undefined) w.str16(st.dispatchError.slice(0, MAX_DISPATCH_ERROR_CHARS), 'dispatchError');
+  w.u16(s.groups.length);
+  for (const g of s.groups) {
+    w.str8(g.group, 'group').u8(CONSUME_MODES.indexOf(g.mode)).u8(g.ordered ? 1 : 0);
+    w.u16(g.members.length);
+    for (const m of g.members) w.str8(m, 'member');
+    w.u16(g.topics.length);
+    for (const t of g.topics) w.str8(t, 'topic');
+  }
+  const ha = s.ha;
+  if (ha === undefined) {
+    w.u8(HaKind.None);
+  } else if (isHaSlaveView(ha)) {
+    w.u8(HaKind.Slave).u8(ha.connected ? 1 : 0).str8(ha.masterHaAddr, 'masterHaAddr').u64(ha.replicatedOffset).u32(ha.truncations);
+  } else {
+    w.u8(HaKind.Master).u8(REPLICATION_MODES.indexOf(ha.mode)).u8(ha.slaveConnected ? 1 : 0);
+    w.u64(ha.writtenOffset).u64(ha.replicatedOffset).u64(ha.slaveLagBytes).u64(ha.slaveLagMs).u32(ha.sendsWaitingForSlave);
+  }
+  return w.finish();
+}
+
+function oneOf<T>(values: readonly T[], i: number, what: string): T {
+  const v = values[i];
+  if (v === undefined) throw new MalformedFrameError(`unknown ${what} ${i}`);
+  return v;
+}
+
+export function decodeBrokerStats(body: Buffer): BrokerStats {
+  const r = new BodyReader(body);
+  const brokerName = r.str8('brokerName');
+  const addr = r.str8('addr');
+  const role = oneOf(ROLES, r.u8('role'), 'role');
+  const connections = r.u32('connections');
+  const heldPulls = r.u32('heldPulls');
+  const retried = r.u64('retried');
+  const deadLettered = r.u64('deadLettered');
+  const flushMode = oneOf(FLUSH_MODES, r.u8('flushMode'), 'flush mode');
+  const flags = r.u8('store flags');
+  const store: StoreStatsView = {
+    flushMode,
+    minOffset: r.u64('minOffset'),
+    appendOffset: r.u64('appendOffset'),
+    writtenOffset: r.u64('writtenOffset'),
+    flushedOffset: r.u64('flushedOffset'),
+    dispatchedOffset: r.u64('dispatchedOffset'),
+    segments: r.u32('segments'),
+    topics: r.u32('topics'),
+    flushCycles: r.u64('flushCycles'),
+    pendingPuts: r.u32('pendingPuts'),
+    openQueueFiles: r.u32('openQueueFiles'),
+    diskFull: (flags & StoreFlag.DiskFull) !== 0,
+    dispatchError: undefined,
+    recovered: (flags & StoreFlag.Recovered) !== 0,
+    truncatedTail: (flags & StoreFlag.TruncatedTail) !== 0,
+  };
+  if ((flags & StoreFlag.DispatchError) !== 0) store.dispatchError = r.str16('dispatchError');
+  const groupCount = r.u16('group count');
+  const groups: GroupSummary[] = [];
+  for (let i = 0; i < groupCount; i++) {
+    const group = r.str8('group');
+    const mode = oneOf(CONSUME_MODES, r.u8('consume mode'), 'consume mode');
+    const ordered = r.u8('ordered') !== 0;
+    const members: string[] = [];
+    for (let n = r.u16('member count'); n > 0; n--) members.push(r.str8('member'));
+    const topics: string[] = [];
+    for (let n = r.u16('topic count'); n > 0; n--) topics.push(r.str8('topic'));
+    groups.push({ group, mode, ordered, members, topics });
+  }
+  let ha: HaMasterView | HaSlaveView | undefined;
+  const kind = r.u8('replication kind');
+  if (kind === HaKind.Slave) {
+    ha = { connected: r.u8('connected') !== 0, masterHaAddr: r.str8('masterHaAddr'), replicatedOffset: r.u64('replicatedOffset'), truncations: r.u32('truncations') };
+  } else if (kind === HaKind.Master) {
+    ha = {
+      mode: oneOf(REPLICATION_MODES, r.u8('replication mode'), 'replication mode'),
+      slaveConnected: r.u8('slaveConnected') !== 0,
+      writtenOffset: r.u64('writtenOffset'),
+      replicatedOffset: r.u64('replicatedOffset'),
+      slaveLagBytes: r.u64('slaveLagBytes'),
+      slaveLagMs: r.u64('slaveLagMs'),
+      sendsWaitingForSlave: r.u32('sendsWaitingForSlave'),
+    };
+  } else if (kind !== HaKind.None) {
+    throw new MalformedFrameError(`unknown replication kind ${kind}`);
+  }
+  r.done('the broker stats');
+  return { brokerName, addr, connections, heldPulls, retried, deadLettered, groups, store, role, ha };
+}
