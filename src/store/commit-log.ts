@@ -12,7 +12,7 @@ import { isAllZero, StoreWriteError } from '../common/index.js';
 import { syncDirectory } from './file-io.js';
 import { LogSegment } from './log-segment.js';
 import { SegmentPreallocator } from './segment-preallocator.js';
-import { BLANK_MARKER_SIZE, recordSize, writeBlankMarker, writeRecord, type RecordFields } from './record.js';
+import { BLANK_MARKER_SIZE, recordSize, writeBlankMarker, writeRecord, type RecordFields } from '../message/index.js';
 
 const SEGMENT_NAME = /^\d{20}$/;
 /** The next segment is prepared once this share of the current one is used. */

@@ -6,12 +6,12 @@
 import { readU64, TWO_POW_32, CorruptStoreError } from '../common/index.js';
 import type { CommitLog } from './commit-log.js';
 import type { ConsumeQueue } from './consume-queue.js';
-import { keyHashPrefix, type KeyIndex } from './key-index.js';
+import { keyHashesFromProperties, keyHashPrefix } from './key-hash.js';
+import type { KeyIndex } from './key-index.js';
 import { scanLog } from './log-scanner.js';
 import {
   decodeProperties,
   KEY_SEPARATOR,
-  keyHashesFromProperties,
   OFF_BODY,
   OFF_BODY_LENGTH,
   OFF_QUEUE_ID,
@@ -21,7 +21,7 @@ import {
   OFF_TAGS_CODE,
   PROPERTY_KEYS,
   SYS_FLAG_HAS_KEYS,
-} from './record.js';
+} from '../message/index.js';
 import type { TopicState, TopicTable } from './topic-table.js';
 import type { ArrivalListener } from './types.js';
 

@@ -3,5 +3,5 @@
 export { MessageStore, type StoreStats, type DurableImage } from './message-store.js';
 export { STORE_DEFAULTS, resolveStoreConfig, type MessageStoreConfig } from './store-config.js';
 export type { StoreMessage, PutResult, GetResult, GetStatus, FlushMode, ArrivalListener, LogChunk } from './types.js';
-export { decodeRecord, decodeRecords, type DecodedMessage, RECORD_OVERHEAD } from './record.js';
+export { decodeRecord, decodeRecords, type DecodedMessage, RECORD_OVERHEAD } from '../message/index.js';
 export { MAX_QUEUES_PER_TOPIC, validateQueueCount, validateTopicName } from './topic-table.js';

@@ -18,22 +18,18 @@ import {
   BLANK_MARKER_SIZE,
   checkRecord,
   decodeRecord,
-  KEY_SEPARATOR,
-  MAX_PROPERTIES_LENGTH,
+  encodeMessageProperties,
   MESSAGE_MAGIC,
-  NAME_VALUE_SEPARATOR,
   OFF_CRC,
   OFF_MAGIC,
   OFF_PHYSICAL_OFFSET,
   OFF_STORE_TIMESTAMP,
-  PROPERTY_KEYS,
-  PROPERTY_SEPARATOR,
-  PROPERTY_TAGS,
+  propertiesLength,
   RecordCheck,
   SYS_FLAG_HAS_KEYS,
   type DecodedMessage,
   type RecordFields,
-} from './record.js';
+} from '../message/index.js';
 import { acquireStoreLock, type StoreLock } from './store-lock.js';
 import { maxRecordSizeFor, resolveStoreConfig, type MessageStoreConfig, type ResolvedStoreConfig } from './store-config.js';
 import { TopicTable, type TopicState } from './topic-table.js';
@@ -48,8 +44,6 @@ const MAX_ENTRIES_PER_READ = 4096;
 const CHECKPOINT_SYNC_CONCURRENCY = 8;
 /** Pause before retrying a dispatch pass that failed on IO. */
 const DISPATCH_RETRY_MS = 100;
-// eslint-disable-next-line no-control-regex -- the property separators are control characters by design
-const SEPARATORS = /[\u0001\u0002]/;
 const EMPTY = Buffer.alloc(0);
 
 interface PendingPut {
@@ -707,33 +701,9 @@ export class MessageStore {
     if (m.body.length > this.config.maxMessageSize) {
       throw new MessageTooLargeError(`message ${i} has a ${m.body.length}-byte body; the maximum is ${this.config.maxMessageSize}`);
     }
-    let s = '';
-    if (m.tags !== undefined && m.tags !== '') {
-      if (typeof m.tags !== 'string' || SEPARATORS.test(m.tags)) throw new InvalidMessageError(`message ${i}: tags must be a string without \\x01 or \\x02`);
-      s = PROPERTY_TAGS + NAME_VALUE_SEPARATOR + m.tags + PROPERTY_SEPARATOR;
-    }
-    if (m.keys !== undefined && m.keys.length > 0) {
-      const keys = typeof m.keys === 'string' ? [m.keys] : m.keys;
-      for (const k of keys) {
-        if (typeof k !== 'string' || k === '' || k.includes(KEY_SEPARATOR) || SEPARATORS.test(k)) {
-          throw new InvalidMessageError(`message ${i}: keys must be non-empty strings without spaces, \\x01 or \\x02`);
-        }
-      }
-      s += PROPERTY_KEYS + NAME_VALUE_SEPARATOR + keys.join(KEY_SEPARATOR) + PROPERTY_SEPARATOR;
-    }
-    if (m.properties !== undefined) {
-      for (const [name, value] of Object.entries(m.properties)) {
-        if (name === PROPERTY_TAGS || name === PROPERTY_KEYS) throw new InvalidMessageError(`message ${i}: property ${name} is reserved; use the ${name.toLowerCase()} field`);
-        if (name === '' || typeof value !== 'string' || SEPARATORS.test(name) || SEPARATORS.test(value)) {
-          throw new InvalidMessageError(`message ${i}: property names and values must be strings without \\x01 or \\x02`);
-        }
-        s += name + NAME_VALUE_SEPARATOR + value + PROPERTY_SEPARATOR;
-      }
-    }
-    const length = s.length === 0 ? 0 : Buffer.byteLength(s);
-    if (length > MAX_PROPERTIES_LENGTH) throw new InvalidMessageError(`message ${i}: properties take ${length} bytes; the maximum is ${MAX_PROPERTIES_LENGTH}`);
+    const s = encodeMessageProperties(m, i);
     props[i] = s;
-    lengths[i] = length;
+    lengths[i] = propertiesLength(s, i);
   }
 
   #scheduleDrain(): void {
