@@ -3,6 +3,7 @@
 // CommitLog bytes the master pushes at the same offsets, checked record by
 // record, and reports how far it holds the log after each append and every
 // second. Reconnects after any failure; catching up starts from its own end.
+import { ReplicaDivergedError } from '../common/index.js';
 import { RequestClient } from '../net/index.js';
 import {
   decodeHaData,
@@ -112,7 +113,7 @@ export class HaSlave {
         this.#sendReport();
         return;
       }
-      this.#o.onError(new Error(`replica log diverged from the master's: truncating from ${store.writtenOffset} to ${reply.offset}`));
+      this.#o.onError(new ReplicaDivergedError(`replica log diverged from the master's: truncating from ${store.writtenOffset} to ${reply.offset}`));
       store.truncateLog(reply.offset);
       this.#truncations++;
       this.#confirmed = Math.min(this.#confirmed, reply.offset);

@@ -833,7 +833,7 @@ export class MessageStore {
     } catch (err) {
       // Readers keep seeing what was indexed before; try again shortly.
       const first = this.#dispatchError === undefined;
-      this.#dispatchError = err instanceof Error ? err : new Error(String(err));
+      this.#dispatchError = err instanceof Error ? err : new StoreWriteError(String(err), { cause: err });
       // Say it once per failure streak; stats().dispatchError keeps saying it.
       if (first) process.emitWarning(`metaq store: dispatch failed, retrying: ${this.#dispatchError.message}`, { code: 'METAQ_DISPATCH_FAILED' });
       if (!this.#closed) setTimeout(() => this.#scheduleDispatch(), DISPATCH_RETRY_MS).unref();
