@@ -188,7 +188,7 @@ export class Broker {
     const c = this.config;
     if (c.role === 'master') {
       this.#haMaster = await HaMaster.start({
-        store: this.#store,
+        log: this.#store.replicaLog,
         host: c.host,
         port: c.haPort,
         maxFrameSize: c.maxFrameSize,
@@ -200,7 +200,7 @@ export class Broker {
       });
     } else {
       this.#haSlave = new HaSlave({
-        store: this.#store,
+        log: this.#store.replicaLog,
         masterHaAddr: c.masterHaAddr!,
         onOffsets: (snapshot) => this.#offsets.apply(snapshot),
         onError: (err) => this.#log.warn('replication', err),

@@ -29,6 +29,8 @@ export const OFF_BODY_LENGTH = 68;
 export const OFF_BODY = 72;
 /** Where the CRC starts covering: everything after the crc field. */
 export const CRC_START = 12;
+/** Bytes from a record's start through its physical offset: enough to tell whether a record starts at a position. */
+export const RECORD_HEAD_SIZE = OFF_SYS_FLAG;
 /** Bytes of a record besides body, topic and properties. */
 export const RECORD_OVERHEAD = OFF_BODY + 1 + 2;
 
