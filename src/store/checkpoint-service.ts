@@ -5,11 +5,11 @@
 // a power cut would leave of each file (durableImage).
 import fs from 'node:fs';
 import { writeCheckpoint, writeCheckpointAsync } from './checkpoint.js';
-import type { CommitLog } from './commit-log.js';
+import type { CommitLog } from './commitlog/index.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { FdCache } from './fd-cache.js';
 import { fdatasync } from './file-io.js';
-import type { KeyIndex } from './key-index.js';
+import type { KeyIndex } from './key-index/index.js';
 import type { TopicTable } from './topic-table.js';
 
 /** Concurrent fdatasyncs of ConsumeQueue files at a checkpoint. */

@@ -4,11 +4,9 @@
 // and written once per pass; listeners hear which queues grew (long polling).
 // Recovery runs the same code over the unverified tail of the log.
 import { readU64, TWO_POW_32, CorruptStoreError } from '../common/index.js';
-import type { CommitLog } from './commit-log.js';
+import { type CommitLog, scanLog } from './commitlog/index.js';
 import type { ConsumeQueue } from './consume-queue.js';
-import { keyHashesFromProperties, keyHashPrefix } from './key-hash.js';
-import type { KeyIndex } from './key-index.js';
-import { scanLog } from './log-scanner.js';
+import { keyHashesFromProperties, keyHashPrefix, type KeyIndex } from './key-index/index.js';
 import {
   decodeProperties,
   KEY_SEPARATOR,

@@ -4,9 +4,9 @@
 // deletes expired CommitLog segments with the index entries pointing into them.
 import fs from 'node:fs';
 import type { CheckpointService } from './checkpoint-service.js';
-import type { CommitLog } from './commit-log.js';
+import type { CommitLog } from './commitlog/index.js';
 import type { Dispatcher } from './dispatcher.js';
-import type { KeyIndex } from './key-index.js';
+import type { KeyIndex } from './key-index/index.js';
 import type { StoreGate } from './store-gate.js';
 import type { ResolvedStoreConfig } from './store-config.js';
 import type { TopicTable } from './topic-table.js';

@@ -5,10 +5,10 @@
 // dispatcher made visible.
 import { readU64, tagsCode, decodeMessageId } from '../common/index.js';
 import { decodeRecord, MESSAGE_MAGIC, OFF_MAGIC, OFF_PHYSICAL_OFFSET, OFF_STORE_TIMESTAMP, RECORD_HEAD_SIZE, type DecodedMessage } from '../message/index.js';
-import type { CommitLog } from './commit-log.js';
+import type { CommitLog } from './commitlog/index.js';
 import { CQ_ENTRY_SIZE, CQ_OFF_PHYSICAL, CQ_OFF_SIZE, CQ_OFF_TAGS_CODE } from './consume-queue.js';
 import type { Dispatcher } from './dispatcher.js';
-import type { KeyIndex } from './key-index.js';
+import type { KeyIndex } from './key-index/index.js';
 import type { TopicTable } from './topic-table.js';
 import type { GetResult } from './types.js';
 

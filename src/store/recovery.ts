@@ -5,9 +5,9 @@
 // what survives an unclean stop is here.
 import { readCheckpoint } from './checkpoint.js';
 import type { CheckpointService } from './checkpoint-service.js';
-import type { CommitLog } from './commit-log.js';
+import type { CommitLog } from './commitlog/index.js';
 import type { Dispatcher } from './dispatcher.js';
-import type { KeyIndex } from './key-index.js';
+import type { KeyIndex } from './key-index/index.js';
 import type { TopicTable } from './topic-table.js';
 
 /** Bytes probed past the valid end to tell a torn tail from the zeros of a preallocated segment. */

@@ -7,11 +7,10 @@
 import { readU64, CorruptStoreError, InvalidMessageError } from '../common/index.js';
 import { BLANK_MARKER_SIZE, checkRecord, MESSAGE_MAGIC, OFF_CRC, OFF_MAGIC, OFF_PHYSICAL_OFFSET, RECORD_HEAD_SIZE, RecordCheck } from '../message/index.js';
 import type { CheckpointService } from './checkpoint-service.js';
-import type { CommitLog } from './commit-log.js';
+import type { CommitLog, FlushService } from './commitlog/index.js';
 import type { ConsumeQueue } from './consume-queue.js';
 import type { Dispatcher } from './dispatcher.js';
-import type { FlushService } from './flush-service.js';
-import type { KeyIndex } from './key-index.js';
+import type { KeyIndex } from './key-index/index.js';
 import type { StoreGate } from './store-gate.js';
 import type { TopicTable } from './topic-table.js';
 import type { FlushMode, LogChunk } from './types.js';

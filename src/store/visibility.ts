@@ -5,7 +5,7 @@
 // ConsumeQueue entries exist only below it, so no reader sees a message that
 // a crash could erase.
 import { StoreWriteError } from '../common/index.js';
-import type { CommitLog } from './commit-log.js';
+import type { CommitLog } from './commitlog/index.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { StoreGate } from './store-gate.js';
 import type { ArrivalListener, FlushMode } from './types.js';

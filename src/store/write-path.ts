@@ -6,8 +6,7 @@
 // handed back.
 import { InvalidMessageError, MessageTooLargeError, MetaqError, StoreWriteError, tagsCode } from '../common/index.js';
 import { encodeMessageProperties, propertiesLength, SYS_FLAG_HAS_KEYS, type RecordFields } from '../message/index.js';
-import type { CommitLog } from './commit-log.js';
-import type { FlushService } from './flush-service.js';
+import type { CommitLog, FlushService } from './commitlog/index.js';
 import type { StoreGate } from './store-gate.js';
 import type { ResolvedStoreConfig } from './store-config.js';
 import type { TopicState, TopicTable } from './topic-table.js';

@@ -1,8 +1,8 @@
 // Hashes of the index by key: `topic#key` as stringHash gives it, and the
 // dispatcher's allocation-free way to get the same hashes straight from a
 // record's encoded properties.
-import { stringHash } from '../common/index.js';
-import { KEY_SEPARATOR_BYTE, NAME_VALUE_SEPARATOR_BYTE, PROPERTY_KEYS, PROPERTY_SEPARATOR_BYTE } from '../message/index.js';
+import { stringHash } from '../../common/index.js';
+import { KEY_SEPARATOR_BYTE, NAME_VALUE_SEPARATOR_BYTE, PROPERTY_KEYS, PROPERTY_SEPARATOR_BYTE } from '../../message/index.js';
 
 export function keyHash(topic: string, key: string): number {
   return stringHash(`${topic}#${key}`) >>> 0;

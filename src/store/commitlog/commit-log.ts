@@ -8,11 +8,11 @@
 //  - writtenOffset: bytes written into the page cache;
 //  - flushedOffset: bytes an fdatasync has covered (advanced by FlushService).
 import fs from 'node:fs';
-import { isAllZero, CorruptStoreError, StoreStateError, StoreWriteError } from '../common/index.js';
-import { syncDirectory } from './file-io.js';
+import { isAllZero, CorruptStoreError, StoreStateError, StoreWriteError } from '../../common/index.js';
+import { syncDirectory } from '../file-io.js';
 import { LogSegment } from './log-segment.js';
 import { SegmentPreallocator } from './segment-preallocator.js';
-import { BLANK_MARKER_SIZE, recordSize, writeBlankMarker, writeRecord, type RecordFields } from '../message/index.js';
+import { BLANK_MARKER_SIZE, recordSize, writeBlankMarker, writeRecord, type RecordFields } from '../../message/index.js';
 
 const SEGMENT_NAME = /^\d{20}$/;
 /** The next segment is prepared once this share of the current one is used. */

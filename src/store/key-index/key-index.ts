@@ -4,7 +4,7 @@
 // point below the CommitLog's first offset are deleted with it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { offsetFileName } from '../common/index.js';
+import { offsetFileName } from '../../common/index.js';
 import { IndexFile } from './index-file.js';
 import { keyHash } from './key-hash.js';
 

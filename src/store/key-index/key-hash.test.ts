@@ -1,7 +1,7 @@
 // Unit tests of the key hashes: the dispatcher's byte path over encoded
 // properties must give the hashes that lookups compute from strings.
 import { describe, expect, it } from 'vitest';
-import { decodeProperties } from '../message/index.js';
+import { decodeProperties } from '../../message/index.js';
 import { keyHash, keyHashesFromProperties, keyHashPrefix } from './key-hash.js';
 
 describe('keyHashesFromProperties', () => {
