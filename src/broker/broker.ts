@@ -178,7 +178,7 @@ export class Broker {
     const c = this.config;
     if (c.role === 'master') {
       this.#haMaster = await HaMaster.start({
-        store: this.#store,
+        log: this.#store.replicaLog,
         host: c.host,
         port: c.haPort,
         maxFrameSize: c.maxFrameSize,
@@ -190,7 +190,7 @@ export class Broker {
       });
     } else {
       this.#haSlave = new HaSlave({
-        store: this.#store,
+        log: this.#store.replicaLog,
         masterHaAddr: c.masterHaAddr!,
         onOffsets: (snapshot) => this.#offsets.apply(snapshot),
         onError: (err) => this.#log.warn('replication', err),

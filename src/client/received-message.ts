@@ -19,7 +19,7 @@ import {
   PROPERTY_KEYS,
   PROPERTY_TAGS,
   RECORD_OVERHEAD,
-} from '../store/record.js';
+} from '../message/index.js';
 
 export class ReceivedMessage {
   // The record is bytes [at, at + size) of a received frame: no view is made

@@ -112,6 +112,22 @@ export class CorruptStoreError extends MetaqError {
   }
 }
 
+/** The store's own bookkeeping broke an invariant (a bug, not bad input or bad data). */
+export class StoreStateError extends MetaqError {
+  override readonly code = 'METAQ_STORE_STATE';
+  constructor(message = 'the store reached an inconsistent internal state', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** A slave's log holds a tail its master never had; the slave cuts it before replicating on. */
+export class ReplicaDivergedError extends MetaqError {
+  override readonly code = 'METAQ_REPLICA_DIVERGED';
+  constructor(message = "the replica's log diverged from the master's", options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
 export class InvalidMessageIdError extends MetaqError {
   override readonly code = 'METAQ_INVALID_MESSAGE_ID';
   constructor(message = 'malformed message id', options?: MetaqErrorOptions) {

@@ -17,13 +17,14 @@ import {
   type HaHandshake,
   type HaHandshakeReply,
 } from '../protocol/index.js';
-import type { MessageStore } from '../store/index.js';
+import type { ReplicaLog } from '../store/index.js';
 import { ReplicaWaiters, type ReplicaOutcome } from './replica-waiters.js';
 
 export type ReplicationMode = 'sync' | 'async';
 
 export interface HaMasterOptions {
-  store: MessageStore;
+  /** The master's log (MessageStore.replicaLog). */
+  log: ReplicaLog;
   host: string;
   port: number;
   maxFrameSize: number;
@@ -75,11 +76,11 @@ export class HaMaster {
   private constructor(o: HaMasterOptions, server: RequestServer) {
     this.#o = o;
     this.#server = server;
-    this.#replicated = o.store.writtenOffset;
+    this.#replicated = o.log.writtenOffset;
     // Sync replication: readers see what existed before this start (nothing can be done
     // about its past), and from then on only what the slave confirmed.
-    if (o.mode === 'sync') o.store.setVisibilityLimit(this.#replicated);
-    this.#unsubscribe = o.store.onWritten((offset) => {
+    if (o.mode === 'sync') o.log.setVisibilityLimit(this.#replicated);
+    this.#unsubscribe = o.log.onWritten((offset) => {
       if (this.#session === undefined) return;
       if (this.#writes.length < MAX_WRITE_SAMPLES) this.#writes.push({ offset, at: Date.now() });
       this.#pump();
@@ -118,12 +119,12 @@ export class HaMaster {
     const s = this.#session;
     if (s === undefined) return 'no-slave';
     if (s.acked >= end) return 'confirmed';
-    if (this.#o.store.writtenOffset - s.acked > this.#o.maxLagBytes) return 'no-slave';
+    if (this.#o.log.writtenOffset - s.acked > this.#o.maxLagBytes) return 'no-slave';
     return this.#waiters.wait(end, this.#o.slaveTimeoutMs);
   }
 
   stats(): HaMasterStats {
-    const written = this.#o.store.writtenOffset;
+    const written = this.#o.log.writtenOffset;
     const s = this.#session;
     const acked = s?.acked ?? this.#replicated;
     const behind = this.#writes.find((w) => w.offset > acked);
@@ -147,16 +148,16 @@ export class HaMaster {
 
   /** Finds where the slave's log stops agreeing with this one. */
   #handshake(h: HaHandshake, ctx: RequestContext): HaHandshakeReply {
-    const store = this.#o.store;
-    if (h.segmentSize !== store.config.segmentSize) {
-      throw new InvalidRequestError(`slave segment size ${h.segmentSize} differs from the master's ${store.config.segmentSize}: offsets would not line up`);
+    const log = this.#o.log;
+    if (h.segmentSize !== log.segmentSize) {
+      throw new InvalidRequestError(`slave segment size ${h.segmentSize} differs from the master's ${log.segmentSize}: offsets would not line up`);
     }
-    const written = store.writtenOffset;
+    const written = log.writtenOffset;
     // The newest of the slave's records that this log holds identically: everything up to its end agrees.
     let agreed: number | undefined;
     for (let i = h.records.length - 1; i >= 0 && agreed === undefined; i--) {
       const r = h.records[i]!;
-      const mine = store.recordSignatureAt(r.offset);
+      const mine = log.recordSignatureAt(r.offset);
       if (mine !== undefined && mine.size === r.size && mine.crc === r.crc) agreed = r.offset + r.size;
     }
     let target: number;
@@ -171,7 +172,7 @@ export class HaMaster {
     }
     if (target < h.maxOffset) return { action: HaAction.Truncate, offset: target };
     if (h.maxOffset > written) return { action: HaAction.Truncate, offset: written };
-    if (h.maxOffset < store.stats().minOffset) {
+    if (h.maxOffset < log.minOffset) {
       throw new InvalidRequestError(`slave log ends at ${h.maxOffset}, before the oldest data the master keeps: reset the slave's store`);
     }
     // One slave at a time: a new handshake replaces the old session.
@@ -186,7 +187,7 @@ export class HaMaster {
 
   /** If a blank marker starts at `offset`, the segment end it points to. */
   #blankTo(offset: number): number | undefined {
-    const chunk = this.#o.store.readLog(offset, 1);
+    const chunk = this.#o.log.readLog(offset, 1);
     return chunk !== undefined && chunk.bytes.length === 8 && chunk.nextOffset !== offset + 8 ? chunk.nextOffset : undefined;
   }
 
@@ -206,7 +207,7 @@ export class HaMaster {
     if (n > 0) this.#writes.splice(0, n);
     if (this.#o.mode === 'sync') {
       this.#waiters.confirmed(s.acked);
-      this.#o.store.setVisibilityLimit(this.#replicated);
+      this.#o.log.setVisibilityLimit(this.#replicated);
     }
     this.#pump();
   }
@@ -218,7 +219,7 @@ export class HaMaster {
     try {
       const s = this.#session;
       while (s !== undefined && this.#session === s && !s.ctx.closed && s.pushOffset - s.acked < WINDOW_BYTES) {
-        const chunk = this.#o.store.readLog(s.pushOffset, CHUNK_BYTES);
+        const chunk = this.#o.log.readLog(s.pushOffset, CHUNK_BYTES);
         if (chunk === undefined) break;
         s.ctx.notify(Opcode.HaData, [encodeHaDataHead(chunk.offset), chunk.bytes]);
         s.pushOffset = chunk.nextOffset;

@@ -3,6 +3,7 @@
 // CommitLog bytes the master pushes at the same offsets, checked record by
 // record, and reports how far it holds the log after each append and every
 // second. Reconnects after any failure; catching up starts from its own end.
+import { ReplicaDivergedError } from '../common/index.js';
 import { RequestClient } from '../net/index.js';
 import {
   decodeHaData,
@@ -14,10 +15,11 @@ import {
   Opcode,
   type Frame,
 } from '../protocol/index.js';
-import type { MessageStore } from '../store/index.js';
+import type { ReplicaLog } from '../store/index.js';
 
 export interface HaSlaveOptions {
-  store: MessageStore;
+  /** The slave's log (MessageStore.replicaLog). */
+  log: ReplicaLog;
   /** host:port of the master's HA listener. */
   masterHaAddr: string;
   /** Consumer offsets from the master. */
@@ -52,7 +54,7 @@ export class HaSlave {
 
   constructor(o: HaSlaveOptions) {
     this.#o = o;
-    this.#confirmed = o.store.localConfirmedOffset;
+    this.#confirmed = o.log.localConfirmedOffset;
     this.#report = setInterval(() => this.#sendReport(), o.reportIntervalMs);
     this.#report.unref();
     void this.#connect();
@@ -103,17 +105,17 @@ export class HaSlave {
 
   /** Compares logs until the master says where to stream from; truncates a diverged tail on the way. */
   async #handshake(client: RequestClient): Promise<void> {
-    const store = this.#o.store;
+    const log = this.#o.log;
     for (;;) {
-      const body = encodeHaHandshake({ maxOffset: store.writtenOffset, segmentSize: store.config.segmentSize, records: store.lastRecordSignatures(HANDSHAKE_RECORDS) });
+      const body = encodeHaHandshake({ maxOffset: log.writtenOffset, segmentSize: log.segmentSize, records: log.lastRecordSignatures(HANDSHAKE_RECORDS) });
       const reply = decodeHaHandshakeReply((await client.call(Opcode.HaHandshake, body, REQUEST_TIMEOUT_MS)).body);
       if (reply.action === HaAction.Stream) {
-        this.#confirmed = Math.min(this.#confirmed, store.writtenOffset);
+        this.#confirmed = Math.min(this.#confirmed, log.writtenOffset);
         this.#sendReport();
         return;
       }
-      this.#o.onError(new Error(`replica log diverged from the master's: truncating from ${store.writtenOffset} to ${reply.offset}`));
-      store.truncateLog(reply.offset);
+      this.#o.onError(new ReplicaDivergedError(`replica log diverged from the master's: truncating from ${log.writtenOffset} to ${reply.offset}`));
+      log.truncateLog(reply.offset);
       this.#truncations++;
       this.#confirmed = Math.min(this.#confirmed, reply.offset);
     }
@@ -133,7 +135,7 @@ export class HaSlave {
     const { offset, bytes } = decodeHaData(f.body);
     // Appends are synchronous writes; their promises settle in order (at the flush in sync mode),
     // so chunks are not awaited one by one: one fdatasync can cover many.
-    this.#o.store.appendReplicated(offset, bytes).then(
+    this.#o.log.appendReplicated(offset, bytes).then(
       (confirmed) => {
         if (confirmed > this.#confirmed) this.#confirmed = confirmed;
         this.#sendReport();

@@ -5,7 +5,7 @@
 // first entry. Entries are appended by the dispatcher, in batches.
 import fs from 'node:fs';
 import path from 'node:path';
-import { offsetFileName, readU64, setU64 } from '../common/index.js';
+import { offsetFileName, readU64, setU64, CorruptStoreError, StoreStateError } from '../common/index.js';
 import type { FdCache } from './fd-cache.js';
 import { readFully, writeFully } from './file-io.js';
 
@@ -165,7 +165,7 @@ export class ConsumeQueue {
 
   /** CommitLog offset of entry `offset`. */
   physicalOffsetAt(offset: number, scratch: Buffer): number {
-    if (this.readEntries(offset, 1, scratch) !== 1) throw new Error(`consume queue ${this.topic}/${this.queueId}: entry ${offset} unreadable`);
+    if (this.readEntries(offset, 1, scratch) !== 1) throw new CorruptStoreError(`consume queue ${this.topic}/${this.queueId}: entry ${offset} unreadable`);
     return readU64(scratch, CQ_OFF_PHYSICAL);
   }
 
@@ -217,7 +217,7 @@ export class ConsumeQueue {
   }
 
   #requireWritten(): void {
-    if (this.#tailCount > 0) throw new Error(`consume queue ${this.topic}/${this.queueId}: write the tail first`);
+    if (this.#tailCount > 0) throw new StoreStateError(`consume queue ${this.topic}/${this.queueId}: write the tail first`);
   }
 
   #fileBases(): number[] {

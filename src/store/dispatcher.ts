@@ -4,14 +4,12 @@
 // and written once per pass; listeners hear which queues grew (long polling).
 // Recovery runs the same code over the unverified tail of the log.
 import { readU64, TWO_POW_32, CorruptStoreError } from '../common/index.js';
-import type { CommitLog } from './commit-log.js';
+import { type CommitLog, scanLog } from './commitlog/index.js';
 import type { ConsumeQueue } from './consume-queue.js';
-import { keyHashPrefix, type KeyIndex } from './key-index.js';
-import { scanLog } from './log-scanner.js';
+import { keyHashesFromProperties, keyHashPrefix, type KeyIndex } from './key-index/index.js';
 import {
   decodeProperties,
   KEY_SEPARATOR,
-  keyHashesFromProperties,
   OFF_BODY,
   OFF_BODY_LENGTH,
   OFF_QUEUE_ID,
@@ -21,7 +19,7 @@ import {
   OFF_TAGS_CODE,
   PROPERTY_KEYS,
   SYS_FLAG_HAS_KEYS,
-} from './record.js';
+} from '../message/index.js';
 import type { TopicState, TopicTable } from './topic-table.js';
 import type { ArrivalListener } from './types.js';
 

@@ -1,7 +1,7 @@
 // Configuration of a MessageStore: defaults, and validation that turns a typo
 // or an impossible value into an InvalidConfigError before anything is opened.
 import { checkInteger, InvalidConfigError } from '../common/index.js';
-import { RECORD_OVERHEAD } from './record.js';
+import { RECORD_OVERHEAD } from '../message/index.js';
 import type { FlushMode } from './types.js';
 
 const MiB = 1 << 20;

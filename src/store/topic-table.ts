@@ -7,7 +7,7 @@ import { InvalidTopicError, UnknownQueueError, UnknownTopicError } from '../comm
 import { ConsumeQueue } from './consume-queue.js';
 import type { FdCache } from './fd-cache.js';
 import { writeFileAtomic } from './file-io.js';
-import { MAX_TOPIC_LENGTH } from './record.js';
+import { MAX_TOPIC_LENGTH } from '../message/index.js';
 
 /** Topic names double as directory names: no dots, no slashes. */
 const TOPIC_NAME = /^[A-Za-z0-9_%|-]+$/;

@@ -64,3 +64,25 @@ export interface LogChunk {
   bytes: Buffer;
   nextOffset: number;
 }
+
+/** Positions and counters of a store, for stats and tests. */
+export interface StoreStats {
+  flushMode: 'sync' | 'async';
+  minOffset: number;
+  appendOffset: number;
+  writtenOffset: number;
+  flushedOffset: number;
+  dispatchedOffset: number;
+  segments: number;
+  topics: number;
+  flushCycles: number;
+  pendingPuts: number;
+  openQueueFiles: number;
+  diskFull: boolean;
+  /** The last dispatch failure (e.g. a full disk while writing ConsumeQueues), until a pass succeeds. */
+  dispatchError: string | undefined;
+  /** True when this open found an unclean stop and ran recovery over the tail. */
+  recovered: boolean;
+  /** True when recovery at open cut off bytes that were not valid records (a torn tail). */
+  truncatedTail: boolean;
+}

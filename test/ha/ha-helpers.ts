@@ -397,8 +397,8 @@ export function expectLogPrefix(prefix: MessageStore, full: MessageStore, what: 
   expect(full.writtenOffset, `${what}: the longer log ends before the shorter`).toBeGreaterThanOrEqual(end);
   let offset = prefix.stats().minOffset;
   while (offset < end) {
-    const a = prefix.readLog(offset, 1 << 20);
-    const b = full.readLog(offset, a?.bytes.length ?? 1);
+    const a = prefix.replicaLog.readLog(offset, 1 << 20);
+    const b = full.replicaLog.readLog(offset, a?.bytes.length ?? 1);
     if (a === undefined || b === undefined) throw new Error(`${what}: nothing to read at log offset ${offset} (of ${end})`);
     if (a.nextOffset !== b.nextOffset || !a.bytes.equals(b.bytes)) {
       throw new Error(`${what}: logs differ in the chunk at ${offset} (${a.bytes.length} vs ${b.bytes.length} bytes, next ${a.nextOffset} vs ${b.nextOffset})`);

@@ -26,9 +26,9 @@ describe('replica store', () => {
 
       let offset = replica.writtenOffset;
       for (;;) {
-        const chunk = source.readLog(offset, 4096);
+        const chunk = source.replicaLog.readLog(offset, 4096);
         if (chunk === undefined) break;
-        await replica.appendReplicated(chunk.offset, chunk.bytes);
+        await replica.replicaLog.appendReplicated(chunk.offset, chunk.bytes);
         offset = chunk.nextOffset;
       }
       expect(replica.writtenOffset).toBe(source.writtenOffset);

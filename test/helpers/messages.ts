@@ -3,7 +3,7 @@
 // with tags/keys/properties, and helpers to read whole queues back.
 import { expect } from 'vitest';
 import type { DecodedMessage, GetResult, MessageStore, StoreMessage } from '../../src/store/index.js';
-import { decodeRecords } from '../../src/store/record.js';
+import { decodeRecords } from '../../src/message/index.js';
 
 /** mulberry32: a small, fast, seedable PRNG returning floats in [0, 1). */
 export function prng(seed: number): () => number {

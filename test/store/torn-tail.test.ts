@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { offsetFileName } from '../../src/common/index.js';
 import { MessageStore, type MessageStoreConfig, type PutResult } from '../../src/store/index.js';
-import { OFF_BODY, OFF_BODY_LENGTH } from '../../src/store/record.js';
+import { OFF_BODY, OFF_BODY_LENGTH } from '../../src/message/index.js';
 import { positionalBody, readQueue } from '../helpers/messages.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitDispatched } from '../helpers/wait.js';

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { offsetFileName } from '../common/index.js';
+import { offsetFileName } from '../../common/index.js';
 import { PREALLOC_SUFFIX, SegmentPreallocator } from './segment-preallocator.js';
 
 const SEGMENT = 8 << 20;

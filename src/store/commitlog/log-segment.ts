@@ -3,8 +3,8 @@
 // log's layout never depends on how far a write got.
 import fs from 'node:fs';
 import path from 'node:path';
-import { offsetFileName } from '../common/index.js';
-import { readFully, writeFully } from './file-io.js';
+import { offsetFileName } from '../../common/index.js';
+import { readFully, writeFully } from '../file-io.js';
 
 export class LogSegment {
   readonly baseOffset: number;

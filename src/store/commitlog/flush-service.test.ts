@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CommitLog } from './commit-log.js';
 import { FlushService } from './flush-service.js';
-import type { RecordFields } from './record.js';
+import type { RecordFields } from '../../message/index.js';
 
 let dir: string | undefined;
 afterEach(() => {

@@ -4,10 +4,10 @@
 // reports the target as flushed; the next cycle starts as soon as the last one
 // returns if more was written meanwhile. In `async` mode the same cycle runs on
 // an interval instead of on demand.
-import { FlushError } from '../common/index.js';
+import { FlushError } from '../../common/index.js';
 import type { CommitLog } from './commit-log.js';
-import { fdatasync } from './file-io.js';
-import type { FlushMode } from './types.js';
+import { fdatasync } from '../file-io.js';
+import type { FlushMode } from '../types.js';
 
 export interface FlushListener {
   /** Everything below `offset` is on disk. */

@@ -8,11 +8,11 @@
 //  - writtenOffset: bytes written into the page cache;
 //  - flushedOffset: bytes an fdatasync has covered (advanced by FlushService).
 import fs from 'node:fs';
-import { isAllZero, StoreWriteError } from '../common/index.js';
-import { syncDirectory } from './file-io.js';
+import { isAllZero, CorruptStoreError, StoreStateError, StoreWriteError } from '../../common/index.js';
+import { syncDirectory } from '../file-io.js';
 import { LogSegment } from './log-segment.js';
 import { SegmentPreallocator } from './segment-preallocator.js';
-import { BLANK_MARKER_SIZE, recordSize, writeBlankMarker, writeRecord, type RecordFields } from './record.js';
+import { BLANK_MARKER_SIZE, recordSize, writeBlankMarker, writeRecord, type RecordFields } from '../../message/index.js';
 
 const SEGMENT_NAME = /^\d{20}$/;
 /** The next segment is prepared once this share of the current one is used. */
@@ -57,10 +57,10 @@ export class CommitLog {
     for (const name of names) {
       const base = Number(name);
       if (base % this.segmentSize !== 0) {
-        throw new Error(`segment ${name} is not aligned to segment size ${this.segmentSize}: was the store created with another segmentSize?`);
+        throw new CorruptStoreError(`segment ${name} is not aligned to segment size ${this.segmentSize}: was the store created with another segmentSize?`);
       }
       const expected = this.#segments.length === 0 ? base : this.#segments[this.#segments.length - 1]!.endOffset;
-      if (base !== expected) throw new Error(`commit log segments are not contiguous: expected ${expected}, found ${name}`);
+      if (base !== expected) throw new CorruptStoreError(`commit log segments are not contiguous: expected ${expected}, found ${name}`);
       this.#segments.push(LogSegment.open(this.dir, base, this.segmentSize));
     }
   }
@@ -272,7 +272,7 @@ export class CommitLog {
     const base = Math.floor(offset / this.segmentSize) * this.segmentSize;
     const last = this.#segments[this.#segments.length - 1];
     if (last !== undefined && base !== last.endOffset) {
-      throw new Error(`commit log would not be contiguous: next segment ${base} after ${last.endOffset}`);
+      throw new StoreStateError(`commit log would not be contiguous: next segment ${base} after ${last.endOffset}`);
     }
     this.#preallocator?.claim(base);
     const segment = LogSegment.open(this.dir, base, this.segmentSize);

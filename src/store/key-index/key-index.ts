@@ -4,19 +4,11 @@
 // point below the CommitLog's first offset are deleted with it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { offsetFileName, stringHash } from '../common/index.js';
+import { offsetFileName } from '../../common/index.js';
 import { IndexFile } from './index-file.js';
+import { keyHash } from './key-hash.js';
 
 const FILE_NAME = /^\d{20}$/;
-
-export function keyHash(topic: string, key: string): number {
-  return stringHash(`${topic}#${key}`) >>> 0;
-}
-
-/** The hash of `${topic}#`, from which keyHash continues over the key (see keyHashesFromProperties). */
-export function keyHashPrefix(topic: string): number {
-  return stringHash(`${topic}#`);
-}
 
 export class KeyIndex {
   readonly #dir: string;

@@ -10,8 +10,8 @@
 // on open, the last file's slots are rebuilt from its entries, so a crash
 // never leaves a slot pointing at a missing entry.
 import fs from 'node:fs';
-import { readU64, writeU64 } from '../common/index.js';
-import { fdatasync, readFully, writeFully } from './file-io.js';
+import { readU64, writeU64 } from '../../common/index.js';
+import { fdatasync, readFully, writeFully } from '../file-io.js';
 
 export const INDEX_HEADER_SIZE = 40;
 export const INDEX_ENTRY_SIZE = 20;

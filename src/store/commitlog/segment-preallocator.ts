@@ -11,8 +11,8 @@
 // is thrown away.
 import fs from 'node:fs';
 import path from 'node:path';
-import { offsetFileName } from '../common/index.js';
-import { syncDirectory } from './file-io.js';
+import { offsetFileName } from '../../common/index.js';
+import { syncDirectory } from '../file-io.js';
 
 export const PREALLOC_SUFFIX = '.prealloc';
 const ZERO_CHUNK = 4 << 20;

@@ -2,7 +2,7 @@
 // over blank segment tails. Shared by the dispatcher (which follows the log)
 // and recovery (which verifies it): one reading of the format, not two.
 import type { CommitLog } from './commit-log.js';
-import { BLANK_MARKER_SIZE, checkRecord, RecordCheck } from './record.js';
+import { BLANK_MARKER_SIZE, checkRecord, RecordCheck } from '../../message/index.js';
 
 /** Called per valid record; returning false stops the scan before that record. */
 export type RecordVisitor = (buf: Buffer, at: number, physicalOffset: number, size: number) => boolean;

@@ -1,0 +1,152 @@
+// The checkpoint service (RocketMQ's StoreCheckpoint and the index flushes):
+// writes the ConsumeQueue tails, fdatasyncs the index files written since the
+// last checkpoint and records the offset below which everything is durable
+// (checkpoint.ts), which is where recovery starts next time. Also knows what
+// a power cut would leave of each file (durableImage).
+import fs from 'node:fs';
+import { writeCheckpoint, writeCheckpointAsync } from './checkpoint.js';
+import type { CommitLog } from './commitlog/index.js';
+import type { Dispatcher } from './dispatcher.js';
+import type { FdCache } from './fd-cache.js';
+import { fdatasync } from './file-io.js';
+import type { KeyIndex } from './key-index/index.js';
+import type { TopicTable } from './topic-table.js';
+
+/** Concurrent fdatasyncs of ConsumeQueue files at a checkpoint. */
+const CHECKPOINT_SYNC_CONCURRENCY = 8;
+
+/** What a power cut would leave: per file, how many bytes the last completed fdatasync covered. */
+export interface DurableImage {
+  /** CommitLog segment path -> durable length (the rest of the preallocated file reads as zeros). */
+  segments: Map<string, number>;
+  /** ConsumeQueue and key-index file path -> durable length. */
+  files: Map<string, number>;
+}
+
+export class CheckpointService {
+  readonly #dir: string;
+  readonly #log: CommitLog;
+  readonly #topics: TopicTable;
+  readonly #keys: KeyIndex;
+  readonly #fds: FdCache;
+  readonly #dispatcher: Dispatcher;
+  /** ConsumeQueue / index files written since the last checkpoint (the dispatcher adds to it). */
+  readonly #dirtyFiles: Set<string>;
+  /** Durable length of each ConsumeQueue file, as of its last fdatasync. */
+  readonly #syncedLengths = new Map<string, number>();
+  /** Checkpoint bookkeeping: see Checkpoint.verifyFrom. */
+  #lastSafe = 0;
+  #verifyFrom = 0;
+  #running: Promise<void> | undefined;
+
+  constructor(dir: string, log: CommitLog, topics: TopicTable, keys: KeyIndex, fds: FdCache, dispatcher: Dispatcher, dirtyFiles: Set<string>) {
+    this.#dir = dir;
+    this.#log = log;
+    this.#topics = topics;
+    this.#keys = keys;
+    this.#fds = fds;
+    this.#dispatcher = dispatcher;
+    this.#dirtyFiles = dirtyFiles;
+  }
+
+  /** A checkpoint is being written. */
+  get running(): boolean {
+    return this.#running !== undefined;
+  }
+
+  /** Runs a checkpoint now (indexes synced, checkpoint file rewritten), after any running one. */
+  async checkpoint(): Promise<void> {
+    while (this.#running !== undefined) await this.#running;
+    this.#running = this.#write().finally(() => {
+      this.#running = undefined;
+    });
+    await this.#running;
+  }
+
+  /** Waits until no checkpoint is running. */
+  async settle(): Promise<void> {
+    while (this.#running !== undefined) await this.#running;
+  }
+
+  /**
+   * Recovery verified the log from `verifyFrom` to `safe` and rebuilt the
+   * indexes from there (queue tails written): make all of it durable (the
+   * verified tail may only be in the page cache after a process crash) before
+   * a checkpoint vouches for it.
+   */
+  async commitRecovery(verifyFrom: number, safe: number): Promise<void> {
+    for (const s of this.#log.segmentsBetween(verifyFrom, safe)) fs.fdatasyncSync(s.fd);
+    for (const file of this.#dirtyFiles) {
+      const fd = this.#fds.pin(file);
+      try {
+        fs.fdatasyncSync(fd);
+      } finally {
+        this.#fds.unpin(file);
+      }
+    }
+    this.#dirtyFiles.clear();
+    await this.#keys.sync();
+    this.#lastSafe = safe;
+    this.#verifyFrom = verifyFrom;
+    writeCheckpoint(this.#dir, { safeOffset: safe, verifyFrom, timestamp: Date.now() });
+  }
+
+  /** The log was cut at `offset`: the next checkpoint must not vouch for anything past it. */
+  lowerTo(offset: number): void {
+    this.#lastSafe = Math.min(this.#lastSafe, offset);
+    this.#verifyFrom = Math.min(this.#verifyFrom, offset);
+  }
+
+  /** Writes every ConsumeQueue's in-memory tail to its files. */
+  writeQueueTails(): void {
+    for (const t of this.#topics.all()) for (const cq of t.queues) if (cq.unwritten) cq.writeTail(this.#dirtyFiles);
+  }
+
+  /**
+   * For fault-injection tests: what each file would hold after a power cut now,
+   * i.e. what the last completed fdatasync of each covered.
+   */
+  durableImage(): DurableImage {
+    const segments = new Map<string, number>();
+    for (const s of this.#log.segments) {
+      segments.set(s.path, Math.max(0, Math.min(s.size, this.#log.flushedOffset - s.baseOffset)));
+    }
+    return { segments, files: new Map([...this.#syncedLengths, ...this.#keys.syncedLengths]) };
+  }
+
+  async #write(): Promise<void> {
+    const safe = Math.min(this.#dispatcher.dispatchedOffset, this.#log.flushedOffset);
+    // Every entry below `safe` is published; put them all in their files first.
+    this.writeQueueTails();
+    const files = [...this.#dirtyFiles];
+    this.#dirtyFiles.clear();
+    const failures: unknown[] = [];
+    for (let i = 0; i < files.length; i += CHECKPOINT_SYNC_CONCURRENCY) {
+      await Promise.all(
+        files.slice(i, i + CHECKPOINT_SYNC_CONCURRENCY).map(async (file) => {
+          // Retention may have deleted the file since it was written: pin()
+          // would recreate it empty (and an empty first file hides the queue).
+          if (!fs.existsSync(file)) return;
+          const fd = this.#fds.pin(file);
+          try {
+            const length = fs.fstatSync(fd).size;
+            await fdatasync(fd);
+            this.#syncedLengths.set(file, length);
+          } catch (err) {
+            failures.push(err);
+            this.#dirtyFiles.add(file);
+          } finally {
+            this.#fds.unpin(file);
+          }
+        }),
+      );
+    }
+    await this.#keys.sync();
+    if (failures.length > 0) return; // keep the old checkpoint: it is still true
+    if (safe !== this.#lastSafe) {
+      this.#verifyFrom = this.#lastSafe;
+      this.#lastSafe = safe;
+    }
+    await writeCheckpointAsync(this.#dir, { safeOffset: safe, verifyFrom: this.#verifyFrom, timestamp: Date.now() });
+  }
+}

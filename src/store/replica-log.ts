@@ -1,0 +1,286 @@
+// The replica log: the part of the store that replication (src/ha) works on,
+// behind the narrow ReplicaLog interface. The master reads raw log bytes and
+// record signatures and caps visibility at what the slave confirmed; the
+// slave appends checked records at the master's offsets and cuts a diverged
+// tail. Every decision about which log bytes a replica may keep, append or
+// drop is made here.
+import { readU64, CorruptStoreError, InvalidMessageError } from '../common/index.js';
+import { BLANK_MARKER_SIZE, checkRecord, MESSAGE_MAGIC, OFF_CRC, OFF_MAGIC, OFF_PHYSICAL_OFFSET, RECORD_HEAD_SIZE, RecordCheck } from '../message/index.js';
+import type { CheckpointService } from './checkpoint-service.js';
+import type { CommitLog, FlushService } from './commitlog/index.js';
+import type { ConsumeQueue } from './consume-queue.js';
+import type { Dispatcher } from './dispatcher.js';
+import type { KeyIndex } from './key-index/index.js';
+import type { StoreGate } from './store-gate.js';
+import type { TopicTable } from './topic-table.js';
+import type { FlushMode, LogChunk } from './types.js';
+import type { Visibility } from './visibility.js';
+import type { WritePath } from './write-path.js';
+
+/** Scratch for record heads and ConsumeQueue entries. */
+const SCRATCH_BYTES = 64;
+
+/** Identifies one record of a log: where it starts, its size and CRC. */
+export interface RecordSignature {
+  offset: number;
+  size: number;
+  crc: number;
+}
+
+/** What replication needs of a store, and nothing more. */
+export interface ReplicaLog {
+  /** Segment size: master and slave must agree, or offsets would not line up. */
+  readonly segmentSize: number;
+  /** The oldest log offset kept (retention deletes below it). */
+  readonly minOffset: number;
+  /** End of the log in the page cache: the next append goes here. */
+  readonly writtenOffset: number;
+  /** How far this store vouches for its log on its own (flushed in sync mode, written in async). */
+  readonly localConfirmedOffset: number;
+  /**
+   * Master side of sync replication: readers see nothing past `offset` (what
+   * the slave confirmed), so no consumer commits past what survives a
+   * failover. `undefined` lifts the cap.
+   */
+  setVisibilityLimit(offset: number | undefined): void;
+  /** Calls `listener` with the written offset after each write of appended records. Returns an unsubscribe. */
+  onWritten(listener: (writtenOffset: number) => void): () => void;
+  /**
+   * Raw log bytes for a replica: whole records from `offset` (a record
+   * boundary, normally what the replica reported), at most about `maxBytes`
+   * (at least one record), never past the written offset; a segment's blank
+   * marker ends a chunk, the next one starts at the next segment. Undefined
+   * when there is nothing new. Throws InvalidMessageError when `offset` was
+   * deleted by retention or is not in the log.
+   */
+  readLog(offset: number, maxBytes: number): LogChunk | undefined;
+  /**
+   * Slave side: appends records copied from the master's log at exactly
+   * `offset` (this log's end), after checking each (size, magic, position,
+   * CRC). Resolves with the new confirmed offset once they are as durable as
+   * this store's flush mode promises (page cache, or fdatasync'ed).
+   */
+  appendReplicated(offset: number, data: Buffer): Promise<number>;
+  /** Size and CRC of the record starting at `offset` of the written log, or undefined if none starts there. */
+  recordSignatureAt(offset: number): Omit<RecordSignature, 'offset'> | undefined;
+  /**
+   * Signatures of up to `max` of the newest records (newest last), taken from
+   * the last entry of every queue: enough for a master to find where a
+   * slave's log stops agreeing with its own.
+   */
+  lastRecordSignatures(max: number): RecordSignature[];
+  /**
+   * Slave side: cuts the log at `offset` (a record boundary), with every
+   * ConsumeQueue entry and key-index entry at or past it: a tail the master
+   * never had (it diverged) is thrown away before replication goes on.
+   */
+  truncateLog(offset: number): void;
+}
+
+/** The store's ReplicaLog. */
+export class StoreReplicaLog implements ReplicaLog {
+  readonly #flushMode: FlushMode;
+  readonly #log: CommitLog;
+  readonly #topics: TopicTable;
+  readonly #keys: KeyIndex;
+  readonly #dispatcher: Dispatcher;
+  readonly #gate: StoreGate;
+  readonly #writes: WritePath;
+  readonly #visibility: Visibility;
+  readonly #flush: FlushService;
+  readonly #checkpoints: CheckpointService;
+  readonly #scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
+  /** Replicated appends waiting for their flush (sync flush on a slave). */
+  readonly #waiters: { end: number; resolve: (offset: number) => void; reject: (err: unknown) => void }[] = [];
+
+  constructor(
+    flushMode: FlushMode,
+    log: CommitLog,
+    parts: {
+      topics: TopicTable;
+      keys: KeyIndex;
+      dispatcher: Dispatcher;
+      gate: StoreGate;
+      writes: WritePath;
+      visibility: Visibility;
+      flush: FlushService;
+      checkpoints: CheckpointService;
+    },
+  ) {
+    this.#flushMode = flushMode;
+    this.#log = log;
+    this.#topics = parts.topics;
+    this.#keys = parts.keys;
+    this.#dispatcher = parts.dispatcher;
+    this.#gate = parts.gate;
+    this.#writes = parts.writes;
+    this.#visibility = parts.visibility;
+    this.#flush = parts.flush;
+    this.#checkpoints = parts.checkpoints;
+  }
+
+  get segmentSize(): number {
+    return this.#log.segmentSize;
+  }
+
+  get minOffset(): number {
+    return this.#log.minOffset;
+  }
+
+  get writtenOffset(): number {
+    return this.#log.writtenOffset;
+  }
+
+  get localConfirmedOffset(): number {
+    return this.#visibility.localConfirmedOffset();
+  }
+
+  setVisibilityLimit(offset: number | undefined): void {
+    this.#visibility.setLimit(offset);
+  }
+
+  onWritten(listener: (writtenOffset: number) => void): () => void {
+    return this.#writes.onWritten(listener);
+  }
+
+  readLog(offset: number, maxBytes: number): LogChunk | undefined {
+    const log = this.#log;
+    const end = log.writtenOffset;
+    if (offset >= end) return undefined;
+    if (offset < log.minOffset) throw new InvalidMessageError(`log offset ${offset} is below the oldest kept (${log.minOffset})`);
+    const segment = log.segmentFor(offset);
+    if (segment === undefined) throw new InvalidMessageError(`log offset ${offset} is not in the log`);
+    // Fewer bytes than a blank marker left in the segment: the writer rolled without one.
+    if (segment.endOffset - offset < BLANK_MARKER_SIZE) return end > segment.endOffset ? this.readLog(segment.endOffset, maxBytes) : undefined;
+    const available = Math.min(end, segment.endOffset) - offset;
+    // Read what maxBytes allows; only if not even one whole record fits, enough for the largest.
+    for (const want of [Math.min(available, Math.max(1, maxBytes)), Math.min(available, log.maxRecordSize)]) {
+      const buf = Buffer.allocUnsafe(want);
+      const n = log.read(offset, buf, 0, want);
+      let at = 0;
+      while (at < n) {
+        const check = checkRecord(buf, at, n, log.maxRecordSize, offset + at, false);
+        if (check === RecordCheck.Blank) {
+          at += BLANK_MARKER_SIZE;
+          return { offset, bytes: buf.subarray(0, at), nextOffset: segment.endOffset };
+        }
+        if (check !== RecordCheck.Ok) break;
+        at += buf.readUInt32BE(at);
+      }
+      if (at > 0) return { offset, bytes: buf.subarray(0, at), nextOffset: offset + at };
+      if (want >= available) break;
+    }
+    throw new CorruptStoreError(`no whole record at log offset ${offset}`);
+  }
+
+  appendReplicated(offset: number, data: Buffer): Promise<number> {
+    try {
+      this.#gate.checkWritable();
+      const log = this.#log;
+      // The master's log rolled with too little room for a blank marker: its next chunk starts at the next segment.
+      const rolled = offset > log.writtenOffset && offset % log.segmentSize === 0 && offset - log.writtenOffset < BLANK_MARKER_SIZE;
+      if ((offset !== log.writtenOffset && !rolled) || log.appendOffset !== log.writtenOffset) {
+        throw new InvalidMessageError(`replicated bytes start at ${offset}, this log ends at ${log.writtenOffset}`);
+      }
+      const runs: { at: number; length: number; offset: number }[] = [];
+      let at = 0;
+      let pos = offset;
+      let runStart = 0;
+      while (at < data.length) {
+        const check = checkRecord(data, at, data.length, log.maxRecordSize, pos, true);
+        if (check === RecordCheck.Ok) {
+          const size = data.readUInt32BE(at);
+          at += size;
+          pos += size;
+          continue;
+        }
+        if (check === RecordCheck.Blank && at + BLANK_MARKER_SIZE === data.length) {
+          const segmentEnd = (Math.floor(pos / log.segmentSize) + 1) * log.segmentSize;
+          if (pos + data.readUInt32BE(at) !== segmentEnd) throw new CorruptStoreError(`replicated blank marker at ${pos} does not reach the segment end ${segmentEnd}`);
+          at += BLANK_MARKER_SIZE;
+          runs.push({ at: runStart, length: at - runStart, offset: offset + runStart });
+          runStart = at;
+          pos = segmentEnd;
+          break;
+        }
+        throw new CorruptStoreError(`replicated bytes at log offset ${pos} are not a valid record`);
+      }
+      if (at > runStart) runs.push({ at: runStart, length: at - runStart, offset: offset + runStart });
+      log.appendRaw(data, runs, pos);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const written = this.#log.writtenOffset;
+    if (this.#flushMode === 'async') {
+      this.#visibility.schedule();
+      return Promise.resolve(written);
+    }
+    return new Promise((resolve, reject) => {
+      this.#waiters.push({ end: written, resolve, reject });
+      this.#flush.request();
+    });
+  }
+
+  recordSignatureAt(offset: number): Omit<RecordSignature, 'offset'> | undefined {
+    if (!Number.isSafeInteger(offset) || offset < this.#log.minOffset || offset >= this.#log.writtenOffset) return undefined;
+    const head = this.#scratch;
+    if (this.#log.read(offset, head, 0, RECORD_HEAD_SIZE) < RECORD_HEAD_SIZE) return undefined;
+    if (head.readUInt32BE(OFF_MAGIC) !== MESSAGE_MAGIC || readU64(head, OFF_PHYSICAL_OFFSET) !== offset) return undefined;
+    return { size: head.readUInt32BE(0), crc: head.readUInt32BE(OFF_CRC) };
+  }
+
+  lastRecordSignatures(max: number): RecordSignature[] {
+    const scratch = this.#scratch;
+    // A record among the newest `max` belongs to a queue whose last entry is
+    // among the newest `max` last entries: only those queues are read further
+    // (one read per queue, not `max`, whatever the queue count).
+    const lasts: { cq: ConsumeQueue; last: number }[] = [];
+    for (const t of this.#topics.all()) {
+      for (const cq of t.queues) if (cq.maxOffset > cq.minOffset) lasts.push({ cq, last: cq.physicalOffsetAt(cq.maxOffset - 1, scratch) });
+    }
+    lasts.sort((a, b) => b.last - a.last);
+    const offsets: number[] = [];
+    for (const { cq } of lasts.slice(0, max)) {
+      for (let o = cq.maxOffset - 1, n = 0; o >= cq.minOffset && n < max; o--, n++) offsets.push(cq.physicalOffsetAt(o, scratch));
+    }
+    offsets.sort((a, b) => a - b);
+    const out: RecordSignature[] = [];
+    for (const offset of offsets.slice(-max)) {
+      const sig = this.recordSignatureAt(offset);
+      if (sig !== undefined) out.push({ offset, ...sig });
+    }
+    return out;
+  }
+
+  truncateLog(offset: number): void {
+    this.#gate.checkOpen();
+    const log = this.#log;
+    if (offset >= log.writtenOffset) return;
+    if (offset < log.minOffset) throw new InvalidMessageError(`cannot truncate below the oldest kept log offset ${log.minOffset}`);
+    if (this.#writes.pendingCount > 0) throw new InvalidMessageError('cannot truncate while puts are pending');
+    const scratch = this.#scratch;
+    for (const t of this.#topics.all()) {
+      for (let q = 0; q < t.queues.length; q++) {
+        t.queues[q]!.truncateFromPhysical(offset, scratch);
+        t.nextOffsets[q] = t.queues[q]!.maxOffset;
+      }
+    }
+    this.#keys.truncateFromPhysical(offset);
+    if (this.#dispatcher.dispatchedOffset > offset) this.#dispatcher.dispatchedOffset = offset;
+    log.truncate(offset);
+    this.#checkpoints.lowerTo(offset);
+  }
+
+  /** A flush reached `offset`: replicated appends at or below it are durable. */
+  releaseWaiters(offset: number): void {
+    const w = this.#waiters;
+    let n = 0;
+    while (n < w.length && w[n]!.end <= offset) w[n++]!.resolve(offset);
+    if (n > 0) w.splice(0, n);
+  }
+
+  /** A flush failed: no replicated append waiting for it can be vouched for. */
+  rejectWaiters(err: unknown): void {
+    for (const w of this.#waiters.splice(0)) w.reject(err);
+  }
+}
