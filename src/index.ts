@@ -6,3 +6,4 @@ export * from './net/index.js';
 export * from './broker/index.js';
 export * from './namesrv/index.js';
 export * from './client/index.js';
+export * from './message/index.js';
