@@ -1,5 +1,5 @@
 // What one scenario run produced, as the coordinator hands it to the report
-// writers. `RunSummary` is summary.json (the DESIGN.md contract, plus extra
+// writers. `RunSummary` is summary.json (the documented contract, README "Reading the report", plus extra
 // fields); `TimelineRow` is one second of timeline.csv. Raw histograms travel
 // as HdrHistogram compressed base64 strings (microseconds) so that runs can be
 // re-analysed and merged later.

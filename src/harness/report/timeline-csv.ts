@@ -1,4 +1,4 @@
-// timeline.csv: one row per second of the run (DESIGN.md contract: time,
+// timeline.csv: one row per second of the run (README, "Reading the report": time,
 // phase, produced, consumed, backlog, send p99, e2e p99), for spreadsheets and
 // for re-plotting a run without re-running it.
 import type { TimelineRow } from '../run-result.js';

@@ -1,4 +1,4 @@
-// Writing a run's --out directory (DESIGN.md "what a run writes"), reading a
+// Writing a run's --out directory (README, "Reading the report"), reading a
 // run's summary back (for compare and baselines), and writing the compare
 // report.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';

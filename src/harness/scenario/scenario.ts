@@ -72,7 +72,7 @@ export interface Scenario {
   thresholds: Thresholds;
 }
 
-/** What the command line may override (DESIGN.md contract: --duration, --rate, --flush, ...). */
+/** What the command line may override (the documented options: --duration, --rate, --flush, ...). */
 export interface ScenarioOverrides {
   /** Total length of the producing phases (s), each phase scaled in proportion. */
   durationSec?: number;
