@@ -13,6 +13,8 @@ import { REPO_ROOT, runTs, spawnTs, type RunningChild } from '../helpers/child.j
 import { useTempDirs } from '../helpers/temp-dir.js';
 
 const MAIN = path.join(REPO_ROOT, 'src', 'cli', 'main.ts');
+/** Children started together by the bad-configuration test. */
+const CHILDREN_AT_ONCE = 4;
 /** Small segments: the default 1 GiB would be zero-filled at start. */
 const SEGMENT = String(8 * 1024 * 1024);
 const quiet = { warn: () => undefined };
@@ -189,7 +191,11 @@ describe('metaq namesrv and metaq broker', () => {
       [['broker', '--dir', path.join(dir, 's'), '--slave-timeout-ms', '0'], /--slave-timeout-ms must be an integer >= 1/],
       [['namesrv', '--config', nsUnknown], /unknown option "expiry"/],
     ];
-    const results = await Promise.all(cases.map(([args]) => runTs(MAIN, args, { timeoutMs: 10_000 })));
+    // A few at a time: twelve TypeScript children at once overran a 2-core CI machine's timeout.
+    const results: Awaited<ReturnType<typeof runTs>>[] = [];
+    for (let i = 0; i < cases.length; i += CHILDREN_AT_ONCE) {
+      results.push(...(await Promise.all(cases.slice(i, i + CHILDREN_AT_ONCE).map(([args]) => runTs(MAIN, args, { timeoutMs: 30_000 })))));
+    }
     results.forEach((r, i) => {
       const [args, message] = cases[i]!;
       const stderr = r.stderr.trim();
