@@ -1,10 +1,9 @@
-// RESET_OFFSETS bodies byte for byte, their round trips, every way a bad body
-// is refused, and the statuses of the offset errors.
+// RESET_OFFSETS bodies byte for byte, their round trips, and every way a bad
+// body is refused (the offset errors' statuses: codecs.test.ts).
 import { describe, expect, it } from 'vitest';
-import { InternalGroupError, InvalidRequestError, OffsetOutOfRangeError } from '../common/index.js';
+import { InvalidRequestError } from '../common/index.js';
 import { expectMalformed, thrownBy } from '../../test/helpers/errors.js';
 import { ALL_QUEUES, decodeQueueResets, decodeResetOffsets, encodeQueueResets, encodeResetOffsets, type QueueReset } from './reset-offsets.js';
-import { errorForStatus, Status, statusForError } from './status.js';
 
 const hex = (b: Buffer): string => b.toString('hex');
 
@@ -61,15 +60,5 @@ describe('RESET_OFFSETS answer', () => {
     const good = encodeQueueResets(resets);
     for (let n = 0; n < good.length; n++) expectMalformed(() => decodeQueueResets(good.subarray(0, n)));
     expectMalformed(() => decodeQueueResets(Buffer.concat([good, Buffer.from([0])])));
-  });
-});
-
-describe('offset error statuses', () => {
-  it('map both ways', () => {
-    expect(statusForError(new OffsetOutOfRangeError('x'))).toBe(Status.OffsetOutOfRange);
-    expect(statusForError(new InternalGroupError('x'))).toBe(Status.InternalGroup);
-    expect(errorForStatus(Status.OffsetOutOfRange, 'm')).toBeInstanceOf(OffsetOutOfRangeError);
-    expect(errorForStatus(Status.InternalGroup, 'm')).toBeInstanceOf(InternalGroupError);
-    expect(errorForStatus(Status.InternalGroup, 'm').message).toBe('m');
   });
 });
