@@ -115,6 +115,11 @@ export class Admin {
     return this.#api().queryOffset(mq.addr, { group, topic: mq.topic, queueId: mq.queueId });
   }
 
+  /**
+   * Commits a group's progress (forward only). Refused past the queue's
+   * maxOffset (OffsetOutOfRangeError) and for the broker's own '%' groups
+   * (InternalGroupError); below minOffset the broker stores minOffset.
+   */
   async commitOffset(group: string, mq: MessageQueue, offset: number): Promise<void> {
     await this.#api().commitOffsets(mq.addr, { group, entries: [{ topic: mq.topic, queueId: mq.queueId, offset }] });
   }
