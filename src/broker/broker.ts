@@ -19,6 +19,7 @@ import {
   decodeQueryOffset,
   decodeQueueLock,
   decodeQueueRef,
+  decodeResetOffsets,
   decodeSendBack,
   decodeSendRequest,
   encodeClientIds,
@@ -26,6 +27,7 @@ import {
   encodePullResponseHead,
   encodeQueueList,
   encodeQueueOffsets,
+  encodeQueueResets,
   encodeRecordList,
   encodeSendResponse,
   encodeBrokerStats,
@@ -42,6 +44,7 @@ import { MessageStore, type GetResult } from '../store/index.js';
 import { resolveBrokerConfig, type BrokerConfig, type ResolvedBrokerConfig } from './broker-config.js';
 import { ConsumerGroups } from './consumer-groups.js';
 import { ConsumerOffsets } from './consumer-offsets.js';
+import { checkClientGroup, GroupOffsets } from './group-offsets.js';
 import { LongPolls } from './long-poll.js';
 import { QueueLocks } from './queue-locks.js';
 import { Registrar } from './registrar.js';
@@ -83,6 +86,8 @@ export class Broker {
   readonly #server: RequestServer;
   readonly #store: MessageStore;
   readonly #offsets: ConsumerOffsets;
+  /** The rules for writing #offsets: range checks, internal groups, resets. */
+  readonly #groupOffsets: GroupOffsets;
   readonly #groups = new ConsumerGroups();
   readonly #locks = new QueueLocks();
   readonly #polls = new LongPolls();
@@ -101,6 +106,8 @@ export class Broker {
     this.#store = store;
     this.#log = log;
     this.#offsets = new ConsumerOffsets(join(config.store.dir, 'config'));
+    // A live member is told of a reset by its next pull: within a poll timeout, unless it is gone.
+    this.#groupOffsets = new GroupOffsets({ store, offsets: this.#offsets, brokerName: config.brokerName, fenceMs: config.maxPollTimeoutMs + config.consumerTimeoutMs });
     for (const [topic, queues] of Object.entries(config.topics)) store.createTopic(topic, queues);
     this.#retry = config.role === 'slave' ? undefined : new RetryService({
       store,
@@ -294,7 +301,7 @@ export class Broker {
     h.set(Opcode.Pull, (f, ctx) => this.#pull(f, ctx));
     h.set(Opcode.CommitOffsets, (f) => {
       const req = decodeCommitOffsets(f.body);
-      for (const e of req.entries) this.#offsets.commit(req.group, e.topic, e.queueId, e.offset);
+      this.#groupOffsets.commit(req.group, req.entries, Date.now());
       return {};
     });
     h.set(Opcode.QueryOffset, (f) => {
@@ -305,6 +312,7 @@ export class Broker {
     h.set(Opcode.Heartbeat, (f, ctx) => {
       const req = decodeHeartbeat(f.body);
       for (const g of req.groups) {
+        checkClientGroup(g.group, 'HEARTBEAT');
         if (!GROUP_NAME_PATTERN.test(g.group)) throw new InvalidRequestError(`invalid group name ${JSON.stringify(g.group)}`);
         if (g.mode === ConsumeMode.Clustering && this.config.role === 'master' && store.queueCount(retryTopic(g.group)) === undefined) {
           this.createTopic(retryTopic(g.group), this.config.retryQueueCount);
@@ -365,6 +373,13 @@ export class Broker {
       this.#requireQueue(q.topic, q.queueId);
       return { body: encodeQueueOffsets({ minOffset: store.minOffset(q.topic, q.queueId), maxOffset: store.maxOffset(q.topic, q.queueId) }) };
     });
+    h.set(Opcode.ResetOffsets, (f) => {
+      const req = decodeResetOffsets(f.body);
+      const resets = this.#groupOffsets.reset(req, this.#groups.members(req.group).length > 0, Date.now());
+      // Pulls held at the end of a reset queue answer now: a member of the group among them is redirected.
+      for (const r of resets) this.#polls.arrived(req.topic, r.queueId, Number.MAX_SAFE_INTEGER);
+      return { body: encodeQueueResets(resets) };
+    });
     h.set(Opcode.BrokerStats, () => ({ body: encodeBrokerStats(this.stats()) }));
   }
 
@@ -378,7 +393,9 @@ export class Broker {
     this.#checkOpen();
     const req = decodePullRequest(f.body);
     this.#requireQueue(req.topic, req.queueId);
-    if (req.commitOffset !== undefined) this.#offsets.commit(req.group, req.topic, req.queueId, req.commitOffset);
+    const moved = this.#resetRedirect(req);
+    if (moved !== undefined) return moved;
+    if (req.commitOffset !== undefined) this.#groupOffsets.commitOnPull(req.group, req.topic, req.queueId, req.commitOffset, Date.now());
     const first = this.#read(req);
     const timeout = Math.min(req.pollTimeoutMs, this.config.maxPollTimeoutMs);
     if (first.status !== 'NO_NEW_MESSAGE' || timeout === 0) return this.#pullReply(first);
@@ -389,11 +406,19 @@ export class Broker {
           queueId: req.queueId,
           offset: req.offset,
           ctx,
-          wake: () => resolve(this.#pullReply(this.#read(req))),
+          wake: () => resolve(this.#resetRedirect(req) ?? this.#pullReply(this.#read(req))),
         },
         timeout,
       );
     });
+  }
+
+  /** After an admin reset of the group's offset on this queue: OFFSET_MOVED to the reset offset, once. */
+  #resetRedirect(req: PullRequest): { status: number; body: Buffer[] } | undefined {
+    const to = this.#groupOffsets.redirect(req.group, req.topic, req.queueId, req.offset, Date.now());
+    if (to === undefined) return undefined;
+    const head = encodePullResponseHead({ nextOffset: to, minOffset: this.#store.minOffset(req.topic, req.queueId), maxOffset: this.#store.maxOffset(req.topic, req.queueId), count: 0 });
+    return { status: Status.OffsetMoved, body: [head] };
   }
 
   #read(req: PullRequest): GetResult {

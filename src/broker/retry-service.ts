@@ -4,13 +4,11 @@
 // group consumes alongside its topics. After maxReconsumeTimes re-deliveries a
 // message goes to the group's dead-letter topic instead. Progress of each
 // level is a consumer offset, so scheduled messages survive a restart.
-import { InvalidRequestError, NotFoundError, encodeMessageId, deadLetterTopic, GROUP_NAME_PATTERN, PROPERTY_DELAY_LEVEL, PROPERTY_ORIGIN_MESSAGE_ID, PROPERTY_REAL_QUEUE_ID, PROPERTY_REAL_TOPIC, PROPERTY_RETRY_TOPIC, retryTopic, SCHEDULE_TOPIC } from '../common/index.js';
+import { InvalidRequestError, NotFoundError, encodeMessageId, deadLetterTopic, GROUP_NAME_PATTERN, PROPERTY_DELAY_LEVEL, PROPERTY_ORIGIN_MESSAGE_ID, PROPERTY_REAL_QUEUE_ID, PROPERTY_REAL_TOPIC, PROPERTY_RETRY_TOPIC, retryTopic, SCHEDULE_GROUP, SCHEDULE_TOPIC } from '../common/index.js';
 import type { SendBackRequest } from '../protocol/index.js';
 import { decodeRecords, type DecodedMessage, type MessageStore, type StoreMessage } from '../store/index.js';
 import type { ConsumerOffsets } from './consumer-offsets.js';
 
-/** The pseudo-group whose offsets record each delay level's progress. */
-const SCHEDULE_GROUP = '%SCHEDULE%';
 const SCAN_BATCH = 64;
 const SCAN_BYTES = 1024 * 1024;
 /** After a failed move (store full, closing), try again later rather than spin. */

@@ -2,6 +2,7 @@
 // The `metaq` command: one entry point with subcommands (yargs).
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { adminCommand } from './admin-command.js';
 import { benchCommand } from './bench-command.js';
 import { brokerCommand } from './broker-command.js';
 import { namesrvCommand } from './namesrv-command.js';
@@ -16,6 +17,7 @@ await yargs(hideBin(process.argv))
   .command(namesrvCommand)
   .command(scenarioCommand)
   .command(compareCommand)
+  .command(adminCommand)
   .demandCommand(1, 'Name a command; see --help.')
   .strict()
   .recommendCommands()

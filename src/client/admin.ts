@@ -1,14 +1,14 @@
 // Admin and tool client: topics, message lookups, queue offsets, stats, and
 // a plain pull API (no group bookkeeping) for tools and benchmarks.
-import { ClientStateError, decodeMessageId } from '../common/index.js';
-import type { BrokerStats } from '../protocol/index.js';
+import { checkInteger, ClientStateError, decodeMessageId, InvalidConfigError } from '../common/index.js';
+import type { BrokerStats, QueueReset, ResetTarget } from '../protocol/index.js';
 import { BrokerApi, type PullStatus } from './broker-api.js';
 import { CLIENT_DEFAULTS, namesrvList, positiveOption, type ClientOptions } from './client-options.js';
 import { ConnectionPool } from './connection-pool.js';
 import { ReceivedMessage, splitRecords } from './received-message.js';
 import { TopicRoutes, type MessageQueue } from './topic-routes.js';
 
-export type { PullStatus, BrokerStats };
+export type { PullStatus, BrokerStats, ResetTarget };
 
 /** Defaults of a plain pull: a small batch, answered at once. */
 const PULL_DEFAULTS = { maxCount: 32, maxBytes: 4 * 1024 * 1024, pollTimeoutMs: 0 } as const;
@@ -32,6 +32,24 @@ export interface PullOptions {
   commitOffset?: number;
 }
 
+/** Where a reset applies: by default every queue of the topic on every broker the name server routes it to. */
+export interface ResetOptions {
+  /** Only this queue id (on each broker). */
+  queueId?: number;
+  /** These brokers (host:port) instead of the topic's route: a broker's own view, no name server needed. */
+  brokerAddrs?: readonly string[];
+}
+
+/** What one queue's committed offset became. */
+export interface OffsetReset extends QueueReset {
+  /** From the route; with ResetOptions.brokerAddrs, the address. */
+  brokerName: string;
+  addr: string;
+}
+
+/** An Admin may work without a name server when every call names its broker. */
+export type AdminOptions = Omit<ClientOptions, 'namesrv'> & { namesrv?: ClientOptions['namesrv'] };
+
 export class Admin {
   readonly #pool = new ConnectionPool();
   readonly #brokers: BrokerApi;
@@ -39,10 +57,10 @@ export class Admin {
   readonly #timeoutMs: number;
   #closed = false;
 
-  constructor(options: ClientOptions) {
+  constructor(options: AdminOptions) {
     this.#timeoutMs = positiveOption('requestTimeoutMs', options.requestTimeoutMs, CLIENT_DEFAULTS.requestTimeoutMs);
     this.#brokers = new BrokerApi(this.#pool, this.#timeoutMs);
-    this.#routes = new TopicRoutes(this.#brokers, namesrvList(options.namesrv), positiveOption('routeRefreshMs', options.routeRefreshMs, CLIENT_DEFAULTS.routeRefreshMs));
+    this.#routes = new TopicRoutes(this.#brokers, options.namesrv === undefined ? [] : namesrvList(options.namesrv), positiveOption('routeRefreshMs', options.routeRefreshMs, CLIENT_DEFAULTS.routeRefreshMs));
   }
 
   /** Creates (or grows) a topic on the given brokers (host:port). */
@@ -97,8 +115,37 @@ export class Admin {
     return this.#api().queryOffset(mq.addr, { group, topic: mq.topic, queueId: mq.queueId });
   }
 
+  /**
+   * Commits a group's progress (forward only). Refused past the queue's
+   * maxOffset (OffsetOutOfRangeError) and for the broker's own '%' groups
+   * (InternalGroupError); below minOffset the broker stores minOffset.
+   */
   async commitOffset(group: string, mq: MessageQueue, offset: number): Promise<void> {
     await this.#api().commitOffsets(mq.addr, { group, entries: [{ topic: mq.topic, queueId: mq.queueId, offset }] });
+  }
+
+  /**
+   * Moves a group's committed offsets on a topic, backwards or forwards
+   * (re-consume from a point in time, or skip a backlog): to `{offset}`
+   * (clamped into each queue's [minOffset, maxOffset]; the answer says so) or
+   * to `{timestamp}` (ms since the epoch: the first message stored at or
+   * after it). Live consumers of the group are redirected by their next pull.
+   * Goes to each broker's master (its slave when the master is down).
+   */
+  async resetOffsets(group: string, topic: string, target: ResetTarget, options: ResetOptions = {}): Promise<OffsetReset[]> {
+    if (typeof group !== 'string' || group === '') throw new InvalidConfigError('resetOffsets needs a group');
+    const value = 'offset' in target ? target.offset : 'timestamp' in target ? target.timestamp : undefined;
+    checkInteger('offset' in target ? 'reset offset' : 'reset timestamp', value, 0);
+    if (options.queueId !== undefined) checkInteger('queueId', options.queueId, 0, 0xfffffffe);
+    const req = { group, topic, queueId: options.queueId, target };
+    const brokers =
+      options.brokerAddrs !== undefined
+        ? options.brokerAddrs.map((addr) => ({ brokerName: addr, addr }))
+        : [...new Map((await this.#routes.queues(topic)).map((q) => [q.brokerName, { brokerName: q.brokerName, addr: q.addr }])).values()];
+    const answers = await Promise.all(
+      brokers.map(async (b) => (await this.#api().resetOffsets(b.addr, req)).map((r) => ({ brokerName: b.brokerName, addr: b.addr, ...r }))),
+    );
+    return answers.flat();
   }
 
   /** Messages with the key, from every broker serving the topic. */

@@ -11,6 +11,7 @@ import {
   decodePullResponse,
   decodeQueueList,
   decodeQueueOffsets,
+  decodeQueueResets,
   decodeRecordList,
   decodeRoute,
   decodeSendResponse,
@@ -26,6 +27,7 @@ import {
   encodeQueryOffset,
   encodeQueueLock,
   encodeQueueRef,
+  encodeResetOffsets,
   encodeSendBack,
   encodeTopic,
   errorForStatus,
@@ -47,6 +49,8 @@ import {
   type QueueLockRequest,
   type QueueOffsets,
   type QueueRef,
+  type QueueReset,
+  type ResetOffsetsRequest,
   type SendBackRequest,
   type SendRequestTemplate,
   type SendResponse,
@@ -136,6 +140,12 @@ export class BrokerApi {
   async offsetForTimestamp(addr: string, req: OffsetForTimestampRequest): Promise<number> {
     const c = await this.#pool.get(addr);
     return decodeOffset((await c.call(Opcode.OffsetForTimestamp, encodeOffsetForTimestamp(req), this.#timeoutMs)).body);
+  }
+
+  /** RESET_OFFSETS: moves a group's committed offsets on one broker; what each queue's offset became. */
+  async resetOffsets(addr: string, req: ResetOffsetsRequest): Promise<QueueReset[]> {
+    const c = await this.#pool.get(addr);
+    return decodeQueueResets((await c.call(Opcode.ResetOffsets, encodeResetOffsets(req), this.#timeoutMs)).body);
   }
 
   async heartbeat(addr: string, req: HeartbeatRequest): Promise<void> {

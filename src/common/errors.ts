@@ -208,6 +208,22 @@ export class NotFoundError extends MetaqError {
   }
 }
 
+/** A committed offset outside the queue's [minOffset, maxOffset]: the request applied nothing. */
+export class OffsetOutOfRangeError extends MetaqError {
+  override readonly code = 'METAQ_OFFSET_OUT_OF_RANGE';
+  constructor(message = "offset outside the queue's range", options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** A client named one of the broker's own groups (their names start with '%'), which only the broker writes. */
+export class InternalGroupError extends MetaqError {
+  override readonly code = 'METAQ_INTERNAL_GROUP';
+  constructor(message = 'the group is internal to the broker; clients cannot write it', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
 /** The server failed in a way it did not classify; the message says how. */
 export class InternalServerError extends MetaqError {
   override readonly code = 'METAQ_INTERNAL_ERROR';

@@ -17,6 +17,14 @@ export const PROPERTY_REAL_TOPIC = 'REAL_TOPIC';
 export const PROPERTY_REAL_QUEUE_ID = 'REAL_QID';
 export const PROPERTY_DELAY_LEVEL = 'DELAY';
 
+/**
+ * Groups whose names start with this are the broker's own (their offsets are
+ * its bookkeeping): clients may read them but never commit, reset or join them.
+ */
+export const INTERNAL_GROUP_PREFIX = '%';
+/** The retry service's progress through each delay level of SCHEDULE_TOPIC. */
+export const SCHEDULE_GROUP = '%SCHEDULE%';
+
 /** Consumer group names: they become part of topic names, so the same alphabet. */
 export const GROUP_NAME_PATTERN = /^[A-Za-z0-9_-]{1,100}$/;
 
@@ -30,4 +38,8 @@ export function deadLetterTopic(group: string): string {
 
 export function isRetryTopic(topic: string): boolean {
   return topic.startsWith(RETRY_TOPIC_PREFIX);
+}
+
+export function isInternalGroup(group: string): boolean {
+  return group.startsWith(INTERNAL_GROUP_PREFIX);
 }

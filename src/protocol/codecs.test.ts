@@ -4,7 +4,7 @@
 // trailing bytes, lying counts and u64s beyond 2^53. Also the fixed opcode
 // and status numbers and the status <-> typed error mapping.
 import { describe, expect, it } from 'vitest';
-import { ConnectError, DiskFullError, FlushError, FrameTooLargeError, InternalServerError, InvalidMessageError, InvalidMessageIdError, InvalidRequestError, InvalidTopicError, MalformedFrameError, MessageTooLargeError, MetaqError, NoRouteError, NotFoundError, ServiceUnavailableError, StoreClosedError, StoreUnavailableError, StoreWriteError, UnknownOpcodeError, UnknownQueueError, UnknownTopicError } from '../common/index.js';
+import { ConnectError, DiskFullError, FlushError, FrameTooLargeError, InternalGroupError, InternalServerError, InvalidMessageError, InvalidMessageIdError, InvalidRequestError, InvalidTopicError, MalformedFrameError, MessageTooLargeError, MetaqError, NoRouteError, NotFoundError, OffsetOutOfRangeError, ServiceUnavailableError, StoreClosedError, StoreUnavailableError, StoreWriteError, UnknownOpcodeError, UnknownQueueError, UnknownTopicError } from '../common/index.js';
 import {
   decodeCreateTopic,
   decodeOffsetForTimestamp,
@@ -426,6 +426,7 @@ describe('opcodes and statuses', () => {
       OffsetForTimestamp: 14,
       QueueOffsets: 15,
       BrokerStats: 16,
+      ResetOffsets: 17,
       GetRoute: 20,
       RegisterBroker: 21,
       UnregisterBroker: 22,
@@ -438,7 +439,7 @@ describe('opcodes and statuses', () => {
     expect(opcodeName(2)).toBe('Pull');
     expect(opcodeName(99)).toBe('opcode 99');
     expect(isKnownOpcode(30)).toBe(true);
-    expect(isKnownOpcode(17)).toBe(false);
+    expect(isKnownOpcode(18)).toBe(false);
   });
 
   it('keeps the wire numbers of every status', () => {
@@ -460,6 +461,8 @@ describe('opcodes and statuses', () => {
       InvalidTopic: 32,
       InvalidMessage: 33,
       MessageTooLarge: 34,
+      OffsetOutOfRange: 35,
+      InternalGroup: 36,
       DiskFull: 40,
       StoreUnavailable: 41,
       ServiceUnavailable: 42,
@@ -485,6 +488,8 @@ describe('opcodes and statuses', () => {
     [InvalidTopicError, Status.InvalidTopic],
     [InvalidMessageError, Status.InvalidMessage],
     [MessageTooLargeError, Status.MessageTooLarge],
+    [OffsetOutOfRangeError, Status.OffsetOutOfRange],
+    [InternalGroupError, Status.InternalGroup],
     [DiskFullError, Status.DiskFull],
     [StoreUnavailableError, Status.StoreUnavailable],
     [ServiceUnavailableError, Status.ServiceUnavailable],

@@ -8,6 +8,7 @@ export { BodyReader, BodyWriter } from './body.js';
 export * from './send.js';
 export * from './pull.js';
 export * from './offsets.js';
+export * from './reset-offsets.js';
 export * from './consumer-group.js';
 export * from './send-back.js';
 export * from './admin.js';

@@ -1,7 +1,10 @@
 // Consumer offsets: commit a group's progress on queues, fetch it back.
 //
 // COMMIT_OFFSETS request: group str8 | count u16 | count x (topic str8 | queueId u32 | offset u64)
-//                response: empty
+//                response: empty. Each offset must lie in its queue's [minOffset, maxOffset]
+//                (below minOffset it is clamped up); one bad entry (OffsetOutOfRange,
+//                UnknownTopic, UnknownQueue) refuses the whole request, and an internal
+//                group ('%...') is refused with InternalGroup (docs/PROTOCOL.md).
 // QUERY_OFFSET   request: group str8 | topic str8 | queueId u32
 //                response: offset u64 (status NotFound when the group never committed)
 import { BodyReader, BodyWriter } from './body.js';

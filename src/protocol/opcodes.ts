@@ -20,6 +20,7 @@ export const Opcode = {
   OffsetForTimestamp: 14,
   QueueOffsets: 15,
   BrokerStats: 16,
+  ResetOffsets: 17,
   // name server
   GetRoute: 20,
   RegisterBroker: 21,

@@ -5,7 +5,8 @@
 //           maxBytes u32 | pollTimeoutMs u32 | pullFlags u8 | commitOffset u64 |
 //           tagCount u8 | tagCount x tag str8
 //   commitOffset is the group's progress on this queue, committed on the way
-//   (saves a separate COMMIT_OFFSETS) when pullFlags has PullFlag.HasCommitOffset.
+//   (saves a separate COMMIT_OFFSETS) when pullFlags has PullFlag.HasCommitOffset;
+//   past the queue's maxOffset it is not applied (the pull is answered as usual).
 // Response (status Ok, NoNewMessage, NoMatchedMessage, OffsetMoved, OffsetOverflow):
 //           nextOffset u64 | minOffset u64 | maxOffset u64 | count u32 |
 //           records: count raw CommitLog records (docs/STORAGE.md), to the end

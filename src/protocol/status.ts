@@ -1,6 +1,6 @@
 // Response statuses, and their mapping to and from typed errors. Numbers are
 // part of the wire contract: never renumber, only add.
-import { DiskFullError, FlushError, FrameTooLargeError, InternalServerError, InvalidRequestError, InvalidMessageError, InvalidMessageIdError, InvalidTopicError, MalformedFrameError, MessageTooLargeError, MetaqError, NoRouteError, NotFoundError, ServiceUnavailableError, StoreClosedError, StoreUnavailableError, StoreWriteError, UnknownOpcodeError, UnknownQueueError, UnknownTopicError } from '../common/index.js';
+import { DiskFullError, FlushError, FrameTooLargeError, InternalGroupError, InternalServerError, InvalidRequestError, InvalidMessageError, InvalidMessageIdError, InvalidTopicError, MalformedFrameError, MessageTooLargeError, MetaqError, NoRouteError, NotFoundError, OffsetOutOfRangeError, ServiceUnavailableError, StoreClosedError, StoreUnavailableError, StoreWriteError, UnknownOpcodeError, UnknownQueueError, UnknownTopicError } from '../common/index.js';
 
 export const Status = {
   Ok: 0,
@@ -26,6 +26,10 @@ export const Status = {
   InvalidTopic: 32,
   InvalidMessage: 33,
   MessageTooLarge: 34,
+  /** A committed offset outside the queue's [minOffset, maxOffset]. */
+  OffsetOutOfRange: 35,
+  /** The request names one of the broker's own groups, which clients cannot write. */
+  InternalGroup: 36,
   DiskFull: 40,
   StoreUnavailable: 41,
   ServiceUnavailable: 42,
@@ -59,6 +63,8 @@ export function statusForError(err: unknown): Status {
   if (err instanceof InvalidTopicError) return Status.InvalidTopic;
   if (err instanceof InvalidMessageError || err instanceof InvalidMessageIdError) return Status.InvalidMessage;
   if (err instanceof MessageTooLargeError) return Status.MessageTooLarge;
+  if (err instanceof OffsetOutOfRangeError) return Status.OffsetOutOfRange;
+  if (err instanceof InternalGroupError) return Status.InternalGroup;
   if (err instanceof DiskFullError) return Status.DiskFull;
   if (err instanceof StoreUnavailableError || err instanceof StoreClosedError) return Status.StoreUnavailable;
   if (err instanceof ServiceUnavailableError) return Status.ServiceUnavailable;
@@ -91,6 +97,10 @@ export function errorForStatus(status: number, message: string): MetaqError {
       return new InvalidMessageError(message);
     case Status.MessageTooLarge:
       return new MessageTooLargeError(message);
+    case Status.OffsetOutOfRange:
+      return new OffsetOutOfRangeError(message);
+    case Status.InternalGroup:
+      return new InternalGroupError(message);
     case Status.DiskFull:
       return new DiskFullError(message);
     case Status.StoreUnavailable:

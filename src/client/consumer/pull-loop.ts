@@ -68,6 +68,8 @@ export class PullLoop {
         } else {
           if (res.status === 'OFFSET_MOVED' || res.status === 'OFFSET_OVERFLOW') {
             core.note(new MetaqError(`${pq.mq.topic}:${pq.mq.queueId} offset ${pq.nextPullOffset} is out of range; moving to ${res.nextOffset}`));
+            // The broker's offset may no longer be ours (an admin reset, a commit it did not apply): commit afresh.
+            pq.committed = -1;
           }
           pq.nextPullOffset = res.nextOffset;
         }
