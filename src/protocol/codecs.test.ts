@@ -434,6 +434,8 @@ describe('opcodes and statuses', () => {
       HaReport: 41,
       HaData: 42,
       HaOffsets: 43,
+      HaDurable: 44,
+      HaResync: 45,
     });
     expect(opcodeName(2)).toBe('Pull');
     expect(opcodeName(99)).toBe('opcode 99');
