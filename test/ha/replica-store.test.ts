@@ -7,9 +7,11 @@
 import { describe, expect, it } from 'vitest';
 import { MessageStore } from '../../src/store/index.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
-import { waitDispatched } from '../helpers/wait.js';
+import { waitDispatched, waitUntil } from '../helpers/wait.js';
 
 const SEGMENT = 128 * 1024;
+/** A time at which every segment has expired under the default retention (72 h). */
+const LONG_AFTER_MS = 100 * 3_600_000;
 const config = (dir: string) => ({ dir, segmentSize: SEGMENT, maxMessageSize: 1024, preallocateSegments: false });
 
 describe('replica store', () => {
@@ -73,7 +75,8 @@ describe('replica store', () => {
       // The source writes on over several segments and retention deletes what the replica has not got yet.
       await put(2500, 20);
       await waitDispatched(source);
-      source.deleteExpiredSegments(Date.now() + 3_600_000);
+      await waitUntil(() => source.stats().flushedOffset === source.writtenOffset, 'the source to flush', 5000, 10);
+      source.deleteExpiredSegments(Date.now() + LONG_AFTER_MS);
       const min = source.stats().minOffset;
       expect(min).toBeGreaterThan(replicaEnd);
       expect(() => source.replicaLog.readLog(replicaEnd, 4096)).toThrow(/below the oldest kept/);
