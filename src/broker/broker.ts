@@ -194,6 +194,7 @@ export class Broker {
         maxLagBytes: c.maxSlaveLagBytes,
         offsets: () => this.#offsets.snapshot(),
         offsetsIntervalMs: OFFSETS_REPLICATION_INTERVAL_MS,
+        onError: (err) => this.#log.warn('replication', err),
       });
     } else {
       this.#haSlave = new HaSlave({

@@ -128,6 +128,18 @@ export class ReplicaDivergedError extends MetaqError {
   }
 }
 
+/**
+ * A slave's log ends before the oldest data its master keeps (retention
+ * deleted what it still needed): it resets its log to start at the master's
+ * oldest kept offset and copies on from there.
+ */
+export class ReplicaBehindRetentionError extends MetaqError {
+  override readonly code = 'METAQ_REPLICA_BEHIND_RETENTION';
+  constructor(message = "the replica's log ends before the oldest data its master keeps", options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
 export class InvalidMessageIdError extends MetaqError {
   override readonly code = 'METAQ_INVALID_MESSAGE_ID';
   constructor(message = 'malformed message id', options?: MetaqErrorOptions) {

@@ -3,19 +3,26 @@
 // slave truncate), then the master pushes raw CommitLog bytes from there,
 // keeping up to a window of bytes in flight, and the slave reports how far it
 // holds the log. Under sync replication those reports release the waiting
-// sends and cap what readers on the master may see.
-import { InvalidRequestError } from '../common/index.js';
+// sends and cap what readers on the master may see while the slave is
+// available. The master also tells the slave how far its own log is durable
+// (HA_DURABLE), and the slave serves readers no further. A slave that fell
+// behind what the master keeps is dropped and told to re-sync; no slave can
+// take the master down.
+import { InvalidRequestError, ReplicaBehindRetentionError } from '../common/index.js';
 import { RequestServer, type Handler, type RequestContext } from '../net/index.js';
 import {
   decodeHaHandshake,
   decodeOffset,
   encodeHaDataHead,
   encodeHaHandshakeReply,
+  encodeHaResyncReply,
+  encodeOffset,
   encodeText,
   HaAction,
   Opcode,
   type HaHandshake,
   type HaHandshakeReply,
+  type HaResyncReply,
 } from '../protocol/index.js';
 import type { ReplicaLog } from '../store/index.js';
 import { ReplicaWaiters, type ReplicaOutcome } from './replica-waiters.js';
@@ -36,6 +43,8 @@ export interface HaMasterOptions {
   /** The consumer offset table, sent to the slave every `offsetsIntervalMs`. */
   offsets: () => Record<string, Record<string, number>>;
   offsetsIntervalMs: number;
+  /** What went wrong with a slave (logged; the master carries on). */
+  onError?: (err: unknown) => void;
 }
 
 /** Bytes pushed and not yet confirmed: enough to keep the pipe full, bounded so a slow slave cannot fill memory. */
@@ -48,6 +57,8 @@ interface Session {
   pushOffset: number;
   /** What the slave reported holding. */
   acked: number;
+  /** The last durable offset of this master told to the slave (HA_DURABLE). */
+  durableSent: number;
 }
 
 export interface HaMasterStats {
@@ -58,6 +69,8 @@ export interface HaMasterStats {
   slaveLagBytes: number;
   slaveLagMs: number;
   sendsWaitingForSlave: number;
+  readersCappedBySlave: boolean;
+  slaveResyncs: number;
 }
 
 export class HaMaster {
@@ -65,6 +78,7 @@ export class HaMaster {
   readonly #server: RequestServer;
   readonly #waiters = new ReplicaWaiters();
   readonly #unsubscribe: () => void;
+  readonly #unsubscribeFlushed: () => void;
   readonly #offsetsTimer: NodeJS.Timeout;
   #session: Session | undefined;
   #pumping = false;
@@ -72,18 +86,27 @@ export class HaMaster {
   #replicated: number;
   /** (written offset, time) of recent writes, for the lag in time. */
   #writes: { offset: number; at: number }[] = [];
+  /** Sync replication: readers are held at the slave's confirmed offset (see #applyLimit). */
+  #capped = false;
+  /** Slaves told to re-sync because they fell behind what this master keeps. */
+  #resyncs = 0;
 
   private constructor(o: HaMasterOptions, server: RequestServer) {
     this.#o = o;
     this.#server = server;
     this.#replicated = o.log.writtenOffset;
-    // Sync replication: readers see what existed before this start (nothing can be done
-    // about its past), and from then on only what the slave confirmed.
-    if (o.mode === 'sync') o.log.setVisibilityLimit(this.#replicated);
+    // No slave yet: readers see what this master made durable (no cap until one is available).
     this.#unsubscribe = o.log.onWritten((offset) => {
       if (this.#session === undefined) return;
       if (this.#writes.length < MAX_WRITE_SAMPLES) this.#writes.push({ offset, at: Date.now() });
       this.#pump();
+      // A slave that falls too far behind stops holding readers back.
+      this.#applyLimit();
+    });
+    // Called before the flushed appends are acknowledged: the slave hears "durable here" first.
+    this.#unsubscribeFlushed = o.log.onFlushed(() => {
+      const s = this.#session;
+      if (s !== undefined) this.#sendDurable(s);
     });
     this.#offsetsTimer = setInterval(() => this.#sendOffsets(), o.offsetsIntervalMs);
     this.#offsetsTimer.unref();
@@ -93,6 +116,7 @@ export class HaMaster {
     let master: HaMaster | undefined;
     const handlers = new Map<number, Handler>([
       [Opcode.HaHandshake, (f, ctx) => ({ body: encodeHaHandshakeReply(master!.#handshake(decodeHaHandshake(f.body), ctx)) })],
+      [Opcode.HaResync, () => ({ body: encodeHaResyncReply(master!.#resync()) })],
       [
         Opcode.HaReport,
         (f, ctx) => {
@@ -136,12 +160,15 @@ export class HaMaster {
       slaveLagBytes: Math.max(0, written - acked),
       slaveLagMs: behind === undefined ? 0 : Date.now() - behind.at,
       sendsWaitingForSlave: this.#waiters.waiting,
+      readersCappedBySlave: this.#capped,
+      slaveResyncs: this.#resyncs,
     };
   }
 
   async close(): Promise<void> {
     clearInterval(this.#offsetsTimer);
     this.#unsubscribe();
+    this.#unsubscribeFlushed();
     this.#waiters.close();
     await this.#server.close();
   }
@@ -151,6 +178,14 @@ export class HaMaster {
     const log = this.#o.log;
     if (h.segmentSize !== log.segmentSize) {
       throw new InvalidRequestError(`slave segment size ${h.segmentSize} differs from the master's ${log.segmentSize}: offsets would not line up`);
+    }
+    if (h.maxOffset < log.minOffset) {
+      // Retention deleted what this slave needs next: it starts its log again from the oldest kept offset.
+      this.#resyncs++;
+      this.#o.onError?.(
+        new ReplicaBehindRetentionError(`slave log ends at ${h.maxOffset}, before the oldest data this master keeps (${log.minOffset}): the slave resets its log and copies from there`),
+      );
+      return { action: HaAction.Reset, offset: log.minOffset };
     }
     const written = log.writtenOffset;
     // The newest of the slave's records that this log holds identically: everything up to its end agrees.
@@ -172,12 +207,9 @@ export class HaMaster {
     }
     if (target < h.maxOffset) return { action: HaAction.Truncate, offset: target };
     if (h.maxOffset > written) return { action: HaAction.Truncate, offset: written };
-    if (h.maxOffset < log.minOffset) {
-      throw new InvalidRequestError(`slave log ends at ${h.maxOffset}, before the oldest data the master keeps: reset the slave's store`);
-    }
     // One slave at a time: a new handshake replaces the old session.
     if (this.#session !== undefined && this.#session.ctx !== ctx) this.#dropSession();
-    this.#session = { ctx, pushOffset: h.maxOffset, acked: h.maxOffset };
+    this.#session = { ctx, pushOffset: h.maxOffset, acked: h.maxOffset, durableSent: 0 };
     ctx.onClose(() => {
       if (this.#session?.ctx === ctx) this.#dropSession();
     });
@@ -191,10 +223,53 @@ export class HaMaster {
     return chunk !== undefined && chunk.bytes.length === 8 && chunk.nextOffset !== offset + 8 ? chunk.nextOffset : undefined;
   }
 
+  /** A slave that fell behind retention asks where to start again: the oldest kept offset, and each queue there. */
+  #resync(): HaResyncReply {
+    const offset = this.#o.log.minOffset;
+    return { offset, queues: this.#o.log.queueStarts(offset) };
+  }
+
   #dropSession(): void {
     this.#session = undefined;
     this.#writes = [];
     this.#waiters.failAll('no-slave');
+    this.#applyLimit();
+  }
+
+  /**
+   * Sync replication's read limit: while a slave is available (connected and
+   * no more than maxLagBytes behind, i.e. while sends wait for it) readers
+   * see nothing it has not confirmed; otherwise they see what this master
+   * made durable. A cap below what readers already see just holds them until
+   * the slave passes it.
+   */
+  #applyLimit(): void {
+    if (this.#o.mode !== 'sync') return;
+    const s = this.#session;
+    const available = s !== undefined && this.#o.log.writtenOffset - s.acked <= this.#o.maxLagBytes;
+    if (available) this.#o.log.setVisibilityLimit(s.acked);
+    else if (this.#capped) this.#o.log.setVisibilityLimit(undefined);
+    this.#capped = available;
+  }
+
+  /** Tells the slave how far this master's own log is durable (flushed under sync flush, written under async). */
+  #sendDurable(s: Session): void {
+    const durable = this.#o.log.localConfirmedOffset;
+    if (durable <= s.durableSent || s.ctx.closed) return;
+    s.durableSent = durable;
+    s.ctx.notify(Opcode.HaDurable, encodeOffset(durable));
+  }
+
+  /** Gives up on a slave that cannot be served (its position deleted by retention, or a read failed); it reconnects. */
+  #abandon(s: Session, err: unknown): void {
+    const log = this.#o.log;
+    this.#o.onError?.(
+      s.pushOffset < log.minOffset
+        ? new ReplicaBehindRetentionError(`the slave needs log offset ${s.pushOffset}, but this master keeps only from ${log.minOffset}: dropping it; it re-syncs when it reconnects`, { cause: err })
+        : err,
+    );
+    this.#dropSession();
+    s.ctx.close();
   }
 
   #report(offset: number, ctx: RequestContext): void {
@@ -207,7 +282,7 @@ export class HaMaster {
     if (n > 0) this.#writes.splice(0, n);
     if (this.#o.mode === 'sync') {
       this.#waiters.confirmed(s.acked);
-      this.#o.log.setVisibilityLimit(this.#replicated);
+      this.#applyLimit();
     }
     this.#pump();
   }
@@ -216,14 +291,19 @@ export class HaMaster {
   #pump(): void {
     if (this.#pumping) return;
     this.#pumping = true;
+    const s = this.#session;
     try {
-      const s = this.#session;
       while (s !== undefined && this.#session === s && !s.ctx.closed && s.pushOffset - s.acked < WINDOW_BYTES) {
         const chunk = this.#o.log.readLog(s.pushOffset, CHUNK_BYTES);
         if (chunk === undefined) break;
         s.ctx.notify(Opcode.HaData, [encodeHaDataHead(chunk.offset), chunk.bytes]);
         s.pushOffset = chunk.nextOffset;
       }
+      if (s !== undefined && this.#session === s) this.#sendDurable(s);
+    } catch (err) {
+      // Runs inside the write path's listener and the report handler: a slave's trouble must never reach them.
+      if (s !== undefined && this.#session === s) this.#abandon(s, err);
+      else this.#o.onError?.(err);
     } finally {
       this.#pumping = false;
     }

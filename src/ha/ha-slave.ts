@@ -3,11 +3,16 @@
 // CommitLog bytes the master pushes at the same offsets, checked record by
 // record, and reports how far it holds the log after each append and every
 // second. Reconnects after any failure; catching up starts from its own end.
-import { ReplicaDivergedError } from '../common/index.js';
+// Readers here see nothing past what the master said its own log is durable
+// up to (HA_DURABLE). A slave whose log ends before the oldest data the
+// master keeps resets its log and copies on from there (a re-sync).
+import { ReplicaBehindRetentionError, ReplicaDivergedError } from '../common/index.js';
 import { RequestClient } from '../net/index.js';
 import {
   decodeHaData,
   decodeHaHandshakeReply,
+  decodeHaResyncReply,
+  decodeOffset,
   decodeText,
   encodeHaHandshake,
   encodeOffset,
@@ -32,6 +37,9 @@ export interface HaSlaveOptions {
 /** Record signatures sent per handshake round. */
 const HANDSHAKE_RECORDS = 64;
 const REQUEST_TIMEOUT_MS = 10_000;
+/** A re-sync may first wait for a flush and zero-fill the new log's first segment. */
+const RESYNC_TIMEOUT_MS = 60_000;
+const EMPTY = Buffer.alloc(0);
 
 export interface HaSlaveStats {
   connected: boolean;
@@ -39,6 +47,10 @@ export interface HaSlaveStats {
   /** How far this slave holds the master's log (confirmed locally). */
   replicatedOffset: number;
   truncations: number;
+  /** What the master said its own log is durable up to: readers here see nothing past it. */
+  masterDurableOffset: number;
+  /** Log resets because this slave fell behind what the master keeps. */
+  resyncs: number;
 }
 
 export class HaSlave {
@@ -47,6 +59,9 @@ export class HaSlave {
   #closed = false;
   #confirmed = 0;
   #truncations = 0;
+  #resyncs = 0;
+  /** How far the master said its own log is durable: the read limit here. */
+  #masterDurable: number;
   #retry: NodeJS.Timeout | undefined;
   readonly #report: NodeJS.Timeout;
   /** Set when this connection's stream broke (a bad chunk): further chunks are ignored until reconnect. */
@@ -55,13 +70,23 @@ export class HaSlave {
   constructor(o: HaSlaveOptions) {
     this.#o = o;
     this.#confirmed = o.log.localConfirmedOffset;
+    // What recovery found is already visible; anything appended from now on waits for the master's word.
+    this.#masterDurable = this.#confirmed;
+    o.log.setVisibilityLimit(this.#masterDurable);
     this.#report = setInterval(() => this.#sendReport(), o.reportIntervalMs);
     this.#report.unref();
     void this.#connect();
   }
 
   stats(): HaSlaveStats {
-    return { connected: this.#client !== undefined && !this.#client.closed, masterHaAddr: this.#o.masterHaAddr, replicatedOffset: this.#confirmed, truncations: this.#truncations };
+    return {
+      connected: this.#client !== undefined && !this.#client.closed,
+      masterHaAddr: this.#o.masterHaAddr,
+      replicatedOffset: this.#confirmed,
+      truncations: this.#truncations,
+      masterDurableOffset: this.#masterDurable,
+      resyncs: this.#resyncs,
+    };
   }
 
   close(): void {
@@ -114,11 +139,30 @@ export class HaSlave {
         this.#sendReport();
         return;
       }
+      if (reply.action === HaAction.Reset) {
+        this.#o.onError(
+          new ReplicaBehindRetentionError(`replica log ends at ${log.writtenOffset}, before the oldest data the master keeps (${reply.offset}): resetting it to copy on from there`),
+        );
+        const resync = decodeHaResyncReply((await client.call(Opcode.HaResync, EMPTY, RESYNC_TIMEOUT_MS)).body);
+        await log.resetLog(resync.offset, resync.queues);
+        this.#resyncs++;
+        this.#confirmed = resync.offset;
+        this.#lowerMasterDurable(resync.offset);
+        continue;
+      }
       this.#o.onError(new ReplicaDivergedError(`replica log diverged from the master's: truncating from ${log.writtenOffset} to ${reply.offset}`));
       log.truncateLog(reply.offset);
       this.#truncations++;
       this.#confirmed = Math.min(this.#confirmed, reply.offset);
+      this.#lowerMasterDurable(reply.offset);
     }
+  }
+
+  /** The log was cut or reset at `offset`: what the master said of the old log no longer holds past it. */
+  #lowerMasterDurable(offset: number): void {
+    if (this.#masterDurable <= offset) return;
+    this.#masterDurable = offset;
+    this.#o.log.setVisibilityLimit(offset);
   }
 
   #onPush(f: Frame, client: RequestClient): void {
@@ -126,6 +170,18 @@ export class HaSlave {
     if (f.opcode === Opcode.HaOffsets) {
       try {
         this.#o.onOffsets(JSON.parse(decodeText(f.body)) as Record<string, Record<string, number>>);
+      } catch (err) {
+        this.#o.onError(err);
+      }
+      return;
+    }
+    if (f.opcode === Opcode.HaDurable) {
+      try {
+        const durable = decodeOffset(f.body);
+        if (durable > this.#masterDurable) {
+          this.#masterDurable = durable;
+          this.#o.log.setVisibilityLimit(durable);
+        }
       } catch (err) {
         this.#o.onError(err);
       }

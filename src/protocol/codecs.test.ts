@@ -1,5 +1,5 @@
 // Every request/response body codec (send, pull, offsets, consumer group,
-// send-back, admin, route, error body): round trips, exact byte layouts of
+// send-back, admin, route, error body, replication replies): round trips, exact byte layouts of
 // SEND and PULL, and refusals as MalformedFrameError of every truncation,
 // trailing bytes, lying counts and u64s beyond 2^53. Also the fixed opcode
 // and status numbers and the status <-> typed error mapping.
@@ -41,6 +41,7 @@ import {
 } from './consumer-group.js';
 import { decodeErrorBody, encodeErrorBody } from './error-body.js';
 import { encodeFrame } from './frame.js';
+import { decodeHaHandshakeReply, decodeHaResyncReply, encodeHaHandshakeReply, encodeHaResyncReply, HaAction } from './ha.js';
 import { decodeCommitOffsets, decodeOffset, decodeQueryOffset, encodeCommitOffsets, encodeOffset, encodeQueryOffset } from './offsets.js';
 import { Opcode } from './opcodes.js';
 import { decodePullRequest, decodePullResponse, encodePullRequest, encodePullResponseHead, PULL_RESPONSE_HEAD_SIZE, type PullRequest } from './pull.js';
@@ -189,6 +190,14 @@ const strict: StrictCase[] = [
     expected: { brokerName: 'b1', addr: '127.0.0.1:1', role: 1, topics: [{ topic: 'a', queueCount: 4 }, { topic: 'b', queueCount: 1 }] },
   },
   { name: 'broker identity', body: encodeBrokerIdentity({ brokerName: 'b1', addr: 'h:2' }), decode: decodeBrokerIdentity, expected: { brokerName: 'b1', addr: 'h:2' } },
+  { name: 'ha handshake reply, reset', body: encodeHaHandshakeReply({ action: HaAction.Reset, offset: 2 ** 40 }), decode: decodeHaHandshakeReply, expected: { action: HaAction.Reset, offset: 2 ** 40 } },
+  {
+    name: 'ha resync reply',
+    body: encodeHaResyncReply({ offset: 2 ** 33, queues: [{ topic: 'a', queueId: 0, queueOffset: 7 }, { topic: '%RETRY%g', queueId: 3, queueOffset: 2 ** 45 }] }),
+    decode: decodeHaResyncReply,
+    expected: { offset: 2 ** 33, queues: [{ topic: 'a', queueId: 0, queueOffset: 7 }, { topic: '%RETRY%g', queueId: 3, queueOffset: 2 ** 45 }] },
+  },
+  { name: 'ha resync reply, no queues', body: encodeHaResyncReply({ offset: 0, queues: [] }), decode: decodeHaResyncReply, expected: { offset: 0, queues: [] } },
 ];
 
 describe('body codecs: round trips and refusals', () => {
@@ -435,6 +444,8 @@ describe('opcodes and statuses', () => {
       HaReport: 41,
       HaData: 42,
       HaOffsets: 43,
+      HaDurable: 44,
+      HaResync: 45,
     });
     expect(opcodeName(2)).toBe('Pull');
     expect(opcodeName(99)).toBe('opcode 99');

@@ -7,6 +7,10 @@
 // HA_REPORT (slave to master, oneway): offset u64   "I hold the log up to here"
 // HA_DATA (master to slave, oneway): offset u64 | raw CommitLog bytes to the end (whole records)
 // HA_OFFSETS (master to slave, oneway): UTF-8 JSON of the consumer offset table
+// HA_DURABLE (master to slave, oneway): offset u64   "my own log is durable up to here";
+//   the slave serves readers no further (see docs/ARCHITECTURE.md, Replication)
+// HA_RESYNC (slave to master, request, empty): after a Reset handshake reply
+//   response: offset u64 | count u32 | count x (topic str8 | queueId u32 | queueOffset u64)
 import { MalformedFrameError } from '../common/index.js';
 import { BodyReader, BodyWriter } from './body.js';
 
@@ -15,6 +19,12 @@ export const HaAction = {
   Stream: 0,
   /** The slave's tail diverged: truncate to `offset`, then handshake again. */
   Truncate: 1,
+  /**
+   * The slave's log ends before the oldest data the master keeps (retention
+   * deleted it): drop the whole log, start it empty at `offset` (the master's
+   * oldest kept offset, a segment start), then handshake again.
+   */
+  Reset: 2,
 } as const;
 export type HaAction = (typeof HaAction)[keyof typeof HaAction];
 
@@ -61,7 +71,7 @@ export function encodeHaHandshakeReply(h: HaHandshakeReply): Buffer {
 export function decodeHaHandshakeReply(body: Buffer): HaHandshakeReply {
   const r = new BodyReader(body);
   const action = r.u8('action');
-  if (action !== HaAction.Stream && action !== HaAction.Truncate) throw new MalformedFrameError(`unknown handshake action ${action}`);
+  if (action !== HaAction.Stream && action !== HaAction.Truncate && action !== HaAction.Reset) throw new MalformedFrameError(`unknown handshake action ${action}`);
   const offset = r.u64('offset');
   r.done('the handshake reply');
   return { action, offset };
@@ -76,4 +86,32 @@ export function decodeHaData(body: Buffer): { offset: number; bytes: Buffer } {
   const r = new BodyReader(body);
   const offset = r.u64('offset');
   return { offset, bytes: r.rest() };
+}
+
+/** One queue of a re-sync: the queue offset of its first record at or past the re-sync's log offset. */
+export interface HaQueueStart {
+  topic: string;
+  queueId: number;
+  queueOffset: number;
+}
+
+/** HA_RESYNC's response: where a slave that fell behind retention starts its log again, and each queue there. */
+export interface HaResyncReply {
+  offset: number;
+  queues: readonly HaQueueStart[];
+}
+
+export function encodeHaResyncReply(r: HaResyncReply): Buffer {
+  const w = new BodyWriter().u64(r.offset).u32(r.queues.length);
+  for (const q of r.queues) w.str8(q.topic, 'topic').u32(q.queueId).u64(q.queueOffset);
+  return w.finish();
+}
+
+export function decodeHaResyncReply(body: Buffer): HaResyncReply {
+  const r = new BodyReader(body);
+  const offset = r.u64('offset');
+  const queues: HaQueueStart[] = [];
+  for (let n = r.u32('queue count'); n > 0; n--) queues.push({ topic: r.str8('topic'), queueId: r.u32('queueId'), queueOffset: r.u64('queueOffset') });
+  r.done('the resync reply');
+  return { offset, queues };
 }

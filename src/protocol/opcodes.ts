@@ -32,6 +32,8 @@ export const Opcode = {
   HaReport: 41,
   HaData: 42,
   HaOffsets: 43,
+  HaDurable: 44,
+  HaResync: 45,
 } as const;
 export type Opcode = (typeof Opcode)[keyof typeof Opcode];
 

@@ -33,7 +33,7 @@ const base: BrokerStats = {
     truncatedTail: true,
   },
   role: 'master',
-  ha: { mode: 'sync', slaveConnected: true, writtenOffset: 100, replicatedOffset: 90, slaveLagBytes: 10, slaveLagMs: 3, sendsWaitingForSlave: 2 },
+  ha: { mode: 'sync', slaveConnected: true, writtenOffset: 100, replicatedOffset: 90, slaveLagBytes: 10, slaveLagMs: 3, sendsWaitingForSlave: 2, readersCappedBySlave: true, slaveResyncs: 4 },
 };
 
 const slave: BrokerStats = {
@@ -41,7 +41,7 @@ const slave: BrokerStats = {
   role: 'slave',
   groups: [],
   store: { ...base.store, flushMode: 'async', diskFull: false, dispatchError: undefined, recovered: true, truncatedTail: false },
-  ha: { connected: true, masterHaAddr: '127.0.0.1:10912', replicatedOffset: 77, truncations: 1 },
+  ha: { connected: true, masterHaAddr: '127.0.0.1:10912', replicatedOffset: 77, truncations: 1, masterDurableOffset: 2 ** 40 + 5, resyncs: 3 },
 };
 
 describe('BROKER_STATS', () => {

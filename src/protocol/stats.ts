@@ -42,6 +42,14 @@ export interface HaMasterView {
   slaveLagBytes: number;
   slaveLagMs: number;
   sendsWaitingForSlave: number;
+  /**
+   * Sync replication: readers are held at what the slave confirmed. False
+   * while no slave is available (none connected, or one further behind than
+   * maxSlaveLagBytes): readers then see what this master made durable.
+   */
+  readersCappedBySlave: boolean;
+  /** Slaves told to re-sync (reset their log) because they fell behind what this master keeps. */
+  slaveResyncs: number;
 }
 
 /** A slave's view of replication. */
@@ -50,6 +58,10 @@ export interface HaSlaveView {
   masterHaAddr: string;
   replicatedOffset: number;
   truncations: number;
+  /** What the master said its own log is durable up to: readers here see nothing past it. */
+  masterDurableOffset: number;
+  /** Log resets because this slave fell behind what the master keeps (retention). */
+  resyncs: number;
 }
 
 export interface BrokerStats {
@@ -110,10 +122,11 @@ export function encodeBrokerStats(s: BrokerStats): Buffer {
   if (ha === undefined) {
     w.u8(HaKind.None);
   } else if (isHaSlaveView(ha)) {
-    w.u8(HaKind.Slave).u8(ha.connected ? 1 : 0).str8(ha.masterHaAddr, 'masterHaAddr').u64(ha.replicatedOffset).u32(ha.truncations);
+    w.u8(HaKind.Slave).u8(ha.connected ? 1 : 0).str8(ha.masterHaAddr, 'masterHaAddr').u64(ha.replicatedOffset).u32(ha.truncations).u64(ha.masterDurableOffset).u32(ha.resyncs);
   } else {
     w.u8(HaKind.Master).u8(REPLICATION_MODES.indexOf(ha.mode)).u8(ha.slaveConnected ? 1 : 0);
     w.u64(ha.writtenOffset).u64(ha.replicatedOffset).u64(ha.slaveLagBytes).u64(ha.slaveLagMs).u32(ha.sendsWaitingForSlave);
+    w.u8(ha.readersCappedBySlave ? 1 : 0).u32(ha.slaveResyncs);
   }
   return w.finish();
 }
@@ -168,7 +181,14 @@ export function decodeBrokerStats(body: Buffer): BrokerStats {
   let ha: HaMasterView | HaSlaveView | undefined;
   const kind = r.u8('replication kind');
   if (kind === HaKind.Slave) {
-    ha = { connected: r.u8('connected') !== 0, masterHaAddr: r.str8('masterHaAddr'), replicatedOffset: r.u64('replicatedOffset'), truncations: r.u32('truncations') };
+    ha = {
+      connected: r.u8('connected') !== 0,
+      masterHaAddr: r.str8('masterHaAddr'),
+      replicatedOffset: r.u64('replicatedOffset'),
+      truncations: r.u32('truncations'),
+      masterDurableOffset: r.u64('masterDurableOffset'),
+      resyncs: r.u32('resyncs'),
+    };
   } else if (kind === HaKind.Master) {
     ha = {
       mode: oneOf(REPLICATION_MODES, r.u8('replication mode'), 'replication mode'),
@@ -178,6 +198,8 @@ export function decodeBrokerStats(body: Buffer): BrokerStats {
       slaveLagBytes: r.u64('slaveLagBytes'),
       slaveLagMs: r.u64('slaveLagMs'),
       sendsWaitingForSlave: r.u32('sendsWaitingForSlave'),
+      readersCappedBySlave: r.u8('readersCappedBySlave') !== 0,
+      slaveResyncs: r.u32('slaveResyncs'),
     };
   } else if (kind !== HaKind.None) {
     throw new MalformedFrameError(`unknown replication kind ${kind}`);

@@ -216,6 +216,32 @@ export class ConsumeQueue {
     this.minOffset = newMin;
   }
 
+  /**
+   * The queue goes on at queue offset `offset`, every older entry gone: a
+   * replica whose log was reset because it fell behind its master's retention.
+   * Its files are removed; the file that will hold `offset` is created
+   * sparse up to it (so a reload finds the queue's end there), the slots
+   * before it reading as zeros: CommitLog offset 0, below the log's start,
+   * which readers skip as expired.
+   */
+  restartAt(offset: number, dirty: Set<string>): void {
+    for (const base of this.#fileBases()) {
+      const file = this.#pathOf(base);
+      dirty.delete(file);
+      this.#fds.close(file);
+      fs.rmSync(file, { force: true });
+    }
+    fs.mkdirSync(this.dir, { recursive: true });
+    const base = offset - (offset % this.#entriesPerFile);
+    const file = this.#pathOf(base);
+    fs.ftruncateSync(this.#fds.get(file), (offset - base) * CQ_ENTRY_SIZE);
+    dirty.add(file);
+    this.#tailCount = 0;
+    this.minOffset = offset;
+    this.maxOffset = offset;
+    this.#writtenOffset = offset;
+  }
+
   #requireWritten(): void {
     if (this.#tailCount > 0) throw new StoreStateError(`consume queue ${this.topic}/${this.queueId}: write the tail first`);
   }

@@ -3,7 +3,7 @@
 // from message/.
 export { MessageStore } from './message-store.js';
 export type { DurableImage } from './checkpoint-service.js';
-export type { ReplicaLog } from './replica-log.js';
+export type { QueueStart, ReplicaLog } from './replica-log.js';
 export { STORE_DEFAULTS, resolveStoreConfig, type MessageStoreConfig } from './store-config.js';
 export type { StoreMessage, PutResult, GetResult, GetStatus, FlushMode, ArrivalListener, LogChunk, StoreStats } from './types.js';
 export { decodeRecord, decodeRecords, type DecodedMessage, RECORD_OVERHEAD } from '../message/index.js';

@@ -97,6 +97,7 @@ export class MessageStore {
       visibility: this.#visibility,
       flush: this.#flush,
       checkpoints: this.#checkpoints,
+      dirtyFiles,
     });
     this.#maintenance = new Maintenance(config, log, topics, keys, dispatcher, gate, this.#checkpoints);
   }
@@ -297,8 +298,9 @@ export class MessageStore {
 
   #onFlushed(offset: number): void {
     if (this.config.flushMode === 'sync') {
-      this.#writes.ack(offset);
+      // The replica log first: a slave hears "durable here" before any producer hears SEND_OK.
       this.#replica.releaseWaiters(offset);
+      this.#writes.ack(offset);
       this.#visibility.schedule();
     }
   }

@@ -27,6 +27,13 @@ export interface RecordSignature {
   crc: number;
 }
 
+/** Where one queue goes on in a log that starts at a given offset: the queue offset of its first record there. */
+export interface QueueStart {
+  topic: string;
+  queueId: number;
+  queueOffset: number;
+}
+
 /** What replication needs of a store, and nothing more. */
 export interface ReplicaLog {
   /** Segment size: master and slave must agree, or offsets would not line up. */
@@ -38,13 +45,21 @@ export interface ReplicaLog {
   /** How far this store vouches for its log on its own (flushed in sync mode, written in async). */
   readonly localConfirmedOffset: number;
   /**
-   * Master side of sync replication: readers see nothing past `offset` (what
-   * the slave confirmed), so no consumer commits past what survives a
-   * failover. `undefined` lifts the cap.
+   * Readers see nothing past `offset`; `undefined` lifts the cap. A master
+   * under sync replication caps at what its slave confirmed (while one is
+   * available); a slave caps at what its master made durable. So no consumer
+   * commits past what a crash of either broker could erase.
    */
   setVisibilityLimit(offset: number | undefined): void;
   /** Calls `listener` with the written offset after each write of appended records. Returns an unsubscribe. */
   onWritten(listener: (writtenOffset: number) => void): () => void;
+  /**
+   * Sync flush: calls `listener` with the flushed offset after each flush
+   * cycle, before the appends it covers are acknowledged (so a slave hears
+   * "durable here" before any producer hears SEND_OK). Under async flush the
+   * written offset is the confirmed one: see onWritten. Returns an unsubscribe.
+   */
+  onFlushed(listener: (flushedOffset: number) => void): () => void;
   /**
    * Raw log bytes for a replica: whole records from `offset` (a record
    * boundary, normally what the replica reported), at most about `maxBytes`
@@ -75,6 +90,19 @@ export interface ReplicaLog {
    * never had (it diverged) is thrown away before replication goes on.
    */
   truncateLog(offset: number): void;
+  /**
+   * Master side of a re-sync: where every queue goes on in a log starting at
+   * `offset` (the queue offset of its first record at or past it).
+   */
+  queueStarts(offset: number): QueueStart[];
+  /**
+   * Slave side of a re-sync, when its log ends before the oldest data its
+   * master keeps: drops the whole log with every ConsumeQueue and key-index
+   * entry, and starts the log empty at `offset` (a segment start, past this
+   * log's end) with each queue going on at its `starts` entry (queues not
+   * listed go on where they are).
+   */
+  resetLog(offset: number, starts: readonly QueueStart[]): Promise<void>;
 }
 
 /** The store's ReplicaLog. */
@@ -89,6 +117,9 @@ export class StoreReplicaLog implements ReplicaLog {
   readonly #visibility: Visibility;
   readonly #flush: FlushService;
   readonly #checkpoints: CheckpointService;
+  /** ConsumeQueue / index files the next checkpoint syncs (shared with the dispatcher). */
+  readonly #dirtyFiles: Set<string>;
+  readonly #flushListeners = new Set<(flushedOffset: number) => void>();
   readonly #scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
   /** Replicated appends waiting for their flush (sync flush on a slave). */
   readonly #waiters: { end: number; resolve: (offset: number) => void; reject: (err: unknown) => void }[] = [];
@@ -105,6 +136,7 @@ export class StoreReplicaLog implements ReplicaLog {
       visibility: Visibility;
       flush: FlushService;
       checkpoints: CheckpointService;
+      dirtyFiles: Set<string>;
     },
   ) {
     this.#flushMode = flushMode;
@@ -117,6 +149,7 @@ export class StoreReplicaLog implements ReplicaLog {
     this.#visibility = parts.visibility;
     this.#flush = parts.flush;
     this.#checkpoints = parts.checkpoints;
+    this.#dirtyFiles = parts.dirtyFiles;
   }
 
   get segmentSize(): number {
@@ -141,6 +174,11 @@ export class StoreReplicaLog implements ReplicaLog {
 
   onWritten(listener: (writtenOffset: number) => void): () => void {
     return this.#writes.onWritten(listener);
+  }
+
+  onFlushed(listener: (flushedOffset: number) => void): () => void {
+    this.#flushListeners.add(listener);
+    return () => this.#flushListeners.delete(listener);
   }
 
   readLog(offset: number, maxBytes: number): LogChunk | undefined {
@@ -271,8 +309,51 @@ export class StoreReplicaLog implements ReplicaLog {
     this.#checkpoints.lowerTo(offset);
   }
 
+  queueStarts(offset: number): QueueStart[] {
+    const out: QueueStart[] = [];
+    const scratch = this.#scratch;
+    for (const t of this.#topics.all()) {
+      t.queues.forEach((cq, queueId) => out.push({ topic: t.name, queueId, queueOffset: cq.search(cq.minOffset, cq.maxOffset, scratch, (p) => p >= offset) }));
+    }
+    return out;
+  }
+
+  async resetLog(offset: number, starts: readonly QueueStart[]): Promise<void> {
+    const log = this.#log;
+    const check = (): void => {
+      this.#gate.checkOpen();
+      if (!Number.isSafeInteger(offset) || offset % log.segmentSize !== 0 || offset < log.writtenOffset) {
+        throw new InvalidMessageError(`cannot reset the log to ${offset}: a reset starts at a segment boundary at or past this log's end (${log.writtenOffset})`);
+      }
+      if (this.#writes.pendingCount > 0 || log.appendOffset !== log.writtenOffset) throw new InvalidMessageError('cannot reset the log while appends are pending');
+    };
+    check();
+    // Nothing of the old log may be in flight: no fdatasync, no checkpoint.
+    await this.#flush.flushAll();
+    await this.#checkpoints.settle();
+    check();
+    for (const s of starts) {
+      const t = this.#topics.get(s.topic);
+      if (t === undefined || s.queueId >= t.queueCount) this.#topics.create(s.topic, s.queueId + 1);
+    }
+    const startOf = new Map(starts.map((s) => [`${s.topic}\n${s.queueId}`, s.queueOffset]));
+    for (const t of this.#topics.all()) {
+      t.queues.forEach((cq, q) => {
+        const at = startOf.get(`${t.name}\n${q}`) ?? cq.maxOffset;
+        cq.restartAt(at, this.#dirtyFiles);
+        t.nextOffsets[q] = at;
+      });
+    }
+    this.#keys.dropBelowPhysical(offset);
+    log.resetTo(offset);
+    this.#dispatcher.dispatchedOffset = offset;
+    // The log's first segment exists before anything is appended: a restart finds the log starting here.
+    await log.prepareSegments();
+  }
+
   /** A flush reached `offset`: replicated appends at or below it are durable. */
   releaseWaiters(offset: number): void {
+    for (const l of this.#flushListeners) l(offset);
     const w = this.#waiters;
     let n = 0;
     while (n < w.length && w[n]!.end <= offset) w[n++]!.resolve(offset);

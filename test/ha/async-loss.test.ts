@@ -13,7 +13,7 @@ import { useCluster } from '../helpers/cluster.js';
 import { useClients } from '../helpers/consume.js';
 import { prng } from '../helpers/messages.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
-import { sleep, waitDispatched, waitUntil } from '../helpers/wait.js';
+import { sleep, waitUntil } from '../helpers/wait.js';
 import {
   damaged,
   expectLogPrefix,
@@ -26,6 +26,7 @@ import {
   slaveHa,
   useBrokerProcesses,
   useLocalBrokers,
+  waitSlaveDispatched,
 } from './ha-helpers.js';
 
 const TOPIC = 'HaAsyncLoss';
@@ -68,7 +69,7 @@ describe('async replication: SIGKILL the master under load', () => {
     // Async replication never waits for the slave.
     expect(Object.keys(load.countByStatus()).filter((s) => s !== 'SEND_OK' && s !== 'ERROR')).toEqual([]);
 
-    await waitDispatched(slave.store);
+    await waitSlaveDispatched(slave);
     const onSlave = await readAllQueues(clients.admin(c.ns), slave.addr, BROKER, TOPIC, QUEUES, tag);
     const p = presence(onSlave, tag, acked);
     expect(p.wrong, 'acknowledged positions holding another message').toEqual([]);

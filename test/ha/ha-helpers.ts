@@ -379,6 +379,23 @@ export async function freshRoute(ns: string, topic: string): Promise<MessageQueu
   }
 }
 
+/**
+ * Waits until a slave (in this process) has dispatched all it may serve: what
+ * it holds, capped at what its master said is durable there (a master that
+ * died may have pushed more than it made durable; readers never see that).
+ */
+export async function waitSlaveDispatched(slave: Broker, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = slave.store.stats();
+    const confirmed = s.flushMode === 'sync' ? s.flushedOffset : s.writtenOffset;
+    const limit = Math.min(confirmed, slaveHa(slave.stats()).masterDurableOffset);
+    if (s.dispatchedOffset >= limit) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for the slave to dispatch up to ${limit} (at ${s.dispatchedOffset})`);
+    await sleep(1);
+  }
+}
+
 /** Polls an async condition until it holds. */
 export async function waitForAsync(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 10_000, intervalMs = 20): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,12 +1,17 @@
 // Store-level replication: a replica built from readLog/appendReplicated holds
 // the same queues as its source, also across a segment end where the writer
-// rolled with fewer than 8 bytes left (no room for a blank marker).
+// rolled with fewer than 8 bytes left (no room for a blank marker); and a
+// replica that fell behind the source's retention re-syncs: its log reset to
+// the source's oldest kept offset, every queue going on at the source's queue
+// offset there, also after a reopen.
 import { describe, expect, it } from 'vitest';
 import { MessageStore } from '../../src/store/index.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
-import { waitDispatched } from '../helpers/wait.js';
+import { waitDispatched, waitUntil } from '../helpers/wait.js';
 
 const SEGMENT = 128 * 1024;
+/** A time at which every segment has expired under the default retention (72 h). */
+const LONG_AFTER_MS = 100 * 3_600_000;
 const config = (dir: string) => ({ dir, segmentSize: SEGMENT, maxMessageSize: 1024, preallocateSegments: false });
 
 describe('replica store', () => {
@@ -38,6 +43,71 @@ describe('replica store', () => {
       const b = replica.getMessages('T', 0, 0, 4096, 1 << 22);
       expect(b.count).toBe(755);
       expect(b.records.equals(a.records)).toBe(true);
+    } finally {
+      await source.close();
+      await replica.close();
+    }
+  });
+
+  it('re-syncs a replica that fell behind retention, and reopens it the same', async () => {
+    const sourceDir = tempDir();
+    const replicaDir = tempDir();
+    const source = await MessageStore.open(config(sourceDir));
+    let replica = await MessageStore.open(config(replicaDir));
+    const copy = async (): Promise<void> => {
+      let offset = replica.writtenOffset;
+      for (;;) {
+        const chunk = source.replicaLog.readLog(offset, 4096);
+        if (chunk === undefined) break;
+        await replica.replicaLog.appendReplicated(chunk.offset, chunk.bytes);
+        offset = chunk.nextOffset;
+      }
+    };
+    const put = async (n: number, fill: number): Promise<void> => {
+      for (let i = 0; i < n; i++) await source.put(i % 3 === 0 ? 'A' : 'B', i % 2, [{ body: Buffer.alloc(200 + (i % 50), fill + (i % 7)) }]);
+    };
+    try {
+      source.createTopic('A', 2);
+      source.createTopic('B', 2);
+      await put(300, 1);
+      await copy();
+      const replicaEnd = replica.writtenOffset;
+      // The source writes on over several segments and retention deletes what the replica has not got yet.
+      await put(2500, 20);
+      await waitDispatched(source);
+      await waitUntil(() => source.stats().flushedOffset === source.writtenOffset, 'the source to flush', 5000, 10);
+      source.deleteExpiredSegments(Date.now() + LONG_AFTER_MS);
+      const min = source.stats().minOffset;
+      expect(min).toBeGreaterThan(replicaEnd);
+      expect(() => source.replicaLog.readLog(replicaEnd, 4096)).toThrow(/below the oldest kept/);
+
+      await replica.replicaLog.resetLog(min, source.replicaLog.queueStarts(min));
+      expect(replica.stats().minOffset).toBe(min);
+      expect(replica.writtenOffset).toBe(min);
+      await copy();
+      await waitDispatched(source);
+      await waitDispatched(replica);
+      const check = (r: MessageStore, what: string): void => {
+        for (const [topic, q] of [['A', 0], ['A', 1], ['B', 0], ['B', 1]] as const) {
+          const from = source.minOffset(topic, q);
+          expect(r.maxOffset(topic, q), `${what} ${topic}/${q}: end`).toBe(source.maxOffset(topic, q));
+          const a = source.getMessages(topic, q, from, 4096, 1 << 22);
+          const b = r.getMessages(topic, q, Math.max(from, r.minOffset(topic, q)), 4096, 1 << 22);
+          expect(a.count, `${what} ${topic}/${q}: messages`).toBeGreaterThan(0);
+          expect(b.count, `${what} ${topic}/${q}: messages`).toBe(a.count);
+          expect(b.records.equals(a.records), `${what} ${topic}/${q}: records`).toBe(true);
+        }
+      };
+      check(replica, 'after the reset');
+      // More writes replicate on top; a reopen finds the same log and queues.
+      await put(200, 40);
+      await copy();
+      await replica.close();
+      replica = await MessageStore.open(config(replicaDir));
+      await waitDispatched(source);
+      await waitDispatched(replica);
+      expect(replica.stats().minOffset).toBe(min);
+      check(replica, 'after a reopen');
     } finally {
       await source.close();
       await replica.close();

@@ -14,7 +14,7 @@ import { useCluster } from '../helpers/cluster.js';
 import { useClients } from '../helpers/consume.js';
 import { prng } from '../helpers/messages.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
-import { sleep, waitDispatched, waitUntil } from '../helpers/wait.js';
+import { sleep, waitUntil } from '../helpers/wait.js';
 import {
   haBrokerConfig,
   damaged,
@@ -29,6 +29,7 @@ import {
   slaveHa,
   useBrokerProcesses,
   useLocalBrokers,
+  waitSlaveDispatched,
   waitForAsync,
 } from './ha-helpers.js';
 
@@ -85,7 +86,7 @@ describe.each(['async', 'sync'] as const)('sync replication, %s flush on both: S
     expect(acked.filter((r) => r.startedAt >= deadAt)).toEqual([]);
 
     // What the slave holds, read through its wire protocol.
-    await waitDispatched(slave.store);
+    await waitSlaveDispatched(slave);
     const admin = clients.admin(c.ns);
     const onSlave = await readAllQueues(admin, slave.addr, BROKER, TOPIC, QUEUES, tag);
     const p = presence(onSlave, tag, acked);

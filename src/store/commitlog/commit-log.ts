@@ -8,6 +8,7 @@
 //  - writtenOffset: bytes written into the page cache;
 //  - flushedOffset: bytes an fdatasync has covered (advanced by FlushService).
 import fs from 'node:fs';
+import path from 'node:path';
 import { isAllZero, CorruptStoreError, StoreStateError, StoreWriteError } from '../../common/index.js';
 import { syncDirectory } from '../file-io.js';
 import { LogSegment } from './log-segment.js';
@@ -199,6 +200,21 @@ export class CommitLog {
       }
       fs.fdatasyncSync(last.fd);
     }
+    this.resetPositions(offset);
+  }
+
+  /**
+   * Removes every segment and starts the log empty at `offset` (a segment
+   * start): a replica that fell behind its master's retention copies on from
+   * the master's oldest kept offset.
+   */
+  resetTo(offset: number): void {
+    if (offset % this.segmentSize !== 0) throw new StoreStateError(`commit log can only start at a segment boundary, not at ${offset}`);
+    this.#preallocator?.cancel();
+    while (this.#segments.length > 0) this.#segments.pop()!.destroy();
+    // A segment zero-filled ahead of the old end would break the log's contiguity at the next open.
+    for (const name of fs.readdirSync(this.dir)) if (SEGMENT_NAME.test(name)) fs.rmSync(path.join(this.dir, name), { force: true });
+    syncDirectory(this.dir);
     this.resetPositions(offset);
   }
 
