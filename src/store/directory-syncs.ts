@@ -6,6 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+/** Directory fsyncs in flight at once: a journal commit can then cover several. */
+const SYNC_CONCURRENCY = 8;
+
 export class DirectorySyncs {
   readonly #pending = new Set<string>();
   /** Directories fsynced so far, for stats and tests. */
@@ -37,7 +40,7 @@ export class DirectorySyncs {
     const dirs = [...this.#pending];
     this.#pending.clear();
     let failure: unknown;
-    for (const dir of dirs) {
+    const syncOne = async (dir: string): Promise<void> => {
       try {
         const handle = await fs.promises.open(dir, 'r');
         try {
@@ -48,11 +51,12 @@ export class DirectorySyncs {
         this.synced++;
       } catch (err) {
         // A directory removed meanwhile (retention, a cut queue) has nothing left to make durable.
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
         this.#pending.add(dir);
         failure ??= err;
       }
-    }
+    };
+    for (let i = 0; i < dirs.length; i += SYNC_CONCURRENCY) await Promise.all(dirs.slice(i, i + SYNC_CONCURRENCY).map(syncOne));
     if (failure !== undefined) throw failure;
   }
 }
