@@ -106,7 +106,9 @@ export class CheckpointService {
     for (const file of this.#dirtyFiles) {
       const fd = this.#fds.pin(file);
       try {
+        const length = fs.fstatSync(fd).size;
         fs.fdatasyncSync(fd);
+        this.#syncedLengths.set(file, length);
       } finally {
         this.#fds.unpin(file);
       }

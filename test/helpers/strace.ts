@@ -16,15 +16,22 @@ export function straceProblem(): string | undefined {
   return undefined;
 }
 
-/** Runs `command` (followed threads and children included) under strace; `workDir` holds the trace file. */
+/** Runs `command` (followed threads and children included) under strace; `workDir` holds the trace files. */
 export function fsyncedPaths(workDir: string, command: readonly string[], cwd: string): { stdout: string; stderr: string; synced: Set<string> } {
-  const trace = path.join(workDir, 'strace.txt');
-  const r = spawnSync('strace', ['-f', '-qq', '-y', '-e', 'trace=fsync', '-o', trace, ...command], { cwd, encoding: 'utf8', timeout: TRACE_TIMEOUT_MS });
+  const prefix = 'strace-out';
+  // -ff: one file per thread, so that calls of threads running at once are never split across lines.
+  const r = spawnSync('strace', ['-f', '-ff', '-qq', '-y', '-e', 'trace=fsync', '-o', path.join(workDir, prefix), ...command], {
+    cwd,
+    encoding: 'utf8',
+    timeout: TRACE_TIMEOUT_MS,
+  });
   const synced = new Set<string>();
-  // Lines like: 1234  fsync(23</tmp/x/consumequeue/t/0>) = 0
-  for (const line of fs.existsSync(trace) ? fs.readFileSync(trace, 'utf8').split('\n') : []) {
-    const m = /fsync\(\d+<([^>]*)>\)\s*=\s*0/.exec(line);
-    if (m !== null) synced.add(m[1]!);
+  for (const name of fs.readdirSync(workDir).filter((n) => n.startsWith(`${prefix}.`))) {
+    // Lines like: fsync(23</tmp/x/consumequeue/t/0>) = 0
+    for (const line of fs.readFileSync(path.join(workDir, name), 'utf8').split('\n')) {
+      const m = /fsync\(\d+<([^>]*)>\)\s*=\s*0/.exec(line);
+      if (m !== null) synced.add(m[1]!);
+    }
   }
   return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', synced };
 }
