@@ -10,7 +10,7 @@
 // until reopened) and no checkpoint is written again in this process.
 import fs from 'node:fs';
 import { FlushError } from '../common/index.js';
-import { writeCheckpoint, writeCheckpointAsync, type IndexTails } from './checkpoint.js';
+import { writeCheckpoint, writeCheckpointAsync, type IndexTails, type QueueTail } from './checkpoint.js';
 import type { CommitLog } from './commitlog/index.js';
 import type { DirectorySyncs } from './directory-syncs.js';
 import type { Dispatcher } from './dispatcher.js';
@@ -147,9 +147,9 @@ export class CheckpointService {
 
   /** How long every index is now (taken right after the queue tails were written, before the syncs). */
   #tails(): IndexTails {
-    const queues = new Map<string, number[]>();
-    for (const t of this.#topics.all()) queues.set(t.name, t.queues.map((cq) => cq.maxOffset));
-    return { queues, keyFiles: this.#keys.tails() };
+    const queues = new Map<string, QueueTail[]>();
+    for (const t of this.#topics.all()) queues.set(t.name, t.queues.map((cq) => ({ min: cq.minOffset, count: cq.maxOffset })));
+    return { logMinOffset: this.#log.minOffset, queues, keyFiles: this.#keys.tails() };
   }
 
   async #write(): Promise<void> {

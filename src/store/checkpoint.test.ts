@@ -21,9 +21,17 @@ describe('checkpoint file', () => {
       verifyFrom: 2 ** 40,
       timestamp: 1_700_000_000_000,
       tails: {
+        logMinOffset: 2 ** 34,
         queues: new Map([
-          ['orders', [0, 5, 2 ** 33]],
-          ['%RETRY%g', [1]],
+          [
+            'orders',
+            [
+              { min: 0, count: 0 },
+              { min: 3, count: 5 },
+              { min: 2 ** 32, count: 2 ** 33 },
+            ],
+          ],
+          ['%RETRY%g', [{ min: 0, count: 1 }]],
         ]),
         keyFiles: [
           { base: 0, entries: 4_000_000, end: 2 ** 35 },

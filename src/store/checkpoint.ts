@@ -18,6 +18,7 @@ const HEADER_SIZE = 32;
 const CRC_SIZE = 4;
 const V1_SIZE = HEADER_SIZE + CRC_SIZE;
 const KEY_FILE_TAIL_SIZE = 20;
+const QUEUE_TAIL_SIZE = 16;
 
 /** A key-index file as the checkpoint saw it: its name (offset of its first entry), entries and last entry's offset. */
 export interface KeyFileTail {
@@ -26,10 +27,18 @@ export interface KeyFileTail {
   end: number;
 }
 
+/** One queue as the checkpoint saw it: its first readable queue offset and the offset of its next entry. */
+export interface QueueTail {
+  min: number;
+  count: number;
+}
+
 /** How long every index was when the checkpoint was written (all of it fdatasynced before). */
 export interface IndexTails {
-  /** topic -> entries in each queue's ConsumeQueue files (queue offset of the next entry). */
-  queues: Map<string, number[]>;
+  /** The CommitLog's first offset then (retention since moves it, and queues' minimums with it). */
+  logMinOffset: number;
+  /** topic -> each queue's bounds in its ConsumeQueue files. */
+  queues: Map<string, QueueTail[]>;
   keyFiles: KeyFileTail[];
 }
 
@@ -79,6 +88,9 @@ function decodeTails(buf: Buffer, from: number, end: number): IndexTails {
   const need = (n: number): void => {
     if (at + n > end) throw new RangeError('checkpoint tails cut short');
   };
+  need(8);
+  const logMinOffset = readU64(buf, at);
+  at += 8;
   need(4);
   const keyFiles: KeyFileTail[] = [];
   for (let n = buf.readUInt32BE(at), i = ((at += 4), 0); i < n; i++) {
@@ -87,7 +99,7 @@ function decodeTails(buf: Buffer, from: number, end: number): IndexTails {
     at += KEY_FILE_TAIL_SIZE;
   }
   need(4);
-  const queues = new Map<string, number[]>();
+  const queues = new Map<string, QueueTail[]>();
   for (let n = buf.readUInt32BE(at), i = ((at += 4), 0); i < n; i++) {
     need(1);
     const nameLength = buf[at]!;
@@ -96,20 +108,20 @@ function decodeTails(buf: Buffer, from: number, end: number): IndexTails {
     at += 1 + nameLength;
     const count = buf.readUInt32BE(at);
     at += 4;
-    need(8 * count);
-    const counts: number[] = [];
-    for (let q = 0; q < count; q++, at += 8) counts.push(readU64(buf, at));
-    queues.set(name, counts);
+    need(QUEUE_TAIL_SIZE * count);
+    const tails: QueueTail[] = [];
+    for (let q = 0; q < count; q++, at += QUEUE_TAIL_SIZE) tails.push({ min: readU64(buf, at), count: readU64(buf, at + 8) });
+    queues.set(name, tails);
   }
-  return { queues, keyFiles };
+  return { logMinOffset, queues, keyFiles };
 }
 
 function encode(cp: Checkpoint): Buffer {
   const tails = cp.tails;
   let size = HEADER_SIZE + CRC_SIZE;
   if (tails !== undefined) {
-    size += 4 + tails.keyFiles.length * KEY_FILE_TAIL_SIZE + 4;
-    for (const [name, counts] of tails.queues) size += 1 + name.length + 4 + 8 * counts.length;
+    size += 8 + 4 + tails.keyFiles.length * KEY_FILE_TAIL_SIZE + 4;
+    for (const [name, queues] of tails.queues) size += 1 + name.length + 4 + QUEUE_TAIL_SIZE * queues.length;
   }
   const buf = Buffer.alloc(size);
   buf.writeUInt32BE(CHECKPOINT_MAGIC, 0);
@@ -119,6 +131,8 @@ function encode(cp: Checkpoint): Buffer {
   writeU64(buf, cp.timestamp, 24);
   if (tails !== undefined) {
     let at = HEADER_SIZE;
+    writeU64(buf, tails.logMinOffset, at);
+    at += 8;
     buf.writeUInt32BE(tails.keyFiles.length, at);
     at += 4;
     for (const k of tails.keyFiles) {
@@ -129,15 +143,16 @@ function encode(cp: Checkpoint): Buffer {
     }
     buf.writeUInt32BE(tails.queues.size, at);
     at += 4;
-    for (const [name, counts] of tails.queues) {
+    for (const [name, queues] of tails.queues) {
       buf[at] = name.length;
       buf.write(name, at + 1, 'latin1');
       at += 1 + name.length;
-      buf.writeUInt32BE(counts.length, at);
+      buf.writeUInt32BE(queues.length, at);
       at += 4;
-      for (const c of counts) {
-        writeU64(buf, c, at);
-        at += 8;
+      for (const q of queues) {
+        writeU64(buf, q.min, at);
+        writeU64(buf, q.count, at + 8);
+        at += QUEUE_TAIL_SIZE;
       }
     }
   }

@@ -1,7 +1,7 @@
 // Recovery at open. The CommitLog is the truth; indexes are rebuilt from it,
 // never the reverse:
 //  1. every ConsumeQueue is checked against the log (its last entries must
-//     name their records) and against the length the last checkpoint saw; the
+//     name their records) and against the bounds the last checkpoint saw; the
 //     key index likewise. A queue or key index that lost entries is cut to
 //     what is intact and rebuilt from the log below the checkpoint;
 //  2. the log is re-verified from the checkpoint's verifyFrom on (size, magic,
@@ -54,12 +54,20 @@ export async function recoverStore(p: RecoveryParts): Promise<RecoveryOutcome> {
   // 1. Indexes that lost entries (a file cut short, deleted, or ending in garbage).
   const damaged = new Set<ConsumeQueue>();
   const expected = new Map<ConsumeQueue, number>();
+  // No retention since the checkpoint: no queue's minimum may have moved.
+  const sameLogStart = cp?.tails !== undefined && cp.tails.logMinOffset === log.minOffset;
   for (const t of topics.all()) {
     const tails = cp?.tails?.queues.get(t.name);
     t.queues.forEach((cq, q) => {
       const cut = cq.cutUnmatchedTail(scratch, (o, physical, size) => check.matches(t.bytes, q, o, physical, size));
-      const want = tails?.[q] ?? 0;
+      const tail = tails?.[q];
+      const want = tail?.count ?? 0;
       expected.set(cq, want);
+      if (tail !== undefined && sameLogStart && cq.minOffset > tail.min) {
+        // Its first file(s) went: the whole queue is rebuilt from the log.
+        cq.restartAt(tail.min);
+        damaged.add(cq);
+      }
       if (cut > 0 || cq.maxOffset < want) damaged.add(cq);
       cq.truncateFromPhysical(start, scratch);
       if (cq.maxOffset > cq.minOffset && cq.physicalOffsetAt(cq.minOffset, scratch) < log.minOffset) cq.dropBelowPhysical(log.minOffset, scratch);

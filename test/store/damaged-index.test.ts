@@ -104,6 +104,7 @@ type Damage =
   | 'shorten the last ConsumeQueue file to half'
   | 'cut the ConsumeQueue to a quarter of its entries'
   | 'delete the ConsumeQueue files'
+  | 'delete the first ConsumeQueue file'
   | 'zero the last 50 entries'
   | 'overwrite the last 50 entries with garbage';
 
@@ -124,6 +125,8 @@ function damageQueue(dir: string, how: Damage): void {
     }
   } else if (how === 'delete the ConsumeQueue files') {
     for (const f of files) fs.rmSync(f);
+  } else if (how === 'delete the first ConsumeQueue file') {
+    fs.rmSync(files[0]!);
   } else {
     const bytes = how === 'zero the last 50 entries' ? Buffer.alloc(50 * CQ_ENTRY) : crypto.randomBytes(50 * CQ_ENTRY);
     const fd = fs.openSync(last, 'r+');
@@ -167,6 +170,8 @@ describe('damaged index of a stopped store', () => {
     ['cut the ConsumeQueue to a quarter of its entries', 'a-then-b'],
     ['delete the ConsumeQueue files', 'interleaved'],
     ['delete the ConsumeQueue files', 'a-then-b'],
+    ['delete the first ConsumeQueue file', 'interleaved'],
+    ['delete the first ConsumeQueue file', 'a-then-b'],
     ['zero the last 50 entries', 'a-then-b'],
     ['zero the last 50 entries', 'interleaved'],
     ['overwrite the last 50 entries with garbage', 'a-then-b'],
