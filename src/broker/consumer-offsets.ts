@@ -4,7 +4,7 @@
 // interval's commits on a crash only means re-delivery (at-least-once).
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CorruptStoreError } from '../common/index.js';
 
 export const OFFSETS_FILE = 'consumerOffsets.json';
@@ -114,5 +114,12 @@ export class ConsumerOffsets {
       await fh.close();
     }
     await rename(tmp, this.#path);
+    // The rename itself must survive a power cut: fsync the directory holding the entry.
+    const dir = await open(dirname(this.#path), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
   }
 }

@@ -31,6 +31,7 @@ const base: BrokerStats = {
     dispatchError: 'ENOSPC: no space left on device',
     recovered: false,
     truncatedTail: true,
+    unavailable: 'METAQ_FLUSH_FAILED: fdatasync of the commit log [0, 100) failed',
   },
   role: 'master',
   ha: { mode: 'sync', slaveConnected: true, writtenOffset: 100, replicatedOffset: 90, slaveLagBytes: 10, slaveLagMs: 3, sendsWaitingForSlave: 2, readersCappedBySlave: true, slaveResyncs: 4 },
@@ -40,7 +41,7 @@ const slave: BrokerStats = {
   ...base,
   role: 'slave',
   groups: [],
-  store: { ...base.store, flushMode: 'async', diskFull: false, dispatchError: undefined, recovered: true, truncatedTail: false },
+  store: { ...base.store, flushMode: 'async', diskFull: false, dispatchError: undefined, recovered: true, truncatedTail: false, unavailable: undefined },
   ha: { connected: true, masterHaAddr: '127.0.0.1:10912', replicatedOffset: 77, truncations: 1, masterDurableOffset: 2 ** 40 + 5, resyncs: 3 },
 };
 
@@ -54,6 +55,13 @@ describe('BROKER_STATS', () => {
   it('cuts a long dispatch error so that it always fits', () => {
     const long = { ...base, store: { ...base.store, dispatchError: 'x'.repeat(100_000) } };
     expect(decodeBrokerStats(encodeBrokerStats(long)).store.dispatchError).toBe('x'.repeat(1024));
+  });
+
+  it('carries the failure after which the store refuses writes, and its absence', () => {
+    expect(decodeBrokerStats(encodeBrokerStats(base)).store.unavailable).toBe(base.store.unavailable);
+    expect(decodeBrokerStats(encodeBrokerStats(slave)).store.unavailable).toBeUndefined();
+    const long = { ...base, store: { ...base.store, unavailable: 'y'.repeat(100_000) } };
+    expect(decodeBrokerStats(encodeBrokerStats(long)).store.unavailable).toBe('y'.repeat(1024));
   });
 
   it('refuses a truncated body, trailing bytes and unknown enum values', () => {

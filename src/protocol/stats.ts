@@ -23,6 +23,8 @@ export interface StoreStatsView {
   recovered: boolean;
   /** Recovery at open cut off a torn tail. */
   truncatedTail: boolean;
+  /** Set after a failed fdatasync ("CODE: message"): the store refuses writes until reopened. */
+  unavailable: string | undefined;
 }
 
 export interface GroupSummary {
@@ -87,9 +89,9 @@ const REPLICATION_MODES = ['async', 'sync'] as const;
 const HaKind = { None: 0, Master: 1, Slave: 2 } as const;
 
 /** Bits of the store's flags byte. */
-const StoreFlag = { DiskFull: 1 << 0, Recovered: 1 << 1, TruncatedTail: 1 << 2, DispatchError: 1 << 3 } as const;
+const StoreFlag = { DiskFull: 1 << 0, Recovered: 1 << 1, TruncatedTail: 1 << 2, DispatchError: 1 << 3, Unavailable: 1 << 4 } as const;
 
-/** A dispatch error is a diagnostic: cut long ones so they always fit their str16. */
+/** A dispatch error or a store failure is a diagnostic: cut long ones so they always fit their str16. */
 const MAX_DISPATCH_ERROR_CHARS = 1024;
 
 export function isHaSlaveView(ha: HaMasterView | HaSlaveView): ha is HaSlaveView {
@@ -105,11 +107,13 @@ export function encodeBrokerStats(s: BrokerStats): Buffer {
     (st.diskFull ? StoreFlag.DiskFull : 0) |
     (st.recovered ? StoreFlag.Recovered : 0) |
     (st.truncatedTail ? StoreFlag.TruncatedTail : 0) |
-    (st.dispatchError !== undefined ? StoreFlag.DispatchError : 0);
+    (st.dispatchError !== undefined ? StoreFlag.DispatchError : 0) |
+    (st.unavailable !== undefined ? StoreFlag.Unavailable : 0);
   w.u8(FLUSH_MODES.indexOf(st.flushMode)).u8(flags);
   w.u64(st.minOffset).u64(st.appendOffset).u64(st.writtenOffset).u64(st.flushedOffset).u64(st.dispatchedOffset);
   w.u32(st.segments).u32(st.topics).u64(st.flushCycles).u32(st.pendingPuts).u32(st.openQueueFiles);
   if (st.dispatchError !== undefined) w.str16(st.dispatchError.slice(0, MAX_DISPATCH_ERROR_CHARS), 'dispatchError');
+  if (st.unavailable !== undefined) w.str16(st.unavailable.slice(0, MAX_DISPATCH_ERROR_CHARS), 'unavailable');
   w.u16(s.groups.length);
   for (const g of s.groups) {
     w.str8(g.group, 'group').u8(CONSUME_MODES.indexOf(g.mode)).u8(g.ordered ? 1 : 0);
@@ -164,8 +168,10 @@ export function decodeBrokerStats(body: Buffer): BrokerStats {
     dispatchError: undefined,
     recovered: (flags & StoreFlag.Recovered) !== 0,
     truncatedTail: (flags & StoreFlag.TruncatedTail) !== 0,
+    unavailable: undefined,
   };
   if ((flags & StoreFlag.DispatchError) !== 0) store.dispatchError = r.str16('dispatchError');
+  if ((flags & StoreFlag.Unavailable) !== 0) store.unavailable = r.str16('unavailable');
   const groupCount = r.u16('group count');
   const groups: GroupSummary[] = [];
   for (let i = 0; i < groupCount; i++) {

@@ -1,15 +1,23 @@
 // The checkpoint service (RocketMQ's StoreCheckpoint and the index flushes):
 // writes the ConsumeQueue tails, fdatasyncs the index files written since the
-// last checkpoint and records the offset below which everything is durable
+// last checkpoint and the directories that got new files, and records the
+// offset below which everything is durable and how long each index then was
 // (checkpoint.ts), which is where recovery starts next time. Also knows what
 // a power cut would leave of each file (durableImage).
+//
+// A failed fdatasync here is never retried into a checkpoint: the kernel may
+// have dropped the dirty pages, so the store is told (it then refuses writes
+// until reopened) and no checkpoint is written again in this process.
 import fs from 'node:fs';
-import { writeCheckpoint, writeCheckpointAsync } from './checkpoint.js';
+import { FlushError } from '../common/index.js';
+import { writeCheckpoint, writeCheckpointAsync, type IndexTails, type QueueTail } from './checkpoint.js';
 import type { CommitLog } from './commitlog/index.js';
+import type { DirectorySyncs } from './directory-syncs.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { FdCache } from './fd-cache.js';
 import { fdatasync } from './file-io.js';
 import type { KeyIndex } from './key-index/index.js';
+import type { StoreGate } from './store-gate.js';
 import type { TopicTable } from './topic-table.js';
 
 /** Concurrent fdatasyncs of ConsumeQueue files at a checkpoint. */
@@ -23,8 +31,17 @@ export interface DurableImage {
   files: Map<string, number>;
 }
 
+/** What the checkpoint service needs besides the store's parts. */
+export interface CheckpointContext {
+  dirSyncs: DirectorySyncs;
+  gate: StoreGate;
+  /** An fdatasync (or directory fsync) failed: nothing it covered can be vouched for. */
+  failed: (error: FlushError) => void;
+}
+
 export class CheckpointService {
   readonly #dir: string;
+  readonly #context: CheckpointContext;
   readonly #log: CommitLog;
   readonly #topics: TopicTable;
   readonly #keys: KeyIndex;
@@ -39,8 +56,18 @@ export class CheckpointService {
   #verifyFrom = 0;
   #running: Promise<void> | undefined;
 
-  constructor(dir: string, log: CommitLog, topics: TopicTable, keys: KeyIndex, fds: FdCache, dispatcher: Dispatcher, dirtyFiles: Set<string>) {
+  constructor(
+    dir: string,
+    log: CommitLog,
+    topics: TopicTable,
+    keys: KeyIndex,
+    fds: FdCache,
+    dispatcher: Dispatcher,
+    dirtyFiles: Set<string>,
+    context: CheckpointContext,
+  ) {
     this.#dir = dir;
+    this.#context = context;
     this.#log = log;
     this.#topics = topics;
     this.#keys = keys;
@@ -79,16 +106,20 @@ export class CheckpointService {
     for (const file of this.#dirtyFiles) {
       const fd = this.#fds.pin(file);
       try {
+        const length = fs.fstatSync(fd).size;
         fs.fdatasyncSync(fd);
+        this.#syncedLengths.set(file, length);
       } finally {
         this.#fds.unpin(file);
       }
     }
     this.#dirtyFiles.clear();
+    const tails = this.#tails();
     await this.#keys.sync();
+    await this.#context.dirSyncs.syncAll();
     this.#lastSafe = safe;
     this.#verifyFrom = verifyFrom;
-    writeCheckpoint(this.#dir, { safeOffset: safe, verifyFrom, timestamp: Date.now() });
+    writeCheckpoint(this.#dir, { safeOffset: safe, verifyFrom, timestamp: Date.now(), tails });
   }
 
   /** The log was cut at `offset`: the next checkpoint must not vouch for anything past it. */
@@ -114,10 +145,21 @@ export class CheckpointService {
     return { segments, files: new Map([...this.#syncedLengths, ...this.#keys.syncedLengths]) };
   }
 
+  /** How long every index is now (taken right after the queue tails were written, before the syncs). */
+  #tails(): IndexTails {
+    const queues = new Map<string, QueueTail[]>();
+    for (const t of this.#topics.all()) queues.set(t.name, t.queues.map((cq) => ({ min: cq.minOffset, count: cq.maxOffset })));
+    return { logMinOffset: this.#log.minOffset, queues, keyFiles: this.#keys.tails() };
+  }
+
   async #write(): Promise<void> {
+    const gate = this.#context.gate;
+    // After a failed fdatasync nothing more is vouched for until the store is reopened.
+    if (gate.unavailable !== undefined) return;
     const safe = Math.min(this.#dispatcher.dispatchedOffset, this.#log.flushedOffset);
     // Every entry below `safe` is published; put them all in their files first.
     this.writeQueueTails();
+    const tails = this.#tails();
     const files = [...this.#dirtyFiles];
     this.#dirtyFiles.clear();
     const failures: unknown[] = [];
@@ -141,12 +183,29 @@ export class CheckpointService {
         }),
       );
     }
-    await this.#keys.sync();
-    if (failures.length > 0) return; // keep the old checkpoint: it is still true
-    if (safe !== this.#lastSafe) {
-      this.#verifyFrom = this.#lastSafe;
-      this.#lastSafe = safe;
+    try {
+      await this.#keys.sync();
+      await this.#context.dirSyncs.syncAll();
+    } catch (err) {
+      failures.push(err);
     }
-    await writeCheckpointAsync(this.#dir, { safeOffset: safe, verifyFrom: this.#verifyFrom, timestamp: Date.now() });
+    if (failures.length === 0 && gate.unavailable === undefined) {
+      if (safe !== this.#lastSafe) {
+        this.#verifyFrom = this.#lastSafe;
+        this.#lastSafe = safe;
+      }
+      try {
+        await writeCheckpointAsync(this.#dir, { safeOffset: safe, verifyFrom: this.#verifyFrom, timestamp: Date.now(), tails });
+        return;
+      } catch (err) {
+        failures.push(err);
+      }
+    }
+    if (failures.length === 0) return; // the store failed elsewhere meanwhile: the old checkpoint stays, still true
+    // The old checkpoint stays (it is still true); a retry could succeed on
+    // pages the kernel already dropped, so there is none.
+    const error = new FlushError(`fdatasync at a checkpoint failed (${failures.length} file(s)); the store refuses writes until reopened`, { cause: failures[0] });
+    this.#context.failed(error);
+    throw error;
   }
 }

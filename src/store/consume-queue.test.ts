@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readU64 } from '../common/index.js';
 import { CQ_ENTRY_SIZE, CQ_OFF_PHYSICAL, CQ_OFF_SIZE, CQ_OFF_TAGS_CODE, ConsumeQueue } from './consume-queue.js';
+import { DirectorySyncs } from './directory-syncs.js';
 import { FdCache } from './fd-cache.js';
 
 let dir: string | undefined;
@@ -40,7 +41,7 @@ describe('ConsumeQueue', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'metaq-cq-'));
     const fds = new FdCache(16);
     const dirty = new Set<string>();
-    const cq = new ConsumeQueue('t', 0, path.join(dir, 't', '0'), PER_FILE, fds);
+    const cq = new ConsumeQueue('t', 0, path.join(dir, 't', '0'), PER_FILE, fds, new DirectorySyncs());
     let next = 0;
     const addAndPublish = (count: number): void => {
       for (let i = 0; i < count; i++) cq.add(...entry(next++));
@@ -66,7 +67,7 @@ describe('ConsumeQueue', () => {
     cq.writeTail(dirty);
     expect(cq.unwritten).toBe(false);
     fds.closeAll();
-    const reloaded = new ConsumeQueue('t', 0, path.join(dir, 't', '0'), PER_FILE, new FdCache(16));
+    const reloaded = new ConsumeQueue('t', 0, path.join(dir, 't', '0'), PER_FILE, new FdCache(16), new DirectorySyncs());
     reloaded.load();
     expect(reloaded.maxOffset).toBe(487);
     expect(readAll(reloaded, 0, 33)).toHaveLength(487);

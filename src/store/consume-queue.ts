@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { offsetFileName, readU64, setU64, CorruptStoreError, StoreStateError } from '../common/index.js';
+import type { DirectorySyncs } from './directory-syncs.js';
 import type { FdCache } from './fd-cache.js';
 import { readFully, writeFully } from './file-io.js';
 
@@ -28,6 +29,9 @@ export class ConsumeQueue {
   readonly dir: string;
   readonly #entriesPerFile: number;
   readonly #fds: FdCache;
+  readonly #dirSyncs: DirectorySyncs;
+  /** The queue's directory exists (checked once, then created with its new entries marked for fsync). */
+  #dirReady = false;
   /** First readable queue offset (older entries were removed by retention). */
   minOffset = 0;
   /** Queue offset the next entry gets: entries [minOffset, maxOffset) exist. */
@@ -43,12 +47,13 @@ export class ConsumeQueue {
   #tailView = new DataView(new ArrayBuffer(0));
   #tailCount = 0;
 
-  constructor(topic: string, queueId: number, dir: string, entriesPerFile: number, fds: FdCache) {
+  constructor(topic: string, queueId: number, dir: string, entriesPerFile: number, fds: FdCache, dirSyncs: DirectorySyncs) {
     this.topic = topic;
     this.queueId = queueId;
     this.dir = dir;
     this.#entriesPerFile = entriesPerFile;
     this.#fds = fds;
+    this.#dirSyncs = dirSyncs;
   }
 
   /**
@@ -126,7 +131,7 @@ export class ConsumeQueue {
       const offset = this.#writtenOffset;
       const base = offset - (offset % this.#entriesPerFile);
       const count = Math.min(base + this.#entriesPerFile - offset, this.maxOffset - offset);
-      if (offset === base) fs.mkdirSync(this.dir, { recursive: true });
+      if (!this.#dirReady) this.#makeDir();
       const file = this.#pathOf(base);
       writeFully(this.#fds.get(file), this.#tail, 0, count * CQ_ENTRY_SIZE, (offset - base) * CQ_ENTRY_SIZE);
       dirty.add(file);
@@ -185,17 +190,7 @@ export class ConsumeQueue {
     if (this.maxOffset === this.minOffset) return;
     const cut = this.search(this.minOffset, this.maxOffset, scratch, (p) => p >= physicalOffset);
     if (cut === this.maxOffset) return;
-    for (const base of this.#fileBases()) {
-      const file = this.#pathOf(base);
-      if (base >= cut && base > this.minOffset) {
-        this.#fds.close(file);
-        fs.rmSync(file, { force: true });
-      } else if (base + this.#entriesPerFile > cut) {
-        fs.ftruncateSync(this.#fds.get(file), (cut - base) * CQ_ENTRY_SIZE);
-      }
-    }
-    this.maxOffset = cut;
-    this.#writtenOffset = cut;
+    this.#cutAt(cut);
   }
 
   /**
@@ -217,6 +212,56 @@ export class ConsumeQueue {
   }
 
   /**
+   * Recovery: cuts entries at the tail that do not match the CommitLog
+   * (`matches` checks one entry against the record it points at), as a
+   * damaged file leaves them (zeros, garbage). The damage is taken to be a
+   * suffix: a binary search finds the last matching entry. Returns how many
+   * entries were cut.
+   */
+  cutUnmatchedTail(scratch: Buffer, matches: (queueOffset: number, physicalOffset: number, size: number) => boolean): number {
+    this.#requireWritten();
+    if (this.maxOffset === this.minOffset) return 0;
+    const ok = (o: number): boolean => this.readEntries(o, 1, scratch) === 1 && matches(o, readU64(scratch, CQ_OFF_PHYSICAL), scratch.readUInt32BE(CQ_OFF_SIZE));
+    if (ok(this.maxOffset - 1)) return 0;
+    // Last offset in [minOffset, maxOffset) that matches, or minOffset - 1.
+    let lo = this.minOffset - 1;
+    let hi = this.maxOffset - 1;
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (ok(mid)) lo = mid;
+      else hi = mid;
+    }
+    const cut = this.maxOffset - (lo + 1);
+    this.#cutAt(lo + 1);
+    return cut;
+  }
+
+  /** CommitLog offset just past the record of the last entry, or undefined if the queue has none. */
+  endOfLastEntry(scratch: Buffer): number | undefined {
+    if (this.maxOffset === this.minOffset) return undefined;
+    if (this.readEntries(this.maxOffset - 1, 1, scratch) !== 1) return undefined;
+    return readU64(scratch, CQ_OFF_PHYSICAL) + scratch.readUInt32BE(CQ_OFF_SIZE);
+  }
+
+  /**
+   * Recovery, rebuilding a queue whose older records retention deleted: the
+   * queue starts over at `offset` (its files go; readers below it get
+   * OFFSET_MOVED). Unlike `restartAt`, it leaves no file
+   * behind: recovery records where the queue starts in the checkpoint.
+   */
+  startOverAt(offset: number): void {
+    this.#requireWritten();
+    for (const base of this.#fileBases()) {
+      const file = this.#pathOf(base);
+      this.#fds.close(file);
+      fs.rmSync(file, { force: true });
+    }
+    this.minOffset = offset;
+    this.maxOffset = offset;
+    this.#writtenOffset = offset;
+  }
+
+  /**
    * The queue goes on at queue offset `offset`, every older entry gone: a
    * replica whose log was reset because it fell behind its master's retention.
    * Its files are removed; the file that will hold `offset` is created
@@ -231,7 +276,7 @@ export class ConsumeQueue {
       this.#fds.close(file);
       fs.rmSync(file, { force: true });
     }
-    fs.mkdirSync(this.dir, { recursive: true });
+    this.#makeDir();
     const base = offset - (offset % this.#entriesPerFile);
     const file = this.#pathOf(base);
     fs.ftruncateSync(this.#fds.get(file), (offset - base) * CQ_ENTRY_SIZE);
@@ -240,6 +285,28 @@ export class ConsumeQueue {
     this.minOffset = offset;
     this.maxOffset = offset;
     this.#writtenOffset = offset;
+  }
+
+  #makeDir(): void {
+    // New directory entries (the topic's, the queue's) must survive a power cut with the files in them.
+    const first = fs.mkdirSync(this.dir, { recursive: true });
+    if (first !== undefined) this.#dirSyncs.addCreated(first, this.dir);
+    this.#dirReady = true;
+  }
+
+  /** Removes every entry from queue offset `cut` on. */
+  #cutAt(cut: number): void {
+    for (const base of this.#fileBases()) {
+      const file = this.#pathOf(base);
+      if (base >= cut && base > this.minOffset) {
+        this.#fds.close(file);
+        fs.rmSync(file, { force: true });
+      } else if (base + this.#entriesPerFile > cut) {
+        fs.ftruncateSync(this.#fds.get(file), Math.max(0, cut - base) * CQ_ENTRY_SIZE);
+      }
+    }
+    this.maxOffset = cut;
+    this.#writtenOffset = cut;
   }
 
   #requireWritten(): void {

@@ -2,7 +2,9 @@
 // async flush mode, flushed in sync mode) and turns each record into a
 // ConsumeQueue entry and key-index entries. Entries are collected per queue
 // and written once per pass; listeners hear which queues grew (long polling).
-// Recovery runs the same code over the unverified tail of the log.
+// Recovery runs the same code over the unverified tail of the log, and a
+// filtered pass (rebuild) over older parts of the log for indexes found
+// damaged: the log is the truth, an index never decides where the log ends.
 import { readU64, TWO_POW_32, CorruptStoreError } from '../common/index.js';
 import { type CommitLog, scanLog } from './commitlog/index.js';
 import type { ConsumeQueue } from './consume-queue.js';
@@ -44,8 +46,17 @@ export class Dispatcher {
   #lastTopic: TopicState | undefined;
   /** Every record below this offset has its index entries. */
   dispatchedOffset = 0;
-  /** In recovery: stop at a record whose queue offset does not follow its queue. */
-  #strict = false;
+  /**
+   * Recovery: queues that met a record whose queue offset is past their next
+   * one (their ConsumeQueue lost entries); their records are left for a rebuild.
+   */
+  readonly gapped = new Set<ConsumeQueue>();
+  #recovering = false;
+  /** Rebuild pass: the queues being rebuilt, and from which log offset keys are re-indexed. */
+  #rebuildQueues: ReadonlySet<ConsumeQueue> = new Set();
+  #rebuildKeysFrom = Infinity;
+  #rebuildMinOffset = 0;
+  readonly #entryScratch = Buffer.allocUnsafe(64);
 
   constructor(log: CommitLog, topics: TopicTable, keys: KeyIndex, dirtyFiles: Set<string>) {
     this.#log = log;
@@ -58,7 +69,7 @@ export class Dispatcher {
   /** Dispatches [dispatchedOffset, to); calls `listener` per queue that grew. */
   dispatch(to: number, listener?: ArrivalListener): void {
     if (to <= this.dispatchedOffset) return;
-    this.#strict = false;
+    this.#recovering = false;
     let result;
     try {
       result = scanLog(this.#log, this.dispatchedOffset, to, this.#buf, false, this.#visit);
@@ -81,11 +92,39 @@ export class Dispatcher {
    * dispatchedOffset to `limit`; returns where the valid log ends.
    */
   recover(limit: number): number {
-    this.#strict = true;
-    const result = scanLog(this.#log, this.dispatchedOffset, limit, this.#buf, true, this.#visit);
-    this.#finishPass(undefined);
-    this.dispatchedOffset = result.end;
-    return result.end;
+    this.#recovering = true;
+    this.gapped.clear();
+    try {
+      const result = scanLog(this.#log, this.dispatchedOffset, limit, this.#buf, true, this.#visit);
+      this.#finishPass(undefined);
+      this.dispatchedOffset = result.end;
+      return result.end;
+    } finally {
+      this.#recovering = false;
+    }
+  }
+
+  /**
+   * Recovery: re-indexes records of [from, to) (records below the checkpoint,
+   * not re-verified) into `queues` only (each from its next offset on) and,
+   * from log offset `keysFrom` on, into the key index. Leaves dispatchedOffset
+   * alone. Throws CorruptStoreError if the log cannot be read up to `to`.
+   */
+  rebuild(from: number, to: number, queues: ReadonlySet<ConsumeQueue>, keysFrom = Infinity): void {
+    if (from >= to) return;
+    this.#rebuildQueues = queues;
+    this.#rebuildKeysFrom = keysFrom;
+    this.#rebuildMinOffset = this.#log.minOffset;
+    try {
+      const result = scanLog(this.#log, from, to, this.#buf, false, this.#rebuildVisit);
+      this.#finishPass(undefined);
+      if (result.end < to) {
+        throw new CorruptStoreError(`commit log unreadable at ${result.end} (below ${to}) while rebuilding indexes from it; the log was left as it is`);
+      }
+    } finally {
+      this.#rebuildQueues = new Set();
+      this.#rebuildKeysFrom = Infinity;
+    }
   }
 
   #visit = (buf: Buffer, at: number, physicalOffset: number, size: number): boolean => {
@@ -96,34 +135,68 @@ export class Dispatcher {
     if (queueId >= topic.queueCount) this.#topics.create(topic.name, queueId + 1);
     const cq = topic.queues[queueId]!;
     const queueOffset = buf.readUInt32BE(at + OFF_QUEUE_OFFSET) * TWO_POW_32 + buf.readUInt32BE(at + OFF_QUEUE_OFFSET + 4);
-    if (queueOffset !== cq.nextOffset) {
-      if (this.#strict) return false; // recovery: a stale record, the log ends here
+    if (queueOffset === cq.nextOffset) {
+      if (!cq.hasPending) this.#touched.push(cq);
+      cq.add(physicalOffset, size, buf.readUInt32BE(at + OFF_TAGS_CODE) * TWO_POW_32 + buf.readUInt32BE(at + OFF_TAGS_CODE + 4));
+    } else if (queueOffset < cq.nextOffset) {
       // Already dispatched by a pass that failed half-way: dispatch is idempotent.
-      if (queueOffset < cq.nextOffset) return true;
+      return true;
+    } else if (this.#recovering) {
+      // The queue's ConsumeQueue lost entries the log has: the log is kept
+      // whole, the queue is rebuilt from it after this pass.
+      this.gapped.add(cq);
+    } else {
       throw new CorruptStoreError(`record at ${physicalOffset} has queue offset ${queueOffset}, queue ${topic.name}/${queueId} expects ${cq.nextOffset}`);
     }
-    if (!cq.hasPending) this.#touched.push(cq);
-    cq.add(physicalOffset, size, buf.readUInt32BE(at + OFF_TAGS_CODE) * TWO_POW_32 + buf.readUInt32BE(at + OFF_TAGS_CODE + 4));
-    if ((buf.readUInt32BE(at + OFF_SYS_FLAG) & SYS_FLAG_HAS_KEYS) !== 0) {
-      const propsAt = topicAt + 1 + buf[topicAt]!;
-      const propsEnd = propsAt + 2 + buf.readUInt16BE(propsAt);
-      const storeTimestamp = readU64(buf, at + OFF_STORE_TIMESTAMP);
-      const hashes = this.#keyHashes;
-      hashes.length = 0;
-      let prefix = this.#keyPrefixes.get(topic.name);
-      if (prefix === undefined) this.#keyPrefixes.set(topic.name, (prefix = keyHashPrefix(topic.name)));
-      if (keyHashesFromProperties(buf, propsAt + 2, propsEnd, prefix, hashes)) {
-        for (const h of hashes) this.#keys.addHash(h, physicalOffset, storeTimestamp);
-      } else {
-        // A non-ASCII key: hash the decoded string, as lookups do.
-        const props = decodeProperties(buf.toString('utf8', propsAt + 2, propsEnd));
-        for (const key of (props[PROPERTY_KEYS] ?? '').split(KEY_SEPARATOR)) {
-          if (key !== '') this.#keys.add(topic.name, key, physicalOffset, storeTimestamp);
+    if ((buf.readUInt32BE(at + OFF_SYS_FLAG) & SYS_FLAG_HAS_KEYS) !== 0) this.#indexKeys(buf, at, topicAt, topic, physicalOffset);
+    return true;
+  };
+
+  #rebuildVisit = (buf: Buffer, at: number, physicalOffset: number, size: number): boolean => {
+    const topicAt = at + OFF_BODY + buf.readUInt32BE(at + OFF_BODY_LENGTH);
+    const topic = this.#topicAt(buf, topicAt);
+    const queueId = buf.readUInt32BE(at + OFF_QUEUE_ID);
+    if (queueId >= topic.queueCount) this.#topics.create(topic.name, queueId + 1);
+    const cq = topic.queues[queueId]!;
+    if (this.#rebuildQueues.has(cq)) {
+      const queueOffset = buf.readUInt32BE(at + OFF_QUEUE_OFFSET) * TWO_POW_32 + buf.readUInt32BE(at + OFF_QUEUE_OFFSET + 4);
+      if (queueOffset > cq.nextOffset) {
+        // The queue's older records were deleted by retention: it starts over here.
+        const lastEnd = cq.hasPending ? physicalOffset : cq.endOfLastEntry(this.#entryScratch) ?? 0;
+        if (lastEnd > this.#rebuildMinOffset) {
+          throw new CorruptStoreError(`record at ${physicalOffset} has queue offset ${queueOffset}, queue ${topic.name}/${queueId} expects ${cq.nextOffset}: the log lacks records of it`);
         }
+        cq.startOverAt(queueOffset);
       }
+      if (queueOffset === cq.nextOffset) {
+        if (!cq.hasPending) this.#touched.push(cq);
+        cq.add(physicalOffset, size, buf.readUInt32BE(at + OFF_TAGS_CODE) * TWO_POW_32 + buf.readUInt32BE(at + OFF_TAGS_CODE + 4));
+      }
+    }
+    if (physicalOffset >= this.#rebuildKeysFrom && (buf.readUInt32BE(at + OFF_SYS_FLAG) & SYS_FLAG_HAS_KEYS) !== 0) {
+      this.#indexKeys(buf, at, topicAt, topic, physicalOffset);
     }
     return true;
   };
+
+  #indexKeys(buf: Buffer, at: number, topicAt: number, topic: TopicState, physicalOffset: number): void {
+    const propsAt = topicAt + 1 + buf[topicAt]!;
+    const propsEnd = propsAt + 2 + buf.readUInt16BE(propsAt);
+    const storeTimestamp = readU64(buf, at + OFF_STORE_TIMESTAMP);
+    const hashes = this.#keyHashes;
+    hashes.length = 0;
+    let prefix = this.#keyPrefixes.get(topic.name);
+    if (prefix === undefined) this.#keyPrefixes.set(topic.name, (prefix = keyHashPrefix(topic.name)));
+    if (keyHashesFromProperties(buf, propsAt + 2, propsEnd, prefix, hashes)) {
+      for (const h of hashes) this.#keys.addHash(h, physicalOffset, storeTimestamp);
+    } else {
+      // A non-ASCII key: hash the decoded string, as lookups do.
+      const props = decodeProperties(buf.toString('utf8', propsAt + 2, propsEnd));
+      for (const key of (props[PROPERTY_KEYS] ?? '').split(KEY_SEPARATOR)) {
+        if (key !== '') this.#keys.add(topic.name, key, physicalOffset, storeTimestamp);
+      }
+    }
+  }
 
   /** The topic whose name is at `topicAt`; the last one is remembered, as runs share topics. */
   #topicAt(buf: Buffer, topicAt: number): TopicState {

@@ -2,7 +2,8 @@
 // of ConsumeQueue files; keeping one fd per file open would exhaust the
 // process' limit, so files are opened on use and the least recently used are
 // closed. A descriptor in use by an async operation is pinned so that it is
-// never closed (and its number reused) under that operation.
+// never closed (and its number reused) under that operation. A file the
+// cache creates is reported (its directory entry must be fsynced).
 import fs from 'node:fs';
 
 interface Entry {
@@ -14,9 +15,12 @@ export class FdCache {
   readonly #max: number;
   // Map iteration order is insertion order: re-inserting on use makes it an LRU.
   readonly #open = new Map<string, Entry>();
+  readonly #created: ((path: string) => void) | undefined;
 
-  constructor(maxOpen: number) {
+  /** `created` is called with the path of every file get() had to create. */
+  constructor(maxOpen: number, created?: (path: string) => void) {
     this.#max = Math.max(1, maxOpen);
+    this.#created = created;
   }
 
   get size(): number {
@@ -32,7 +36,14 @@ export class FdCache {
       return hit.fd;
     }
     this.#evictDownTo(this.#max - 1);
-    const fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+    let fd: number;
+    try {
+      fd = fs.openSync(path, fs.constants.O_RDWR);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+      this.#created?.(path);
+    }
     this.#open.set(path, { fd, pins: 0 });
     return fd;
   }

@@ -13,6 +13,7 @@ import { StoreClosedError, type MetaqError } from '../common/index.js';
 import type { DecodedMessage } from '../message/index.js';
 import { CheckpointService, type DurableImage } from './checkpoint-service.js';
 import { CommitLog, FlushService } from './commitlog/index.js';
+import { DirectorySyncs } from './directory-syncs.js';
 import { Dispatcher } from './dispatcher.js';
 import { FdCache } from './fd-cache.js';
 import { KeyIndex } from './key-index/index.js';
@@ -34,6 +35,7 @@ export class MessageStore {
   readonly config: ResolvedStoreConfig;
   readonly #lock: StoreLock;
   readonly #gate: StoreGate;
+  readonly #dirSyncs = new DirectorySyncs();
   readonly #fds: FdCache;
   readonly #topics: TopicTable;
   readonly #log: CommitLog;
@@ -57,8 +59,9 @@ export class MessageStore {
     /** ConsumeQueue / index files written since the last checkpoint: the dispatcher adds, checkpoints sync. */
     const dirtyFiles = new Set<string>();
     try {
-      this.#fds = new FdCache(config.maxOpenFiles);
-      this.#topics = new TopicTable(path.join(config.dir, 'config'), path.join(config.dir, 'consumequeue'), this.#fds, config.consumeQueueEntriesPerFile);
+      const dirSyncs = this.#dirSyncs;
+      this.#fds = new FdCache(config.maxOpenFiles, (file) => dirSyncs.add(path.dirname(file)));
+      this.#topics = new TopicTable(path.join(config.dir, 'config'), path.join(config.dir, 'consumequeue'), this.#fds, config.consumeQueueEntriesPerFile, dirSyncs);
       this.#topics.load();
       this.#log = new CommitLog({
         dir: path.join(config.dir, 'commitlog'),
@@ -67,7 +70,7 @@ export class MessageStore {
         stagingSize: STAGING_SIZE,
         preallocate: config.preallocateSegments,
       });
-      this.#keys = new KeyIndex(path.join(config.dir, 'index'), config.indexSlotCount, config.indexMaxEntries);
+      this.#keys = new KeyIndex(path.join(config.dir, 'index'), config.indexSlotCount, config.indexMaxEntries, dirSyncs, (err) => this.#onFlushFailed(err));
       this.#dispatcher = new Dispatcher(this.#log, this.#topics, this.#keys, dirtyFiles);
       this.#flush = new FlushService(this.#log, config.flushMode, config.flushIntervalMs, {
         flushed: (offset) => this.#onFlushed(offset),
@@ -84,7 +87,11 @@ export class MessageStore {
     const keys = this.#keys;
     const dispatcher = this.#dispatcher;
     const gate = this.#gate;
-    this.#checkpoints = new CheckpointService(config.dir, log, topics, keys, this.#fds, dispatcher, dirtyFiles);
+    this.#checkpoints = new CheckpointService(config.dir, log, topics, keys, this.#fds, dispatcher, dirtyFiles, {
+      dirSyncs: this.#dirSyncs,
+      gate,
+      failed: (err) => this.#onFlushFailed(err),
+    });
     this.#visibility = new Visibility(log, dispatcher, config.flushMode, gate);
     this.#writes = new WritePath(config, log, topics, this.#flush, gate, this.#visibility);
     this.#reads = new ReadPath(log, topics, keys, dispatcher);
@@ -116,6 +123,9 @@ export class MessageStore {
         checkpoints: store.#checkpoints,
       });
       store.#truncatedTail = outcome.truncatedTail;
+      if (outcome.rebuilt.length > 0) {
+        process.emitWarning(`metaq store: rebuilt damaged indexes from the commit log: ${outcome.rebuilt.join(', ')}`, { code: 'METAQ_INDEX_REBUILT' });
+      }
       await store.#log.prepareSegments();
       await store.#maintenance.checkDisk();
     } catch (err) {
@@ -257,6 +267,7 @@ export class MessageStore {
       pendingPuts: this.#writes.pendingCount,
       openQueueFiles: this.#fds.size,
       diskFull: this.#gate.diskFull,
+      unavailable: this.#gate.unavailable === undefined ? undefined : `${this.#gate.unavailable.code}: ${this.#gate.unavailable.message}`,
       dispatchError: this.#visibility.dispatchError?.message,
       recovered: this.#recovered,
       truncatedTail: this.#truncatedTail,
@@ -307,8 +318,9 @@ export class MessageStore {
 
   #onFlushFailed(err: MetaqError): void {
     // After a failed fdatasync the kernel may have dropped the dirty pages:
-    // nothing unflushed can be vouched for, so stop taking writes.
-    this.#gate.unavailable = err;
+    // nothing unflushed can be vouched for, so stop taking writes (and
+    // checkpoints) until a reopen has verified the tail. The first failure is kept.
+    this.#gate.unavailable ??= err;
     this.#replica.rejectWaiters(err);
     this.#writes.rejectUnflushed(err);
   }

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidTopicError, UnknownQueueError, UnknownTopicError } from '../common/index.js';
 import { ConsumeQueue } from './consume-queue.js';
+import type { DirectorySyncs } from './directory-syncs.js';
 import type { FdCache } from './fd-cache.js';
 import { writeFileAtomic } from './file-io.js';
 import { MAX_TOPIC_LENGTH } from '../message/index.js';
@@ -44,15 +45,19 @@ export class TopicTable {
   readonly #queueRoot: string;
   readonly #fds: FdCache;
   readonly #entriesPerFile: number;
+  readonly #dirSyncs: DirectorySyncs;
   readonly #topics = new Map<string, TopicState>();
 
-  constructor(configDir: string, queueRoot: string, fds: FdCache, entriesPerFile: number) {
+  constructor(configDir: string, queueRoot: string, fds: FdCache, entriesPerFile: number, dirSyncs: DirectorySyncs) {
     this.#configDir = configDir;
     this.#queueRoot = queueRoot;
     this.#fds = fds;
     this.#entriesPerFile = entriesPerFile;
-    fs.mkdirSync(configDir, { recursive: true });
-    fs.mkdirSync(queueRoot, { recursive: true });
+    this.#dirSyncs = dirSyncs;
+    for (const dir of [configDir, queueRoot]) {
+      const first = fs.mkdirSync(dir, { recursive: true });
+      if (first !== undefined) dirSyncs.addCreated(first, dir);
+    }
   }
 
   /** Loads topics.json and every queue's bounds. */
@@ -116,7 +121,7 @@ export class TopicTable {
       this.#topics.set(name, t);
     }
     for (let q = t.queueCount; q < queueCount; q++) {
-      const cq = new ConsumeQueue(name, q, path.join(this.#queueRoot, name, String(q)), this.#entriesPerFile, this.#fds);
+      const cq = new ConsumeQueue(name, q, path.join(this.#queueRoot, name, String(q)), this.#entriesPerFile, this.#fds, this.#dirSyncs);
       cq.load();
       t.queues.push(cq);
       t.nextOffsets.push(cq.maxOffset);

@@ -79,6 +79,13 @@ export interface StoreStats {
   pendingPuts: number;
   openQueueFiles: number;
   diskFull: boolean;
+  /**
+   * Set once an fdatasync failed (commit log, ConsumeQueue, key index or
+   * checkpoint): the failure ("CODE: message"). The store then refuses every
+   * write with METAQ_STORE_UNAVAILABLE until it is reopened (and has verified
+   * its tail); reads go on.
+   */
+  unavailable: string | undefined;
   /** The last dispatch failure (e.g. a full disk while writing ConsumeQueues), until a pass succeeds. */
   dispatchError: string | undefined;
   /** True when this open found an unclean stop and ran recovery over the tail. */

@@ -4,7 +4,7 @@
 // positional write; pending batches are acknowledged once confirmed (written
 // under async flush, flushed under sync flush) or rejected with their offsets
 // handed back.
-import { InvalidMessageError, MessageTooLargeError, MetaqError, StoreWriteError, tagsCode } from '../common/index.js';
+import { InvalidMessageError, MessageTooLargeError, MetaqError, StoreUnavailableError, StoreWriteError, tagsCode } from '../common/index.js';
 import { encodeMessageProperties, propertiesLength, SYS_FLAG_HAS_KEYS, type RecordFields } from '../message/index.js';
 import type { CommitLog, FlushService } from './commitlog/index.js';
 import type { StoreGate } from './store-gate.js';
@@ -136,6 +136,12 @@ export class WritePath {
   /** Writes everything staged now (normally once per event-loop turn). */
   drainNow = (): void => {
     this.#drainScheduled = false;
+    const failure = this.#gate.unavailable;
+    if (failure !== undefined) {
+      // An fdatasync failed since these batches were staged: they are not written at all.
+      if (this.#log.appendOffset > this.#log.writtenOffset) this.#failUnwritten(new StoreUnavailableError(undefined, { cause: failure }), this.#log.appendOffset);
+      return;
+    }
     try {
       this.#log.drain();
     } catch (err) {

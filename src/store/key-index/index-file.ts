@@ -112,6 +112,11 @@ export class IndexFile {
     this.endPhysicalOffset = physicalOffset;
   }
 
+  /** Whole entries the file really holds (a sealed file's header may claim more after damage). */
+  entriesOnDisk(): number {
+    return Math.max(0, Math.floor((fs.fstatSync(this.fd).size - this.#entriesStart) / INDEX_ENTRY_SIZE));
+  }
+
   /** Writes entries added since the last call, in one positional write. */
   writePending(): void {
     if (this.#pendingCount === 0) return;

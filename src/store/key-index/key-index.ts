@@ -4,7 +4,9 @@
 // point below the CommitLog's first offset are deleted with it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { offsetFileName } from '../../common/index.js';
+import { FlushError, offsetFileName } from '../../common/index.js';
+import type { KeyFileTail } from '../checkpoint.js';
+import type { DirectorySyncs } from '../directory-syncs.js';
 import { IndexFile } from './index-file.js';
 import { keyHash } from './key-hash.js';
 
@@ -14,16 +16,22 @@ export class KeyIndex {
   readonly #dir: string;
   readonly #slotCount: number;
   readonly #maxEntries: number;
+  readonly #dirSyncs: DirectorySyncs;
+  readonly #syncFailed: (error: FlushError) => void;
   readonly #files: IndexFile[] = [];
   /** Length of each file as of its last fdatasync in this process (for MessageStore.durableImage). */
   readonly #syncedLengths = new Map<string, number>();
   #dirty = false;
 
-  constructor(dir: string, slotCount: number, maxEntries: number) {
+  /** `syncFailed`: sealing a file failed its fdatasync (the store then stops vouching for anything). */
+  constructor(dir: string, slotCount: number, maxEntries: number, dirSyncs: DirectorySyncs, syncFailed: (error: FlushError) => void = () => undefined) {
     this.#dir = dir;
+    this.#syncFailed = syncFailed;
     this.#slotCount = slotCount;
     this.#maxEntries = maxEntries;
-    fs.mkdirSync(dir, { recursive: true });
+    this.#dirSyncs = dirSyncs;
+    const first = fs.mkdirSync(dir, { recursive: true });
+    if (first !== undefined) dirSyncs.addCreated(first, dir);
     const names = fs.readdirSync(dir).filter((n) => FILE_NAME.test(n)).sort();
     names.forEach((name, i) => {
       const f = IndexFile.open(path.join(dir, name), i === names.length - 1);
@@ -41,10 +49,17 @@ export class KeyIndex {
     let active = this.#files[this.#files.length - 1];
     if (active === undefined || active.sealed || active.full) {
       if (active !== undefined && !active.sealed) {
-        active.seal();
+        try {
+          active.seal();
+        } catch (err) {
+          const error = new FlushError(`sealing key index file ${active.path} failed`, { cause: err });
+          this.#syncFailed(error);
+          throw error;
+        }
         this.#syncedLengths.set(active.path, fs.fstatSync(active.fd).size);
       }
       active = IndexFile.create(path.join(this.#dir, offsetFileName(physicalOffset)), this.#slotCount, this.#maxEntries);
+      this.#dirSyncs.add(this.#dir);
       this.#syncedLengths.delete(active.path); // a new file under a name used before: nothing of it is synced yet
       this.#files.push(active);
     }
@@ -78,6 +93,30 @@ export class KeyIndex {
 
   get syncedLengths(): ReadonlyMap<string, number> {
     return this.#syncedLengths;
+  }
+
+  /** Each file as it is now, oldest first (for the checkpoint: recovery compares against it). */
+  tails(): KeyFileTail[] {
+    return this.#files.map((f) => ({ base: Number(path.basename(f.path)), entries: f.entryCount, end: f.endPhysicalOffset }));
+  }
+
+  /**
+   * Recovery: compares the files with what the last checkpoint saw (all of it
+   * fdatasynced then). At the first file that is missing or holds fewer
+   * entries, that file and every later one go, and the CommitLog offset from
+   * which keys must be indexed again is returned; undefined if nothing is
+   * missing. Files of records that retention deleted are not expected.
+   */
+  cutAtLoss(expected: readonly KeyFileTail[], logMinOffset: number): number | undefined {
+    const byBase = new Map(this.#files.map((f) => [Number(path.basename(f.path)), f]));
+    for (const t of expected) {
+      if (t.entries === 0 || t.end < logMinOffset) continue;
+      const f = byBase.get(t.base);
+      if (f !== undefined && Math.min(f.entryCount, f.entriesOnDisk()) >= t.entries) continue;
+      this.truncateFromPhysical(t.base);
+      return t.base;
+    }
+    return undefined;
   }
 
   /** Recovery: forget entries for CommitLog offsets >= `physicalOffset`. */
