@@ -76,6 +76,8 @@ export type { BrokerStats };
 const SLAVE_REPORT_INTERVAL_MS = 1000;
 const SLAVE_RECONNECT_DELAY_MS = 500;
 const OFFSETS_REPLICATION_INTERVAL_MS = 1000;
+/** A slave not heard from for this long (three missed reports) is taken for dead when another handshakes. */
+const SLAVE_SILENCE_MS = 3 * SLAVE_REPORT_INTERVAL_MS;
 const SEND_STATUS = { confirmed: Status.Ok, timeout: Status.SlaveTimeout, 'no-slave': Status.SlaveNotAvailable } as const;
 
 export class Broker {
@@ -187,6 +189,7 @@ export class Broker {
         maxLagBytes: c.maxSlaveLagBytes,
         offsets: () => this.#offsets.snapshot(),
         offsetsIntervalMs: OFFSETS_REPLICATION_INTERVAL_MS,
+        slaveSilenceMs: SLAVE_SILENCE_MS,
       });
     } else {
       this.#haSlave = new HaSlave({

@@ -1,16 +1,20 @@
 // The master side of replication: a server on the HA port. A slave
-// handshakes (the master finds where their logs agree and has a diverged
-// slave truncate), then the master pushes raw CommitLog bytes from there,
-// keeping up to a window of bytes in flight, and the slave reports how far it
-// holds the log. Under sync replication those reports release the waiting
-// sends and cap what readers on the master may see.
-import { InvalidRequestError } from '../common/index.js';
+// handshakes (the master finds where their logs agree: a slave that is behind
+// streams from its end; a master that is behind copies the slave's longer log
+// back before it takes writes again; a slave never gives up what it
+// confirmed), then the master pushes raw CommitLog bytes from there, keeping
+// up to a window of bytes in flight, and the slave reports how far it holds
+// the log durably. Under sync replication those reports release the waiting
+// sends and cap what readers on the master may see. One slave at a time.
+import { InvalidRequestError, MasterBehindSlaveError, SlaveRefusedError } from '../common/index.js';
 import { RequestServer, type Handler, type RequestContext } from '../net/index.js';
 import {
+  decodeHaData,
   decodeHaHandshake,
   decodeOffset,
   encodeHaDataHead,
   encodeHaHandshakeReply,
+  encodeOffset,
   encodeText,
   HaAction,
   Opcode,
@@ -36,6 +40,12 @@ export interface HaMasterOptions {
   /** The consumer offset table, sent to the slave every `offsetsIntervalMs`. */
   offsets: () => Record<string, Record<string, number>>;
   offsetsIntervalMs: number;
+  /**
+   * A slave session silent (no report) for longer than this is taken for dead
+   * when another slave handshakes: its connection is closed and the newcomer
+   * accepted. Until then a second slave is refused.
+   */
+  slaveSilenceMs: number;
 }
 
 /** Bytes pushed and not yet confirmed: enough to keep the pipe full, bounded so a slow slave cannot fill memory. */
@@ -46,9 +56,19 @@ interface Session {
   ctx: RequestContext;
   /** Where the next push starts. */
   pushOffset: number;
-  /** What the slave reported holding. */
+  /** What the slave reported holding durably. */
   acked: number;
+  /** When the slave was last heard from (handshake or report). */
+  heardAt: number;
 }
+
+/**
+ * Why the master refuses writes of its own: `unverified`, sync replication and
+ * no slave has told it yet whether its log is shorter than the slave's;
+ * `behind`, it is copying the slave's longer log back; `diverged`, its log
+ * differs from data its slave confirmed (the operator must choose).
+ */
+export type WriteHold = 'none' | 'unverified' | 'behind' | 'diverged';
 
 export interface HaMasterStats {
   mode: ReplicationMode;
@@ -58,7 +78,13 @@ export interface HaMasterStats {
   slaveLagBytes: number;
   slaveLagMs: number;
   sendsWaitingForSlave: number;
+  writesHeld: WriteHold;
+  /** Handshakes refused: a second slave, a slave whose flush mode is too weak, a diverged slave. */
+  slavesRefused: number;
 }
+
+/** Way out named in a write hold's error. */
+const HOLD_ADVICE = 'start (or reconnect) its slave; to run this master without its slave, restart it with async replication (docs/ARCHITECTURE.md, "Replication")';
 
 export class HaMaster {
   readonly #o: HaMasterOptions;
@@ -72,6 +98,12 @@ export class HaMaster {
   #replicated: number;
   /** (written offset, time) of recent writes, for the lag in time. */
   #writes: { offset: number; at: number }[] = [];
+  #hold: WriteHold = 'none';
+  /** The connection copying the slave's log back to this master (a CatchUp handshake). */
+  #catchUp: RequestContext | undefined;
+  /** Whether records were copied back from a slave since the last hold began. */
+  #caughtUp = false;
+  #slavesRefused = 0;
 
   private constructor(o: HaMasterOptions, server: RequestServer) {
     this.#o = o;
@@ -80,6 +112,12 @@ export class HaMaster {
     // Sync replication: readers see what existed before this start (nothing can be done
     // about its past), and from then on only what the slave confirmed.
     if (o.mode === 'sync') o.log.setVisibilityLimit(this.#replicated);
+    // Sync replication: after a power cut or with a new disk this log may be shorter than the
+    // slave's, whose tail was acknowledged; new writes would reuse its queue offsets. Only the
+    // slave's handshake tells, so writes wait for it.
+    if (o.mode === 'sync') {
+      this.#holdWrites('unverified', `master has not heard from its slave since it started and does not know yet whether its log (${o.log.writtenOffset} bytes) is shorter than the slave's: it takes no writes until then; ${HOLD_ADVICE}`);
+    }
     this.#unsubscribe = o.log.onWritten((offset) => {
       if (this.#session === undefined) return;
       if (this.#writes.length < MAX_WRITE_SAMPLES) this.#writes.push({ offset, at: Date.now() });
@@ -100,6 +138,7 @@ export class HaMaster {
           return {};
         },
       ],
+      [Opcode.HaCatchUp, async (f, ctx) => ({ body: encodeOffset(await master!.#catchUpAppend(f.body, ctx)) })],
     ]);
     const server = await RequestServer.listen({ host: o.host, port: o.port, maxFrameSize: o.maxFrameSize, handlers });
     master = new HaMaster(o, server);
@@ -136,6 +175,8 @@ export class HaMaster {
       slaveLagBytes: Math.max(0, written - acked),
       slaveLagMs: behind === undefined ? 0 : Date.now() - behind.at,
       sendsWaitingForSlave: this.#waiters.waiting,
+      writesHeld: this.#hold,
+      slavesRefused: this.#slavesRefused,
     };
   }
 
@@ -146,11 +187,22 @@ export class HaMaster {
     await this.#server.close();
   }
 
-  /** Finds where the slave's log stops agreeing with this one. */
+  /**
+   * Finds where the slave's log stops agreeing with this one and what to do
+   * about it. A slave never gives up what it confirmed (its durable offset):
+   * only a tail past it may be truncated. A slave that holds more than this
+   * master is copied back (CatchUp) before the master takes writes again.
+   */
   #handshake(h: HaHandshake, ctx: RequestContext): HaHandshakeReply {
     const log = this.#o.log;
     if (h.segmentSize !== log.segmentSize) {
       throw new InvalidRequestError(`slave segment size ${h.segmentSize} differs from the master's ${log.segmentSize}: offsets would not line up`);
+    }
+    this.#checkOneSlave(ctx);
+    if (this.#o.mode === 'sync' && log.flushMode === 'sync' && h.flushMode !== 'sync') {
+      this.#refuse(
+        `this master flushes and replicates synchronously, so SEND_OK promises a message is on disk on both brokers; this slave flushes ${h.flushMode}ly and cannot keep that promise: start the slave with sync flush`,
+      );
     }
     const written = log.writtenOffset;
     // The newest of the slave's records that this log holds identically: everything up to its end agrees.
@@ -170,19 +222,110 @@ export class HaMaster {
       // Past the last agreeing record there may be a segment's blank marker on both sides.
       target = agreed < h.maxOffset && this.#blankTo(agreed) === h.maxOffset ? h.maxOffset : agreed;
     }
-    if (target < h.maxOffset) return { action: HaAction.Truncate, offset: target };
-    if (h.maxOffset > written) return { action: HaAction.Truncate, offset: written };
+    if (target < h.maxOffset) {
+      // Past `target` the slave holds bytes this log does not hold identically.
+      if (target >= h.durableOffset) return { action: HaAction.Truncate, offset: target }; // never confirmed: may go
+      if (h.maxOffset > written && this.#isPrefixOfSlave(h)) return this.#startCatchUp(h, ctx);
+      if (this.#hold === 'unverified' || this.#hold === 'behind') this.#holdWrites('diverged', `master log differs from what its slave confirmed (the slave holds ${h.durableOffset} bytes durably, the logs agree up to at most ${target}): it takes no writes; make one broker's store a copy of the other's (docs/ARCHITECTURE.md, "Replication")`);
+      this.#refuse(
+        `the slave's log differs from this master's from ${target} on, and the slave confirmed everything up to ${h.durableOffset}: it keeps its log, nothing acknowledged is dropped; make one broker's store a copy of the other's (docs/ARCHITECTURE.md, "Replication")`,
+      );
+    }
     if (h.maxOffset < log.minOffset) {
       throw new InvalidRequestError(`slave log ends at ${h.maxOffset}, before the oldest data the master keeps: reset the slave's store`);
     }
-    // One slave at a time: a new handshake replaces the old session.
-    if (this.#session !== undefined && this.#session.ctx !== ctx) this.#dropSession();
-    this.#session = { ctx, pushOffset: h.maxOffset, acked: h.maxOffset };
+    // This log holds everything the slave holds: whatever the master was waiting for is settled.
+    if (this.#hold === 'unverified' || this.#hold === 'behind' || this.#hold === 'diverged') this.#releaseWrites(h);
+    this.#session = { ctx, pushOffset: h.maxOffset, acked: h.durableOffset, heardAt: Date.now() };
     ctx.onClose(() => {
       if (this.#session?.ctx === ctx) this.#dropSession();
     });
-    this.#report(h.maxOffset, ctx);
+    this.#report(h.durableOffset, ctx);
     return { action: HaAction.Stream, offset: h.maxOffset };
+  }
+
+  /** One slave per master: a second is refused while the first is alive; one silent too long is taken for dead. */
+  #checkOneSlave(ctx: RequestContext): void {
+    const s = this.#session;
+    if (s !== undefined && s.ctx !== ctx && !s.ctx.closed) {
+      const silentMs = Date.now() - s.heardAt;
+      if (silentMs <= this.#o.slaveSilenceMs) {
+        this.#refuse(`another slave (${s.ctx.remote}) is replicating from this master (heard from ${silentMs} ms ago): one slave per master, this one (${ctx.remote}) is refused`);
+      }
+      // Half-open: the old slave has been silent past the limit; its connection goes.
+      const old = s.ctx;
+      this.#dropSession();
+      old.close();
+    }
+    const c = this.#catchUp;
+    if (c !== undefined && c !== ctx && !c.closed) this.#refuse(`another slave (${c.remote}) is copying its log back to this master: one slave per master, this one (${ctx.remote}) is refused`);
+  }
+
+  #refuse(message: string): never {
+    this.#slavesRefused++;
+    throw new SlaveRefusedError(message);
+  }
+
+  /**
+   * Whether this log, shorter than the slave's, may be a prefix of it: every
+   * slave record below its end is held identically here. (The slave checks
+   * this log's newest record against its own before copying anything back.)
+   */
+  #isPrefixOfSlave(h: HaHandshake): boolean {
+    const log = this.#o.log;
+    for (const r of h.records) {
+      if (r.offset >= log.writtenOffset) continue;
+      const mine = log.recordSignatureAt(r.offset);
+      if (mine === undefined || mine.size !== r.size || mine.crc !== r.crc) return false;
+    }
+    return true;
+  }
+
+  /** This master is behind its slave: writes wait while the slave copies its log back (HA_CATCH_UP). */
+  #startCatchUp(h: HaHandshake, ctx: RequestContext): HaHandshakeReply {
+    const log = this.#o.log;
+    const written = log.writtenOffset;
+    this.#holdWrites('behind', `master log ends at ${written}, its slave holds ${h.durableOffset} bytes it confirmed: the master is copying them back from the slave and takes writes again once it has them all`);
+    this.#catchUp = ctx;
+    ctx.onClose(() => {
+      if (this.#catchUp === ctx) this.#catchUp = undefined;
+    });
+    const newest = log.lastRecordSignatures(1)[0];
+    return newest === undefined ? { action: HaAction.CatchUp, offset: written } : { action: HaAction.CatchUp, offset: written, masterRecord: newest };
+  }
+
+  /** HA_CATCH_UP: appends a chunk of the slave's log (checked record by record); answers this log's new end. */
+  async #catchUpAppend(body: Buffer, ctx: RequestContext): Promise<number> {
+    if (this.#catchUp !== ctx) throw new InvalidRequestError('HA_CATCH_UP is taken only after a CatchUp handshake on the same connection');
+    const { offset, bytes } = decodeHaData(body);
+    await this.#o.log.appendReplicated(offset, bytes);
+    this.#caughtUp = true;
+    return this.#o.log.writtenOffset;
+  }
+
+  #holdWrites(hold: Exclude<WriteHold, 'none'>, message: string): void {
+    if (this.#hold !== hold) this.#caughtUp = false;
+    this.#hold = hold;
+    this.#o.log.holdWrites(new MasterBehindSlaveError(message));
+  }
+
+  /**
+   * The slave's handshake shows this log holds all it holds. Records copied
+   * back from it become this store's own (queue offsets included) before the
+   * first write is taken.
+   */
+  #releaseWrites(h: HaHandshake): void {
+    const log = this.#o.log;
+    if (this.#caughtUp) {
+      // Everything copied back is on the slave: readers may see it at once.
+      if (h.maxOffset > this.#replicated) this.#replicated = h.maxOffset;
+      if (this.#o.mode === 'sync') log.setVisibilityLimit(this.#replicated);
+      log.adoptReplicated();
+    }
+    this.#catchUp = undefined;
+    this.#caughtUp = false;
+    this.#hold = 'none';
+    log.holdWrites(undefined);
   }
 
   /** If a blank marker starts at `offset`, the segment end it points to. */
@@ -200,6 +343,7 @@ export class HaMaster {
   #report(offset: number, ctx: RequestContext): void {
     const s = this.#session;
     if (s === undefined || s.ctx !== ctx) return;
+    s.heardAt = Date.now();
     if (offset > s.acked) s.acked = offset;
     if (s.acked > this.#replicated) this.#replicated = s.acked;
     let n = 0;

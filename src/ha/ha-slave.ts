@@ -1,19 +1,24 @@
 // The slave side of replication: connects to the master's HA port,
-// handshakes (truncating a tail the master never had), then appends the raw
+// handshakes (truncating a tail the master never had and it never confirmed;
+// copying its log back to a master that is behind), then appends the raw
 // CommitLog bytes the master pushes at the same offsets, checked record by
-// record, and reports how far it holds the log after each append and every
-// second. Reconnects after any failure; catching up starts from its own end.
+// record, and reports how far it holds the log durably after each append and
+// every second. Reconnects after any failure; catching up starts from its own
+// end. It never gives up what it confirmed, whatever a master answers.
 import { ReplicaDivergedError } from '../common/index.js';
 import { RequestClient } from '../net/index.js';
 import {
   decodeHaData,
   decodeHaHandshakeReply,
+  decodeOffset,
   decodeText,
+  encodeHaDataHead,
   encodeHaHandshake,
   encodeOffset,
   HaAction,
   Opcode,
   type Frame,
+  type HaHandshakeReply,
 } from '../protocol/index.js';
 import type { ReplicaLog } from '../store/index.js';
 
@@ -32,8 +37,11 @@ export interface HaSlaveOptions {
 /** Record signatures sent per handshake round. */
 const HANDSHAKE_RECORDS = 64;
 const REQUEST_TIMEOUT_MS = 10_000;
+/** Log bytes per HA_CATCH_UP request (a master that is behind copies the slave's log back). */
+const CATCH_UP_CHUNK_BYTES = 1024 * 1024;
 
 export interface HaSlaveStats {
+  /** Connected and replicating (the handshake is done). */
   connected: boolean;
   masterHaAddr: string;
   /** How far this slave holds the master's log (confirmed locally). */
@@ -47,6 +55,8 @@ export class HaSlave {
   #closed = false;
   #confirmed = 0;
   #truncations = 0;
+  /** The handshake on the current connection is done: the master streams. */
+  #streaming = false;
   #retry: NodeJS.Timeout | undefined;
   readonly #report: NodeJS.Timeout;
   /** Set when this connection's stream broke (a bad chunk): further chunks are ignored until reconnect. */
@@ -61,7 +71,7 @@ export class HaSlave {
   }
 
   stats(): HaSlaveStats {
-    return { connected: this.#client !== undefined && !this.#client.closed, masterHaAddr: this.#o.masterHaAddr, replicatedOffset: this.#confirmed, truncations: this.#truncations };
+    return { connected: this.#streaming && this.#client !== undefined && !this.#client.closed, masterHaAddr: this.#o.masterHaAddr, replicatedOffset: this.#confirmed, truncations: this.#truncations };
   }
 
   close(): void {
@@ -96,6 +106,7 @@ export class HaSlave {
   #scheduleReconnect(): void {
     if (this.#closed || this.#retry !== undefined) return;
     this.#client = undefined;
+    this.#streaming = false;
     this.#retry = setTimeout(() => {
       this.#retry = undefined;
       void this.#connect();
@@ -103,21 +114,62 @@ export class HaSlave {
     this.#retry.unref();
   }
 
-  /** Compares logs until the master says where to stream from; truncates a diverged tail on the way. */
+  /**
+   * Compares logs until the master says where to stream from; truncates a
+   * tail it never confirmed, or copies its log back to a master that is behind.
+   */
   async #handshake(client: RequestClient): Promise<void> {
     const log = this.#o.log;
     for (;;) {
-      const body = encodeHaHandshake({ maxOffset: log.writtenOffset, segmentSize: log.segmentSize, records: log.lastRecordSignatures(HANDSHAKE_RECORDS) });
+      const body = encodeHaHandshake({
+        maxOffset: log.writtenOffset,
+        durableOffset: log.localConfirmedOffset,
+        segmentSize: log.segmentSize,
+        flushMode: log.flushMode,
+        records: log.lastRecordSignatures(HANDSHAKE_RECORDS),
+      });
       const reply = decodeHaHandshakeReply((await client.call(Opcode.HaHandshake, body, REQUEST_TIMEOUT_MS)).body);
       if (reply.action === HaAction.Stream) {
         this.#confirmed = Math.min(this.#confirmed, log.writtenOffset);
+        this.#streaming = true;
         this.#sendReport();
         return;
+      }
+      if (reply.action === HaAction.CatchUp) {
+        await this.#copyBack(client, reply);
+        continue;
+      }
+      // What this log confirmed may have been acknowledged to a producer: it stays, whatever the master says.
+      const durable = log.localConfirmedOffset;
+      if (reply.offset < durable) {
+        throw new ReplicaDivergedError(`the master asks to truncate this replica's log to ${reply.offset}, below the ${durable} bytes it holds durably and confirmed: refused, the log is kept`);
       }
       this.#o.onError(new ReplicaDivergedError(`replica log diverged from the master's: truncating from ${log.writtenOffset} to ${reply.offset}`));
       log.truncateLog(reply.offset);
       this.#truncations++;
       this.#confirmed = Math.min(this.#confirmed, reply.offset);
+    }
+  }
+
+  /** The master is behind this log: after checking it holds the master's newest record, sends it everything from its end. */
+  async #copyBack(client: RequestClient, reply: HaHandshakeReply): Promise<void> {
+    const log = this.#o.log;
+    const m = reply.masterRecord;
+    if (m !== undefined) {
+      const mine = log.recordSignatureAt(m.offset);
+      if (mine === undefined || mine.size !== m.size || mine.crc !== m.crc) {
+        throw new ReplicaDivergedError(`the master (log end ${reply.offset}) asks for this replica's log, but its newest record at ${m.offset} is not this log's: the logs diverged; nothing copied, the log is kept`);
+      }
+    }
+    this.#o.onError(new ReplicaDivergedError(`the master's log ends at ${reply.offset}, before this replica's (${log.writtenOffset}): copying it back to the master`));
+    let offset = reply.offset;
+    for (;;) {
+      const chunk = log.readLog(offset, CATCH_UP_CHUNK_BYTES);
+      if (chunk === undefined) return;
+      const answer = await client.call(Opcode.HaCatchUp, [encodeHaDataHead(chunk.offset), chunk.bytes], REQUEST_TIMEOUT_MS);
+      const masterEnd = decodeOffset(answer.body);
+      if (masterEnd !== chunk.nextOffset) throw new ReplicaDivergedError(`copying back: the master's log ends at ${masterEnd} after a chunk that ends at ${chunk.nextOffset}`);
+      offset = chunk.nextOffset;
     }
   }
 

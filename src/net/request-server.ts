@@ -32,6 +32,8 @@ export interface RequestContext {
   notify(opcode: number, body: Buffer | readonly Buffer[]): void;
   /** Runs `fn` when the connection closes. */
   onClose(fn: () => void): void;
+  /** Closes the connection from this side (a peer this server no longer serves). */
+  close(): void;
 }
 
 /** Returns the reply, a promise of it (answered when it settles), or throws a typed error. */
@@ -72,6 +74,10 @@ class Connection implements RequestContext {
 
   onClose(fn: () => void): void {
     this.#closeHooks.push(fn);
+  }
+
+  close(): void {
+    this.conn.destroy();
   }
 
   runCloseHooks(): void {

@@ -4,7 +4,7 @@
 // trailing bytes, lying counts and u64s beyond 2^53. Also the fixed opcode
 // and status numbers and the status <-> typed error mapping.
 import { describe, expect, it } from 'vitest';
-import { ConnectError, DiskFullError, FlushError, FrameTooLargeError, InternalServerError, InvalidMessageError, InvalidMessageIdError, InvalidRequestError, InvalidTopicError, MalformedFrameError, MessageTooLargeError, MetaqError, NoRouteError, NotFoundError, ServiceUnavailableError, StoreClosedError, StoreUnavailableError, StoreWriteError, UnknownOpcodeError, UnknownQueueError, UnknownTopicError } from '../common/index.js';
+import { ConnectError, DiskFullError, FlushError, FrameTooLargeError, InternalServerError, InvalidMessageError, InvalidMessageIdError, InvalidRequestError, InvalidTopicError, MalformedFrameError, MasterBehindSlaveError, MessageTooLargeError, MetaqError, NoRouteError, NotFoundError, ServiceUnavailableError, SlaveRefusedError, StoreClosedError, StoreUnavailableError, StoreWriteError, UnknownOpcodeError, UnknownQueueError, UnknownTopicError } from '../common/index.js';
 import {
   decodeCreateTopic,
   decodeOffsetForTimestamp,
@@ -434,6 +434,7 @@ describe('opcodes and statuses', () => {
       HaReport: 41,
       HaData: 42,
       HaOffsets: 43,
+      HaCatchUp: 44,
     });
     expect(opcodeName(2)).toBe('Pull');
     expect(opcodeName(99)).toBe('opcode 99');
@@ -465,6 +466,8 @@ describe('opcodes and statuses', () => {
       ServiceUnavailable: 42,
       FlushFailed: 43,
       StoreWriteFailed: 44,
+      MasterBehindSlave: 45,
+      SlaveRefused: 46,
       NoRoute: 50,
       InternalError: 60,
     });
@@ -490,6 +493,8 @@ describe('opcodes and statuses', () => {
     [ServiceUnavailableError, Status.ServiceUnavailable],
     [FlushError, Status.FlushFailed],
     [StoreWriteError, Status.StoreWriteFailed],
+    [MasterBehindSlaveError, Status.MasterBehindSlave],
+    [SlaveRefusedError, Status.SlaveRefused],
     [NoRouteError, Status.NoRoute],
     [NotFoundError, Status.NotFound],
   ];

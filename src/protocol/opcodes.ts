@@ -31,6 +31,7 @@ export const Opcode = {
   HaReport: 41,
   HaData: 42,
   HaOffsets: 43,
+  HaCatchUp: 44,
 } as const;
 export type Opcode = (typeof Opcode)[keyof typeof Opcode];
 

@@ -33,7 +33,7 @@ const base: BrokerStats = {
     truncatedTail: true,
   },
   role: 'master',
-  ha: { mode: 'sync', slaveConnected: true, writtenOffset: 100, replicatedOffset: 90, slaveLagBytes: 10, slaveLagMs: 3, sendsWaitingForSlave: 2 },
+  ha: { mode: 'sync', slaveConnected: true, writtenOffset: 100, replicatedOffset: 90, slaveLagBytes: 10, slaveLagMs: 3, sendsWaitingForSlave: 2, writesHeld: 'behind', slavesRefused: 4 },
 };
 
 const slave: BrokerStats = {

@@ -84,7 +84,7 @@ describe('replication handshake rules', () => {
     expect(await sendSome(producer, m.broker.addr, 10)).toEqual({ SEND_OK: 10 });
 
     // The first slave freezes: its connection stays open, its reports stop.
-    await s1.kill('SIGSTOP');
+    s1.running.child.kill('SIGSTOP');
     const frozenAt = Date.now();
     const s2 = await startLocal(config('slave', m.broker.haAddr));
     await waitUntil(() => slaveHa(s2.broker.stats()).connected, 'the second slave to be taken', 10_000, 10);
@@ -93,11 +93,11 @@ describe('replication handshake rules', () => {
     console.log(`half-open: the second slave was refused ${refusedFirst} times, then taken ${takenAfterMs} ms after the first froze`);
     // Refused while the first could still be alive (the broker's limit: 3 s of silence).
     expect(refusedFirst).toBeGreaterThan(0);
-    expect(takenAfterMs).toBeGreaterThanOrEqual(3000);
+    expect(takenAfterMs).toBeGreaterThanOrEqual(2000); // 3 s of silence, the last report at most 1 s before the freeze
     expect(await sendSome(producer, m.broker.addr, 10)).toEqual({ SEND_OK: 10 });
 
     // The first wakes up: its old connection was closed, its new handshakes are refused.
-    await s1.kill('SIGCONT');
+    s1.running.child.kill('SIGCONT');
     const admin = clients.admin(c.ns);
     await waitForAsync(() => masterHa(m.broker.stats()).slavesRefused > refusedFirst, 'the woken first slave to be refused', 5000, 50);
     await sleep(500);

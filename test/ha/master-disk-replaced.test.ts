@@ -66,7 +66,7 @@ describe('sync replication: the master disk is replaced (empty data directory) a
 
     // The master dies; the slave freezes (so the new master starts alone); the master's disk is replaced.
     expect((await master.kill('SIGKILL')).signal).toBe('SIGKILL');
-    await slave.kill('SIGSTOP');
+    slave.running.child.kill('SIGSTOP');
     fs.rmSync(masterDir, { recursive: true, force: true });
     fs.mkdirSync(masterDir);
     const master2 = await startProcess({ ...config(masterDir, 'master'), port, haPort });
@@ -74,9 +74,10 @@ describe('sync replication: the master disk is replaced (empty data directory) a
     // Alone and empty, the master does not know it is behind: it takes no writes.
     const whileAlone = await sendBatches(producer, master2.addr, tag, ACKED, ACKED + 2 * BATCH);
     const aloneStats = masterHa(await admin.stats(master2.addr));
+    console.log(`master-disk-replaced: ${before.length} sends before the kill, all SEND_OK; sends to the restarted master alone: ${JSON.stringify(whileAlone.map((r) => r.error ?? r.status))}`);
 
     // The slave is back: it copies its log back to the master, which then takes writes again.
-    await slave.kill('SIGCONT');
+    slave.running.child.kill('SIGCONT');
     await waitForAsync(
       async () => {
         const m = masterHa(await admin.stats(master2.addr));
@@ -109,7 +110,7 @@ describe('sync replication: the master disk is replaced (empty data directory) a
     expect(pm.missing.length, 'acknowledged messages missing on the restarted master').toBe(0);
     expect(pm.wrong).toEqual([]);
     expect(whileAlone.map((r) => r.status)).toEqual(['ERROR', 'ERROR']);
-    expect(whileAlone[0]!.error).toMatch(/^METAQ_MASTER_BEHIND_SLAVE: master has not heard from its slave since it started/);
+    expect(whileAlone[0]!.error).toMatch(/^METAQ_MASTER_BEHIND_SLAVE: .*master has not heard from its slave since it started/);
     expect(aloneStats.writesHeld).toBe('unverified');
     expect(after.map((r) => r.status)).toEqual(['SEND_OK', 'SEND_OK']);
     // New messages follow the old ones: no queue offset is reused.

@@ -5,7 +5,7 @@
 // random (seeded) moment its directory is copied as a power cut would leave
 // it (MessageStore.durableImage: bytes past the last fdatasync read as
 // zeros); the master stops, and a new master starts on the copy, on the same
-// replication port, while the load goes on. The slave must keep every
+// ports, while the load goes on. The slave must keep every
 // acknowledged message; the master must take no write before it has copied
 // the slave's longer log back; then every SEND_OK message (before and after
 // the cut) is on both brokers where its send said (no queue offset reused)
@@ -74,7 +74,7 @@ describe('sync replication, async flush: the master loses power and restarts', (
     const slaveLog = s.broker.store.writtenOffset;
 
     // The master comes back on what its disk kept, on the same replication port.
-    const b = await startLocal(config(cutDir, 'master', { haPort }));
+    const b = await startLocal({ ...config(cutDir, 'master', { haPort }), port: Number(a.broker.addr.split(':')[1]) });
     const restartedAt = Date.now();
     const startLog = b.broker.store.writtenOffset;
     console.log(
@@ -83,7 +83,7 @@ describe('sync replication, async flush: the master loses power and restarts', (
     expect(startLog, 'the restarted master is behind its slave').toBeLessThan(slaveLog);
 
     // The slave reconnects; the master copies its log back, then takes writes again.
-    await waitForAsync(() => masterHa(b.broker.stats()).slaveConnected && masterHa(b.broker.stats()).writesHeld === 'none', 'the master to catch up from the slave', 10_000, 5).catch((err: unknown) => {
+    await waitForAsync(() => masterHa(b.broker.stats()).slaveConnected && (masterHa(b.broker.stats()).writesHeld ?? 'none') === 'none', 'the master to catch up from the slave', 10_000, 5).catch((err: unknown) => {
       throw new Error(`${(err as Error).message}: master stats ${JSON.stringify(masterHa(b.broker.stats()))}, master log ${b.broker.store.writtenOffset}, slave log ${s.broker.store.writtenOffset}; slave warnings ${JSON.stringify(s.warnings.slice(-3))}`);
     });
     const caughtUpAt = Date.now();
