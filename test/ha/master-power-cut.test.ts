@@ -73,7 +73,7 @@ describe('sync replication, async flush: the master loses power and restarts', (
     await a.broker.close();
     const slaveLog = s.broker.store.writtenOffset;
 
-    // The master comes back on what its disk kept, on the same replication port.
+    // The master comes back on what its disk kept, on the same ports.
     const b = await startLocal({ ...config(cutDir, 'master', { haPort }), port: Number(a.broker.addr.split(':')[1]) });
     const restartedAt = Date.now();
     const startLog = b.broker.store.writtenOffset;
@@ -109,6 +109,12 @@ describe('sync replication, async flush: the master loses power and restarts', (
     const pm = presence(onMaster, tag, acked);
     const ps = presence(onSlave, tag, acked);
     const errors = load.records.filter((r) => r.status === 'ERROR');
+    const errorKinds: Record<string, number> = {};
+    for (const r of errors) {
+      const k = `${r.startedAt >= restartedAt ? 'after restart' : 'before'} ${(r.error ?? '').split(':')[0]}`;
+      errorKinds[k] = (errorKinds[k] ?? 0) + 1;
+    }
+    console.log(`master-power-cut: failed sends by kind: ${JSON.stringify(errorKinds)}`);
     const refused = errors.filter((r) => r.error?.includes('MasterBehindSlaveError') === true && r.startedAt >= restartedAt);
     console.log(
       `master-power-cut: sends ${JSON.stringify(load.countByStatus())} (${ackedBeforeCut} acked before the cut; ${refused.length} sends refused by the restarted master while it was behind); acked ${pm.expected}: on the master ${pm.present} (missing ${pm.missing.length}, wrong ${pm.wrong.length}), on the slave ${ps.present} (missing ${ps.missing.length}, wrong ${ps.wrong.length}); caught up ${caughtUpAt - restartedAt} ms after the restart`,
