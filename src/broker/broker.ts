@@ -189,6 +189,7 @@ export class Broker {
         maxLagBytes: c.maxSlaveLagBytes,
         offsets: () => this.#offsets.snapshot(),
         offsetsIntervalMs: OFFSETS_REPLICATION_INTERVAL_MS,
+        onOffsets: (snapshot) => this.#offsets.apply(snapshot),
         slaveSilenceMs: SLAVE_SILENCE_MS,
       });
     } else {
@@ -196,6 +197,7 @@ export class Broker {
         log: this.#store.replicaLog,
         masterHaAddr: c.masterHaAddr!,
         onOffsets: (snapshot) => this.#offsets.apply(snapshot),
+        offsets: () => this.#offsets.snapshot(),
         onError: (err) => this.#log.warn('replication', err),
         reportIntervalMs: SLAVE_REPORT_INTERVAL_MS,
         reconnectDelayMs: SLAVE_RECONNECT_DELAY_MS,

@@ -12,6 +12,7 @@ import {
   decodeHaData,
   decodeHaHandshake,
   decodeOffset,
+  decodeText,
   encodeHaDataHead,
   encodeHaHandshakeReply,
   encodeOffset,
@@ -40,6 +41,12 @@ export interface HaMasterOptions {
   /** The consumer offset table, sent to the slave every `offsetsIntervalMs`. */
   offsets: () => Record<string, Record<string, number>>;
   offsetsIntervalMs: number;
+  /**
+   * The consumer offset table a slave sends after copying its log back to
+   * this master (a replaced disk loses the master's): applied once the master
+   * has the slave's log and takes writes again.
+   */
+  onOffsets: (snapshot: Record<string, Record<string, number>>) => void;
   /**
    * A slave session silent (no report) for longer than this is taken for dead
    * when another slave handshakes: its connection is closed and the newcomer
@@ -104,6 +111,8 @@ export class HaMaster {
   /** Whether records were copied back from a slave since the last hold began. */
   #caughtUp = false;
   #slavesRefused = 0;
+  /** The consumer offsets a catching-up slave sent, applied at the release of the hold. */
+  #offsetsBack: Record<string, Record<string, number>> | undefined;
 
   private constructor(o: HaMasterOptions, server: RequestServer) {
     this.#o = o;
@@ -139,6 +148,13 @@ export class HaMaster {
         },
       ],
       [Opcode.HaCatchUp, async (f, ctx) => ({ body: encodeOffset(await master!.#catchUpAppend(f.body, ctx)) })],
+      [
+        Opcode.HaOffsets,
+        (f, ctx) => {
+          master!.#offsetsFromSlave(f.body, ctx);
+          return {};
+        },
+      ],
     ]);
     const server = await RequestServer.listen({ host: o.host, port: o.port, maxFrameSize: o.maxFrameSize, handlers });
     master = new HaMaster(o, server);
@@ -303,6 +319,19 @@ export class HaMaster {
     return this.#o.log.writtenOffset;
   }
 
+  /** HA_OFFSETS from the slave copying its log back: kept until the hold is released. */
+  #offsetsFromSlave(body: Buffer, ctx: RequestContext): void {
+    if (this.#catchUp !== ctx) throw new InvalidRequestError('HA_OFFSETS from a slave is taken only after a CatchUp handshake on the same connection');
+    let snapshot: unknown;
+    try {
+      snapshot = JSON.parse(decodeText(body));
+    } catch (err) {
+      throw new InvalidRequestError('HA_OFFSETS: not a JSON offset table', { cause: err });
+    }
+    if (typeof snapshot !== 'object' || snapshot === null) throw new InvalidRequestError('HA_OFFSETS: not a JSON offset table');
+    this.#offsetsBack = snapshot as Record<string, Record<string, number>>;
+  }
+
   #holdWrites(hold: Exclude<WriteHold, 'none'>, message: string): void {
     if (this.#hold !== hold) this.#caughtUp = false;
     this.#hold = hold;
@@ -322,6 +351,10 @@ export class HaMaster {
       if (this.#o.mode === 'sync') log.setVisibilityLimit(this.#replicated);
       log.adoptReplicated();
     }
+    // Consumer offsets come after the messages they point into, never before.
+    const offsets = this.#offsetsBack;
+    this.#offsetsBack = undefined;
+    if (offsets !== undefined) this.#o.onOffsets(offsets);
     this.#catchUp = undefined;
     this.#caughtUp = false;
     this.#hold = 'none';

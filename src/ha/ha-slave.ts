@@ -15,6 +15,7 @@ import {
   encodeHaDataHead,
   encodeHaHandshake,
   encodeOffset,
+  encodeText,
   HaAction,
   Opcode,
   type Frame,
@@ -29,6 +30,8 @@ export interface HaSlaveOptions {
   masterHaAddr: string;
   /** Consumer offsets from the master. */
   onOffsets: (snapshot: Record<string, Record<string, number>>) => void;
+  /** This broker's consumer offset table, sent to a master this slave copied its log back to. */
+  offsets: () => Record<string, Record<string, number>>;
   onError: (err: unknown) => void;
   reportIntervalMs: number;
   reconnectDelayMs: number;
@@ -165,13 +168,16 @@ export class HaSlave {
     let offset = reply.offset;
     for (;;) {
       const chunk = log.readLog(offset, CATCH_UP_CHUNK_BYTES);
-      if (chunk === undefined) return;
+      if (chunk === undefined) break;
       const answer = await client.call(Opcode.HaCatchUp, [encodeHaDataHead(chunk.offset), chunk.bytes], REQUEST_TIMEOUT_MS);
       const masterEnd = decodeOffset(answer.body);
       if (masterEnd !== chunk.nextOffset) throw new ReplicaDivergedError(`copying back: the master's log ends at ${masterEnd} after a chunk that ends at ${chunk.nextOffset}`);
       offset = chunk.nextOffset;
     }
+    // The master lost its consumer offsets with its log: it gets this broker's copy of them.
+    await client.call(Opcode.HaOffsets, encodeText(JSON.stringify(this.#o.offsets())), REQUEST_TIMEOUT_MS);
   }
+
 
   #onPush(f: Frame, client: RequestClient): void {
     if (client !== this.#client || this.#broken) return;

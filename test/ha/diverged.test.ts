@@ -20,7 +20,7 @@ import { useClients } from '../helpers/consume.js';
 import { bytesFor, readQueue, seedOf } from '../helpers/messages.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { sleep, waitDispatched, waitUntil } from '../helpers/wait.js';
-import { expectLogPrefix, haBrokerConfig, masterHa, readAllQueues, slaveHa, useLocalBrokers, type LocalBroker } from './ha-helpers.js';
+import { expectLogPrefix, haBrokerConfig, masterHa, readAllQueues, slaveHa, useLocalBrokers, waitForAsync, type LocalBroker } from './ha-helpers.js';
 
 const TOPIC = 'HaDiverged';
 const QUEUES = 4;
@@ -120,6 +120,11 @@ describe('a slave with a tail its master never had', () => {
     await waitInSync(a.broker, s.broker);
     const before = { log: s.broker.store.writtenOffset, segments: s.broker.store.stats().segments };
     expect(before.segments).toBeGreaterThan(1);
+    // A consumer group committed on A; the offset table reaches S (every second).
+    const admin = clients.admin(c.ns);
+    const mq = (addr: string) => ({ topic: TOPIC, brokerName: BROKER, addr, queueId: 1 });
+    await admin.commitOffset('diverged-group', mq(a.broker.addr), 17);
+    await waitForAsync(async () => (await admin.committedOffset('diverged-group', mq(s.broker.addr))) === 17, 'the committed offset to reach the slave', 5000, 50);
     await s.broker.close();
     await a.broker.close();
 
@@ -148,6 +153,8 @@ describe('a slave with a tail its master never had', () => {
     expect(held).toBe('unverified');
     expect(masterHa(b.broker.stats()).writesHeld).toBe('none');
     expect(s.warnings.some((w) => /copying it back to the master/.test(w))).toBe(true);
+    // The master got the consumer offsets back with the log.
+    expect(await admin.committedOffset('diverged-group', mq(b.broker.addr))).toBe(17);
     await expectSameLogAndReplicating(b.broker, s, producer, 'B', 0, c.ns);
     // The new messages come after A's in every queue.
     for (let q = 0; q < QUEUES; q++) expect(contents(b.broker.store)[q]!.length).toBe(25 + 5);
