@@ -93,6 +93,10 @@ export interface HaMasterStats {
 /** Way out named in a write hold's error. */
 const HOLD_ADVICE = 'start (or reconnect) its slave; to run this master without its slave, restart it with async replication (docs/ARCHITECTURE.md, "Replication")';
 
+function unverifiedMessage(log: ReplicaLog): string {
+  return `master has not heard from its slave since it started and does not know yet whether its log (${log.writtenOffset} bytes) is shorter than the slave's: it takes no writes until then; ${HOLD_ADVICE}`;
+}
+
 export class HaMaster {
   readonly #o: HaMasterOptions;
   readonly #server: RequestServer;
@@ -124,9 +128,7 @@ export class HaMaster {
     // Sync replication: after a power cut or with a new disk this log may be shorter than the
     // slave's, whose tail was acknowledged; new writes would reuse its queue offsets. Only the
     // slave's handshake tells, so writes wait for it.
-    if (o.mode === 'sync') {
-      this.#holdWrites('unverified', `master has not heard from its slave since it started and does not know yet whether its log (${o.log.writtenOffset} bytes) is shorter than the slave's: it takes no writes until then; ${HOLD_ADVICE}`);
-    }
+    if (o.mode === 'sync') this.#holdWrites('unverified', unverifiedMessage(o.log));
     this.#unsubscribe = o.log.onWritten((offset) => {
       if (this.#session === undefined) return;
       if (this.#writes.length < MAX_WRITE_SAMPLES) this.#writes.push({ offset, at: Date.now() });
@@ -137,6 +139,8 @@ export class HaMaster {
   }
 
   static async start(o: HaMasterOptions): Promise<HaMaster> {
+    // Held before the first await: nothing (a retry's put, say) may slip in while the port opens.
+    if (o.mode === 'sync') o.log.holdWrites(new MasterBehindSlaveError(unverifiedMessage(o.log)));
     let master: HaMaster | undefined;
     const handlers = new Map<number, Handler>([
       [Opcode.HaHandshake, (f, ctx) => ({ body: encodeHaHandshakeReply(master!.#handshake(decodeHaHandshake(f.body), ctx)) })],
@@ -346,8 +350,9 @@ export class HaMaster {
   #releaseWrites(h: HaHandshake): void {
     const log = this.#o.log;
     if (this.#caughtUp) {
-      // Everything copied back is on the slave: readers may see it at once.
-      if (h.maxOffset > this.#replicated) this.#replicated = h.maxOffset;
+      // What the slave holds durably may be read at once. (A slave still flushing what it copied
+      // back: the log cannot be adopted yet, adoptReplicated throws, the slave handshakes again.)
+      if (h.durableOffset > this.#replicated) this.#replicated = h.durableOffset;
       if (this.#o.mode === 'sync') log.setVisibilityLimit(this.#replicated);
       log.adoptReplicated();
     }
