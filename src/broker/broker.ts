@@ -79,6 +79,8 @@ export type { BrokerStats };
 const SLAVE_REPORT_INTERVAL_MS = 1000;
 const SLAVE_RECONNECT_DELAY_MS = 500;
 const OFFSETS_REPLICATION_INTERVAL_MS = 1000;
+/** A slave not heard from for this long (three missed reports) is taken for dead when another handshakes. */
+const SLAVE_SILENCE_MS = 3 * SLAVE_REPORT_INTERVAL_MS;
 const SEND_STATUS = { confirmed: Status.Ok, timeout: Status.SlaveTimeout, 'no-slave': Status.SlaveNotAvailable } as const;
 
 export class Broker {
@@ -195,12 +197,15 @@ export class Broker {
         offsets: () => this.#offsets.snapshot(),
         offsetsIntervalMs: OFFSETS_REPLICATION_INTERVAL_MS,
         onError: (err) => this.#log.warn('replication', err),
+        onOffsets: (snapshot) => this.#offsets.apply(snapshot),
+        slaveSilenceMs: SLAVE_SILENCE_MS,
       });
     } else {
       this.#haSlave = new HaSlave({
         log: this.#store.replicaLog,
         masterHaAddr: c.masterHaAddr!,
         onOffsets: (snapshot) => this.#offsets.apply(snapshot),
+        offsets: () => this.#offsets.snapshot(),
         onError: (err) => this.#log.warn('replication', err),
         reportIntervalMs: SLAVE_REPORT_INTERVAL_MS,
         reconnectDelayMs: SLAVE_RECONNECT_DELAY_MS,

@@ -2,7 +2,7 @@
 // brokers, round-robin by default or by a selector (ordered messages), with
 // many sends in flight, a timeout per send and retries on another queue for
 // failures that are safe to retry (never for ordered sends).
-import { ClientStateError, ConnectError, ConnectionClosedError, InvalidMessageError, MetaqError, NoRouteError, RequestTimeoutError, ServiceUnavailableError, StoreUnavailableError, UnknownQueueError, UnknownTopicError, encodeMessageId, stringHash } from '../common/index.js';
+import { ClientStateError, ConnectError, ConnectionClosedError, InvalidMessageError, MasterBehindSlaveError, MetaqError, NoRouteError, RequestTimeoutError, ServiceUnavailableError, StoreUnavailableError, UnknownQueueError, UnknownTopicError, encodeMessageId, stringHash } from '../common/index.js';
 import { parseAddress } from '../net/index.js';
 import { SendRequestTemplate, type WireMessage } from '../protocol/index.js';
 import { BrokerApi, type SendStatus } from './broker-api.js';
@@ -92,6 +92,7 @@ function retryable(err: unknown): boolean {
     err instanceof RequestTimeoutError ||
     err instanceof ServiceUnavailableError ||
     err instanceof StoreUnavailableError ||
+    err instanceof MasterBehindSlaveError ||
     err instanceof UnknownTopicError ||
     err instanceof UnknownQueueError
   );

@@ -140,6 +140,27 @@ export class ReplicaBehindRetentionError extends MetaqError {
   }
 }
 
+/**
+ * A master that may hold less than its slave takes no writes: it has not yet
+ * heard from its slave since it started (sync replication), it is copying the
+ * slave's longer log back, or its log diverged from data its slave confirmed.
+ * The message names the way out.
+ */
+export class MasterBehindSlaveError extends MetaqError {
+  override readonly code = 'METAQ_MASTER_BEHIND_SLAVE';
+  constructor(message = 'this master may hold less than its slave and takes no writes until it has caught up', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** A master refused a slave's handshake: another slave is replicating, or this one cannot keep the promise the master's modes make. */
+export class SlaveRefusedError extends MetaqError {
+  override readonly code = 'METAQ_SLAVE_REFUSED';
+  constructor(message = 'the master refused this slave', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
 export class InvalidMessageIdError extends MetaqError {
   override readonly code = 'METAQ_INVALID_MESSAGE_ID';
   constructor(message = 'malformed message id', options?: MetaqErrorOptions) {

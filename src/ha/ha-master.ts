@@ -1,18 +1,22 @@
 // The master side of replication: a server on the HA port. A slave
-// handshakes (the master finds where their logs agree and has a diverged
-// slave truncate), then the master pushes raw CommitLog bytes from there,
-// keeping up to a window of bytes in flight, and the slave reports how far it
-// holds the log. Under sync replication those reports release the waiting
+// handshakes (the master finds where their logs agree: a slave that is behind
+// streams from its end; a master that is behind copies the slave's longer log
+// back before it takes writes again; a slave never gives up what it
+// confirmed), then the master pushes raw CommitLog bytes from there, keeping
+// up to a window of bytes in flight, and the slave reports how far it holds
+// the log durably. Under sync replication those reports release the waiting
 // sends and cap what readers on the master may see while the slave is
 // available. The master also tells the slave how far its own log is durable
-// (HA_DURABLE), and the slave serves readers no further. A slave that fell
-// behind what the master keeps is dropped and told to re-sync; no slave can
-// take the master down.
-import { InvalidRequestError, ReplicaBehindRetentionError } from '../common/index.js';
+// (HA_DURABLE), and the slave serves readers no further. One slave at a time;
+// a slave that fell behind what the master keeps is told to re-sync; no slave
+// can take the master down.
+import { InvalidRequestError, MasterBehindSlaveError, ReplicaBehindRetentionError, SlaveRefusedError } from '../common/index.js';
 import { RequestServer, type Handler, type RequestContext } from '../net/index.js';
 import {
+  decodeHaData,
   decodeHaHandshake,
   decodeOffset,
+  decodeText,
   encodeHaDataHead,
   encodeHaHandshakeReply,
   encodeHaResyncReply,
@@ -45,6 +49,18 @@ export interface HaMasterOptions {
   offsetsIntervalMs: number;
   /** What went wrong with a slave (logged; the master carries on). */
   onError?: (err: unknown) => void;
+  /**
+   * The consumer offset table a slave sends after copying its log back to
+   * this master (a replaced disk loses the master's): applied once the master
+   * has the slave's log and takes writes again.
+   */
+  onOffsets: (snapshot: Record<string, Record<string, number>>) => void;
+  /**
+   * A slave session silent (no report) for longer than this is taken for dead
+   * when another slave handshakes: its connection is closed and the newcomer
+   * accepted. Until then a second slave is refused.
+   */
+  slaveSilenceMs: number;
 }
 
 /** Bytes pushed and not yet confirmed: enough to keep the pipe full, bounded so a slow slave cannot fill memory. */
@@ -55,11 +71,21 @@ interface Session {
   ctx: RequestContext;
   /** Where the next push starts. */
   pushOffset: number;
-  /** What the slave reported holding. */
+  /** What the slave reported holding durably. */
   acked: number;
   /** The last durable offset of this master told to the slave (HA_DURABLE). */
   durableSent: number;
+  /** When the slave was last heard from (handshake or report). */
+  heardAt: number;
 }
+
+/**
+ * Why the master refuses writes of its own: `unverified`, sync replication and
+ * no slave has told it yet whether its log is shorter than the slave's;
+ * `behind`, it is copying the slave's longer log back; `diverged`, its log
+ * differs from data its slave confirmed (the operator must choose).
+ */
+export type WriteHold = 'none' | 'unverified' | 'behind' | 'diverged';
 
 export interface HaMasterStats {
   mode: ReplicationMode;
@@ -71,6 +97,16 @@ export interface HaMasterStats {
   sendsWaitingForSlave: number;
   readersCappedBySlave: boolean;
   slaveResyncs: number;
+  writesHeld: WriteHold;
+  /** Handshakes refused: a second slave, a slave whose flush mode is too weak, a diverged slave. */
+  slavesRefused: number;
+}
+
+/** Way out named in a write hold's error. */
+const HOLD_ADVICE = 'start (or reconnect) its slave; to run this master without its slave, restart it with async replication (docs/ARCHITECTURE.md, "Replication")';
+
+function unverifiedMessage(log: ReplicaLog): string {
+  return `master has not heard from its slave since it started and does not know yet whether its log (${log.writtenOffset} bytes) is shorter than the slave's: it takes no writes until then; ${HOLD_ADVICE}`;
 }
 
 export class HaMaster {
@@ -90,12 +126,24 @@ export class HaMaster {
   #capped = false;
   /** Slaves told to re-sync because they fell behind what this master keeps. */
   #resyncs = 0;
+  #hold: WriteHold = 'none';
+  /** The connection copying the slave's log back to this master (a CatchUp handshake). */
+  #catchUp: RequestContext | undefined;
+  /** Whether records were copied back from a slave since the last hold began. */
+  #caughtUp = false;
+  #slavesRefused = 0;
+  /** The consumer offsets a catching-up slave sent, applied at the release of the hold. */
+  #offsetsBack: Record<string, Record<string, number>> | undefined;
 
   private constructor(o: HaMasterOptions, server: RequestServer) {
     this.#o = o;
     this.#server = server;
     this.#replicated = o.log.writtenOffset;
     // No slave yet: readers see what this master made durable (no cap until one is available).
+    // Sync replication: after a power cut or with a new disk this log may be shorter than the
+    // slave's, whose tail was acknowledged; new writes would reuse its queue offsets. Only the
+    // slave's handshake tells, so writes wait for it.
+    if (o.mode === 'sync') this.#holdWrites('unverified', unverifiedMessage(o.log));
     this.#unsubscribe = o.log.onWritten((offset) => {
       if (this.#session === undefined) return;
       if (this.#writes.length < MAX_WRITE_SAMPLES) this.#writes.push({ offset, at: Date.now() });
@@ -113,6 +161,8 @@ export class HaMaster {
   }
 
   static async start(o: HaMasterOptions): Promise<HaMaster> {
+    // Held before the first await: nothing (a retry's put, say) may slip in while the port opens.
+    if (o.mode === 'sync') o.log.holdWrites(new MasterBehindSlaveError(unverifiedMessage(o.log)));
     let master: HaMaster | undefined;
     const handlers = new Map<number, Handler>([
       [Opcode.HaHandshake, (f, ctx) => ({ body: encodeHaHandshakeReply(master!.#handshake(decodeHaHandshake(f.body), ctx)) })],
@@ -121,6 +171,14 @@ export class HaMaster {
         Opcode.HaReport,
         (f, ctx) => {
           master!.#report(decodeOffset(f.body), ctx);
+          return {};
+        },
+      ],
+      [Opcode.HaCatchUp, async (f, ctx) => ({ body: encodeOffset(await master!.#catchUpAppend(f.body, ctx)) })],
+      [
+        Opcode.HaOffsets,
+        (f, ctx) => {
+          master!.#offsetsFromSlave(f.body, ctx);
           return {};
         },
       ],
@@ -162,6 +220,8 @@ export class HaMaster {
       sendsWaitingForSlave: this.#waiters.waiting,
       readersCappedBySlave: this.#capped,
       slaveResyncs: this.#resyncs,
+      writesHeld: this.#hold,
+      slavesRefused: this.#slavesRefused,
     };
   }
 
@@ -173,11 +233,22 @@ export class HaMaster {
     await this.#server.close();
   }
 
-  /** Finds where the slave's log stops agreeing with this one. */
+  /**
+   * Finds where the slave's log stops agreeing with this one and what to do
+   * about it. A slave never gives up what it confirmed (its durable offset):
+   * only a tail past it may be truncated. A slave that holds more than this
+   * master is copied back (CatchUp) before the master takes writes again.
+   */
   #handshake(h: HaHandshake, ctx: RequestContext): HaHandshakeReply {
     const log = this.#o.log;
     if (h.segmentSize !== log.segmentSize) {
       throw new InvalidRequestError(`slave segment size ${h.segmentSize} differs from the master's ${log.segmentSize}: offsets would not line up`);
+    }
+    this.#checkOneSlave(ctx);
+    if (this.#o.mode === 'sync' && log.flushMode === 'sync' && h.flushMode !== 'sync') {
+      this.#refuse(
+        `this master flushes and replicates synchronously, so SEND_OK promises a message is on disk on both brokers; this slave flushes ${h.flushMode}ly and cannot keep that promise: start the slave with sync flush`,
+      );
     }
     if (h.maxOffset < log.minOffset) {
       // Retention deleted what this slave needs next: it starts its log again from the oldest kept offset.
@@ -205,16 +276,129 @@ export class HaMaster {
       // Past the last agreeing record there may be a segment's blank marker on both sides.
       target = agreed < h.maxOffset && this.#blankTo(agreed) === h.maxOffset ? h.maxOffset : agreed;
     }
-    if (target < h.maxOffset) return { action: HaAction.Truncate, offset: target };
-    if (h.maxOffset > written) return { action: HaAction.Truncate, offset: written };
-    // One slave at a time: a new handshake replaces the old session.
-    if (this.#session !== undefined && this.#session.ctx !== ctx) this.#dropSession();
-    this.#session = { ctx, pushOffset: h.maxOffset, acked: h.maxOffset, durableSent: 0 };
+    if (target < h.maxOffset) {
+      // Past `target` the slave holds bytes this log does not hold identically.
+      if (target >= h.durableOffset) return { action: HaAction.Truncate, offset: target }; // never confirmed: may go
+      if (h.maxOffset > written && this.#isPrefixOfSlave(h)) return this.#startCatchUp(h, ctx);
+      if (this.#hold === 'unverified' || this.#hold === 'behind') this.#holdWrites('diverged', `master log differs from what its slave confirmed (the slave holds ${h.durableOffset} bytes durably, the logs agree up to at most ${target}): it takes no writes; make one broker's store a copy of the other's (docs/ARCHITECTURE.md, "Replication")`);
+      this.#refuse(
+        `the slave's log differs from this master's from ${target} on, and the slave confirmed everything up to ${h.durableOffset}: it keeps its log, nothing acknowledged is dropped; make one broker's store a copy of the other's (docs/ARCHITECTURE.md, "Replication")`,
+      );
+    }
+    // This log holds everything the slave holds: whatever the master was waiting for is settled.
+    if (this.#hold === 'unverified' || this.#hold === 'behind' || this.#hold === 'diverged') this.#releaseWrites(h);
+    this.#session = { ctx, pushOffset: h.maxOffset, acked: h.durableOffset, heardAt: Date.now(), durableSent: 0 };
     ctx.onClose(() => {
       if (this.#session?.ctx === ctx) this.#dropSession();
     });
-    this.#report(h.maxOffset, ctx);
+    this.#report(h.durableOffset, ctx);
     return { action: HaAction.Stream, offset: h.maxOffset };
+  }
+
+  /** One slave per master: a second is refused while the first is alive; one silent too long is taken for dead. */
+  #checkOneSlave(ctx: RequestContext): void {
+    const s = this.#session;
+    if (s !== undefined && s.ctx !== ctx && !s.ctx.closed) {
+      const silentMs = Date.now() - s.heardAt;
+      if (silentMs <= this.#o.slaveSilenceMs) {
+        this.#refuse(`another slave (${s.ctx.remote}) is replicating from this master (heard from ${silentMs} ms ago): one slave per master, this one (${ctx.remote}) is refused`);
+      }
+      // Half-open: the old slave has been silent past the limit; its connection goes.
+      const old = s.ctx;
+      this.#dropSession();
+      old.close();
+    }
+    const c = this.#catchUp;
+    if (c !== undefined && c !== ctx && !c.closed) this.#refuse(`another slave (${c.remote}) is copying its log back to this master: one slave per master, this one (${ctx.remote}) is refused`);
+  }
+
+  #refuse(message: string): never {
+    this.#slavesRefused++;
+    throw new SlaveRefusedError(message);
+  }
+
+  /**
+   * Whether this log, shorter than the slave's, may be a prefix of it: every
+   * slave record below its end is held identically here. (The slave checks
+   * this log's newest record against its own before copying anything back.)
+   */
+  #isPrefixOfSlave(h: HaHandshake): boolean {
+    const log = this.#o.log;
+    for (const r of h.records) {
+      if (r.offset >= log.writtenOffset) continue;
+      const mine = log.recordSignatureAt(r.offset);
+      if (mine === undefined || mine.size !== r.size || mine.crc !== r.crc) return false;
+    }
+    return true;
+  }
+
+  /** This master is behind its slave: writes wait while the slave copies its log back (HA_CATCH_UP). */
+  #startCatchUp(h: HaHandshake, ctx: RequestContext): HaHandshakeReply {
+    const log = this.#o.log;
+    const written = log.writtenOffset;
+    this.#holdWrites('behind', `master log ends at ${written}, its slave holds ${h.durableOffset} bytes it confirmed: the master is copying them back from the slave and takes writes again once it has them all`);
+    this.#catchUp = ctx;
+    ctx.onClose(() => {
+      if (this.#catchUp === ctx) this.#catchUp = undefined;
+    });
+    const newest = log.lastRecordSignatures(1)[0];
+    return newest === undefined ? { action: HaAction.CatchUp, offset: written } : { action: HaAction.CatchUp, offset: written, masterRecord: newest };
+  }
+
+  /** HA_CATCH_UP: appends a chunk of the slave's log (checked record by record); answers this log's new end. */
+  async #catchUpAppend(body: Buffer, ctx: RequestContext): Promise<number> {
+    if (this.#catchUp !== ctx) throw new InvalidRequestError('HA_CATCH_UP is taken only after a CatchUp handshake on the same connection');
+    const { offset, bytes } = decodeHaData(body);
+    await this.#o.log.appendReplicated(offset, bytes);
+    this.#caughtUp = true;
+    return this.#o.log.writtenOffset;
+  }
+
+  /** HA_OFFSETS from the slave copying its log back: kept until the hold is released. */
+  #offsetsFromSlave(body: Buffer, ctx: RequestContext): void {
+    if (this.#catchUp !== ctx) throw new InvalidRequestError('HA_OFFSETS from a slave is taken only after a CatchUp handshake on the same connection');
+    let snapshot: unknown;
+    try {
+      snapshot = JSON.parse(decodeText(body));
+    } catch (err) {
+      throw new InvalidRequestError('HA_OFFSETS: not a JSON offset table', { cause: err });
+    }
+    if (typeof snapshot !== 'object' || snapshot === null) throw new InvalidRequestError('HA_OFFSETS: not a JSON offset table');
+    this.#offsetsBack = snapshot as Record<string, Record<string, number>>;
+  }
+
+  #holdWrites(hold: Exclude<WriteHold, 'none'>, message: string): void {
+    if (this.#hold !== hold) this.#caughtUp = false;
+    this.#hold = hold;
+    this.#o.log.holdWrites(new MasterBehindSlaveError(message));
+  }
+
+  /**
+   * The slave's handshake shows this log holds all it holds. Records copied
+   * back from it become this store's own (queue offsets included) before the
+   * first write is taken.
+   */
+  #releaseWrites(h: HaHandshake): void {
+    const log = this.#o.log;
+    if (this.#caughtUp) {
+      // What the slave holds durably may be read at once. (A slave still flushing what it copied
+      // back: the log cannot be adopted yet, adoptReplicated throws, the slave handshakes again.)
+      if (h.durableOffset > this.#replicated) this.#replicated = h.durableOffset;
+      if (this.#o.mode === 'sync') {
+        log.setVisibilityLimit(this.#replicated);
+        // #applyLimit lifts this cap if the slave is not available after all.
+        this.#capped = true;
+      }
+      log.adoptReplicated();
+    }
+    // Consumer offsets come after the messages they point into, never before.
+    const offsets = this.#offsetsBack;
+    this.#offsetsBack = undefined;
+    if (offsets !== undefined) this.#o.onOffsets(offsets);
+    this.#catchUp = undefined;
+    this.#caughtUp = false;
+    this.#hold = 'none';
+    log.holdWrites(undefined);
   }
 
   /** If a blank marker starts at `offset`, the segment end it points to. */
@@ -275,6 +459,7 @@ export class HaMaster {
   #report(offset: number, ctx: RequestContext): void {
     const s = this.#session;
     if (s === undefined || s.ctx !== ctx) return;
+    s.heardAt = Date.now();
     if (offset > s.acked) s.acked = offset;
     if (s.acked > this.#replicated) this.#replicated = s.acked;
     let n = 0;

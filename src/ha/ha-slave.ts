@@ -1,8 +1,10 @@
 // The slave side of replication: connects to the master's HA port,
-// handshakes (truncating a tail the master never had), then appends the raw
+// handshakes (truncating a tail the master never had and it never confirmed;
+// copying its log back to a master that is behind), then appends the raw
 // CommitLog bytes the master pushes at the same offsets, checked record by
-// record, and reports how far it holds the log after each append and every
-// second. Reconnects after any failure; catching up starts from its own end.
+// record, and reports how far it holds the log durably after each append and
+// every second. Reconnects after any failure; catching up starts from its own
+// end. It never gives up what it confirmed, whatever a master answers.
 // Readers here see nothing past what the master said its own log is durable
 // up to (HA_DURABLE). A slave whose log ends before the oldest data the
 // master keeps resets its log and copies on from there (a re-sync).
@@ -14,11 +16,14 @@ import {
   decodeHaResyncReply,
   decodeOffset,
   decodeText,
+  encodeHaDataHead,
   encodeHaHandshake,
   encodeOffset,
+  encodeText,
   HaAction,
   Opcode,
   type Frame,
+  type HaHandshakeReply,
 } from '../protocol/index.js';
 import type { ReplicaLog } from '../store/index.js';
 
@@ -29,6 +34,8 @@ export interface HaSlaveOptions {
   masterHaAddr: string;
   /** Consumer offsets from the master. */
   onOffsets: (snapshot: Record<string, Record<string, number>>) => void;
+  /** This broker's consumer offset table, sent to a master this slave copied its log back to. */
+  offsets: () => Record<string, Record<string, number>>;
   onError: (err: unknown) => void;
   reportIntervalMs: number;
   reconnectDelayMs: number;
@@ -40,8 +47,11 @@ const REQUEST_TIMEOUT_MS = 10_000;
 /** A re-sync may first wait for a flush and zero-fill the new log's first segment. */
 const RESYNC_TIMEOUT_MS = 60_000;
 const EMPTY = Buffer.alloc(0);
+/** Log bytes per HA_CATCH_UP request (a master that is behind copies the slave's log back). */
+const CATCH_UP_CHUNK_BYTES = 1024 * 1024;
 
 export interface HaSlaveStats {
+  /** Connected and replicating (the handshake is done). */
   connected: boolean;
   masterHaAddr: string;
   /** How far this slave holds the master's log (confirmed locally). */
@@ -62,6 +72,8 @@ export class HaSlave {
   #resyncs = 0;
   /** How far the master said its own log is durable: the read limit here. */
   #masterDurable: number;
+  /** The handshake on the current connection is done: the master streams. */
+  #streaming = false;
   #retry: NodeJS.Timeout | undefined;
   readonly #report: NodeJS.Timeout;
   /** Set when this connection's stream broke (a bad chunk): further chunks are ignored until reconnect. */
@@ -80,7 +92,7 @@ export class HaSlave {
 
   stats(): HaSlaveStats {
     return {
-      connected: this.#client !== undefined && !this.#client.closed,
+      connected: this.#streaming && this.#client !== undefined && !this.#client.closed,
       masterHaAddr: this.#o.masterHaAddr,
       replicatedOffset: this.#confirmed,
       truncations: this.#truncations,
@@ -121,6 +133,7 @@ export class HaSlave {
   #scheduleReconnect(): void {
     if (this.#closed || this.#retry !== undefined) return;
     this.#client = undefined;
+    this.#streaming = false;
     this.#retry = setTimeout(() => {
       this.#retry = undefined;
       void this.#connect();
@@ -128,14 +141,24 @@ export class HaSlave {
     this.#retry.unref();
   }
 
-  /** Compares logs until the master says where to stream from; truncates a diverged tail on the way. */
+  /**
+   * Compares logs until the master says where to stream from; truncates a
+   * tail it never confirmed, or copies its log back to a master that is behind.
+   */
   async #handshake(client: RequestClient): Promise<void> {
     const log = this.#o.log;
     for (;;) {
-      const body = encodeHaHandshake({ maxOffset: log.writtenOffset, segmentSize: log.segmentSize, records: log.lastRecordSignatures(HANDSHAKE_RECORDS) });
+      const body = encodeHaHandshake({
+        maxOffset: log.writtenOffset,
+        durableOffset: log.localConfirmedOffset,
+        segmentSize: log.segmentSize,
+        flushMode: log.flushMode,
+        records: log.lastRecordSignatures(HANDSHAKE_RECORDS),
+      });
       const reply = decodeHaHandshakeReply((await client.call(Opcode.HaHandshake, body, REQUEST_TIMEOUT_MS)).body);
       if (reply.action === HaAction.Stream) {
         this.#confirmed = Math.min(this.#confirmed, log.writtenOffset);
+        this.#streaming = true;
         this.#sendReport();
         return;
       }
@@ -150,6 +173,15 @@ export class HaSlave {
         this.#lowerMasterDurable(resync.offset);
         continue;
       }
+      if (reply.action === HaAction.CatchUp) {
+        await this.#copyBack(client, reply);
+        continue;
+      }
+      // What this log confirmed may have been acknowledged to a producer: it stays, whatever the master says.
+      const durable = log.localConfirmedOffset;
+      if (reply.offset < durable) {
+        throw new ReplicaDivergedError(`the master asks to truncate this replica's log to ${reply.offset}, below the ${durable} bytes it holds durably and confirmed: refused, the log is kept`);
+      }
       this.#o.onError(new ReplicaDivergedError(`replica log diverged from the master's: truncating from ${log.writtenOffset} to ${reply.offset}`));
       log.truncateLog(reply.offset);
       this.#truncations++;
@@ -163,6 +195,30 @@ export class HaSlave {
     if (this.#masterDurable <= offset) return;
     this.#masterDurable = offset;
     this.#o.log.setVisibilityLimit(offset);
+  }
+
+  /** The master is behind this log: after checking it holds the master's newest record, sends it everything from its end. */
+  async #copyBack(client: RequestClient, reply: HaHandshakeReply): Promise<void> {
+    const log = this.#o.log;
+    const m = reply.masterRecord;
+    if (m !== undefined) {
+      const mine = log.recordSignatureAt(m.offset);
+      if (mine === undefined || mine.size !== m.size || mine.crc !== m.crc) {
+        throw new ReplicaDivergedError(`the master (log end ${reply.offset}) asks for this replica's log, but its newest record at ${m.offset} is not this log's: the logs diverged; nothing copied, the log is kept`);
+      }
+    }
+    this.#o.onError(new ReplicaDivergedError(`the master's log ends at ${reply.offset}, before this replica's (${log.writtenOffset}): copying it back to the master`));
+    let offset = reply.offset;
+    for (;;) {
+      const chunk = log.readLog(offset, CATCH_UP_CHUNK_BYTES);
+      if (chunk === undefined) break;
+      const answer = await client.call(Opcode.HaCatchUp, [encodeHaDataHead(chunk.offset), chunk.bytes], REQUEST_TIMEOUT_MS);
+      const masterEnd = decodeOffset(answer.body);
+      if (masterEnd !== chunk.nextOffset) throw new ReplicaDivergedError(`copying back: the master's log ends at ${masterEnd} after a chunk that ends at ${chunk.nextOffset}`);
+      offset = chunk.nextOffset;
+    }
+    // The master lost its consumer offsets with its log: it gets this broker's copy of them.
+    await client.call(Opcode.HaOffsets, encodeText(JSON.stringify(this.#o.offsets())), REQUEST_TIMEOUT_MS);
   }
 
   #onPush(f: Frame, client: RequestClient): void {

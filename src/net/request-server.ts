@@ -32,7 +32,7 @@ export interface RequestContext {
   notify(opcode: number, body: Buffer | readonly Buffer[]): void;
   /** Runs `fn` when the connection closes. */
   onClose(fn: () => void): void;
-  /** Sends what is queued, then closes the connection (a peer this server gives up on). */
+  /** Sends what is queued, then closes the connection (a peer this server gives up on); FrameConnection.end cuts a peer that does not take it after a grace period. */
   close(): void;
 }
 

@@ -4,7 +4,7 @@
 // trailing bytes, lying counts and u64s beyond 2^53. Also the fixed opcode
 // and status numbers and the status <-> typed error mapping.
 import { describe, expect, it } from 'vitest';
-import { ConnectError, DiskFullError, FlushError, FrameTooLargeError, InternalGroupError, InternalServerError, InvalidMessageError, InvalidMessageIdError, InvalidRequestError, InvalidTopicError, MalformedFrameError, MessageTooLargeError, MetaqError, NoRouteError, NotFoundError, OffsetOutOfRangeError, ServiceUnavailableError, StoreClosedError, StoreUnavailableError, StoreWriteError, UnknownOpcodeError, UnknownQueueError, UnknownTopicError } from '../common/index.js';
+import {  ConnectError, DiskFullError, FlushError, FrameTooLargeError, InternalGroupError, InternalServerError, InvalidMessageError, InvalidMessageIdError, InvalidRequestError, InvalidTopicError, MalformedFrameError, MasterBehindSlaveError, MessageTooLargeError, MetaqError, NoRouteError, NotFoundError, OffsetOutOfRangeError, ServiceUnavailableError, SlaveRefusedError, StoreClosedError, StoreUnavailableError, StoreWriteError, UnknownOpcodeError, UnknownQueueError, UnknownTopicError  } from '../common/index.js';
 import {
   decodeCreateTopic,
   decodeOffsetForTimestamp,
@@ -446,6 +446,7 @@ describe('opcodes and statuses', () => {
       HaOffsets: 43,
       HaDurable: 44,
       HaResync: 45,
+      HaCatchUp: 46,
     });
     expect(opcodeName(2)).toBe('Pull');
     expect(opcodeName(99)).toBe('opcode 99');
@@ -479,6 +480,8 @@ describe('opcodes and statuses', () => {
       ServiceUnavailable: 42,
       FlushFailed: 43,
       StoreWriteFailed: 44,
+      MasterBehindSlave: 45,
+      SlaveRefused: 46,
       NoRoute: 50,
       InternalError: 60,
     });
@@ -506,6 +509,8 @@ describe('opcodes and statuses', () => {
     [ServiceUnavailableError, Status.ServiceUnavailable],
     [FlushError, Status.FlushFailed],
     [StoreWriteError, Status.StoreWriteFailed],
+    [MasterBehindSlaveError, Status.MasterBehindSlave],
+    [SlaveRefusedError, Status.SlaveRefused],
     [NoRouteError, Status.NoRoute],
     [NotFoundError, Status.NotFound],
   ];

@@ -1,11 +1,16 @@
 // Replication frames, exchanged on the master's HA port with the ordinary
 // frame header (frame.ts).
 //
-// HA_HANDSHAKE (slave to master, request): maxOffset u64 | segmentSize u64 |
+// HA_HANDSHAKE (slave to master, request): maxOffset u64 | durableOffset u64 |
+//   segmentSize u64 | flushMode u8 (0 async, 1 sync) |
 //   count u16 | count x (offset u64 | size u32 | crc u32)   the slave's newest records
-//   response: action u8 (HaAction) | offset u64
-// HA_REPORT (slave to master, oneway): offset u64   "I hold the log up to here"
+//   response: action u8 (HaAction) | offset u64 |
+//     masterRecord (offset u64 | size u32 | crc u32; size 0: none)
+// HA_REPORT (slave to master, oneway): offset u64   "I hold the log durably up to here"
 // HA_DATA (master to slave, oneway): offset u64 | raw CommitLog bytes to the end (whole records)
+// HA_CATCH_UP (slave to master, request, only after a CatchUp reply): offset u64 |
+//   raw CommitLog bytes of the slave's log (whole records); response: offset u64,
+//   the master's written offset after appending them
 // HA_OFFSETS (master to slave, oneway): UTF-8 JSON of the consumer offset table
 // HA_DURABLE (master to slave, oneway): offset u64   "my own log is durable up to here";
 //   the slave serves readers no further (see docs/ARCHITECTURE.md, Replication)
@@ -17,7 +22,7 @@ import { BodyReader, BodyWriter } from './body.js';
 export const HaAction = {
   /** Logs agree: the master streams from `offset` (the slave's end). */
   Stream: 0,
-  /** The slave's tail diverged: truncate to `offset`, then handshake again. */
+  /** The slave's tail past `offset` was never confirmed and differs from the master's: truncate to `offset`, then handshake again. */
   Truncate: 1,
   /**
    * The slave's log ends before the oldest data the master keeps (retention
@@ -25,6 +30,13 @@ export const HaAction = {
    * oldest kept offset, a segment start), then handshake again.
    */
   Reset: 2,
+  /**
+   * The master's log ends at `offset`, before the slave's, and is a prefix of
+   * it as far as the master can tell: the slave checks `masterRecord` (the
+   * master's newest record) against its own log, sends its log from `offset`
+   * with HA_CATCH_UP, then handshakes again.
+   */
+  CatchUp: 3,
 } as const;
 export type HaAction = (typeof HaAction)[keyof typeof HaAction];
 
@@ -35,9 +47,17 @@ export interface RecordSignature {
   crc: number;
 }
 
+/** How a store makes appends durable (the store's flush mode). */
+export type HaFlushMode = 'async' | 'sync';
+const FLUSH_MODES: readonly HaFlushMode[] = ['async', 'sync'];
+
 export interface HaHandshake {
+  /** End of the slave's log (written). */
   maxOffset: number;
+  /** How far the slave's log is as durable as its flush mode makes it: what it confirms, and never gives up. */
+  durableOffset: number;
   segmentSize: number;
+  flushMode: HaFlushMode;
   /** Newest last. */
   records: readonly RecordSignature[];
 }
@@ -45,10 +65,12 @@ export interface HaHandshake {
 export interface HaHandshakeReply {
   action: HaAction;
   offset: number;
+  /** CatchUp: the master's newest record, for the slave to check it holds the same one. */
+  masterRecord?: RecordSignature;
 }
 
 export function encodeHaHandshake(h: HaHandshake): Buffer {
-  const w = new BodyWriter(20 + 16 * h.records.length).u64(h.maxOffset).u64(h.segmentSize).u16(h.records.length);
+  const w = new BodyWriter(29 + 16 * h.records.length).u64(h.maxOffset).u64(h.durableOffset).u64(h.segmentSize).u8(FLUSH_MODES.indexOf(h.flushMode)).u16(h.records.length);
   for (const r of h.records) w.u64(r.offset).u32(r.size).u32(r.crc);
   return w.finish();
 }
@@ -56,28 +78,35 @@ export function encodeHaHandshake(h: HaHandshake): Buffer {
 export function decodeHaHandshake(body: Buffer): HaHandshake {
   const r = new BodyReader(body);
   const maxOffset = r.u64('maxOffset');
+  const durableOffset = r.u64('durableOffset');
   const segmentSize = r.u64('segmentSize');
+  const mode = r.u8('flushMode');
+  const flushMode = FLUSH_MODES[mode];
+  if (flushMode === undefined) throw new MalformedFrameError(`unknown flush mode ${mode}`);
+  if (durableOffset > maxOffset) throw new MalformedFrameError(`durable offset ${durableOffset} is past the log end ${maxOffset}`);
   const n = r.u16('record count');
   const records: RecordSignature[] = [];
   for (let i = 0; i < n; i++) records.push({ offset: r.u64('offset'), size: r.u32('size'), crc: r.u32('crc') });
   r.done('the handshake');
-  return { maxOffset, segmentSize, records };
+  return { maxOffset, durableOffset, segmentSize, flushMode, records };
 }
 
 export function encodeHaHandshakeReply(h: HaHandshakeReply): Buffer {
-  return new BodyWriter(9).u8(h.action).u64(h.offset).finish();
+  const m = h.masterRecord;
+  return new BodyWriter(25).u8(h.action).u64(h.offset).u64(m?.offset ?? 0).u32(m?.size ?? 0).u32(m?.crc ?? 0).finish();
 }
 
 export function decodeHaHandshakeReply(body: Buffer): HaHandshakeReply {
   const r = new BodyReader(body);
   const action = r.u8('action');
-  if (action !== HaAction.Stream && action !== HaAction.Truncate && action !== HaAction.Reset) throw new MalformedFrameError(`unknown handshake action ${action}`);
+  if (action !== HaAction.Stream && action !== HaAction.Truncate && action !== HaAction.Reset && action !== HaAction.CatchUp) throw new MalformedFrameError(`unknown handshake action ${action}`);
   const offset = r.u64('offset');
+  const record = { offset: r.u64('masterRecord offset'), size: r.u32('masterRecord size'), crc: r.u32('masterRecord crc') };
   r.done('the handshake reply');
-  return { action, offset };
+  return record.size === 0 ? { action, offset } : { action, offset, masterRecord: record };
 }
 
-/** HA_DATA's fixed part; the bytes follow as a separate buffer (no copy). */
+/** HA_DATA's and HA_CATCH_UP's fixed part; the bytes follow as a separate buffer (no copy). */
 export function encodeHaDataHead(offset: number): Buffer {
   return new BodyWriter(8).u64(offset).finish();
 }

@@ -34,6 +34,7 @@ export const Opcode = {
   HaOffsets: 43,
   HaDurable: 44,
   HaResync: 45,
+  HaCatchUp: 46,
 } as const;
 export type Opcode = (typeof Opcode)[keyof typeof Opcode];
 

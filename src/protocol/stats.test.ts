@@ -34,7 +34,7 @@ const base: BrokerStats = {
     unavailable: 'METAQ_FLUSH_FAILED: fdatasync of the commit log [0, 100) failed',
   },
   role: 'master',
-  ha: { mode: 'sync', slaveConnected: true, writtenOffset: 100, replicatedOffset: 90, slaveLagBytes: 10, slaveLagMs: 3, sendsWaitingForSlave: 2, readersCappedBySlave: true, slaveResyncs: 4 },
+  ha: { mode: 'sync', slaveConnected: true, writtenOffset: 100, replicatedOffset: 90, slaveLagBytes: 10, slaveLagMs: 3, sendsWaitingForSlave: 2, readersCappedBySlave: true, slaveResyncs: 4, writesHeld: 'behind', slavesRefused: 5 },
 };
 
 const slave: BrokerStats = {

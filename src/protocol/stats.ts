@@ -52,6 +52,10 @@ export interface HaMasterView {
   readersCappedBySlave: boolean;
   /** Slaves told to re-sync (reset their log) because they fell behind what this master keeps. */
   slaveResyncs: number;
+  /** Why the master refuses writes of its own ('none': it takes them): see HaMaster. */
+  writesHeld: 'none' | 'unverified' | 'behind' | 'diverged';
+  /** Slave handshakes refused (a second slave, a too weak flush mode, a diverged log). */
+  slavesRefused: number;
 }
 
 /** A slave's view of replication. */
@@ -87,6 +91,7 @@ const REPLICATION_MODES = ['async', 'sync'] as const;
 
 /** What follows the store block: no replication, a master's view or a slave's. */
 const HaKind = { None: 0, Master: 1, Slave: 2 } as const;
+const WRITE_HOLDS = ['none', 'unverified', 'behind', 'diverged'] as const;
 
 /** Bits of the store's flags byte. */
 const StoreFlag = { DiskFull: 1 << 0, Recovered: 1 << 1, TruncatedTail: 1 << 2, DispatchError: 1 << 3, Unavailable: 1 << 4 } as const;
@@ -130,7 +135,7 @@ export function encodeBrokerStats(s: BrokerStats): Buffer {
   } else {
     w.u8(HaKind.Master).u8(REPLICATION_MODES.indexOf(ha.mode)).u8(ha.slaveConnected ? 1 : 0);
     w.u64(ha.writtenOffset).u64(ha.replicatedOffset).u64(ha.slaveLagBytes).u64(ha.slaveLagMs).u32(ha.sendsWaitingForSlave);
-    w.u8(ha.readersCappedBySlave ? 1 : 0).u32(ha.slaveResyncs);
+    w.u8(ha.readersCappedBySlave ? 1 : 0).u32(ha.slaveResyncs).u8(WRITE_HOLDS.indexOf(ha.writesHeld)).u32(ha.slavesRefused);
   }
   return w.finish();
 }
@@ -206,6 +211,8 @@ export function decodeBrokerStats(body: Buffer): BrokerStats {
       sendsWaitingForSlave: r.u32('sendsWaitingForSlave'),
       readersCappedBySlave: r.u8('readersCappedBySlave') !== 0,
       slaveResyncs: r.u32('slaveResyncs'),
+      writesHeld: oneOf(WRITE_HOLDS, r.u8('writesHeld'), 'write hold'),
+      slavesRefused: r.u32('slavesRefused'),
     };
   } else if (kind !== HaKind.None) {
     throw new MalformedFrameError(`unknown replication kind ${kind}`);

@@ -1,6 +1,6 @@
 // Response statuses, and their mapping to and from typed errors. Numbers are
 // part of the wire contract: never renumber, only add.
-import { DiskFullError, FlushError, FrameTooLargeError, InternalGroupError, InternalServerError, InvalidRequestError, InvalidMessageError, InvalidMessageIdError, InvalidTopicError, MalformedFrameError, MessageTooLargeError, MetaqError, NoRouteError, NotFoundError, OffsetOutOfRangeError, ServiceUnavailableError, StoreClosedError, StoreUnavailableError, StoreWriteError, UnknownOpcodeError, UnknownQueueError, UnknownTopicError } from '../common/index.js';
+import {  DiskFullError, FlushError, FrameTooLargeError, InternalGroupError, InternalServerError, InvalidMessageError, InvalidMessageIdError, InvalidRequestError, InvalidTopicError, MalformedFrameError, MasterBehindSlaveError, MessageTooLargeError, MetaqError, NoRouteError, NotFoundError, OffsetOutOfRangeError, ServiceUnavailableError, SlaveRefusedError, StoreClosedError, StoreUnavailableError, StoreWriteError, UnknownOpcodeError, UnknownQueueError, UnknownTopicError  } from '../common/index.js';
 
 export const Status = {
   Ok: 0,
@@ -35,6 +35,10 @@ export const Status = {
   ServiceUnavailable: 42,
   FlushFailed: 43,
   StoreWriteFailed: 44,
+  /** A master that may hold less than its slave refuses writes until it has caught up. */
+  MasterBehindSlave: 45,
+  /** Replication port: the master refused this slave (another slave replicates, or its flush mode is too weak). */
+  SlaveRefused: 46,
   NoRoute: 50,
   InternalError: 60,
 } as const;
@@ -70,6 +74,8 @@ export function statusForError(err: unknown): Status {
   if (err instanceof ServiceUnavailableError) return Status.ServiceUnavailable;
   if (err instanceof FlushError) return Status.FlushFailed;
   if (err instanceof StoreWriteError) return Status.StoreWriteFailed;
+  if (err instanceof MasterBehindSlaveError) return Status.MasterBehindSlave;
+  if (err instanceof SlaveRefusedError) return Status.SlaveRefused;
   if (err instanceof NoRouteError) return Status.NoRoute;
   if (err instanceof NotFoundError) return Status.NotFound;
   if (err instanceof InvalidRequestError) return Status.InvalidRequest;
@@ -111,6 +117,10 @@ export function errorForStatus(status: number, message: string): MetaqError {
       return new FlushError(message);
     case Status.StoreWriteFailed:
       return new StoreWriteError(message);
+    case Status.MasterBehindSlave:
+      return new MasterBehindSlaveError(message);
+    case Status.SlaveRefused:
+      return new SlaveRefusedError(message);
     case Status.NoRoute:
       return new NoRouteError(message);
     case Status.NotFound:

@@ -4,7 +4,7 @@
 // slave appends checked records at the master's offsets and cuts a diverged
 // tail. Every decision about which log bytes a replica may keep, append or
 // drop is made here.
-import { readU64, CorruptStoreError, InvalidMessageError } from '../common/index.js';
+import { readU64, CorruptStoreError, InvalidMessageError, StoreStateError, type MetaqError } from '../common/index.js';
 import { BLANK_MARKER_SIZE, checkRecord, MESSAGE_MAGIC, OFF_CRC, OFF_MAGIC, OFF_PHYSICAL_OFFSET, RECORD_HEAD_SIZE, RecordCheck } from '../message/index.js';
 import type { CheckpointService } from './checkpoint-service.js';
 import type { CommitLog, FlushService } from './commitlog/index.js';
@@ -44,6 +44,22 @@ export interface ReplicaLog {
   readonly writtenOffset: number;
   /** How far this store vouches for its log on its own (flushed in sync mode, written in async). */
   readonly localConfirmedOffset: number;
+  /** How this store makes appends durable: what `localConfirmedOffset` means. */
+  readonly flushMode: FlushMode;
+  /**
+   * Master side: while `reason` is set, the store's own writes (puts) are
+   * refused with it; replicated appends go on (a master catching up from its
+   * slave). `undefined` lifts the hold.
+   */
+  holdWrites(reason: MetaqError | undefined): void;
+  /**
+   * Master side, after catching up from a slave: dispatches the whole log and
+   * sets every queue's next queue offset to follow it, so that the records
+   * copied in become this store's own and new writes never reuse their queue
+   * offsets. Throws StoreStateError if the log could not be dispatched to its
+   * end (the caller keeps holding writes).
+   */
+  adoptReplicated(): void;
   /**
    * Readers see nothing past `offset`; `undefined` lifts the cap. A master
    * under sync replication caps at what its slave confirmed (while one is
@@ -168,8 +184,26 @@ export class StoreReplicaLog implements ReplicaLog {
     return this.#visibility.localConfirmedOffset();
   }
 
+  get flushMode(): FlushMode {
+    return this.#flushMode;
+  }
+
   setVisibilityLimit(offset: number | undefined): void {
     this.#visibility.setLimit(offset);
+  }
+
+  holdWrites(reason: MetaqError | undefined): void {
+    this.#gate.held = reason;
+  }
+
+  adoptReplicated(): void {
+    this.#gate.checkOpen();
+    this.#visibility.dispatchNow();
+    const end = this.#log.writtenOffset;
+    if (this.#dispatcher.dispatchedOffset !== end || this.#writes.pendingCount > 0) {
+      throw new StoreStateError(`replicated log dispatched to ${this.#dispatcher.dispatchedOffset} of ${end}: queue offsets cannot be taken over yet`);
+    }
+    for (const t of this.#topics.all()) t.queues.forEach((cq, q) => (t.nextOffsets[q] = cq.maxOffset));
   }
 
   onWritten(listener: (writtenOffset: number) => void): () => void {
@@ -213,7 +247,7 @@ export class StoreReplicaLog implements ReplicaLog {
 
   appendReplicated(offset: number, data: Buffer): Promise<number> {
     try {
-      this.#gate.checkWritable();
+      this.#gate.checkWritable(true);
       const log = this.#log;
       // The master's log rolled with too little room for a blank marker: its next chunk starts at the next segment.
       const rolled = offset > log.writtenOffset && offset % log.segmentSize === 0 && offset - log.writtenOffset < BLANK_MARKER_SIZE;

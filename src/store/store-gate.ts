@@ -11,6 +11,11 @@ export class StoreGate {
   diskFull = false;
   /** The failure after which nothing unflushed can be vouched for. */
   unavailable: MetaqError | undefined;
+  /**
+   * Replication holds the store's own writes (a master that may be behind its
+   * slave): puts are refused with this error, replicated appends go on.
+   */
+  held: MetaqError | undefined;
 
   constructor(dir: string, diskHighWaterRatio: number) {
     this.#dir = dir;
@@ -21,9 +26,11 @@ export class StoreGate {
     if (this.closed) throw new StoreClosedError();
   }
 
-  checkWritable(): void {
+  /** Throws unless writes are taken; `replicated` appends (records copied from another log) pass a replication hold. */
+  checkWritable(replicated = false): void {
     this.checkOpen();
     if (this.unavailable !== undefined) throw new StoreUnavailableError(undefined, { cause: this.unavailable });
+    if (this.held !== undefined && !replicated) throw this.held;
     if (this.diskFull) {
       throw new DiskFullError(`disk use of ${this.#dir} is above ${Math.round(this.#diskHighWaterRatio * 100)}%; writes are refused until space is freed`);
     }

@@ -108,12 +108,19 @@ describe('metaq namesrv and metaq broker', () => {
       const { line: slaveLine, addr: slaveAddr } = await listeningAddr(slave);
       expect(slaveLine).toBe(`metaq broker broker-a (slave of ${haAddr}) listening on ${slaveAddr} (store ${slaveDir}, flush async)`);
 
-      // Until the slave has connected, a sync-replicated send is stored but answered SLAVE_NOT_AVAILABLE.
+      // Until the slave has connected, a sync-replicated master takes no writes (it cannot know
+      // whether it is behind its slave): METAQ_MASTER_BEHIND_SLAVE, then SEND_OK.
       const deadline = Date.now() + 20_000;
       let status = '';
       while (status !== 'SEND_OK') {
         expect(Date.now(), `last status ${status}`).toBeLessThan(deadline);
-        status = (await p.send('T', { body: 'replicated' })).status;
+        status = await p.send('T', { body: 'replicated' }).then(
+          (r) => r.status,
+          (err: unknown) => {
+            if ((err as { code?: string }).code !== 'METAQ_MASTER_BEHIND_SLAVE') throw err;
+            return 'METAQ_MASTER_BEHIND_SLAVE';
+          },
+        );
         if (status !== 'SEND_OK') await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect(status).toBe('SEND_OK');

@@ -1,12 +1,15 @@
-// A slave whose log has a tail its (new) master never had: when it connects,
-// the handshake finds where the two logs last agree, the slave truncates its
-// log (with its ConsumeQueue and key-index entries) to that point and copies
-// the master's log from there, and sync replication goes on. All brokers run
-// in this process and stop cleanly; their stores are compared directly.
+// A slave whose log holds more than its (new) master: a slave never gives up
+// what it confirmed, since it may have been acknowledged to a producer. A
+// master whose log is a prefix of the slave's (a replaced disk, an older copy
+// of itself) refuses writes and copies the slave's log back before it takes
+// writes again (sync replication: from its start, since only the slave can
+// tell it is behind); a master whose log went on differently is refused by
+// the slave, which keeps its log, and both say why. All brokers run in this
+// process and stop cleanly; their stores are compared directly.
 //
 // The first master's messages are large (15-45 KiB, sent one at a time so
 // that every push to the slave stays small): the slave's log spans several
-// 2 MiB segments, so truncation removes whole segments too.
+// 2 MiB segments, so copying back crosses segment ends too.
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Broker } from '../../src/broker/index.js';
@@ -16,8 +19,8 @@ import { useCluster } from '../helpers/cluster.js';
 import { useClients } from '../helpers/consume.js';
 import { bytesFor, readQueue, seedOf } from '../helpers/messages.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
-import { waitDispatched, waitUntil } from '../helpers/wait.js';
-import { expectLogPrefix, haBrokerConfig, masterHa, readAllQueues, slaveHa, useLocalBrokers, type LocalBroker } from './ha-helpers.js';
+import { sleep, waitDispatched, waitUntil } from '../helpers/wait.js';
+import { expectLogPrefix, haBrokerConfig, masterHa, readAllQueues, slaveHa, useLocalBrokers, waitForAsync, type LocalBroker } from './ha-helpers.js';
 
 const TOPIC = 'HaDiverged';
 const QUEUES = 4;
@@ -102,7 +105,7 @@ describe('a slave with a tail its master never had', () => {
     }
   }
 
-  it('against a fresh master with other messages: the slave truncates to 0 and copies the new log', async () => {
+  it('against a fresh master (its disk replaced): the master refuses writes, copies the slave\'s log back, then replicates on', async () => {
     const c = await cluster({ brokers: 0 });
     const producer = clients.producer(c.ns);
     const config = (dir: string, role: 'master' | 'slave', masterHaAddr?: string) =>
@@ -117,33 +120,47 @@ describe('a slave with a tail its master never had', () => {
     await waitInSync(a.broker, s.broker);
     const before = { log: s.broker.store.writtenOffset, segments: s.broker.store.stats().segments };
     expect(before.segments).toBeGreaterThan(1);
+    // A consumer group committed on A; the offset table reaches S (every second).
+    const admin = clients.admin(c.ns);
+    const mq = (addr: string) => ({ topic: TOPIC, brokerName: BROKER, addr, queueId: 1 });
+    await admin.commitOffset('diverged-group', mq(a.broker.addr), 17);
+    await waitForAsync(async () => (await admin.committedOffset('diverged-group', mq(s.broker.addr))) === 17, 'the committed offset to reach the slave', 5000, 50);
     await s.broker.close();
     await a.broker.close();
 
-    // Master B starts on a fresh directory and writes 50 other (small) messages: no slave yet.
+    // Master B starts on a fresh directory: alone, it cannot know it is behind, and takes no writes.
     const b = await startLocal(config(tempDir(), 'master'));
-    expect(await sendOneByOne(producer, b.broker.addr, 'B', 0, 50, false)).toEqual({ SLAVE_NOT_AVAILABLE: 50 });
-    expect(b.broker.store.writtenOffset).toBeLessThan(before.log);
+    const alone = await sendOneByOne(producer, b.broker.addr, 'B', 0, 1, false).catch((err: unknown) => err as Error & { code?: string });
+    const held = masterHa(b.broker.stats()).writesHeld;
 
-    // S comes back against B.
+    // S comes back against B, and copies its log back.
     s = await startLocal(config(sDir, 'slave', b.broker.haAddr));
     await waitInSync(b.broker, s.broker);
     const ha = slaveHa(s.broker.stats());
-    const targets = truncationTargets(s);
     console.log(
-      `diverged (fresh master): slave log ${before.log} bytes in ${before.segments} segments, master B ${b.broker.store.writtenOffset} bytes; ${ha.truncations} truncations (to ${targets.join(', ')}); slave now ${s.broker.store.writtenOffset} bytes in ${s.broker.store.stats().segments} segment(s)`,
+      `diverged (fresh master): slave log ${before.log} bytes in ${before.segments} segments; master B alone answered ${JSON.stringify(alone instanceof Error ? alone.message : alone)}; then ${ha.truncations} truncations (to ${truncationTargets(s).join(', ')}); slave now ${s.broker.store.writtenOffset} bytes, master B ${b.broker.store.writtenOffset} bytes in ${b.broker.store.stats().segments} segment(s)`,
     );
-    expect(ha.truncations).toBeGreaterThan(0);
-    expect(targets.at(-1)).toBe(0);
-    expect(s.broker.store.stats().segments).toBe(1);
-    // Nothing of A is left on the slave, its key index included.
-    expect(s.broker.store.queryByKey(TOPIC, 'A-99')).toEqual([]);
-    expect(s.broker.store.queryByKey(TOPIC, 'A-0')).toEqual([]);
-    expect(contents(s.broker.store).flat().filter((m) => !m.body.toString('latin1').startsWith('B#'))).toEqual([]);
-    await expectSameLogAndReplicating(b.broker, s, producer, 'B', 50, c.ns);
+    expect(ha.truncations).toBe(0);
+    expect(s.broker.store.writtenOffset).toBe(before.log);
+    expect(b.broker.store.writtenOffset).toBe(before.log);
+    expect(b.broker.store.stats().segments).toBe(before.segments);
+    for (const seq of [0, 57, 99]) {
+      expect(s.broker.store.queryByKey(TOPIC, `A-${seq}`).length, `A-${seq} on the slave`).toBe(1);
+      expect(b.broker.store.queryByKey(TOPIC, `A-${seq}`).length, `A-${seq} on the master`).toBe(1);
+    }
+    expect(alone).toBeInstanceOf(Error);
+    expect((alone as { code?: string }).code).toBe('METAQ_MASTER_BEHIND_SLAVE');
+    expect(held).toBe('unverified');
+    expect(masterHa(b.broker.stats()).writesHeld).toBe('none');
+    expect(s.warnings.some((w) => /copying it back to the master/.test(w))).toBe(true);
+    // The master got the consumer offsets back with the log.
+    expect(await admin.committedOffset('diverged-group', mq(b.broker.addr))).toBe(17);
+    await expectSameLogAndReplicating(b.broker, s, producer, 'B', 0, c.ns);
+    // The new messages come after A's in every queue.
+    for (let q = 0; q < QUEUES; q++) expect(contents(b.broker.store)[q]!.length).toBe(25 + 5);
   });
 
-  it('against an older copy of its master that went on differently: the slave truncates to where they agree', async () => {
+  it('against an older copy of its master: the master copies back what it lacks, nothing is truncated', async () => {
     const c = await cluster({ brokers: 0 });
     const producer = clients.producer(c.ns);
     const config = (dir: string, role: 'master' | 'slave', masterHaAddr?: string) =>
@@ -170,31 +187,57 @@ describe('a slave with a tail its master never had', () => {
     expect(await sendOneByOne(producer, a.broker.addr, 'A', 60, 100, true)).toEqual({ SEND_OK: 40 });
     await waitInSync(a.broker, s.broker);
     expect(slaveHa(s.broker.stats()).truncations).toBe(0);
-    const before = { log: s.broker.store.writtenOffset, segments: s.broker.store.stats().segments };
+    const before = s.broker.store.writtenOffset;
     await s.broker.close();
     await a.broker.close();
 
-    // B starts on the copy (A as it was after 60 messages) and writes 30 other messages.
+    // B starts on the copy (A as it was after 60 messages): it takes no writes on its own.
     const b = await startLocal(config(bDir, 'master'));
     expect(b.broker.store.writtenOffset).toBe(agreed);
-    expect(await sendOneByOne(producer, b.broker.addr, 'B', 0, 30, false)).toEqual({ SLAVE_NOT_AVAILABLE: 30 });
+    await expect(sendOneByOne(producer, b.broker.addr, 'B', 0, 1, false)).rejects.toMatchObject({ code: 'METAQ_MASTER_BEHIND_SLAVE' });
 
-    // S, holding A's 100 messages, comes back against B.
+    // S, holding A's 100 messages, comes back against B: B gets the 40 it lacks.
     s = await startLocal(config(sDir, 'slave', b.broker.haAddr));
     await waitInSync(b.broker, s.broker);
     const ha = slaveHa(s.broker.stats());
-    const targets = truncationTargets(s);
-    console.log(
-      `diverged (older copy): slave log ${before.log} bytes in ${before.segments} segments, logs agree up to ${agreed}, master B ${b.broker.store.writtenOffset} bytes; ${ha.truncations} truncation(s) (to ${targets.join(', ')}); slave now ${s.broker.store.writtenOffset} bytes in ${s.broker.store.stats().segments} segment(s)`,
-    );
-    expect(ha.truncations).toBeGreaterThan(0);
-    // Truncated exactly to the end of the 60 shared messages: nothing they share was thrown away.
-    expect(targets.at(-1)).toBe(agreed);
-    expect(Math.min(...targets)).toBe(agreed);
-    for (let seq = 0; seq < 100; seq++) expect(s.broker.store.queryByKey(TOPIC, `A-${seq}`).length, `A-${seq} on the slave`).toBe(seq < 60 ? 1 : 0);
-    const perTag = { A: 0, B: 0 };
-    for (const m of contents(s.broker.store).flat()) perTag[m.body.toString('latin1').startsWith('A#') ? 'A' : 'B']++;
-    expect(perTag).toEqual({ A: 60, B: 30 });
-    await expectSameLogAndReplicating(b.broker, s, producer, 'B', 30, c.ns);
+    console.log(`diverged (older copy): slave log ${before} bytes, master B ${agreed} bytes at its start; ${ha.truncations} truncation(s); now both ${b.broker.store.writtenOffset} bytes`);
+    expect(ha.truncations).toBe(0);
+    expect(b.broker.store.writtenOffset).toBe(before);
+    for (let seq = 0; seq < 100; seq++) expect(b.broker.store.queryByKey(TOPIC, `A-${seq}`).length, `A-${seq} on the master`).toBe(1);
+    await expectSameLogAndReplicating(b.broker, s, producer, 'B', 0, c.ns);
+  });
+
+  it('async replication, against a master that went on differently: the slave keeps what it confirmed, and both say why', async () => {
+    const c = await cluster({ brokers: 0 });
+    const producer = clients.producer(c.ns);
+    const config = (dir: string, role: 'master' | 'slave', masterHaAddr?: string) =>
+      haBrokerConfig({ ns: c.ns, dir, brokerName: BROKER, topics: { [TOPIC]: QUEUES }, role, replicationMode: 'async', masterHaAddr });
+    const sDir = tempDir();
+
+    const a = await startLocal(config(tempDir(), 'master'));
+    let s = await startLocal(config(sDir, 'slave', a.broker.haAddr));
+    await waitUntil(() => masterHa(a.broker.stats()).slaveConnected, 'the slave to connect', 10_000, 5);
+    expect(await sendOneByOne(producer, a.broker.addr, 'A', 0, 40, true)).toEqual({ SEND_OK: 40 });
+    await waitInSync(a.broker, s.broker);
+    const before = s.broker.store.writtenOffset;
+    await s.broker.close();
+    await a.broker.close();
+
+    // B (async replication: it takes writes alone) starts empty and writes other messages.
+    const b = await startLocal(config(tempDir(), 'master'));
+    expect(await sendOneByOne(producer, b.broker.addr, 'B', 0, 50, false)).toEqual({ SEND_OK: 50 });
+    s = await startLocal(config(sDir, 'slave', b.broker.haAddr));
+    await sleep(1500);
+    const refusal = s.warnings.find((w) => /differs from this master's/.test(w));
+    console.log(`diverged (async, other writes): slave log ${before} bytes, now ${s.broker.store.writtenOffset}; slave says: ${refusal ?? JSON.stringify(s.warnings.slice(0, 2))}`);
+    expect(slaveHa(s.broker.stats()).truncations).toBe(0);
+    expect(s.broker.store.writtenOffset).toBe(before);
+    for (let seq = 0; seq < 40; seq++) expect(s.broker.store.queryByKey(TOPIC, `A-${seq}`).length, `A-${seq} on the slave`).toBe(1);
+    expect(refusal).toMatch(/the slave confirmed everything up to \d+: it keeps its log, nothing acknowledged is dropped/);
+    expect(slaveHa(s.broker.stats()).connected).toBe(false);
+    expect(masterHa(b.broker.stats()).slaveConnected).toBe(false);
+    expect(masterHa(b.broker.stats()).slavesRefused).toBeGreaterThanOrEqual(2);
+    // The master goes on alone.
+    expect(await sendOneByOne(producer, b.broker.addr, 'B', 50, 55, false)).toEqual({ SEND_OK: 5 });
   });
 });
