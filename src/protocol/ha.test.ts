@@ -54,7 +54,7 @@ describe('HA_HANDSHAKE reply', () => {
     expect(decodeHaHandshakeReply(encodeHaHandshakeReply({ action: HaAction.Truncate, offset: 12 }))).toEqual({ action: HaAction.Truncate, offset: 12 });
     const catchUp = { action: HaAction.CatchUp, offset: 1000, masterRecord: { offset: 900, size: 100, crc: 0xffffffff } };
     const body = encodeHaHandshakeReply(catchUp);
-    expect(body[0]).toBe(2);
+    expect(body[0]).toBe(3);
     expect(body.readBigUInt64BE(9)).toBe(900n);
     expect(decodeHaHandshakeReply(body)).toEqual(catchUp);
     // An empty master has no newest record.
@@ -64,7 +64,7 @@ describe('HA_HANDSHAKE reply', () => {
   it('refuses an unknown action and bodies of the wrong length', () => {
     const body = encodeHaHandshakeReply({ action: HaAction.Stream, offset: 1 });
     const bad = Buffer.from(body);
-    bad[0] = 3;
+    bad[0] = 4;
     expect(() => decodeHaHandshakeReply(bad)).toThrow(/unknown handshake action 3/);
     expect(() => decodeHaHandshakeReply(body.subarray(0, 9))).toThrow(MalformedFrameError);
     expect(() => decodeHaHandshakeReply(Buffer.concat([body, Buffer.alloc(1)]))).toThrow(MalformedFrameError);
