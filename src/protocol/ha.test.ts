@@ -65,7 +65,7 @@ describe('HA_HANDSHAKE reply', () => {
     const body = encodeHaHandshakeReply({ action: HaAction.Stream, offset: 1 });
     const bad = Buffer.from(body);
     bad[0] = 4;
-    expect(() => decodeHaHandshakeReply(bad)).toThrow(/unknown handshake action 3/);
+    expect(() => decodeHaHandshakeReply(bad)).toThrow(/unknown handshake action 4/);
     expect(() => decodeHaHandshakeReply(body.subarray(0, 9))).toThrow(MalformedFrameError);
     expect(() => decodeHaHandshakeReply(Buffer.concat([body, Buffer.alloc(1)]))).toThrow(MalformedFrameError);
   });
