@@ -26,8 +26,12 @@ import {
   Opcode,
   type HaHandshake,
   type HaHandshakeReply,
+  type HaMasterView,
   type HaResyncReply,
+  type WriteHold,
 } from '../protocol/index.js';
+
+export type { WriteHold };
 import type { ReplicaLog } from '../store/index.js';
 import { ReplicaWaiters, type ReplicaOutcome } from './replica-waiters.js';
 
@@ -85,22 +89,8 @@ interface Session {
  * `behind`, it is copying the slave's longer log back; `diverged`, its log
  * differs from data its slave confirmed (the operator must choose).
  */
-export type WriteHold = 'none' | 'unverified' | 'behind' | 'diverged';
-
-export interface HaMasterStats {
-  mode: ReplicationMode;
-  slaveConnected: boolean;
-  writtenOffset: number;
-  replicatedOffset: number;
-  slaveLagBytes: number;
-  slaveLagMs: number;
-  sendsWaitingForSlave: number;
-  readersCappedBySlave: boolean;
-  slaveResyncs: number;
-  writesHeld: WriteHold;
-  /** Handshakes refused: a second slave, a slave whose flush mode is too weak, a diverged slave. */
-  slavesRefused: number;
-}
+/** The master's replication figures, as BROKER_STATS carries them. */
+export type HaMasterStats = HaMasterView;
 
 /** Way out named in a write hold's error. */
 const HOLD_ADVICE = 'start (or reconnect) its slave; to run this master without its slave, restart it with async replication (docs/ARCHITECTURE.md, "Replication")';

@@ -24,6 +24,7 @@ import {
   Opcode,
   type Frame,
   type HaHandshakeReply,
+  type HaSlaveView,
 } from '../protocol/index.js';
 import type { ReplicaLog } from '../store/index.js';
 
@@ -50,18 +51,8 @@ const EMPTY = Buffer.alloc(0);
 /** Log bytes per HA_CATCH_UP request (a master that is behind copies the slave's log back). */
 const CATCH_UP_CHUNK_BYTES = 1024 * 1024;
 
-export interface HaSlaveStats {
-  /** Connected and replicating (the handshake is done). */
-  connected: boolean;
-  masterHaAddr: string;
-  /** How far this slave holds the master's log (confirmed locally). */
-  replicatedOffset: number;
-  truncations: number;
-  /** What the master said its own log is durable up to: readers here see nothing past it. */
-  masterDurableOffset: number;
-  /** Log resets because this slave fell behind what the master keeps. */
-  resyncs: number;
-}
+/** The slave's replication figures, as BROKER_STATS carries them. */
+export type HaSlaveStats = HaSlaveView;
 
 export class HaSlave {
   readonly #o: HaSlaveOptions;

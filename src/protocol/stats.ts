@@ -35,6 +35,10 @@ export interface GroupSummary {
   topics: string[];
 }
 
+/** Why a master refuses writes of its own ('none': it takes them). */
+const WRITE_HOLDS = ['none', 'unverified', 'behind', 'diverged'] as const;
+export type WriteHold = (typeof WRITE_HOLDS)[number];
+
 /** A master's view of replication. */
 export interface HaMasterView {
   mode: 'sync' | 'async';
@@ -53,7 +57,7 @@ export interface HaMasterView {
   /** Slaves told to re-sync (reset their log) because they fell behind what this master keeps. */
   slaveResyncs: number;
   /** Why the master refuses writes of its own ('none': it takes them): see HaMaster. */
-  writesHeld: 'none' | 'unverified' | 'behind' | 'diverged';
+  writesHeld: WriteHold;
   /** Slave handshakes refused (a second slave, a too weak flush mode, a diverged log). */
   slavesRefused: number;
 }
@@ -91,7 +95,6 @@ const REPLICATION_MODES = ['async', 'sync'] as const;
 
 /** What follows the store block: no replication, a master's view or a slave's. */
 const HaKind = { None: 0, Master: 1, Slave: 2 } as const;
-const WRITE_HOLDS = ['none', 'unverified', 'behind', 'diverged'] as const;
 
 /** Bits of the store's flags byte. */
 const StoreFlag = { DiskFull: 1 << 0, Recovered: 1 << 1, TruncatedTail: 1 << 2, DispatchError: 1 << 3, Unavailable: 1 << 4 } as const;

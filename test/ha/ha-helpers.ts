@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, expect } from 'vitest';
 import { Broker, type BrokerConfig } from '../../src/broker/index.js';
 import { MalformedFrameError } from '../../src/common/index.js';
-import { Admin, type BrokerStats, type MessageQueue, type Producer, type SendStatus } from '../../src/client/index.js';
+import { Admin, type BrokerStats, type Consumer, type MessageQueue, type Producer, type SendStatus } from '../../src/client/index.js';
 import type { HaMasterStats, HaSlaveStats } from '../../src/ha/index.js';
 import type { MessageStore, MessageStoreConfig } from '../../src/store/index.js';
 import { spawnTs, type RunningChild } from '../helpers/child.js';
@@ -269,6 +269,28 @@ export class Load {
 /** `queueId:queueOffset` of one message. */
 export function posKey(queueId: number, queueOffset: number): string {
   return `${queueId}:${queueOffset}`;
+}
+
+/**
+ * Runs `consumer` (not yet started) on `topic` until it has every message of
+ * `acked`, then shuts it down: what it received, by queue position.
+ */
+export async function consumeAllAcked(
+  consumer: Consumer,
+  topic: string,
+  acked: readonly Pick<SendRecord, 'queueId' | 'queueOffset' | 'count'>[],
+  timeoutMs: number,
+): Promise<{ want: Set<string>; got: Map<string, string> }> {
+  const want = new Set<string>();
+  for (const r of acked) for (let i = 0; i < r.count; i++) want.add(posKey(r.queueId, r.queueOffset + i));
+  const got = new Map<string, string>();
+  consumer.subscribe(topic);
+  await consumer.start((messages) => {
+    for (const m of messages) got.set(posKey(m.queueId, m.queueOffset), m.body.toString('utf8'));
+  });
+  await waitForAsync(() => [...want].every((k) => got.has(k)), `the consumer to get all ${want.size} acknowledged messages`, timeoutMs);
+  await consumer.shutdown();
+  return { want, got };
 }
 
 export interface QueueContents {

@@ -9,11 +9,11 @@
 // message is readable on both brokers and consumed.
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Consumer, type Producer } from '../../src/client/index.js';
+import type { Producer } from '../../src/client/index.js';
 import { useCluster } from '../helpers/cluster.js';
 import { useClients } from '../helpers/consume.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
-import { bodyFor, damaged, haBrokerConfig, masterHa, posKey, presence, readAllQueues, slaveHa, useBrokerProcesses, waitForAsync, type SendRecord } from './ha-helpers.js';
+import { bodyFor, consumeAllAcked, damaged, haBrokerConfig, masterHa, presence, readAllQueues, slaveHa, useBrokerProcesses, waitForAsync, type SendRecord } from './ha-helpers.js';
 
 const TOPIC = 'HaDiskReplaced';
 const QUEUES = 4;
@@ -120,16 +120,7 @@ describe('sync replication: the master disk is replaced (empty data directory) a
     expect(onSlave.perQueue).toEqual(onMaster.perQueue);
 
     // A consumer group gets every acknowledged message from the master.
-    const want = new Set<string>();
-    for (const r of acked) for (let i = 0; i < r.count; i++) want.add(posKey(r.queueId, r.queueOffset + i));
-    const got = new Map<string, string>();
-    const consumer: Consumer = clients.consumer({ namesrv: c.ns, group, pullBatchSize: 64, batchSize: 64 });
-    consumer.subscribe(TOPIC);
-    await consumer.start((messages) => {
-      for (const m of messages) got.set(posKey(m.queueId, m.queueOffset), m.body.toString('utf8'));
-    });
-    await waitForAsync(() => [...want].every((k) => got.has(k)), `the consumer to get all ${want.size} acknowledged messages`, 20_000);
-    await consumer.shutdown();
+    const { want, got } = await consumeAllAcked(clients.consumer({ namesrv: c.ns, group, pullBatchSize: 64, batchSize: 64 }), TOPIC, acked, 20_000);
     for (const k of want) expect(got.get(k), k).toBe(onMaster.bodies.get(k));
   });
 });

@@ -12,14 +12,13 @@
 // and a consumer group gets each of them.
 // Run with HA_SEED=<seed> to replay a run's cut moment and batch sizes.
 import { describe, expect, it } from 'vitest';
-import { Consumer } from '../../src/client/index.js';
 import { useCluster } from '../helpers/cluster.js';
 import { useClients } from '../helpers/consume.js';
 import { prng } from '../helpers/messages.js';
 import { copyAsAfterPowerLoss } from '../helpers/power-loss.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { sleep, waitDispatched, waitUntil } from '../helpers/wait.js';
-import { damaged, expectLogPrefix, haBrokerConfig, Load, masterHa, posKey, presence, readAllQueues, runSeed, slaveHa, useLocalBrokers, waitForAsync } from './ha-helpers.js';
+import { consumeAllAcked, damaged, expectLogPrefix, haBrokerConfig, Load, masterHa, presence, readAllQueues, runSeed, slaveHa, useLocalBrokers, waitForAsync } from './ha-helpers.js';
 
 const TOPIC = 'HaPowerCut';
 const QUEUES = 4;
@@ -132,16 +131,7 @@ describe('sync replication, async flush: the master loses power and restarts', (
     expect(storedSinceRestart.filter((r) => r.endedAt < caughtUpAt && r.status !== 'SEND_OK')).toEqual([]);
 
     // A consumer group gets every acknowledged message.
-    const want = new Set<string>();
-    for (const r of acked) for (let i = 0; i < r.count; i++) want.add(posKey(r.queueId, r.queueOffset + i));
-    const got = new Map<string, string>();
-    const consumer: Consumer = clients.consumer({ namesrv: c.ns, group, pullBatchSize: 64, batchSize: 64 });
-    consumer.subscribe(TOPIC);
-    await consumer.start((messages) => {
-      for (const m of messages) got.set(posKey(m.queueId, m.queueOffset), m.body.toString('utf8'));
-    });
-    await waitForAsync(() => [...want].every((k) => got.has(k)), `the consumer to get all ${want.size} acknowledged messages`, 15_000);
-    await consumer.shutdown();
+    const { want, got } = await consumeAllAcked(clients.consumer({ namesrv: c.ns, group, pullBatchSize: 64, batchSize: 64 }), TOPIC, acked, 15_000);
     for (const k of want) expect(got.get(k), k).toBe(onMaster.bodies.get(k));
   });
 });
