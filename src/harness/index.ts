@@ -5,6 +5,6 @@
 // threads and what they share), measure/ (metrics, verifier, figures),
 // verdict/ (pass or fail) and report/ (the files).
 export * from './scenario/index.js';
-export type { RunResult, RunSummary, TimelineRow, PhaseSummary, LatencySummaryMs, BrokerFigures } from './run-result.js';
+export type { RunResult, RunSummary, TimelineRow, PhaseSummary, LatencySummaryMs, BrokerFigures, FaultFigures, FaultKind } from './run-result.js';
 export { runScenario, producerWorkers, defaultDataRoot, Progress, type RunOptions } from './run/index.js';
 export * from './report/index.js';

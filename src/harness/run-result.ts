@@ -59,6 +59,12 @@ export interface RunSummary {
     lost: number;
     /** Received but never acknowledged (allowed: the acknowledgement was lost in flight, or a SLAVE_* status). */
     unackedReceived: number;
+    /** Messages re-sent after a failed or timed-out attempt (a message re-sent twice counts twice). */
+    retried: number;
+    /** Every send attempt's outcome, in messages: a message acknowledged at its third attempt counts 2 failed + 1 ok. */
+    attempts: { ok: number; slaveTimeout: number; slaveNotAvailable: number; otherStatus: number; error: number };
+    /** Messages the consumers received from a slave (its master was down or failed a read). */
+    fromSlave: number;
   };
   tickets: {
     /** Claims the activity system allocated a ticket for (= acknowledged messages). */
@@ -102,8 +108,15 @@ export interface RunSummary {
     consumerCapacityPerSec: number;
     segmentSize: number;
     injectDrop: number;
+    injectDoubleIssue: number;
+    /** Master/slave pairs behind the name server. */
+    brokerGroups: number;
     brokerAddrs: string[];
   };
+  /** The faults injected during the run, in time order (empty when none), with what each cost. */
+  faults: FaultFigures[];
+  /** The loss this run was allowed in its flush/replication mode (the scenario's limit; 0 unless it states more). */
+  lossLimit: number;
   /** HdrHistogram compressed base64, microseconds: the whole run's distributions. */
   histograms: { send: string; e2e: string; generatorLag: string };
   passed: boolean;
@@ -113,8 +126,53 @@ export interface RunSummary {
   warnings: string[];
 }
 
+/** The fault kinds the harness can inject (README "Faults"). */
+export type FaultKind =
+  | 'kill-master'
+  | 'kill-slave'
+  | 'power-loss-master'
+  | 'power-loss-slave'
+  | 'restart-master'
+  | 'restart-slave'
+  | 'pause-slave'
+  | 'kill-consumer'
+  | 'disk-loss-master';
+
+/** One injected fault and what it cost (the window is from it to the next fault, or to the drain's end). */
+export interface FaultFigures {
+  kind: FaultKind;
+  /** As written on the command line: `kill-master@50`, `pause-slave@30:5`. */
+  spec: string;
+  /** Seconds from the run's start it was due at. */
+  atSec: number;
+  /** When the harness carried it out (s from the start); null when the run ended before it was due. */
+  doneAtSec: number | null;
+  /** What it hit: `master broker-a (pid 1234)`, `consumer 1`. */
+  target: string;
+  /** Something the reader should know about it (a restart that did not come up). */
+  note?: string;
+  /** End of the window its figures cover (s from the start). */
+  untilSec: number;
+  /** Send attempts (messages) that failed within the window. */
+  failedAttempts: number;
+  /** Messages re-sent within the window. */
+  retried: number;
+  /** Seconds from the fault to the first SEND_OK of a send attempted after it; null when none came. */
+  recoverySec: number | null;
+  /** Seconds within the window in which less than half the offered rate was acknowledged. */
+  unavailableSec: number;
+  /** Messages the consumers received from a slave within the window. */
+  fromSlave: number;
+  /** Duplicate receptions within the window. */
+  duplicates: number;
+  /** Acknowledged and never consumed, among the messages due within the window. */
+  lost: number;
+}
+
 export interface BrokerFigures {
   role: 'master' | 'slave';
+  /** The master/slave pair it belongs to (broker-a, broker-b, ...). */
+  brokerName: string;
   addr: string;
   /** CPU time the broker's thread or process used over the run, as a share of one core. */
   cpuShare: number;
@@ -132,9 +190,16 @@ export interface TimelineRow {
   offered: number;
   /** SEND_OK acknowledgements received in this second. */
   produced: number;
+  /** Send attempts (messages) that failed in this second (each may be re-sent). */
   failed: number;
+  /** Messages re-sent in this second. */
+  retried: number;
   /** Messages the consumers received in this second. */
   consumed: number;
+  /** Duplicate receptions in this second. */
+  duplicates: number;
+  /** Messages received from a slave in this second. */
+  fromSlave: number;
   /** Acknowledged minus consumed, at the end of the second. */
   backlog: number;
   sendP99Ms: number;

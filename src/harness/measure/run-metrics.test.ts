@@ -36,13 +36,14 @@ function producer(
     offered: f.offered ?? 0,
     acked: f.acked ?? 0,
     failed: f.failed ?? 0,
+    retried: 0,
     send: hist(f.send ?? []),
     lag: hist(f.lag ?? []),
   };
 }
 
 function consumer(second: number, f: { consumed?: number; duplicates?: number; e2e?: number[]; worker?: number } = {}): ConsumerInterval {
-  return { kind: 'consumer-interval', worker: f.worker ?? 0, second, consumed: f.consumed ?? 0, duplicates: f.duplicates ?? 0, e2e: hist(f.e2e ?? []) };
+  return { kind: 'consumer-interval', worker: f.worker ?? 0, second, consumed: f.consumed ?? 0, duplicates: f.duplicates ?? 0, fromSlave: 0, e2e: hist(f.e2e ?? []) };
 }
 
 function secondsOf(rows: readonly SecondFigures[]): number[] {
@@ -97,7 +98,7 @@ describe('RunMetrics.settle', () => {
     m.add(producer(3, { acked: 1, send: [1_000] }));
     const rows = m.settle(4);
     expect(secondsOf(rows)).toEqual([1, 2, 3]);
-    expect(rows[0]).toEqual({ second: 1, phase: 'warmup', offered: 0, acked: 0, failed: 0, consumed: 0, backlog: 7, sendP99Ms: 0, e2eP99Ms: 0, lagP99Ms: 0 });
+    expect(rows[0]).toEqual({ second: 1, phase: 'warmup', offered: 0, acked: 0, failed: 0, retried: 0, consumed: 0, duplicates: 0, fromSlave: 0, backlog: 7, sendP99Ms: 0, e2eP99Ms: 0, lagP99Ms: 0 });
     expect(rows[1]).toMatchObject({ second: 2, phase: 'peak', acked: 0, backlog: 7 });
     expect(rows[2]).toMatchObject({ second: 3, phase: 'peak', acked: 1, backlog: 8, sendP99Ms: 1 });
   });
@@ -216,7 +217,10 @@ describe('RunMetrics figures', () => {
       offered: 120,
       produced: 100,
       failed: 3,
+      retried: 0,
       consumed: 30,
+      duplicates: 1,
+      fromSlave: 0,
       backlog: 70,
       sendP99Ms: 1.5,
       e2eP99Ms: 1.8,

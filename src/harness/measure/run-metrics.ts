@@ -18,8 +18,10 @@ interface OpenSecond {
   offered: number;
   acked: number;
   failed: number;
+  retried: number;
   consumed: number;
   duplicates: number;
+  fromSlave: number;
   send: hdr.Histogram;
   e2e: hdr.Histogram;
   lag: hdr.Histogram;
@@ -31,7 +33,10 @@ export interface SecondFigures {
   offered: number;
   acked: number;
   failed: number;
+  retried: number;
   consumed: number;
+  duplicates: number;
+  fromSlave: number;
   backlog: number;
   sendP99Ms: number;
   e2eP99Ms: number;
@@ -65,7 +70,7 @@ export class RunMetrics {
   #second(k: number): OpenSecond {
     let s = this.#open.get(k);
     if (s === undefined) {
-      s = { reports: 0, offered: 0, acked: 0, failed: 0, consumed: 0, duplicates: 0, send: packedHistogram(), e2e: packedHistogram(), lag: packedHistogram() };
+      s = { reports: 0, offered: 0, acked: 0, failed: 0, retried: 0, consumed: 0, duplicates: 0, fromSlave: 0, send: packedHistogram(), e2e: packedHistogram(), lag: packedHistogram() };
       this.#open.set(k, s);
     }
     return s;
@@ -78,6 +83,7 @@ export class RunMetrics {
       s.offered += r.offered;
       s.acked += r.acked;
       s.failed += r.failed;
+      s.retried += r.retried;
       const send = decodeHistogram(r.send);
       const lag = decodeHistogram(r.lag);
       s.send.add(send);
@@ -87,6 +93,7 @@ export class RunMetrics {
     } else {
       s.consumed += r.consumed;
       s.duplicates += r.duplicates;
+      s.fromSlave += r.fromSlave;
       const e2e = decodeHistogram(r.e2e);
       s.e2e.add(e2e);
       this.e2e.add(e2e);
@@ -123,7 +130,10 @@ export class RunMetrics {
       offered: s?.offered ?? 0,
       acked: s?.acked ?? 0,
       failed: s?.failed ?? 0,
+      retried: s?.retried ?? 0,
       consumed: s?.consumed ?? 0,
+      duplicates: s?.duplicates ?? 0,
+      fromSlave: s?.fromSlave ?? 0,
       // Messages stored but not acknowledged (a send that timed out) are consumed too: never below 0.
       backlog: Math.max(0, this.#ackedTotal - this.#consumedTotal),
       sendP99Ms: s === undefined ? 0 : p99Ms(s.send),
@@ -143,7 +153,10 @@ export class RunMetrics {
       offered: s.offered,
       produced: s.acked,
       failed: s.failed,
+      retried: s.retried,
       consumed: s.consumed,
+      duplicates: s.duplicates,
+      fromSlave: s.fromSlave,
       backlog: s.backlog,
       sendP99Ms: s.sendP99Ms,
       e2eP99Ms: s.e2eP99Ms,

@@ -39,7 +39,7 @@ function phaseOf(count: number, ms: number): PhaseFigures {
 
 function producerOutcome(worker: number, counts: [number, number, number], errors: string[]): ProducerOutcome {
   const acked = counts[0] + counts[1] + counts[2];
-  return { worker, attempted: acked + 2, acked, failed: 2, slaveTimeout: 1, slaveNotAvailable: 1, errors, phases: counts.map((c) => phaseOf(c, 4)), lastAnswerUs: 0 };
+  return { worker, attempted: acked + 2, acked, failed: 2, retried: 0, attempts: { ok: acked, slaveTimeout: 1, slaveNotAvailable: 1, otherStatus: 0, error: 0 }, firstAckAfterFaultUs: [], slaveTimeout: 1, slaveNotAvailable: 1, errors, phases: counts.map((c) => phaseOf(c, 4)), lastAnswerUs: 0 };
 }
 
 const consumerOutcome: ConsumerOutcome = { worker: 0, received: 800, phases: [phaseOf(200, 10), phaseOf(400, 20), phaseOf(200, 900)], errors: [] };
@@ -58,6 +58,10 @@ function input(): SummaryInput {
   return {
     scenario,
     injectDrop: 0,
+    injectDoubleIssue: 0,
+    brokerGroups: 1,
+    faults: [],
+    lossLimit: 0,
     isolation: 'thread',
     startedAt: new Date('2026-12-12T00:00:00Z'),
     producers: 2,
@@ -93,7 +97,7 @@ describe('summarize', () => {
 
   it('takes totals from the outcomes and the verifier, and judges nothing', () => {
     const f = summarize(input());
-    expect(f.summary.messages).toEqual({ attempted: 804, acked: 800, failed: 4, consumed: 799, duplicates: 0, lost: 1, unackedReceived: 0 });
+    expect(f.summary.messages).toEqual({ attempted: 804, acked: 800, failed: 4, consumed: 799, duplicates: 0, lost: 1, unackedReceived: 0, retried: 0, attempts: { ok: 800, slaveTimeout: 2, slaveNotAvailable: 2, otherStatus: 0, error: 0 }, fromSlave: 0 });
     expect(f.summary.tickets).toEqual(verification.tickets);
     expect(f.summary).not.toHaveProperty('passed');
     expect(f.summary).not.toHaveProperty('failures');

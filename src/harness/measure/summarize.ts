@@ -6,7 +6,7 @@ import os from 'node:os';
 import type * as hdr from 'hdr-histogram-js';
 import { createMergeHistogram, decodeHistogram, encodeHistogram } from '../../load/index.js';
 import { latencySummaryMs } from '../report/index.js';
-import type { BrokerFigures, PhaseSummary, RunSummary } from '../run-result.js';
+import type { BrokerFigures, FaultFigures, PhaseSummary, RunSummary } from '../run-result.js';
 import { DRAIN_PHASE, peakRate, producingSeconds, type Scenario } from '../scenario/index.js';
 import type { ConsumerOutcome, PhaseFigures, ProducerOutcome } from '../workers/index.js';
 import type { PhaseLatency, RunFigures } from './run-figures.js';
@@ -21,6 +21,12 @@ export interface SummaryInput {
   /** The scenario as run (for a remote run, with the broker's own modes). */
   scenario: Scenario;
   injectDrop: number;
+  injectDoubleIssue: number;
+  brokerGroups: number;
+  /** The faults as carried out, with their figures (measure/fault-figures.ts). */
+  faults: FaultFigures[];
+  /** The loss the scenario allows in this mode. */
+  lossLimit: number;
   isolation: RunSummary['isolation'];
   startedAt: Date;
   producers: number;
@@ -116,6 +122,15 @@ export function summarize(x: SummaryInput): RunFigures {
         duplicates: v.duplicates,
         lost: v.lost,
         unackedReceived: v.unackedReceived,
+        retried: sum((p) => p.retried),
+        attempts: {
+          ok: sum((p) => p.attempts.ok),
+          slaveTimeout: sum((p) => p.attempts.slaveTimeout),
+          slaveNotAvailable: sum((p) => p.attempts.slaveNotAvailable),
+          otherStatus: sum((p) => p.attempts.otherStatus),
+          error: sum((p) => p.attempts.error),
+        },
+        fromSlave: seconds.reduce((a, r) => a + r.fromSlave, 0),
       },
       tickets: v.tickets,
       throughput: {
@@ -143,8 +158,12 @@ export function summarize(x: SummaryInput): RunFigures {
         consumerCapacityPerSec: round(s.consumer.capacityPerSec),
         segmentSize: s.topology.segmentSize,
         injectDrop: x.injectDrop,
+        injectDoubleIssue: x.injectDoubleIssue,
+        brokerGroups: x.brokerGroups,
         brokerAddrs: x.brokerAddrs,
       },
+      faults: x.faults,
+      lossLimit: x.lossLimit,
       histograms: { send: encodeHistogram(metrics.send), e2e: encodeHistogram(metrics.e2e), generatorLag: encodeHistogram(metrics.lag) },
     },
     end: {

@@ -63,6 +63,10 @@ function measure(run: RunContext, failure: StepFailure | undefined): RunFigures 
   return summarize({
     scenario: run.scenario,
     injectDrop: run.options.injectDrop,
+    injectDoubleIssue: 0,
+    brokerGroups: 1,
+    faults: [],
+    lossLimit: 0,
     isolation: run.isolation,
     startedAt: run.startedAt,
     producers: run.producers,

@@ -81,7 +81,7 @@ export async function startTopology(o: TopologyOptions): Promise<RunningTopology
     for (const r of [...started].reverse()) {
       const busy = (r.activeMs() - startActive.get(r)!) / Math.max(1, performance.now() - startAt.get(r)!);
       const s = await r.stop();
-      if (r.name !== 'namesrv') figures.unshift({ role: r.name, addr: r.addr, cpuShare: busy, writtenOffset: s.writtenOffset, flushCycles: s.flushCycles });
+      if (r.name !== 'namesrv') figures.unshift({ role: r.name, brokerName: 'broker-a', addr: r.addr, cpuShare: busy, writtenOffset: s.writtenOffset, flushCycles: s.flushCycles });
     }
     started.length = 0;
     if (!o.keepData) fs.rmSync(dataDir, { recursive: true, force: true });

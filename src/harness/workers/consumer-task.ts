@@ -104,7 +104,7 @@ export default async function consume(task: ConsumerTask): Promise<ConsumerOutco
   if (start.kind !== 'start') throw new Error(`consumer ${worker}: expected start, got ${start.kind}`);
   runStartUs = start.runStartUs;
   const intervals = new IntervalClock(runStartUs, (second) => {
-    post({ kind: 'consumer-interval', worker, second, consumed, duplicates, e2e: encodeHistogram(e2e) });
+    post({ kind: 'consumer-interval', worker, second, consumed, duplicates, fromSlave: 0, e2e: encodeHistogram(e2e) });
     consumed = 0;
     duplicates = 0;
     e2e.reset();

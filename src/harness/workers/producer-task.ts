@@ -56,7 +56,7 @@ export default async function produce(task: ProducerTask): Promise<ProducerOutco
   const phaseCount = new Array<number>(phaseNames.length).fill(0);
   const sendHist = await createLatencyHistogram();
   const lagHist = await createLatencyHistogram();
-  const out: ProducerOutcome = { worker, attempted: 0, acked: 0, failed: 0, slaveTimeout: 0, slaveNotAvailable: 0, errors: [], phases: [], lastAnswerUs: 0 };
+  const out: ProducerOutcome = { worker, attempted: 0, acked: 0, failed: 0, retried: 0, attempts: { ok: 0, slaveTimeout: 0, slaveNotAvailable: 0, otherStatus: 0, error: 0 }, firstAckAfterFaultUs: [], slaveTimeout: 0, slaveNotAvailable: 0, errors: [], phases: [], lastAnswerUs: 0 };
   let ackedInSecond = 0;
   let failedInSecond = 0;
 
@@ -138,6 +138,7 @@ export default async function produce(task: ProducerTask): Promise<ProducerOutco
       offered: schedule.dueAt(second + 1) - schedule.dueAt(second),
       acked: ackedInSecond,
       failed: failedInSecond,
+      retried: 0,
       send: encodeHistogram(sendHist),
       lag: encodeHistogram(lagHist),
     });

@@ -11,7 +11,10 @@ export interface ProducerInterval {
   offered: number;
   /** SEND_OK acknowledgements received in this second. */
   acked: number;
+  /** Send attempts (messages) that failed in this second. */
   failed: number;
+  /** Messages re-sent in this second. */
+  retried: number;
   /** Send latency of the messages answered in this second (intended send -> answer). */
   send: string;
   /** How late the generator's ticks were in this second. */
@@ -25,6 +28,8 @@ export interface ConsumerInterval {
   /** First receptions in this second. */
   consumed: number;
   duplicates: number;
+  /** Messages received from a slave in this second. */
+  fromSlave: number;
   /** intended send -> reception, for every reception in this second. */
   e2e: string;
 }
@@ -50,7 +55,14 @@ export interface ProducerOutcome {
   worker: number;
   attempted: number;
   acked: number;
+  /** Messages given up on (never acknowledged by the run's end). */
   failed: number;
+  /** Messages re-sent (a message re-sent twice counts twice). */
+  retried: number;
+  /** Every attempt's outcome, in messages. */
+  attempts: { ok: number; slaveTimeout: number; slaveNotAvailable: number; otherStatus: number; error: number };
+  /** Per fault time given in the task: shared-clock µs of the first SEND_OK of an attempt sent at or after it (null: none). */
+  firstAckAfterFaultUs: (number | null)[];
   slaveTimeout: number;
   slaveNotAvailable: number;
   /** The first few send errors, for the summary. */
