@@ -4,4 +4,5 @@
 export { RunMetrics, type SecondFigures } from './run-metrics.js';
 export { verify, type Verification } from './verifier.js';
 export { summarize, type SummaryInput } from './summarize.js';
+export { faultFigures, lostMessageTimes, UNAVAILABLE_BELOW, type FaultFiguresInput, type FaultOutcome } from './fault-figures.js';
 export type { PhaseLatency, RunFigures, SummaryFigures } from './run-figures.js';

@@ -6,10 +6,13 @@ import { sleep } from '../../load/index.js';
 import { readBrokerModes } from './broker-stats.js';
 import type { RunContext } from './run-context.js';
 import { startTopology } from './topology.js';
+import { brokerGroups } from '../scenario/index.js';
 
 /** Time for the topic's route to appear and the slave to connect before load starts. */
 const SETTLE_TIMEOUT_MS = 30_000;
 const SLAVE_POLL_MS = 50;
+/** The harness follows the route closely: groups appear at boot, masters leave and come back under faults. */
+const ADMIN_ROUTE_REFRESH_MS = 500;
 
 export async function bootTopology(run: RunContext): Promise<void> {
   const s = run.scenario;
@@ -19,13 +22,14 @@ export async function bootTopology(run: RunContext): Promise<void> {
     flush: s.topology.flush,
     replication: s.topology.replication,
     segmentSize: s.topology.segmentSize,
+    brokerGroups: brokerGroups(s),
     topic: run.topic,
     queues: s.queues,
     dataRoot: o.dataRoot,
     keepData: o.keepData,
     ...(o.remote !== undefined ? { remote: o.remote } : {}),
   });
-  run.admin = new Admin({ namesrv: run.topology.namesrv });
+  run.admin = new Admin({ namesrv: run.topology.namesrv, routeRefreshMs: ADMIN_ROUTE_REFRESH_MS });
 }
 
 export async function waitForRoute(run: RunContext): Promise<void> {
@@ -42,8 +46,24 @@ export async function waitForRoute(run: RunContext): Promise<void> {
     run.scenario = { ...s, topology: { ...s.topology, ...actual } };
     await admin.createTopic(run.topic, s.queues, remote.brokers);
   }
-  await admin.waitForRoute(run.topic, SETTLE_TIMEOUT_MS);
-  if (run.isolation !== 'remote' && run.scenario.topology.replication !== 'none') await waitForSlave(admin, run.topology!.brokerAddrs[0]!);
+  await waitForEveryGroup(run);
+  if (run.isolation !== 'remote' && run.scenario.topology.replication !== 'none') {
+    for (const master of run.topology!.brokerAddrs) await waitForSlave(admin, master);
+  }
+}
+
+/** The route names the topic's queues on every broker group started (one group's route is not enough to spread load). */
+async function waitForEveryGroup(run: RunContext): Promise<void> {
+  const admin = run.admin!;
+  const want = run.topology!.groups.map((g) => g.name);
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  for (;;) {
+    const queues = await admin.waitForRoute(run.topic, Math.max(1, deadline - Date.now()));
+    const names = new Set(queues.filter((q) => q.writable !== false).map((q) => q.brokerName));
+    if (want.every((n) => names.has(n))) return;
+    if (Date.now() > deadline) throw new Error(`the route of ${run.topic} did not name every broker group within ${SETTLE_TIMEOUT_MS} ms (has ${[...names].join(', ')}; want ${want.join(', ')})`);
+    await sleep(SLAVE_POLL_MS);
+  }
 }
 
 async function waitForSlave(admin: Admin, master: string): Promise<void> {

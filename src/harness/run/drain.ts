@@ -1,7 +1,10 @@
 // The steps after the sale: wait until the lottery group has committed
 // everything on every queue (the broker's view, independent of the
 // verifier's bookkeeping) or the scenario's drain timeout, then stop the
-// consumers and take their outcomes.
+// consumers and take their outcomes. A master a fault took down is asked
+// through its slave (where the consumers read and commit meanwhile); a
+// queue nobody can answer for is simply not drained yet.
+import type { Admin, MessageQueue } from '../../client/index.js';
 import { sleep } from '../../load/index.js';
 import { CONTROL_ABORT } from '../workers/index.js';
 import { elapsedSec, type RunContext } from './run-context.js';
@@ -12,12 +15,23 @@ const MS_PER_S = 1000;
 export async function drainBacklog(run: RunContext): Promise<void> {
   const admin = run.admin!;
   const deadline = Date.now() + run.scenario.drainTimeoutSec * MS_PER_S;
-  const queues = await admin.queues(run.topic);
   while (!run.drained && Date.now() < deadline && Atomics.load(run.control, CONTROL_ABORT) === 0) {
-    run.drained = (await Promise.all(queues.map(async (mq) => ((await admin.committedOffset(run.group, mq)) ?? 0) >= (await admin.queueOffsets(mq)).maxOffset))).every(Boolean);
+    const queues = await admin.queues(run.topic).catch(() => []);
+    run.drained = queues.length > 0 && (await Promise.all(queues.map((mq) => queueDrained(admin, run.group, mq)))).every(Boolean);
     if (!run.drained) await sleep(DRAIN_POLL_MS);
   }
   run.drainEndSec = elapsedSec(run);
+}
+
+/** The group committed everything the queue holds: asked of its master, else of its slave. */
+async function queueDrained(admin: Admin, group: string, mq: MessageQueue): Promise<boolean> {
+  const ask = async (q: MessageQueue): Promise<boolean> => ((await admin.committedOffset(group, q)) ?? 0) >= (await admin.queueOffsets(q)).maxOffset;
+  try {
+    return await ask(mq);
+  } catch {
+    if (mq.slaveAddr === undefined || mq.slaveAddr === mq.addr) return false;
+    return ask({ ...mq, addr: mq.slaveAddr }).catch(() => false);
+  }
 }
 
 export async function stopConsumers(run: RunContext): Promise<void> {

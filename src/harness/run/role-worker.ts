@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Broker, type BrokerConfig } from '../../broker/index.js';
 import { NameServer } from '../../namesrv/index.js';
 
-export type RoleJob = { role: 'namesrv' } | { role: 'broker'; config: BrokerConfig };
+export type RoleJob = { role: 'namesrv'; brokerExpiryMs: number } | { role: 'broker'; config: BrokerConfig };
 
 export type RoleReport =
   | { type: 'listening'; addr: string; haAddr: string | undefined }
@@ -18,7 +18,7 @@ const job = workerData as RoleJob;
 
 async function main(): Promise<void> {
   if (job.role === 'namesrv') {
-    const ns = await NameServer.start({ host: '127.0.0.1', port: 0 });
+    const ns = await NameServer.start({ host: '127.0.0.1', port: 0, brokerExpiryMs: job.brokerExpiryMs });
     port.postMessage({ type: 'listening', addr: ns.addr, haAddr: undefined } satisfies RoleReport);
     await new Promise((resolve) => port.once('message', resolve));
     await ns.close();

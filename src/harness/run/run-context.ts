@@ -9,7 +9,8 @@ import type { Admin } from '../../client/index.js';
 import { nowUs } from '../../load/index.js';
 import { RunMetrics } from '../measure/index.js';
 import type { BrokerFigures, RunSummary } from '../run-result.js';
-import { messagesDueAt, producingSeconds, type Scenario } from '../scenario/index.js';
+import { brokerGroups, checkFaults, isBrokerFault, messagesDueAt, producingSeconds, sortFaults, type FaultSpec, type Scenario } from '../scenario/index.js';
+import type { FaultScheduler, FaultRecord } from './fault-scheduler.js';
 import { createSharedRunState, userPermutation, type ConsumerOutcome, type ProducerOutcome, type SharedRunState } from '../workers/index.js';
 import type { Progress } from './progress.js';
 import type { RunningTopology } from './topology.js';
@@ -50,6 +51,8 @@ export interface RunContext {
   readonly topic: string;
   readonly group: string;
   readonly metrics: RunMetrics;
+  /** The faults to inject, in time order. */
+  readonly faults: readonly FaultSpec[];
 
   // Filled in by the steps, in order; teardown and the summary take what is there.
   topology?: RunningTopology;
@@ -64,6 +67,10 @@ export interface RunContext {
   producerOutcomes: ProducerOutcome[];
   consumerOutcomes: ConsumerOutcome[];
   drained: boolean;
+  /** Carries out the faults from the sale's start to the teardown. */
+  faultScheduler?: FaultScheduler;
+  /** What each fault did (filled in at teardown). */
+  faultRecords: FaultRecord[];
   /** Seconds from the sale's start to the drain's end (or to where the run stopped). */
   drainEndSec?: number;
   brokers: BrokerFigures[];
@@ -78,7 +85,14 @@ export function producerWorkers(s: Scenario): number {
 
 /** The plan of a run: everything fixed before it starts. */
 export function planRun(o: RunOptions, progress: Progress): RunContext {
-  const s = o.scenario;
+  let s = o.scenario;
+  const faults = sortFaults(s.faults ?? []);
+  checkFaults(faults, { replication: s.topology.replication, brokerGroups: brokerGroups(s), consumers: s.consumer.workers, remote: o.remote !== undefined });
+  if (s.topology.isolation === 'thread' && faults.some((f) => isBrokerFault(f.kind))) {
+    // A thread cannot be SIGKILLed, paused or power-cut on its own.
+    progress.note('metaq scenario: faults on brokers need process isolation: running with --isolation process');
+    s = { ...s, topology: { ...s.topology, isolation: 'process' } };
+  }
   const totalMessages = messagesDueAt(s.phases, producingSeconds(s));
   const shared = createSharedRunState(totalMessages, o.injectDrop);
   const nonce = randomInt(1, 0xffffffff);
@@ -100,6 +114,8 @@ export function planRun(o: RunOptions, progress: Progress): RunContext {
     topic: own(s.topic),
     group: own(GROUP),
     metrics: new RunMetrics(s.phases),
+    faults,
+    faultRecords: [],
     producerOutcomes: [],
     consumerOutcomes: [],
     drained: false,

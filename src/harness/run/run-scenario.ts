@@ -6,9 +6,10 @@
 // judge them. A failing step skips the ones after it and still ends in a
 // clean stop and a result to report (only bad input throws).
 import { InvalidConfigError } from '../../common/index.js';
-import { summarize, verify, type RunFigures } from '../measure/index.js';
+import { faultFigures, lostMessageTimes, summarize, verify, type RunFigures } from '../measure/index.js';
+import type { FaultFigures } from '../run-result.js';
 import type { RunResult } from '../run-result.js';
-import { peakRate, producingSeconds } from '../scenario/index.js';
+import { brokerGroups, lossLimit, peakRate, producingSeconds } from '../scenario/index.js';
 import { judgeRun } from '../verdict/index.js';
 import { CONTROL_ABORT, CONTROL_DROPPED, CONTROL_FOREIGN } from '../workers/index.js';
 import { bootTopology, waitForRoute } from './boot.js';
@@ -63,10 +64,10 @@ function measure(run: RunContext, failure: StepFailure | undefined): RunFigures 
   return summarize({
     scenario: run.scenario,
     injectDrop: run.options.injectDrop,
-    injectDoubleIssue: 0,
-    brokerGroups: 1,
-    faults: [],
-    lossLimit: 0,
+    injectDoubleIssue: run.options.injectDoubleIssue ?? 0,
+    brokerGroups: brokerGroups(run.scenario),
+    faults: measureFaults(run),
+    lossLimit: lossLimit(run.scenario),
     isolation: run.isolation,
     startedAt: run.startedAt,
     producers: run.producers,
@@ -84,5 +85,25 @@ function measure(run: RunContext, failure: StepFailure | undefined): RunFigures 
     dropped: Atomics.load(run.control, CONTROL_DROPPED),
     foreign: Atomics.load(run.control, CONTROL_FOREIGN),
     ...(failure !== undefined ? { failedStep: { step: failure.step, message: describeError(failure.error) } } : {}),
+  });
+}
+
+/** What each fault cost (empty without faults). */
+function measureFaults(run: RunContext): FaultFigures[] {
+  if (run.faults.length === 0) return [];
+  const startUs = run.runStartUs ?? 0;
+  // The earliest first SEND_OK after each fault over every producer.
+  const firstAckAfterSec = run.faults.map((_, k) => {
+    const times = run.producerOutcomes.map((p) => p.firstAckAfterFaultUs[k] ?? null).filter((t): t is number => t !== null);
+    return times.length === 0 ? null : (Math.min(...times) - startUs) / 1e6;
+  });
+  // Faults that never got their turn (a step failed first) still say so.
+  const records = run.faultRecords.length > 0 ? run.faultRecords : run.faults.map((spec) => ({ spec, doneAtSec: null, target: '' }));
+  return faultFigures({
+    faults: records,
+    timeline: run.metrics.timeline(),
+    firstAckAfterSec,
+    lostAtSec: lostMessageTimes(run.shared, run.totalMessages, run.scenario.phases),
+    endSec: run.drainEndSec ?? 0,
   });
 }

@@ -1,10 +1,12 @@
 // The steps around the workers: start their pools, wait until every one is
 // ready, then the sale itself: every thread gets the same t = 0, the
 // producers offer the curve open loop while the live view follows it second
-// by second, until every producer has had its last answer.
+// by second, until every producer has had its last answer. The faults are
+// armed on the same clock and go on through the drain.
 import { nowUs, sleep } from '../../load/index.js';
 import { activitySnapshot, elapsedSec, type RunContext } from './run-context.js';
 import { WorkerPools } from './worker-pools.js';
+import { FaultScheduler } from './fault-scheduler.js';
 
 /** Load starts this long after every worker is ready (all threads see the same t = 0). */
 const START_DELAY_US = 300_000;
@@ -26,6 +28,10 @@ export async function runSale(run: RunContext): Promise<void> {
   pools.post({ kind: 'start', runStartUs });
   await sleep(START_DELAY_US / 1000);
   run.runStartUs = runStartUs;
+  if (run.faults.length > 0) {
+    run.faultScheduler = new FaultScheduler(run);
+    run.faultScheduler.start();
+  }
   // Where the time went: busy time of every thread over the sale (run start to the last answer).
   run.saleStart = activitySnapshot(run);
   metrics.expectedReporters = run.producers + consumers;

@@ -1,5 +1,6 @@
 // Teardown, in one place, run whatever step the run got to: stop the live
-// view (settling every second still open), take the threads' busy shares over
+// view (settling every second still open), disarm the faults (waiting for
+// one under way), take the threads' busy shares over
 // the sale, end the worker threads, close the admin client and stop the
 // topology (its data removed unless kept), keeping the brokers' figures.
 // Each part runs even if one before it failed; the first failure is returned.
@@ -36,6 +37,10 @@ export async function stopRun(run: RunContext): Promise<StepFailure | undefined>
   if (run.runStartUs !== undefined) run.drainEndSec ??= elapsedSec(run);
   for (const sec of run.metrics.settle(Infinity, true)) run.progress.second(sec, sec.second + 1);
   run.progress.end();
+  // Faults first: nothing may kill or restart a broker while the rest stops.
+  await attempt(async () => {
+    if (run.faultScheduler !== undefined) run.faultRecords = await run.faultScheduler.stop();
+  });
   await attempt(() => {
     if (run.saleStart === undefined) return;
     run.saleEnd ??= activitySnapshot(run);

@@ -3,11 +3,14 @@
 // fast the consumer side can work, and the thresholds that decide pass/fail.
 // Scenarios themselves live in scenarios/<name>.ts; this file holds only the
 // types and the pure arithmetic on them (scaling, rates, message counts).
+import type { FaultSpec } from './fault-spec.js';
 
 export type FlushMode = 'sync' | 'async';
 export type ReplicationMode = 'sync' | 'async' | 'none';
 /** Where the brokers and the name server run: worker threads of the harness, or child processes (can be SIGKILLed). */
 export type Isolation = 'thread' | 'process';
+/** A flush/replication pair as the loss limits name it: `sync/sync`, `async/none`, ... */
+export type ModeName = `${FlushMode}/${ReplicationMode}`;
 
 /** One stretch of the rate curve: the offered rate goes linearly from startRate to endRate. */
 export interface Phase {
@@ -36,6 +39,12 @@ export interface Thresholds {
    * the connections and the page cache: leave it out.
    */
   latencyPhases?: readonly string[];
+  /**
+   * Acknowledged messages a run may lose, per mode (default 0 in every mode):
+   * a mode that promises less states its honest cost here, and passes or
+   * fails by it. sync/sync must stay 0.
+   */
+  maxLost?: Readonly<Partial<Record<ModeName, number>>>;
 }
 
 export interface Scenario {
@@ -68,7 +77,11 @@ export interface Scenario {
     isolation: Isolation;
     /** CommitLog segment size of each broker. */
     segmentSize: number;
+    /** Master/slave pairs behind the name server (broker-a, broker-b, ...); default 1. */
+    brokerGroups?: number;
   };
+  /** Faults injected during the run, at their seconds (default none). */
+  faults?: readonly FaultSpec[];
   thresholds: Thresholds;
 }
 
@@ -84,6 +97,9 @@ export interface ScenarioOverrides {
   queues?: number;
   consumers?: number;
   producers?: number;
+  brokerGroups?: number;
+  /** Replace the scenario's own faults (an empty list runs it without any); at the times given, not scaled. */
+  faults?: readonly FaultSpec[];
 }
 
 export function producingSeconds(s: Scenario): number {
@@ -119,8 +135,24 @@ export function applyOverrides(s: Scenario, o: ScenarioOverrides): Scenario {
       flush: o.flush ?? s.topology.flush,
       replication: o.replication ?? s.topology.replication,
       isolation: o.isolation ?? s.topology.isolation,
+      brokerGroups: o.brokerGroups ?? s.topology.brokerGroups ?? 1,
     },
+    // The scenario's own faults sit on its curve and scale with it; the command line's are taken as given.
+    faults: o.faults ?? (s.faults ?? []).map((f) => ({ ...f, atSec: f.atSec * timeScale })),
   };
+}
+
+export function brokerGroups(s: Scenario): number {
+  return s.topology.brokerGroups ?? 1;
+}
+
+export function modeName(s: Scenario): ModeName {
+  return `${s.topology.flush}/${s.topology.replication}`;
+}
+
+/** The acknowledged messages this scenario may lose in its mode. */
+export function lossLimit(s: Scenario): number {
+  return s.thresholds.maxLost?.[modeName(s)] ?? 0;
 }
 
 /** Messages offered from the start of the curve up to `tSec` (the integral of the rate). */

@@ -5,11 +5,13 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { InvalidConfigError } from '../../common/index.js';
-import type { Scenario } from './scenario.js';
+import { MAX_BROKER_GROUPS } from './fault-spec.js';
+import { producingSeconds, type Scenario } from './scenario.js';
 
 /** src/harness/scenario -> the repository's scenarios/ (dist/src/harness/scenario -> dist/scenarios when compiled). */
 const SCENARIOS_DIR = new URL('../../../scenarios/', import.meta.url);
 const NAME = /^[a-z0-9][a-z0-9_-]*$/;
+const MODE = /^(sync|async)\/(sync|async|none)$/;
 const EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
 export function listScenarios(): string[] {
@@ -68,4 +70,15 @@ export function checkScenario(s: Scenario, where: string): void {
   for (const n of s.thresholds.ackedRatePhases) if (!names.has(n)) bad(`thresholds.ackedRatePhases names an unknown phase ${JSON.stringify(n)}`);
   for (const n of s.thresholds.latencyPhases ?? []) if (!names.has(n) && n !== 'drain') bad(`thresholds.latencyPhases names an unknown phase ${JSON.stringify(n)}`);
   if (!(s.thresholds.minAckedRatio >= 0 && s.thresholds.minAckedRatio <= 1)) bad('thresholds.minAckedRatio must be within 0..1');
+  const groups = s.topology.brokerGroups ?? 1;
+  if (!Number.isInteger(groups) || groups < 1 || groups > MAX_BROKER_GROUPS) bad(`topology.brokerGroups must be an integer within 1..${MAX_BROKER_GROUPS}, got ${groups}`);
+  for (const [mode, limit] of Object.entries(s.thresholds.maxLost ?? {})) {
+    if (!MODE.test(mode)) bad(`thresholds.maxLost: ${JSON.stringify(mode)} is not flush/replication (e.g. async/async)`);
+    if (!Number.isInteger(limit) || limit < 0) bad(`thresholds.maxLost[${mode}] must be an integer >= 0, got ${limit}`);
+  }
+  if ((s.thresholds.maxLost?.['sync/sync'] ?? 0) !== 0) bad('thresholds.maxLost: sync/sync promises no loss; its limit stays 0');
+  const end = producingSeconds(s) + s.drainTimeoutSec;
+  for (const f of s.faults ?? []) {
+    if (!(f.atSec >= 0 && f.atSec < end)) bad(`fault ${f.text} at ${f.atSec} s is outside the run (0 to ${end} s: the curve and the drain timeout)`);
+  }
 }

@@ -132,6 +132,28 @@ describe('judgeRun', () => {
       expect(v.failures).toEqual(['lost 2 acknowledged message(s) that no consumer received, e.g. message 3 (user 10000000042), message 9 (user 10000000007)']);
     });
 
+    it("loss per mode: a mode's stated limit lets its loss pass with a warning, one message more fails it", () => {
+      const lossOf = (lost: number, limit: number): RunFigures =>
+        figures((f) => {
+          f.summary.flush = 'async';
+          f.summary.replication = 'async';
+          f.summary.lossLimit = limit;
+          f.summary.messages.lost = lost;
+          f.summary.tickets.neverIssued = lost;
+          f.lostSamples = [{ index: 3, userId: 10_000_000_042 }];
+        });
+      const within = judgeRun(lossOf(40, 40), THRESHOLDS);
+      expect(within.passed).toBe(true);
+      expect(within.warnings).toEqual(['lost 40 acknowledged message(s): within the 40 the scenario allows in async/async, the cost of what that mode promises']);
+      const beyond = judgeRun(lossOf(41, 40), THRESHOLDS);
+      expect(beyond.passed).toBe(false);
+      expect(beyond.failures).toEqual([
+        'lost 41 acknowledged message(s) that no consumer received (the scenario allows 40 in async/async), e.g. message 3 (user 10000000042)',
+        '41 allocated ticket(s) never issued',
+      ]);
+      expect(judgeRun(lossOf(1, 0), THRESHOLDS).passed).toBe(false);
+    });
+
     it('tickets: one issued twice and one never issued each fail the run', () => {
       const v = judgeRun(
         figures((f) => {
@@ -162,9 +184,9 @@ describe('judgeRun', () => {
         }),
         THRESHOLDS,
       );
-      expect(v.failures).toEqual(['12 send(s) failed (SLAVE_TIMEOUT 8, SLAVE_NOT_AVAILABLE 4; METAQ_CONNECT_FAILED: refused)']);
+      expect(v.failures).toEqual(['12 claim(s) never acknowledged although re-sent until the run ended (SLAVE_TIMEOUT 8, SLAVE_NOT_AVAILABLE 4; METAQ_CONNECT_FAILED: refused)']);
       const noErrors = judgeRun(figures((f) => (f.summary.messages.failed = 3)), THRESHOLDS);
-      expect(noErrors.failures).toEqual(['3 send(s) failed (SLAVE_TIMEOUT 0, SLAVE_NOT_AVAILABLE 0)']);
+      expect(noErrors.failures).toEqual(['3 claim(s) never acknowledged although re-sent until the run ended (SLAVE_TIMEOUT 0, SLAVE_NOT_AVAILABLE 0)']);
     });
   });
 
