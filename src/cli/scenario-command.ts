@@ -5,7 +5,20 @@
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { checkInteger, InvalidConfigError } from '../common/index.js';
-import { applyOverrides, checkScenario, defaultDataRoot, listScenarios, loadScenario, runScenario, writeRunReport, type RunSummary, type ScenarioOverrides } from '../harness/index.js';
+import {
+  applyOverrides,
+  checkScenario,
+  defaultDataRoot,
+  FAULT_KINDS,
+  listScenarios,
+  loadScenario,
+  MAX_BROKER_GROUPS,
+  parseFault,
+  runScenario,
+  writeRunReport,
+  type RunSummary,
+  type ScenarioOverrides,
+} from '../harness/index.js';
 
 export interface ScenarioArgs {
   name: string;
@@ -23,6 +36,8 @@ export interface ScenarioArgs {
   'data-dir'?: string;
   'keep-data': boolean;
   'inject-drop': number;
+  fault?: string[];
+  'broker-groups'?: number;
 }
 
 function oneOf<T extends string>(flag: string, v: string | undefined, allowed: readonly T[]): T | undefined {
@@ -52,7 +67,20 @@ export function overridesFromArgs(a: Omit<ScenarioArgs, 'name' | 'keep-data' | '
   set('queues', positiveNumber('queues', a.queues, true));
   set('consumers', positiveNumber('consumers', a.consumers, true));
   set('producers', positiveNumber('producers', a.producers, true));
+  const groups = positiveNumber('broker-groups', a['broker-groups'], true);
+  if (groups !== undefined && groups > MAX_BROKER_GROUPS) throw new InvalidConfigError(`--broker-groups must be at most ${MAX_BROKER_GROUPS}, got ${groups}`);
+  set('brokerGroups', groups);
+  // `--fault none` runs a scenario without the faults it lists.
+  if (a.fault !== undefined) set('faults', a.fault.filter((f) => f !== 'none').map(parseFault));
   return o;
+}
+
+/** --help's list of fault kinds, one per line. */
+export function faultKindsHelp(): string {
+  const width = Math.max(...Object.keys(FAULT_KINDS).map((k) => k.length));
+  return Object.entries(FAULT_KINDS)
+    .map(([k, what]) => `  ${k.padEnd(width)}  ${what}`)
+    .join('\n');
 }
 
 /** A timestamp for directory names: ISO 8601 to the second, colons made dashes. */
@@ -66,7 +94,10 @@ export function defaultOutDir(scenario: string, flush: string, replication: stri
 
 /** The closing line: what a CI log shows last. */
 export function verdictLine(s: RunSummary): string {
-  return s.passed ? `PASSED: ${s.scenario} ${s.flush}/${s.replication}, lost 0` : `FAILED: ${s.failures.join('; ')}`;
+  if (!s.passed) return `FAILED: ${s.failures.join('; ')}`;
+  const faults = s.faults.length === 0 ? '' : `, ${s.faults.length} fault(s): ${s.faults.map((f) => f.spec).join(' ')}`;
+  const limit = s.messages.lost > 0 ? ` (within the mode's limit of ${s.lossLimit})` : '';
+  return `PASSED: ${s.scenario} ${s.flush}/${s.replication}${faults}, lost ${s.messages.lost}${limit}`;
 }
 
 export function scenarioOptions<T>(y: Argv<T>): Argv<T> {
@@ -79,6 +110,16 @@ export function scenarioOptions<T>(y: Argv<T>): Argv<T> {
     .option('consumers', { type: 'number', requiresArg: true, describe: 'Consumer worker threads (the lottery capacity is shared among them)' })
     .option('producers', { type: 'number', requiresArg: true, describe: 'Producer worker threads (default: the scenario\'s, or half the CPUs)' })
     .option('isolation', { type: 'string', requiresArg: true, describe: 'Run the name server and brokers as worker threads (thread) or child processes (process)' })
+    .option('broker-groups', { type: 'number', requiresArg: true, describe: 'Master/slave pairs behind the name server (broker-a, broker-b, ...); producers fail over between them (default: the scenario\'s, or 1)' })
+    .option('fault', {
+      type: 'string',
+      array: true,
+      requiresArg: true,
+      describe:
+        'Inject a fault during the run: <kind>@<second>[:<arg>], repeatable, e.g. --fault power-loss-master@60 --fault restart-master@75; ' +
+        'replaces the scenario\'s own faults (--fault none: no fault). A broker fault hits broker-a unless :<group> says (kill-master@50:b); ' +
+        'faults on brokers switch --isolation process on. Kinds are listed below',
+    })
     .option('data-dir', { type: 'string', requiresArg: true, describe: 'Where the brokers\' fresh data directories are made (default: the OS temp directory)' })
     .option('keep-data', { type: 'boolean', default: false, describe: 'Keep the brokers\' data directories after the run' }) as Argv<T>;
 }
@@ -97,7 +138,8 @@ export const scenarioCommand: CommandModule<object, ScenarioArgs> = {
         .epilog(
           'Exit status: 0 when the run passed (nothing lost, every ticket issued once, no failed send, the backlog drained, ' +
             'and the scenario\'s thresholds met), 1 when it failed (the reasons are on the last line), 2 on bad input. ' +
-            'Report files: summary.json, summary.md, send.hgrm, e2e.hgrm, timeline.csv, report.html.',
+            'Report files: summary.json, summary.md, send.hgrm, e2e.hgrm, timeline.csv, report.html.\n\n' +
+            `Fault kinds (--fault <kind>@<second>[:<arg>]):\n${faultKindsHelp()}`,
         ),
     ) as unknown as Argv<ScenarioArgs>,
   handler: async (a) => {

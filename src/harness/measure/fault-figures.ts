@@ -42,8 +42,10 @@ export function faultFigures(x: FaultFiguresInput): FaultFigures[] {
     const next = x.faults[k + 1];
     const until = Math.max(from, next === undefined ? x.endSec : at(next));
     const previous = k === 0 ? -Infinity : at(x.faults[k - 1]!);
-    // Row `second` covers [second, second + 1): it belongs to the window its start falls in.
-    const rows = x.timeline.filter((r) => r.second >= Math.floor(from) && r.second < Math.ceil(until));
+    // Row `second` covers [second, second + 1): each row goes to one window, the one its fault's second starts;
+    // the last window runs to the end of the run.
+    const last = next === undefined ? Math.ceil(until) : Math.floor(until);
+    const rows = x.timeline.filter((r) => r.second >= Math.floor(from) && r.second < last);
     const sum = (g: (r: TimelineRow) => number): number => rows.reduce((a, r) => a + g(r), 0);
     const first = x.firstAckAfterSec[k] ?? null;
     const figures: FaultFigures = {

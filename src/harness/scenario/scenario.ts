@@ -135,10 +135,10 @@ export function applyOverrides(s: Scenario, o: ScenarioOverrides): Scenario {
       flush: o.flush ?? s.topology.flush,
       replication: o.replication ?? s.topology.replication,
       isolation: o.isolation ?? s.topology.isolation,
-      brokerGroups: o.brokerGroups ?? s.topology.brokerGroups ?? 1,
+      ...(o.brokerGroups !== undefined ? { brokerGroups: o.brokerGroups } : {}),
     },
     // The scenario's own faults sit on its curve and scale with it; the command line's are taken as given.
-    faults: o.faults ?? (s.faults ?? []).map((f) => ({ ...f, atSec: f.atSec * timeScale })),
+    ...(o.faults !== undefined ? { faults: o.faults } : s.faults !== undefined ? { faults: s.faults.map((f) => ({ ...f, atSec: f.atSec * timeScale })) } : {}),
   };
 }
 
