@@ -3,7 +3,6 @@
 // that boots a real name server, master and slave in worker threads, real
 // producer and consumer pools over TCP, real files. The deliberate fault
 // (--inject-drop) proves that the verifier can fail a run.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,8 +10,8 @@ import { Broker } from '../../src/broker/index.js';
 import { NameServer } from '../../src/namesrv/index.js';
 import { REPO_ROOT } from '../helpers/child.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
+import { metaq, node, readSummary } from '../helpers/metaq-cli.js';
 
-const MAIN = path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 const RENDER_CHECK = path.join(REPO_ROOT, 'scripts', 'check-report-render.mjs');
 /** check-report-render's exit status when no browser is installed. */
 const NO_BROWSER = 2;
@@ -21,34 +20,6 @@ const RUN_FILES = ['summary.json', 'summary.md', 'send.hgrm', 'e2e.hgrm', 'timel
 const SHORT = ['--duration', '3', '--rate', '4000'];
 
 const tempDir = useTempDirs('scenario');
-
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  lastLine: string;
-}
-
-function metaq(args: readonly string[], timeoutMs = 120_000): Promise<Outcome> {
-  if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` (npm test does)`);
-  return node([MAIN, ...args], timeoutMs);
-}
-
-function node(args: readonly string[], timeoutMs = 120_000): Promise<Outcome> {
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  return new Promise((resolve) =>
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      const lines = stdout.trimEnd().split('\n');
-      resolve({ code, stdout, stderr, lastLine: lines.at(-1) ?? '' });
-    }),
-  );
-}
 
 interface Summary {
   scenario: string;
@@ -64,7 +35,7 @@ interface Summary {
 }
 
 function summary(dir: string): Summary {
-  return JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8')) as Summary;
+  return readSummary<Summary>(dir);
 }
 
 describe('metaq scenario', () => {
