@@ -63,7 +63,7 @@ function measure(run: RunContext, failure: StepFailure | undefined): RunFigures 
   return summarize({
     scenario: run.scenario,
     injectDrop: run.options.injectDrop,
-    injectDoubleIssue: 0,
+    injectDoubleIssue: run.options.injectDoubleIssue ?? 0,
     brokerGroups: 1,
     faults: [],
     lossLimit: 0,
