@@ -98,6 +98,12 @@ describe('kill-consumer', () => {
       expect(v.consumed).toBe(run.totalMessages);
       expect(v.tickets.issuedTwice).toBe(0);
       expect(v.tickets.neverIssued).toBe(0);
+      // Per second, as the run's metrics got them: the dead worker's seconds up to its death count, nothing came from a slave (there is none).
+      await sleep(100);
+      const seconds = run.metrics.settle(Infinity, true);
+      expect(seconds.reduce((n, r) => n + r.consumed, 0)).toBe(v.consumed);
+      expect(seconds.reduce((n, r) => n + r.duplicates, 0)).toBe(v.duplicates);
+      expect(seconds.reduce((n, r) => n + r.fromSlave, 0)).toBe(0);
       // Every reception counted once in the outcomes: first receptions plus duplicates.
       expect(outcomes[0]!.received + outcomes[1]!.received).toBe(v.consumed + v.duplicates);
     } finally {
