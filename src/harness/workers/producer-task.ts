@@ -96,18 +96,21 @@ export default async function produce(task: ProducerTask): Promise<ProducerOutco
     intendedSec: (seq) => timeOfMessage(phases, seq * workers + worker),
   };
 
+  // Fault marks may come at any time after the ready (even before the start): only the start is waited for.
+  let started!: (runStartUs: number) => void;
+  const startedAt = new Promise<number>((resolve) => (started = resolve));
+  port.on('message', (c: WorkerCommand) => {
+    if (c.kind === 'start') started(c.runStartUs);
+    else if (c.kind === 'fault') {
+      faultAtUs.push(c.atUs);
+      out.firstAckAfterFaultUs.push(null);
+      faultsWaiting++;
+    }
+  });
   post({ kind: 'ready', worker });
-  const start = await new Promise<WorkerCommand>((resolve) => port.once('message', resolve));
-  if (start.kind !== 'start') throw new Error(`producer ${worker}: expected start, got ${start.kind}`);
-  const runStartUs = start.runStartUs;
+  const runStartUs = await startedAt;
   const giveUpAtUs = runStartUs + task.giveUpAfterSec * 1e6;
   const aborted = (): boolean => Atomics.load(control, CONTROL_ABORT) !== 0;
-  port.on('message', (c: WorkerCommand) => {
-    if (c.kind !== 'fault') return;
-    faultAtUs.push(c.atUs);
-    out.firstAckAfterFaultUs.push(null);
-    faultsWaiting++;
-  });
 
   const template = claimTemplate(task.bodySize, task.activity);
   let inFlight = 0;
