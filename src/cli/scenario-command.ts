@@ -38,6 +38,7 @@ export interface ScenarioArgs {
   'inject-drop': number;
   fault?: string[];
   'broker-groups'?: number;
+  'inject-double-issue': number;
 }
 
 function oneOf<T extends string>(flag: string, v: string | undefined, allowed: readonly T[]): T | undefined {
@@ -54,7 +55,7 @@ function positiveNumber(flag: string, v: number | undefined, integer = false): n
 }
 
 /** The overrides a command line asks for (shared with `metaq compare`). */
-export function overridesFromArgs(a: Omit<ScenarioArgs, 'name' | 'keep-data' | 'inject-drop'>): ScenarioOverrides {
+export function overridesFromArgs(a: Omit<ScenarioArgs, 'name' | 'keep-data' | 'inject-drop' | 'inject-double-issue'>): ScenarioOverrides {
   const o: ScenarioOverrides = {};
   const set = <K extends keyof ScenarioOverrides>(k: K, v: ScenarioOverrides[K] | undefined): void => {
     if (v !== undefined) o[k] = v;
@@ -135,6 +136,11 @@ export const scenarioCommand: CommandModule<object, ScenarioArgs> = {
         .option('broker', { type: 'string', array: true, requiresArg: true, describe: 'Use this running master broker (host:port) instead of booting one; needs --namesrv' })
         .option('namesrv', { type: 'string', requiresArg: true, describe: 'The name server the running brokers registered with (host:port)' })
         .option('inject-drop', { type: 'number', default: 0, describe: 'Deliberate fault: the consumers silently skip this many messages (the run must then report them lost and fail)' })
+        .option('inject-double-issue', {
+          type: 'number',
+          default: 0,
+          describe: "Deliberate fault: the lottery handles this many claims a second time past its idempotency check (the run must then report the users' tickets issued twice and fail)",
+        })
         .epilog(
           'Exit status: 0 when the run passed (nothing lost, every ticket issued once, no failed send, the backlog drained, ' +
             'and the scenario\'s thresholds met), 1 when it failed (the reasons are on the last line), 2 on bad input. ' +
@@ -147,6 +153,7 @@ export const scenarioCommand: CommandModule<object, ScenarioArgs> = {
     const s = applyOverrides(base, overridesFromArgs(a));
     checkScenario(s, `scenario ${a.name} with the given options`);
     if (!Number.isInteger(a['inject-drop']) || a['inject-drop'] < 0) throw new InvalidConfigError(`--inject-drop must be an integer >= 0, got ${a['inject-drop']}`);
+    if (!Number.isInteger(a['inject-double-issue']) || a['inject-double-issue'] < 0) throw new InvalidConfigError(`--inject-double-issue must be an integer >= 0, got ${a['inject-double-issue']}`);
     if ((a.broker !== undefined) !== (a.namesrv !== undefined)) throw new InvalidConfigError('--broker and --namesrv go together: the clients find the brokers through the name server');
     const out = path.resolve(a.out ?? defaultOutDir(s.name, s.topology.flush, s.topology.replication));
     const abort = new AbortController();
@@ -164,6 +171,7 @@ export const scenarioCommand: CommandModule<object, ScenarioArgs> = {
     const result = await runScenario({
       scenario: s,
       injectDrop: a['inject-drop'],
+      injectDoubleIssue: a['inject-double-issue'],
       dataRoot: a['data-dir'] ?? defaultDataRoot(),
       keepData: a['keep-data'],
       ...(a.broker !== undefined && a.namesrv !== undefined ? { remote: { namesrv: a.namesrv, brokers: a.broker } } : {}),

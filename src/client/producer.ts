@@ -152,6 +152,11 @@ export class Producer {
     return writableQueues(await this.#routes.queues(topic));
   }
 
+  /** The writable queues of a topic as the name servers route it now (fetched afresh; the cached route when none answers). */
+  async refreshQueues(topic: string): Promise<MessageQueue[]> {
+    return writableQueues(await this.#routes.refresh(topic));
+  }
+
   /** Sends straight to one queue, no retry (tools, benchmarks). */
   sendToQueue(mq: MessageQueue, messages: readonly Message[], timeoutMs = this.#timeoutMs): Promise<SendResult> {
     if (this.#closed) return Promise.reject(new ClientStateError('producer is shut down'));

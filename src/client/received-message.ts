@@ -30,15 +30,18 @@ export class ReceivedMessage {
   /** The broker it was read from. */
   readonly brokerName: string;
   readonly brokerAddr: string;
+  /** Read from the queue's slave (its master was down, or slaves are preferred), not its master. */
+  readonly fromSlave: boolean;
   #properties: Record<string, string> | undefined;
   #storeTopic: string | undefined;
 
-  constructor(buf: Buffer, brokerName: string, brokerAddr: string, at = 0, size = buf.length - at) {
+  constructor(buf: Buffer, brokerName: string, brokerAddr: string, at = 0, size = buf.length - at, fromSlave = false) {
     this.#buf = buf;
     this.#at = at;
     this.#size = size;
     this.brokerName = brokerName;
     this.brokerAddr = brokerAddr;
+    this.fromSlave = fromSlave;
   }
 
   /** The record bytes as stored (docs/STORAGE.md). */
@@ -126,14 +129,14 @@ export class ReceivedMessage {
 }
 
 /** Splits a pull response's records into messages; a record that overruns the buffer is a protocol error. */
-export function splitRecords(records: Buffer, count: number, brokerName: string, brokerAddr: string): ReceivedMessage[] {
+export function splitRecords(records: Buffer, count: number, brokerName: string, brokerAddr: string, fromSlave = false): ReceivedMessage[] {
   const out = new Array<ReceivedMessage>(count);
   let at = 0;
   for (let i = 0; i < count; i++) {
     if (records.length - at < RECORD_OVERHEAD) throw new MalformedFrameError(`pull response ends inside record ${i} of ${count}`);
     const size = records.readUInt32BE(at);
     if (size < RECORD_OVERHEAD || at + size > records.length) throw new MalformedFrameError(`record ${i} of the pull response has a bad size ${size}`);
-    out[i] = new ReceivedMessage(records, brokerName, brokerAddr, at, size);
+    out[i] = new ReceivedMessage(records, brokerName, brokerAddr, at, size, fromSlave);
     at += size;
   }
   if (at !== records.length) throw new MalformedFrameError(`pull response has ${records.length - at} bytes after its ${count} records`);

@@ -61,6 +61,11 @@ export class TopicRoutes {
     await Promise.all([...this.#routes.keys()].map((t) => this.#fetch(t).catch(() => undefined)));
   }
 
+  /** Fetches a topic's route again now; the cached one when no name server answers. */
+  async refresh(topic: string): Promise<MessageQueue[]> {
+    return (await this.#fetch(topic)).queues;
+  }
+
   /** Fetches a topic's route again in the background (after a send to it failed). */
   refreshSoon(topic: string): void {
     void this.#fetch(topic).catch(() => undefined);

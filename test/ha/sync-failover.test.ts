@@ -129,6 +129,7 @@ describe.each(['async', 'sync'] as const)('sync replication, %s flush on both: S
     for (const r of acked) for (let i = 0; i < r.count; i++) want.add(posKey(r.queueId, r.queueOffset + i));
     const got = new Map<string, string>();
     const readFrom = new Set<string>();
+    let notFlaggedFromSlave = 0;
     // Small pulls: see frame-reassembly.test.ts.
     const consumer: Consumer = clients.consumer({ namesrv: c.ns, group, pullBatchSize: 64, batchSize: 64 });
     consumer.subscribe(TOPIC);
@@ -137,11 +138,13 @@ describe.each(['async', 'sync'] as const)('sync replication, %s flush on both: S
         got.set(posKey(m.queueId, m.queueOffset), m.body.toString('utf8'));
         readFrom.add(m.brokerAddr);
         readFrom.add(ctx.queue.addr);
+        if (!m.fromSlave) notFlaggedFromSlave++;
       }
     });
     await waitForAsync(() => [...want].every((k) => got.has(k)), `the consumer to get all ${want.size} acknowledged messages`, 15_000);
     await consumer.shutdown();
     expect([...readFrom]).toEqual([slave.addr]);
+    expect(notFlaggedFromSlave).toBe(0);
     for (const k of want) expect(got.get(k), k).toBe(onSlave.bodies.get(k));
     console.log(
       `sync-failover flush=${flushMode} run ${run}: route had only the slave ${routedAt - killedAt} ms after the kill; consumer got all ${want.size} acked messages (${got.size} in all) in ${Date.now() - routedAt} ms`,

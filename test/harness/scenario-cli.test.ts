@@ -2,7 +2,8 @@
 // built command (dist/, which `npm test` builds first) as a child process
 // that boots a real name server, master and slave in worker threads, real
 // producer and consumer pools over TCP, real files. The deliberate fault
-// (--inject-drop) proves that the verifier can fail a run.
+// (--inject-drop) proves that the verifier can fail a run on loss, and
+// --inject-double-issue that it can fail one on tickets issued twice.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -75,6 +76,21 @@ describe('metaq scenario', () => {
     expect(s.messages.lost).toBe(5);
     expect(s.messages.consumed).toBe(s.messages.acked - 5);
     expect(s.tickets.neverIssued).toBe(5);
+    expect(fs.readdirSync(data)).toEqual([]);
+  });
+
+  it('--inject-double-issue N: the lottery handles N claims again past its idempotency check, the run reports N tickets issued twice and exits non-zero', async () => {
+    const out = path.join(tempDir(), 'run');
+    const data = tempDir();
+    const r = await metaq(['scenario', 'smoke', ...SHORT, '--inject-double-issue', '3', '--out', out, '--data-dir', data]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.lastLine).toMatch(/^FAILED: /);
+    expect(r.lastLine).toContain('3 ticket(s) issued twice');
+    const s = summary(out) as Summary & { config: { injectDoubleIssue: number } };
+    expect(s.passed).toBe(false);
+    expect(s.messages.lost).toBe(0);
+    expect(s.tickets).toEqual({ allocated: s.messages.acked, issued: s.messages.acked, issuedTwice: 3, neverIssued: 0 });
+    expect(s.config.injectDoubleIssue).toBe(3);
     expect(fs.readdirSync(data)).toEqual([]);
   });
 

@@ -61,7 +61,7 @@ export class PullLoop {
         if (consumed > pq.committed) pq.committed = consumed;
         if (pq.dropped) break;
         if (res.status === 'FOUND') {
-          const all = splitRecords(res.records, res.count, pq.mq.brokerName, addr);
+          const all = splitRecords(res.records, res.count, pq.mq.brokerName, addr, addr === pq.mq.slaveAddr);
           const kept = sub.tags.length === 0 ? all : all.filter((m) => sub.accepts(m.tags));
           pq.add(kept, res.nextOffset);
           this.#pulled();

@@ -19,7 +19,7 @@ export interface FaultFiguresInput {
   /** In time order, as carried out. */
   faults: readonly FaultOutcome[];
   timeline: readonly TimelineRow[];
-  /** Per fault: seconds from the run's start of the first SEND_OK of a send started at or after it (null: none). */
+  /** Per fault carried out, in order: seconds from the run's start of the first SEND_OK of a send started at or after it (null: none). */
   firstAckAfterSec: readonly (number | null)[];
   /** Intended send times (s from the start) of the lost messages. */
   lostAtSec: readonly number[];
@@ -57,7 +57,7 @@ export function faultFigures(x: FaultFiguresInput): FaultFigures[] {
       untilSec: round3(until),
       failedAttempts: sum((r) => r.failed),
       retried: sum((r) => r.retried),
-      recoverySec: f.doneAtSec === null || first === null ? null : round3(Math.max(0, first - f.spec.atSec)),
+      recoverySec: f.doneAtSec === null || first === null ? null : round3(Math.max(0, first - f.doneAtSec)),
       unavailableSec: rows.filter((r) => r.offered > 0 && r.produced < r.offered * UNAVAILABLE_BELOW).length,
       fromSlave: sum((r) => r.fromSlave),
       duplicates: sum((r) => r.duplicates),

@@ -2,6 +2,7 @@
 // never overlaps the kill before it), from the sale's start until the
 // teardown. A fault is part of the run: whatever it does or fails to do
 // (a broker that does not come back) is written down, never thrown.
+import { nowUs } from '../../load/index.js';
 import { elapsedSec, type RunContext } from './run-context.js';
 import { ProcessRole } from './process-role.js';
 import { brokerGroupName, type FaultSpec } from '../scenario/index.js';
@@ -60,6 +61,8 @@ export class FaultScheduler {
     const run = this.#run;
     const f = record.spec;
     record.doneAtSec = Math.round(elapsedSec(run) * MS_PER_S) / MS_PER_S;
+    // The producers time their first SEND_OK after it from now (the k-th mark answers the k-th fault: all run in order).
+    run.pools?.markFault(nowUs());
     try {
       if (f.kind === 'kill-consumer') {
         const killed = run.pools?.killConsumer(f.target) ?? false;

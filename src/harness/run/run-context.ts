@@ -20,6 +20,8 @@ export interface RunOptions {
   scenario: Scenario;
   /** Skip this many messages in the consumers (the deliberate fault that proves the verifier can fail). */
   injectDrop: number;
+  /** Handle this many claims a second time past the lottery's idempotency check (the deliberate fault that proves "tickets issued twice" can fail). Default 0. */
+  injectDoubleIssue?: number;
   /** Where each broker's fresh data directory is made. */
   dataRoot: string;
   keepData: boolean;
@@ -94,7 +96,7 @@ export function planRun(o: RunOptions, progress: Progress): RunContext {
     s = { ...s, topology: { ...s.topology, isolation: 'process' } };
   }
   const totalMessages = messagesDueAt(s.phases, producingSeconds(s));
-  const shared = createSharedRunState(totalMessages, o.injectDrop);
+  const shared = createSharedRunState(totalMessages, o.injectDrop, o.injectDoubleIssue ?? 0);
   const nonce = randomInt(1, 0xffffffff);
   // On servers that already run, a topic and group of this run's own keep earlier runs' messages out.
   const own = (name: string): string => (o.remote !== undefined ? `${name}_${nonce.toString(36)}` : name);

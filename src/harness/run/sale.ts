@@ -23,7 +23,7 @@ export async function waitUntilReady(run: RunContext): Promise<void> {
 
 export async function runSale(run: RunContext): Promise<void> {
   const pools = run.pools!;
-  const { metrics, progress, consumers } = run;
+  const { metrics, progress } = run;
   const runStartUs = nowUs() + START_DELAY_US;
   pools.post({ kind: 'start', runStartUs });
   await sleep(START_DELAY_US / 1000);
@@ -34,7 +34,7 @@ export async function runSale(run: RunContext): Promise<void> {
   }
   // Where the time went: busy time of every thread over the sale (run start to the last answer).
   run.saleStart = activitySnapshot(run);
-  metrics.expectedReporters = run.producers + consumers;
+  metrics.expectedReporters = run.producers + pools.liveConsumers;
   run.ticker = setInterval(() => {
     for (const sec of metrics.settle(Math.floor(elapsedSec(run)))) progress.second(sec, sec.second + 1);
   }, LIVE_VIEW_MS);
@@ -44,7 +44,7 @@ export async function runSale(run: RunContext): Promise<void> {
       pools.producerRuns.map((r) =>
         r.then((out) => {
           running--;
-          metrics.expectedReporters = running + consumers;
+          metrics.expectedReporters = running + pools.liveConsumers;
           return out;
         }),
       ),

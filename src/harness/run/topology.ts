@@ -56,7 +56,7 @@ const REGISTER_INTERVAL_MS = 1000;
  * A broker silent this long leaves the route: a killed master stops drawing
  * sends after it (the producers also steer away on their own failures).
  */
-const BROKER_EXPIRY_MS = 10_000;
+const BROKER_EXPIRY_MS = 5000;
 /** A run's sends may queue behind sync flushes and replication for a while; SLAVE_TIMEOUT after this. */
 const SLAVE_TIMEOUT_MS = 5000;
 

@@ -2,7 +2,8 @@
 // per thread, each task with a MessagePort to the coordinator. The pools
 // gather the workers' events (ready, interval reports, warnings), hold the
 // ready barrier, pass the coordinator's commands on, and say how busy each
-// thread was.
+// thread was. One consumer can be killed mid-run (the kill-consumer fault):
+// its task's end is then expected, not a failure of the run.
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import {
@@ -15,11 +16,24 @@ import {
   type WorkerCommand,
   type WorkerEvent,
 } from '../workers/index.js';
+import { producingSeconds } from '../scenario/index.js';
 import type { RunContext } from './run-context.js';
 
-const SEND_TIMEOUT_MS = 30_000;
-/** Per producer worker: messages sent and not answered (about a second of the peak; bounds the generator's memory). */
+/** Timeout of one send attempt (a timed-out attempt is retried). */
+export const SEND_TIMEOUT_MS = 10_000;
+/** Producers retry unacknowledged messages this long after the producing phases' end, then give them up. */
+export const GIVE_UP_GRACE_SEC = 10;
+/** Per producer worker: messages sent and not finally answered (about a second of the peak; bounds the generator's memory). */
 const MAX_IN_FLIGHT = 262_144;
+/** A killed consumer posts its outcome just before its thread ends; the pools wait this long for it. */
+const DIED_OUTCOME_WAIT_MS = 2000;
+
+export interface WorkerPoolOptions {
+  /** Timeout of one send attempt; default SEND_TIMEOUT_MS. */
+  sendTimeoutMs?: number;
+  /** Seconds after the run's start when producers give up on what is still unacknowledged; default the producing phases' end + GIVE_UP_GRACE_SEC. */
+  giveUpAfterSec?: number;
+}
 
 export class WorkerPools {
   readonly producerRuns: Promise<ProducerOutcome>[] = [];
@@ -29,15 +43,23 @@ export class WorkerPools {
   /** The consumer pool, then the producer pool (the order the busy shares name them in). */
   readonly #pools: Piscina[] = [];
   readonly #ports: MessagePort[] = [];
+  readonly #consumerPorts: MessagePort[] = [];
+  readonly #producerPorts: MessagePort[] = [];
+  /** Consumers killed on purpose, and the outcome each posted before it ended. */
+  readonly #killed = new Set<number>();
+  readonly #diedOutcomes = new Map<number, ConsumerOutcome>();
+  readonly #run: RunContext;
   #ready = 0;
   #wakeReady: (() => void) | undefined;
 
   /** Starts every consumer task, then every producer task. */
-  constructor(run: RunContext) {
+  constructor(run: RunContext, options: WorkerPoolOptions = {}) {
     const s = run.scenario;
+    this.#run = run;
     const consumerPool = this.#pool(CONSUMER_TASK_FILE, run.consumers);
     for (let w = 0; w < run.consumers; w++) {
       const port = this.#listen(run);
+      this.#consumerPorts.push(port.ours);
       const task: ConsumerTask = {
         worker: w,
         namesrv: run.topology!.namesrv,
@@ -48,13 +70,16 @@ export class WorkerPools {
         phases: [...s.phases],
         nonce: run.nonce,
         shared: run.shared,
-        port,
+        port: port.theirs,
       };
-      this.consumerRuns.push(consumerPool.run(task, { transferList: [port] }) as Promise<ConsumerOutcome>);
+      const done = consumerPool.run(task, { transferList: [port.theirs] }) as Promise<ConsumerOutcome>;
+      // A consumer killed on purpose ends its thread: that is its outcome, not the run's failure.
+      this.consumerRuns.push(done.catch((err: unknown) => (this.#killed.has(w) ? this.#diedOutcome(w) : Promise.reject(err))));
     }
     const producerPool = this.#pool(PRODUCER_TASK_FILE, run.producers);
     for (let w = 0; w < run.producers; w++) {
       const port = this.#listen(run);
+      this.#producerPorts.push(port.ours);
       const task: ProducerTask = {
         worker: w,
         workers: run.producers,
@@ -68,12 +93,13 @@ export class WorkerPools {
         nonce: run.nonce,
         tickMs: s.producer.tickMs,
         batchMax: s.producer.batchMax,
-        sendTimeoutMs: SEND_TIMEOUT_MS,
+        sendTimeoutMs: options.sendTimeoutMs ?? SEND_TIMEOUT_MS,
+        giveUpAfterSec: options.giveUpAfterSec ?? producingSeconds(s) + GIVE_UP_GRACE_SEC,
         maxInFlight: MAX_IN_FLIGHT,
         shared: run.shared,
-        port,
+        port: port.theirs,
       };
-      this.producerRuns.push(producerPool.run(task, { transferList: [port] }) as Promise<ProducerOutcome>);
+      this.producerRuns.push(producerPool.run(task, { transferList: [port.theirs] }) as Promise<ProducerOutcome>);
     }
     this.failed = Promise.race([...this.producerRuns, ...this.consumerRuns].map((r) => r.then(() => new Promise<never>(() => undefined))));
     // A failure nobody is racing at that moment (during the drain, at teardown) must not crash the process.
@@ -87,7 +113,7 @@ export class WorkerPools {
   }
 
   /** A channel for one task: events come in on our end, the other end goes to the task. */
-  #listen(run: RunContext): MessagePort {
+  #listen(run: RunContext): { ours: MessagePort; theirs: MessagePort } {
     const ch = new MessageChannel();
     this.#ports.push(ch.port1);
     ch.port1.on('message', (e: WorkerEvent) => {
@@ -95,9 +121,42 @@ export class WorkerPools {
         this.#ready++;
         this.#wakeReady?.();
       } else if (e.kind === 'warning') run.progress.note(`worker ${e.worker}: ${e.message}`);
+      else if (e.kind === 'consumer-died') this.#diedOutcomes.set(e.worker, e.outcome);
       else run.metrics.add(e);
     });
-    return ch.port2;
+    return { ours: ch.port1, theirs: ch.port2 };
+  }
+
+  /** The outcome a killed consumer posted before it ended (what it received up to then), or an empty one. */
+  async #diedOutcome(w: number): Promise<ConsumerOutcome> {
+    const deadline = Date.now() + DIED_OUTCOME_WAIT_MS;
+    while (!this.#diedOutcomes.has(w) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    return this.#diedOutcomes.get(w) ?? { worker: w, received: 0, phases: [], errors: ['killed; its outcome never arrived'] };
+  }
+
+  /** Consumers running (not killed): the run's expected reporters per second count these. */
+  get liveConsumers(): number {
+    return this.#consumerPorts.length - this.#killed.size;
+  }
+
+  /**
+   * The kill-consumer fault: consumer `worker` ends at once as a crashed
+   * process would (no unregister, no offset commit; its connections drop, so
+   * the brokers drop it from the group and the others take its queues).
+   * False when there is no such consumer or it was killed already.
+   */
+  killConsumer(worker: number): boolean {
+    const port = this.#consumerPorts[worker];
+    if (port === undefined || this.#killed.has(worker)) return false;
+    this.#killed.add(worker);
+    this.#run.metrics.expectedReporters = Math.max(0, this.#run.metrics.expectedReporters - 1);
+    port.postMessage({ kind: 'die' } satisfies WorkerCommand);
+    return true;
+  }
+
+  /** Tells the producers that a fault was carried out at shared-clock µs `atUs` (for ProducerOutcome.firstAckAfterFaultUs, in call order). */
+  markFault(atUs: number): void {
+    for (const p of this.#producerPorts) p.postMessage({ kind: 'fault', atUs } satisfies WorkerCommand);
   }
 
   /** Resolves once every task said it is ready (connected, subscribed); rejects if a worker fails first. */
@@ -111,9 +170,9 @@ export class WorkerPools {
     ]);
   }
 
-  /** To every task. */
+  /** To every task (not to a killed consumer). */
   post(command: WorkerCommand): void {
-    for (const p of this.#ports) p.postMessage(command);
+    for (const p of this.#ports) if (!this.#consumerPorts.some((c, w) => c === p && this.#killed.has(w))) p.postMessage(command);
   }
 
   /** Busy time so far of every thread (event-loop active time). */

@@ -2,18 +2,21 @@
 // clustering group, and for every claim it receives records the reception in
 // the shared `received` array (a second reception is a duplicate), measures
 // end-to-end latency from the claim's intended send time, and issues the
-// user's ticket idempotently (the shared ledger plays the lottery database's
-// unique constraint). Its capacity is bounded: each message costs
-// 1 / capacityPerSec seconds of simulated work (waited, not burnt, so the
-// brokers keep the CPU). `--inject-drop` makes it skip messages silently.
+// user's ticket idempotently (lottery.ts). Its capacity is bounded: each
+// message costs 1 / capacityPerSec seconds of simulated work (waited, not
+// burnt, so the brokers keep the CPU). `--inject-drop` makes it skip messages
+// silently. Told to die (the kill-consumer fault), it ends its thread at once
+// as a crashed process would: no unregister, no offset commit; its sockets
+// close with the thread, so the brokers drop it from the group.
 import type { MessagePort } from 'node:worker_threads';
 import type * as hdr from 'hdr-histogram-js';
 import { Consumer, type ReceivedMessage } from '../../client/index.js';
 import { createLatencyHistogram, encodeHistogram, nowUs, sleep } from '../../load/index.js';
-import { decodeClaim, USER_ID_BASE } from './claim.js';
+import { decodeClaim } from './claim.js';
 import { IntervalClock } from './interval-clock.js';
+import { Lottery } from './lottery.js';
 import { phaseAt, type Phase } from '../scenario/index.js';
-import { CONTROL_DROP_LEFT, CONTROL_DROPPED, CONTROL_FOREIGN, RECEIVED_SATURATED, type SharedRunState } from './shared-state.js';
+import type { SharedRunState } from './shared-state.js';
 import type { ConsumerOutcome, WorkerCommand, WorkerEvent } from './worker-reports.js';
 
 export interface ConsumerTask {
@@ -34,14 +37,13 @@ export interface ConsumerTask {
 /** Shorter simulated waits are carried over rather than slept (timers are ~1 ms coarse). */
 const MIN_SLEEP_US = 1000;
 const MAX_ERRORS_KEPT = 5;
+/** The exit code of a consumer thread told to die (piscina reports it; the pools expect it). */
+export const DIED_EXIT_CODE = 70;
 
 export default async function consume(task: ConsumerTask): Promise<ConsumerOutcome> {
   const { port, worker } = task;
   const post = (e: WorkerEvent): void => port.postMessage(e);
-  const control = new Int32Array(task.shared.control);
-  const received = new Uint8Array(task.shared.received);
-  const ledger = new Uint8Array(task.shared.ledger);
-  const issued = new Uint8Array(task.shared.issued);
+  const lottery = new Lottery(task.shared, task.producers);
   const phaseNames = [...task.phases.map((p) => p.name), 'drain'];
   const phaseHist: hdr.Histogram[] = [];
   for (let p = 0; p < phaseNames.length; p++) phaseHist.push(await createLatencyHistogram());
@@ -52,6 +54,7 @@ export default async function consume(task: ConsumerTask): Promise<ConsumerOutco
   let busyUntilUs = 0;
   let consumed = 0;
   let duplicates = 0;
+  let fromSlave = 0;
   let total = 0;
 
   const handle = (messages: ReceivedMessage[]): Promise<void> | undefined => {
@@ -59,27 +62,17 @@ export default async function consume(task: ConsumerTask): Promise<ConsumerOutco
     const p = phaseNames.indexOf(phaseAt(task.phases, (now - runStartUs) / 1e6));
     for (const m of messages) {
       const claim = decodeClaim(m.body, task.nonce);
-      if (claim === undefined || claim.producer >= task.producers || claim.seq * task.producers + claim.producer >= received.length) {
-        Atomics.add(control, CONTROL_FOREIGN, 1);
-        continue;
-      }
-      if (Atomics.load(control, CONTROL_DROP_LEFT) > 0 && Atomics.sub(control, CONTROL_DROP_LEFT, 1) > 0) {
-        // The deliberate fault: handled as far as the broker can tell, and nothing recorded.
-        Atomics.add(control, CONTROL_DROPPED, 1);
-        continue;
-      }
-      const i = claim.seq * task.producers + claim.producer;
-      const before = received[i]! < RECEIVED_SATURATED ? Atomics.add(received, i, 1) : RECEIVED_SATURATED;
-      const v = Math.max(0, Math.round(now - claim.intendedUs));
+      const r = lottery.receive(claim);
+      if (r === 'foreign' || r === 'dropped') continue;
+      const v = Math.max(0, Math.round(now - claim!.intendedUs));
       e2e.recordValue(v);
       phaseHist[p]!.recordValue(v);
       total++;
-      if (before === 0) {
+      if (m.fromSlave) fromSlave++;
+      if (r === 'first') {
         consumed++;
         phaseCount[p]!++;
       } else duplicates++;
-      const user = claim.userId - USER_ID_BASE;
-      if (Atomics.compareExchange(ledger, user, 0, 1) === 0) Atomics.add(issued, user, 1);
     }
     // The lottery's work: this worker does capacityPerSec messages a second at most.
     busyUntilUs = Math.max(busyUntilUs, now) + messages.length * costUs;
@@ -98,27 +91,47 @@ export default async function consume(task: ConsumerTask): Promise<ConsumerOutco
     rebalanceIntervalMs: 2000,
   });
   consumer.subscribe(task.topic);
-  await consumer.start(handle);
-  post({ kind: 'ready', worker });
-  const start = await new Promise<WorkerCommand>((resolve) => port.once('message', resolve));
-  if (start.kind !== 'start') throw new Error(`consumer ${worker}: expected start, got ${start.kind}`);
-  runStartUs = start.runStartUs;
-  const intervals = new IntervalClock(runStartUs, (second) => {
-    post({ kind: 'consumer-interval', worker, second, consumed, duplicates, fromSlave: 0, e2e: encodeHistogram(e2e) });
-    consumed = 0;
-    duplicates = 0;
-    e2e.reset();
-  });
-  const stop = await new Promise<WorkerCommand>((resolve) => port.once('message', resolve));
-  if (stop.kind !== 'stop') throw new Error(`consumer ${worker}: expected stop, got ${stop.kind}`);
-  await consumer.shutdown();
-  intervals.stop();
-  const out: ConsumerOutcome = {
+  // Commands come in any order from here on: a die may come before the start.
+  let waiting: ((c: WorkerCommand) => void) | undefined;
+  const commands: WorkerCommand[] = [];
+  const next = (): Promise<WorkerCommand> => (commands.length > 0 ? Promise.resolve(commands.shift()!) : new Promise((resolve) => (waiting = resolve)));
+  let intervals: IntervalClock | undefined;
+  const outcome = (): ConsumerOutcome => ({
     worker,
     received: total,
     phases: phaseHist.map((h, i) => ({ count: phaseCount[i]!, latency: encodeHistogram(h) })),
     errors: consumer.errors.slice(0, MAX_ERRORS_KEPT).map((e) => e.message),
-  };
+  });
+  port.on('message', (c: WorkerCommand) => {
+    if (c.kind === 'die') {
+      // What it measured is the harness's, not the crashed system's: the partial second and the outcome go out first.
+      intervals?.stop();
+      post({ kind: 'consumer-died', worker, outcome: outcome() });
+      process.exit(DIED_EXIT_CODE);
+    }
+    const wake = waiting;
+    waiting = undefined;
+    if (wake !== undefined) wake(c);
+    else commands.push(c);
+  });
+  await consumer.start(handle);
+  post({ kind: 'ready', worker });
+  const start = await next();
+  if (start.kind !== 'start') throw new Error(`consumer ${worker}: expected start, got ${start.kind}`);
+  runStartUs = start.runStartUs;
+  intervals = new IntervalClock(runStartUs, (second) => {
+    post({ kind: 'consumer-interval', worker, second, consumed, duplicates, fromSlave, e2e: encodeHistogram(e2e) });
+    consumed = 0;
+    duplicates = 0;
+    fromSlave = 0;
+    e2e.reset();
+  });
+  let stop = await next();
+  while (stop.kind === 'fault') stop = await next();
+  if (stop.kind !== 'stop') throw new Error(`consumer ${worker}: expected stop, got ${stop.kind}`);
+  await consumer.shutdown();
+  intervals.stop();
+  const out = outcome();
   for (const h of [...phaseHist, e2e]) h.destroy();
   port.close();
   return out;

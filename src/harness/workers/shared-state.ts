@@ -4,7 +4,7 @@
 //   acked     one byte per message index: ACK_* (written by its producer only)
 //   received  one byte per message index: how often consumers received it (saturates)
 //   ledger    one byte per user: the lottery system's idempotency record (0 -> 1 once)
-//   issued    one byte per user: tickets actually issued (more than 1 = a double issue)
+//   issued    one byte per user: tickets actually issued (more than 1 = a double issue; saturates)
 // Message indices and user indices both run over 0..total-1 (claim.ts).
 
 /** control[CONTROL_DROP_LEFT]: messages the consumers must still skip (--inject-drop). */
@@ -15,7 +15,11 @@ export const CONTROL_DROPPED = 1;
 export const CONTROL_FOREIGN = 2;
 /** control[CONTROL_ABORT]: 1 once the run is aborted (the generators stop offering). */
 export const CONTROL_ABORT = 3;
-const CONTROL_FIELDS = 4;
+/** control[CONTROL_DOUBLE_ISSUE_LEFT]: claims the lottery must still handle a second time without its idempotency check (--inject-double-issue). */
+export const CONTROL_DOUBLE_ISSUE_LEFT = 4;
+/** control[CONTROL_DOUBLE_ISSUED]: claims handled a second time that way so far. */
+export const CONTROL_DOUBLE_ISSUED = 5;
+const CONTROL_FIELDS = 6;
 
 export const ACK_NONE = 0;
 export const ACK_OK = 1;
@@ -32,9 +36,13 @@ export interface SharedRunState {
   issued: SharedArrayBuffer;
 }
 
-export function createSharedRunState(totalMessages: number, injectDrop: number): SharedRunState {
+/** A ticket counter stops here so that a byte never wraps to 0. */
+export const ISSUED_SATURATED = 255;
+
+export function createSharedRunState(totalMessages: number, injectDrop: number, injectDoubleIssue = 0): SharedRunState {
   const control = new SharedArrayBuffer(CONTROL_FIELDS * Int32Array.BYTES_PER_ELEMENT);
   new Int32Array(control)[CONTROL_DROP_LEFT] = injectDrop;
+  new Int32Array(control)[CONTROL_DOUBLE_ISSUE_LEFT] = injectDoubleIssue;
   return {
     control,
     acked: new SharedArrayBuffer(totalMessages),

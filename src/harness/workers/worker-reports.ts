@@ -38,10 +38,17 @@ export type WorkerEvent =
   | { kind: 'ready'; worker: number }
   | ProducerInterval
   | ConsumerInterval
-  | { kind: 'warning'; worker: number; message: string };
+  | { kind: 'warning'; worker: number; message: string }
+  /** A consumer told to die: what it measured up to then, posted just before its thread ends. */
+  | { kind: 'consumer-died'; worker: number; outcome: ConsumerOutcome };
 
-/** Coordinator -> worker. */
-export type WorkerCommand = { kind: 'start'; runStartUs: number } | { kind: 'stop' };
+/**
+ * Coordinator -> worker. `fault` (to producers): a fault was carried out at
+ * shared-clock µs `atUs` (its index is the order of these commands; see
+ * ProducerOutcome.firstAckAfterFaultUs). `die` (to one consumer): end at once
+ * as a crashed process would (no unregister, no offset commit).
+ */
+export type WorkerCommand = { kind: 'start'; runStartUs: number } | { kind: 'stop' } | { kind: 'fault'; atUs: number } | { kind: 'die' };
 
 /** Per phase (by the time of the answer or the reception), for the phase table. */
 export interface PhaseFigures {
@@ -61,7 +68,7 @@ export interface ProducerOutcome {
   retried: number;
   /** Every attempt's outcome, in messages. */
   attempts: { ok: number; slaveTimeout: number; slaveNotAvailable: number; otherStatus: number; error: number };
-  /** Per fault time given in the task: shared-clock µs of the first SEND_OK of an attempt sent at or after it (null: none). */
+  /** Per fault command (in order): shared-clock µs of the first SEND_OK of an attempt sent at or after its time (null: none). */
   firstAckAfterFaultUs: (number | null)[];
   slaveTimeout: number;
   slaveNotAvailable: number;
