@@ -72,6 +72,7 @@ export class FlushService {
     while (!this.#failed && log.writtenOffset > log.flushedOffset) {
       const from = log.flushedOffset;
       const target = log.writtenOffset;
+      let what = 'fdatasync of';
       let reached: number;
       try {
         const segments = log.segmentsBetween(from, target);
@@ -80,10 +81,11 @@ export class FlushService {
         // what the sync covered is only what is still written.
         reached = Math.max(log.flushedOffset, Math.min(target, log.writtenOffset));
         // Recorded before anyone is told (a sync record must never say less than an acknowledgement relied on).
+        what = 'recording the sync of';
         log.durableListener?.(reached);
       } catch (err) {
         this.#failed = true;
-        this.#listener.failed(new FlushError(`fdatasync of the commit log [${from}, ${target}) failed`, { cause: err }));
+        this.#listener.failed(new FlushError(`${what} the commit log [${from}, ${target}) failed`, { cause: err }));
         return;
       }
       this.cycles++;
