@@ -32,6 +32,7 @@ interface BrokerArgs {
   'ha-port'?: unknown;
   replication?: unknown;
   'slave-timeout-ms'?: unknown;
+  'sync-record'?: unknown;
 }
 
 const BROKER_KEYS = ['store', ...Object.keys(BROKER_DEFAULTS)];
@@ -145,6 +146,7 @@ export function brokerConfigFromArgs(a: BrokerArgs, cwd = process.cwd()): Broker
       ? undefined
       : { ...((file.topics as Record<string, number> | undefined) ?? {}), ...Object.fromEntries(topicSpecs.map(parseTopicSpec)) };
 
+  const syncRecord = stringFlag('sync-record', a['sync-record']);
   const store: MessageStoreConfig = {
     ...(fileStore as Partial<MessageStoreConfig>),
     ...defined({
@@ -152,6 +154,7 @@ export function brokerConfigFromArgs(a: BrokerArgs, cwd = process.cwd()): Broker
       flushMode: flush as 'sync' | 'async' | undefined,
       segmentSize: intFlag('segment-size', a['segment-size'], 4096),
       maxMessageSize: intFlag('max-message-size', a['max-message-size'], 1),
+      syncRecordFile: syncRecord === undefined ? undefined : path.resolve(cwd, syncRecord),
     }),
   };
   return {
@@ -237,7 +240,13 @@ export const brokerCommand: CommandModule<object, BrokerArgs> = {
         requiresArg: true,
         describe: `Masters: sync acknowledges a send once the slave holds it too (else SLAVE_TIMEOUT or SLAVE_NOT_AVAILABLE), async at once (default ${b.replicationMode})`,
       })
-      .option('slave-timeout-ms', { requiresArg: true, describe: `Masters, sync replication: how long a send waits for the slave before SLAVE_TIMEOUT, ms (default ${b.slaveTimeoutMs})` }) as unknown as Argv<BrokerArgs>,
+      .option('slave-timeout-ms', { requiresArg: true, describe: `Masters, sync replication: how long a send waits for the slave before SLAVE_TIMEOUT, ms (default ${b.slaveTimeoutMs})` })
+      .option('sync-record', {
+        type: 'string',
+        requiresArg: true,
+        describe:
+          'For fault-injection harnesses: keep in <file> what each completed fdatasync covered, so that after a SIGKILL the store can be cut to what a power cut would have left (see docs/STORAGE.md) (default: off)',
+      }) as unknown as Argv<BrokerArgs>,
   handler: (a) =>
     serveUntilSignal('broker', async () => {
       const config = brokerConfigFromArgs(a);

@@ -112,6 +112,14 @@ export class CorruptStoreError extends MetaqError {
   }
 }
 
+/** A store's sync record (what its fdatasyncs covered, for fault injection) is missing, torn or not one. */
+export class SyncRecordError extends MetaqError {
+  override readonly code = 'METAQ_SYNC_RECORD_INVALID';
+  constructor(message = 'the sync record cannot be read', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
 /** The store's own bookkeeping broke an invariant (a bug, not bad input or bad data). */
 export class StoreStateError extends MetaqError {
   override readonly code = 'METAQ_STORE_STATE';

@@ -3,12 +3,14 @@
 // last checkpoint and the directories that got new files, and records the
 // offset below which everything is durable and how long each index then was
 // (checkpoint.ts), which is where recovery starts next time. Also knows what
-// a power cut would leave of each file (durableImage).
+// a power cut would leave of each file (durableImage), and keeps the sync
+// record up to date with it when there is one (sync-record.ts).
 //
 // A failed fdatasync here is never retried into a checkpoint: the kernel may
 // have dropped the dirty pages, so the store is told (it then refuses writes
 // until reopened) and no checkpoint is written again in this process.
 import fs from 'node:fs';
+import path from 'node:path';
 import { FlushError } from '../common/index.js';
 import { writeCheckpoint, writeCheckpointAsync, type IndexTails, type QueueTail } from './checkpoint.js';
 import type { CommitLog } from './commitlog/index.js';
@@ -18,18 +20,11 @@ import type { FdCache } from './fd-cache.js';
 import { fdatasync } from './file-io.js';
 import type { KeyIndex } from './key-index/index.js';
 import type { StoreGate } from './store-gate.js';
+import type { DurableImage, SyncRecord } from './sync-record.js';
 import type { TopicTable } from './topic-table.js';
 
 /** Concurrent fdatasyncs of ConsumeQueue files at a checkpoint. */
 const CHECKPOINT_SYNC_CONCURRENCY = 8;
-
-/** What a power cut would leave: per file, how many bytes the last completed fdatasync covered. */
-export interface DurableImage {
-  /** CommitLog segment path -> durable length (the rest of the preallocated file reads as zeros). */
-  segments: Map<string, number>;
-  /** ConsumeQueue and key-index file path -> durable length. */
-  files: Map<string, number>;
-}
 
 /** What the checkpoint service needs besides the store's parts. */
 export interface CheckpointContext {
@@ -37,6 +32,8 @@ export interface CheckpointContext {
   gate: StoreGate;
   /** An fdatasync (or directory fsync) failed: nothing it covered can be vouched for. */
   failed: (error: FlushError) => void;
+  /** For fault injection: told the index files' durable lengths before each checkpoint relies on them. */
+  record?: SyncRecord;
 }
 
 export class CheckpointService {
@@ -103,6 +100,12 @@ export class CheckpointService {
    */
   async commitRecovery(verifyFrom: number, safe: number): Promise<void> {
     for (const s of this.#log.segmentsBetween(verifyFrom, safe)) fs.fdatasyncSync(s.fd);
+    // The checkpoint below vouches for every queue's and key file's tail, also
+    // those an earlier run wrote (maybe never synced): a sync record must then know them all.
+    if (this.#context.record !== undefined) {
+      for (const file of listIndexFiles(path.join(this.#dir, 'consumequeue'))) this.#dirtyFiles.add(file);
+      this.#keys.syncAllNow();
+    }
     for (const file of this.#dirtyFiles) {
       const fd = this.#fds.pin(file);
       try {
@@ -119,6 +122,7 @@ export class CheckpointService {
     await this.#context.dirSyncs.syncAll();
     this.#lastSafe = safe;
     this.#verifyFrom = verifyFrom;
+    this.#context.record?.filesDurable(this.#durableFiles());
     writeCheckpoint(this.#dir, { safeOffset: safe, verifyFrom, timestamp: Date.now(), tails });
   }
 
@@ -138,11 +142,14 @@ export class CheckpointService {
    * i.e. what the last completed fdatasync of each covered.
    */
   durableImage(): DurableImage {
-    const segments = new Map<string, number>();
-    for (const s of this.#log.segments) {
-      segments.set(s.path, Math.max(0, Math.min(s.size, this.#log.flushedOffset - s.baseOffset)));
-    }
-    return { segments, files: new Map([...this.#syncedLengths, ...this.#keys.syncedLengths]) };
+    const files = new Map<string, number>();
+    for (const [file, length] of this.#durableFiles()) files.set(path.relative(this.#dir, file), length);
+    return { logOffset: this.#log.flushedOffset, files };
+  }
+
+  /** Durable length of every index file synced in this process (absolute paths; a key file's own note wins). */
+  #durableFiles(): Map<string, number> {
+    return new Map([...this.#syncedLengths, ...this.#keys.syncedLengths]);
   }
 
   /** How long every index is now (taken right after the queue tails were written, before the syncs). */
@@ -195,6 +202,7 @@ export class CheckpointService {
         this.#lastSafe = safe;
       }
       try {
+        this.#context.record?.filesDurable(this.#durableFiles());
         await writeCheckpointAsync(this.#dir, { safeOffset: safe, verifyFrom: this.#verifyFrom, timestamp: Date.now(), tails });
         return;
       } catch (err) {
@@ -208,4 +216,24 @@ export class CheckpointService {
     this.#context.failed(error);
     throw error;
   }
+}
+
+/** Every file below a ConsumeQueue directory (topic/queue/file). */
+function listIndexFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
 }

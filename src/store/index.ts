@@ -1,8 +1,10 @@
 // Public door of the message store: open a MessageStore on a directory; HA
-// works on its ReplicaLog. The decoded-message shape its reads return comes
+// works on its ReplicaLog; fault injection reads a killed store's sync record
+// and cuts its directory as a power cut would. The decoded-message shape its reads return comes
 // from message/.
 export { MessageStore } from './message-store.js';
-export type { DurableImage } from './checkpoint-service.js';
+export { readSyncRecord, type DurableImage } from './sync-record.js';
+export { cutToDurableImage, type PowerCutStats } from './power-cut.js';
 export type { QueueStart, ReplicaLog } from './replica-log.js';
 export { STORE_DEFAULTS, resolveStoreConfig, type MessageStoreConfig } from './store-config.js';
 export type { StoreMessage, PutResult, GetResult, GetStatus, FlushMode, ArrivalListener, LogChunk, StoreStats } from './types.js';

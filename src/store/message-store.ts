@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { StoreClosedError, type MetaqError } from '../common/index.js';
 import type { DecodedMessage } from '../message/index.js';
-import { CheckpointService, type DurableImage } from './checkpoint-service.js';
+import { CheckpointService } from './checkpoint-service.js';
 import { CommitLog, FlushService } from './commitlog/index.js';
 import { DirectorySyncs } from './directory-syncs.js';
 import { Dispatcher } from './dispatcher.js';
@@ -24,6 +24,7 @@ import { StoreReplicaLog, type ReplicaLog } from './replica-log.js';
 import { acquireStoreLock, type StoreLock } from './store-lock.js';
 import { maxRecordSizeFor, resolveStoreConfig, type MessageStoreConfig, type ResolvedStoreConfig } from './store-config.js';
 import { StoreGate } from './store-gate.js';
+import { SyncRecord, type DurableImage } from './sync-record.js';
 import { TopicTable } from './topic-table.js';
 import type { ArrivalListener, GetResult, PutResult, StoreMessage, StoreStats } from './types.js';
 import { Visibility } from './visibility.js';
@@ -48,6 +49,7 @@ export class MessageStore {
   readonly #replica: StoreReplicaLog;
   readonly #checkpoints: CheckpointService;
   readonly #maintenance: Maintenance;
+  readonly #record: SyncRecord | undefined;
   #recovered = false;
   #truncatedTail = false;
 
@@ -78,6 +80,11 @@ export class MessageStore {
       });
       const flush = this.#flush;
       this.#log.yieldPreallocationTo(() => flush.syncing);
+      if (config.syncRecordFile !== '') {
+        const record = SyncRecord.open(config.syncRecordFile, config.dir);
+        this.#record = record;
+        this.#log.durableListener = (offset) => record.logDurable(offset);
+      }
     } catch (err) {
       this.#lock.release();
       throw err;
@@ -91,6 +98,7 @@ export class MessageStore {
       dirSyncs: this.#dirSyncs,
       gate,
       failed: (err) => this.#onFlushFailed(err),
+      record: this.#record,
     });
     this.#visibility = new Visibility(log, dispatcher, config.flushMode, gate);
     this.#writes = new WritePath(config, log, topics, this.#flush, gate, this.#visibility);
@@ -276,7 +284,8 @@ export class MessageStore {
 
   /**
    * For fault-injection tests: what each file would hold after a power cut now,
-   * i.e. what the last completed fdatasync of each covered.
+   * i.e. what the last completed fdatasync of each covered (paths relative to
+   * the store dir; cutToDurableImage applies it).
    */
   durableImage(): DurableImage {
     return this.#checkpoints.durableImage();
@@ -330,6 +339,7 @@ export class MessageStore {
       this.#keys.close();
       this.#fds.closeAll();
       this.#log.close();
+      this.#record?.close();
     } finally {
       this.#lock.release();
     }

@@ -42,6 +42,12 @@ export interface MessageStoreConfig {
   /** Host and port written into message ids (the broker's address). */
   storeHost?: string;
   storePort?: number;
+  /**
+   * For fault-injection harnesses: keep in this file what each completed
+   * fdatasync covered (sync-record.ts), so that a store killed with SIGKILL can
+   * be cut to what a power cut would have left. Default '' (off, no cost).
+   */
+  syncRecordFile?: string;
 }
 
 export type ResolvedStoreConfig = Required<MessageStoreConfig>;
@@ -63,6 +69,7 @@ export const STORE_DEFAULTS: Omit<ResolvedStoreConfig, 'dir'> = {
   diskCheckIntervalMs: 1000,
   storeHost: '127.0.0.1',
   storePort: 0,
+  syncRecordFile: '',
 };
 
 /** Room for topic and properties on top of the body when sizing a segment. */
@@ -80,6 +87,7 @@ export function resolveStoreConfig(config: MessageStoreConfig): ResolvedStoreCon
   if (c.flushMode !== 'sync' && c.flushMode !== 'async') {
     throw new InvalidConfigError(`store config flushMode must be "sync" or "async", got ${JSON.stringify(c.flushMode)}`);
   }
+  if (typeof c.syncRecordFile !== 'string') throw new InvalidConfigError('store config syncRecordFile must be a path (or "" for none)');
   if (typeof c.preallocateSegments !== 'boolean') throw new InvalidConfigError('store config preallocateSegments must be a boolean');
   checkInteger('store config maxMessageSize', c.maxMessageSize);
   checkInteger('store config segmentSize', c.segmentSize, 4096);

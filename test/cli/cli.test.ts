@@ -160,6 +160,7 @@ describe('metaq namesrv and metaq broker', () => {
       'ha-port',
       'replication',
       'slave-timeout-ms',
+      'sync-record',
     ]) {
       expect(brokerHelp).toMatch(new RegExp(`^\\s+--${flag}\\s+[A-Z]`, 'm'));
     }

@@ -45,6 +45,12 @@ export class CommitLog {
   appendOffset = 0;
   writtenOffset = 0;
   flushedOffset = 0;
+  /**
+   * Told, before flushedOffset moves, each new offset below which every byte
+   * is covered by a completed fdatasync (a sync record keeps it); may throw,
+   * and then the offset does not move. Unset: nobody listens, no cost.
+   */
+  durableListener: ((offset: number) => void) | undefined;
 
   constructor(options: CommitLogOptions) {
     this.dir = options.dir;
@@ -200,6 +206,10 @@ export class CommitLog {
       }
       fs.fdatasyncSync(last.fd);
     }
+    // The positions will say "flushed up to offset": make that true of the
+    // earlier segments too (an unflushed tail may span several).
+    for (const s of this.segmentsBetween(Math.min(this.flushedOffset, offset), offset)) if (s !== last) fs.fdatasyncSync(s.fd);
+    this.durableListener?.(offset);
     this.resetPositions(offset);
   }
 
@@ -215,6 +225,7 @@ export class CommitLog {
     // A segment zero-filled ahead of the old end would break the log's contiguity at the next open.
     for (const name of fs.readdirSync(this.dir)) if (SEGMENT_NAME.test(name)) fs.rmSync(path.join(this.dir, name), { force: true });
     syncDirectory(this.dir);
+    this.durableListener?.(offset);
     this.resetPositions(offset);
   }
 

@@ -57,6 +57,28 @@ describe('FlushService', () => {
     log.close();
   });
 
+  it('tells the durable listener before the flush listener, and a listener that throws fails the flush', async () => {
+    const log = openLog();
+    const events: string[] = [];
+    log.durableListener = (o) => events.push(`durable ${o}`);
+    const service = new FlushService(log, 'sync', 500, { flushed: (o) => events.push(`flushed ${o}`), failed: (e) => events.push(`failed ${e.code}`) });
+    append(log, 5);
+    log.drain();
+    await service.flushAll();
+    const end = log.writtenOffset;
+    expect(events).toEqual([`durable ${end}`, `flushed ${end}`]);
+
+    log.durableListener = () => {
+      throw new Error('record not writable');
+    };
+    append(log, 5);
+    log.drain();
+    await service.flushAll();
+    expect(events.slice(2)).toEqual(['failed METAQ_FLUSH_FAILED']);
+    expect(log.flushedOffset).toBe(end); // nothing acknowledged past what was recorded
+    log.close();
+  });
+
   it('reports a failed fdatasync and never advances the flushed offset past it', async () => {
     const log = openLog();
     const errors: Error[] = [];

@@ -72,19 +72,25 @@ export class FlushService {
     while (!this.#failed && log.writtenOffset > log.flushedOffset) {
       const from = log.flushedOffset;
       const target = log.writtenOffset;
+      let what = 'fdatasync of';
+      let reached: number;
       try {
         const segments = log.segmentsBetween(from, target);
         await Promise.all(segments.map((s) => fdatasync(s.fd)));
+        // A failed write may have rolled positions back below the target meanwhile;
+        // what the sync covered is only what is still written.
+        reached = Math.max(log.flushedOffset, Math.min(target, log.writtenOffset));
+        // Recorded before anyone is told (a sync record must never say less than an acknowledgement relied on).
+        what = 'recording the sync of';
+        log.durableListener?.(reached);
       } catch (err) {
         this.#failed = true;
-        this.#listener.failed(new FlushError(`fdatasync of the commit log [${from}, ${target}) failed`, { cause: err }));
+        this.#listener.failed(new FlushError(`${what} the commit log [${from}, ${target}) failed`, { cause: err }));
         return;
       }
       this.cycles++;
-      // A failed write may have rolled positions back below the target meanwhile;
-      // what the sync covered is only what is still written.
-      log.flushedOffset = Math.max(log.flushedOffset, Math.min(target, log.writtenOffset));
-      this.#listener.flushed(log.flushedOffset);
+      log.flushedOffset = reached;
+      this.#listener.flushed(reached);
       if (this.#mode === 'async') return;
     }
   }

@@ -91,6 +91,18 @@ export class KeyIndex {
     }
   }
 
+  /**
+   * Fdatasyncs every file now and notes its length (at open, when a sync
+   * record must vouch for files this process has not written yet).
+   */
+  syncAllNow(): void {
+    for (const f of this.#files) {
+      const length = fs.fstatSync(f.fd).size;
+      fs.fdatasyncSync(f.fd);
+      this.#syncedLengths.set(f.path, length);
+    }
+  }
+
   get syncedLengths(): ReadonlyMap<string, number> {
     return this.#syncedLengths;
   }
