@@ -205,7 +205,7 @@ export function buildRunResult(o: FixtureOptions = {}): RunResult {
   const peakRow = timeline.reduce((a, b) => (b.backlog > a.backlog ? b : a));
   const passed = lost <= lossLimit && ackRatio >= 0.95;
   const failures: string[] = [];
-  if (lost > lossLimit) failures.push(`${lost} messages acknowledged and never consumed (lost), above the limit of ${lossLimit}`);
+  if (lost > lossLimit) failures.push(`${lost} messages acknowledged and never consumed (lost)${lossLimit > 0 ? `, above the limit of ${lossLimit}` : ''}`);
   if (ackRatio < 0.95) failures.push(`phase peak: acked ${(ackRatio * 100).toFixed(1)}% of the offered rate, below 95%`);
 
   const summary: RunSummary = {
