@@ -80,6 +80,13 @@ describe('compareToBaseline', () => {
     expect(compareToBaseline(current, baseline)[0]?.mode).toBe('double12 flush async / replication async');
   });
 
+  it('flags a run under other faults than its baseline: its figures cannot be compared', () => {
+    const [faulted] = buildFaultedCompareSummaries();
+    expect(compareToBaseline([faulted!], [faulted!])).toEqual([]);
+    const [r] = compareToBaseline([faulted!], baseline).filter((x) => x.metric === 'faults');
+    expect(r).toMatchObject({ baseline: 0, current: 2, change: "other faults than the baseline's: none → power-loss-master@60, restart-master@75" });
+  });
+
   it('uses a custom tolerance', () => {
     const current = [changed(syncSync!, (c) => (c.throughput.produceMean *= 0.95))];
     expect(compareToBaseline(current, baseline, { throughputDrop: 0.02 })).toHaveLength(1);

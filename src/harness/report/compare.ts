@@ -49,6 +49,13 @@ function runName(s: RunSummary): string {
   return `${s.scenario} ${modeLabel(s)}`;
 }
 
+/** The faults a run went through, as given on the command line, in time order ("" for none). */
+function faultSpecs(s: RunSummary): string {
+  return faultsOf(s)
+    .map((f) => f.spec)
+    .join(', ');
+}
+
 function relativeChange(baseline: number, current: number): string {
   const pct = ((current - baseline) / baseline) * 100;
   return `${pct >= 0 ? '+' : ''}${pct.toFixed(1)}%`;
@@ -62,6 +69,7 @@ function relativeChange(baseline: number, current: number): string {
  * - send or e2e p99 higher by more than `latencyRise` and by at least
  *   `latencyRiseMinMs`;
  * - messages lost where the baseline lost none;
+ * - faults other than the baseline's (its figures say nothing about these);
  * - a run that passed in the baseline and fails now.
  * `ackedRatePhases` are the phases whose acked rate is checked (the
  * scenario's thresholds.ackedRatePhases: the summary does not record them);
@@ -108,6 +116,17 @@ export function compareToBaseline(
     if (base.messages.lost === 0 && cur.messages.lost > 0) {
       regressions.push({ mode, metric: 'lost', baseline: 0, current: cur.messages.lost, change: `+${formatCount(cur.messages.lost)}` });
     }
+    const baseFaults = faultSpecs(base);
+    const curFaults = faultSpecs(cur);
+    if (baseFaults !== curFaults) {
+      regressions.push({
+        mode,
+        metric: 'faults',
+        baseline: faultsOf(base).length,
+        current: faultsOf(cur).length,
+        change: `other faults than the baseline's: ${baseFaults || 'none'} → ${curFaults || 'none'}`,
+      });
+    }
     if (base.passed && !cur.passed) {
       regressions.push({ mode, metric: 'passed', baseline: 1, current: 0, change: 'passed → failed' });
     }
@@ -120,7 +139,8 @@ export function describeTolerance(t: BaselineTolerance): string {
   return (
     `A regression is: produce mean or a checked phase's acked rate more than ${formatPercent(t.throughputDrop)} below the baseline; ` +
     `send or e2e p99 more than ${formatPercent(t.latencyRise)} above it and by at least ${formatMs(t.latencyRiseMinMs)} ms; ` +
-    'messages lost where the baseline lost none; a run that passed in the baseline and fails now.'
+    'messages lost where the baseline lost none; a run that passed in the baseline and fails now; ' +
+    'a run under other faults than its baseline (it cannot be compared).'
   );
 }
 
