@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Checks that report pages (report.html, compare.html) really draw their
-// charts in a browser: each page is screenshotted by headless Chromium, and
-// the screenshot must show, for every chart the HTML declares, its plot area
-// and a minimum number of pixels in the colour of each of its series.
+// charts in a browser and fit a common screen: each page is screenshotted by
+// headless Chromium, and the screenshot must show, for every chart the HTML
+// declares, its plot area, a minimum number of pixels in the colour of each
+// of its series and of each fault marker; and at each of LAYOUT_WIDTHS the
+// page must not scroll sideways and no table may run past the page or its
+// scroll box (a column cut off at the right edge).
 //
 //   node scripts/check-report-render.mjs [--keep] <file.html>...
 //
@@ -17,7 +20,12 @@
 //   render (or the page was cut off).
 // - Within each band (plus a few rows for lines lying on the edges) each
 //   series colour must cover at least MIN_SERIES_PIXELS pixels. The legend
-//   sits above the plot area, so its swatches do not count.
+//   sits above the plot area, so its swatches do not count. Fault markers
+//   (`<line data-marker="fault" stroke=...>`) are counted the same way, in
+//   their own colour, MIN_MARKER_PIXELS each.
+// - Layout: a copy of the page with a measuring script added is loaded at
+//   each width (real scrollbars, as a reader has them) and its DOM dumped;
+//   the script reports the page's and every table's overflow.
 // Exit status: 0 every page OK, 1 some page failed, 2 usage error or no Chromium.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -27,6 +35,12 @@ import { pathToFileURL } from 'node:url';
 import { PNG } from 'pngjs';
 
 const WINDOW_WIDTH = 1400;
+/** Window widths at which every table must fit: a laptop's browser, and a narrow one. */
+const LAYOUT_WIDTHS = [1300, 1000];
+const LAYOUT_HEIGHT = 900;
+/** Sub-pixel rounding of a layout box. */
+const LAYOUT_SLACK_PX = 1;
+const LAYOUT_RESULT_ID = 'metaq-render-check-layout';
 /** Page height estimate (the screenshot is only the window): charts' own heights plus room for the rest. */
 const MIN_WINDOW_HEIGHT = 900;
 const MAX_WINDOW_HEIGHT = 20000;
@@ -53,6 +67,8 @@ const SERIES_COLOUR_TOLERANCE = 24;
 const MIN_SERIES_PIXELS = 40;
 /** A one-point series is a dot (or a 2 px ring around a later dot). */
 const MIN_DOT_PIXELS = 15;
+/** A fault marker is a 2 px line down the plot: far more than the few pixels its name's descenders leave in the band. */
+const MIN_MARKER_PIXELS = 60;
 
 function usage(message) {
   if (message) console.error(`check-report-render: ${message}`);
@@ -141,7 +157,12 @@ function expectedCharts(html) {
     series.forEach((s, i) => {
       s.hidden = !s.dot && series.slice(i + 1).some((later) => !later.dot && covers(later.geometry, s.geometry));
     });
-    charts.push({ name, background, series });
+    const markers = [];
+    for (const l of inner.matchAll(/<line\b[^>]*\bdata-marker="fault"[^>]*>/g)) {
+      const colour = attr(l[0], 'stroke');
+      markers.push({ colour, rgb: parseHex(colour) });
+    }
+    charts.push({ name, background, series, markers });
   }
   return charts;
 }
@@ -155,30 +176,65 @@ function estimateHeight(html) {
 }
 
 /** Runs Chromium to screenshot the page; resolves when the PNG is written, rejects with Chromium's output otherwise. */
-function screenshot(chrome, htmlFile, pngFile, height, profileDir) {
-  const args = [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--hide-scrollbars',
-    '--force-color-profile=srgb',
-    '--no-first-run',
-    '--disable-extensions',
-    // No background connections: CI machines have no network beyond loopback.
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    `--user-data-dir=${profileDir}`,
-    `--window-size=${WINDOW_WIDTH},${height}`,
-    `--screenshot=${pngFile}`,
-    pathToFileURL(path.resolve(htmlFile)).href,
-  ];
+async function screenshot(chrome, htmlFile, pngFile, height, profileDir) {
+  const { stdout, stderr, exit } = await runChrome(
+    chrome,
+    ['--hide-scrollbars', '--force-color-profile=srgb', `--window-size=${WINDOW_WIDTH},${height}`, `--screenshot=${pngFile}`, pathToFileURL(path.resolve(htmlFile)).href],
+    profileDir,
+  );
+  if (!fs.existsSync(pngFile)) {
+    throw new Error(`Chromium exited (${exit}) without a screenshot: ${(stdout + stderr).trim().split('\n').slice(-3).join(' | ')}`);
+  }
+}
+
+/**
+ * Measures the page as laid out at `width`: the script added to a copy of it
+ * writes the page's and each table's overflow into a <pre>, and Chromium's
+ * --dump-dom prints the DOM once the page has loaded.
+ */
+const LAYOUT_PROBE = `<script>
+(() => {
+  const root = document.documentElement;
+  const view = root.clientWidth;
+  const out = { view, pageScroll: root.scrollWidth, tables: [] };
+  document.querySelectorAll('table').forEach((t, i) => {
+    const box = t.getBoundingClientRect();
+    const holder = t.parentElement;
+    const hb = holder.getBoundingClientRect();
+    out.tables.push({
+      index: i,
+      head: (t.querySelector('th')?.textContent ?? '').slice(0, 40),
+      right: box.right,
+      visibleRight: Math.min(view, hb.left + holder.clientWidth),
+      holderScroll: holder.scrollWidth,
+      holderClient: holder.clientWidth,
+    });
+  });
+  const pre = document.createElement('pre');
+  pre.id = '${LAYOUT_RESULT_ID}';
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+})();
+</script>`;
+
+const HTML_ENTITIES = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
+
+/**
+ * Runs Chromium with `args` after the common ones (no network beyond loopback: CI has none), in its own
+ * process group so that on a timeout the browser and the helpers it forked go together; resolves with its output.
+ */
+function runChrome(chrome, args, profileDir) {
   return new Promise((resolve, reject) => {
-    // Its own process group, so that on a timeout the browser and the helpers it forked go together.
-    const child = spawn(chrome, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
+    const child = spawn(
+      chrome,
+      ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-extensions', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', `--user-data-dir=${profileDir}`, ...args],
+      { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => {
       try {
         process.kill(-child.pid, 'SIGKILL');
@@ -193,10 +249,34 @@ function screenshot(chrome, htmlFile, pngFile, height, profileDir) {
     });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      if (fs.existsSync(pngFile)) resolve();
-      else reject(new Error(`Chromium exited (${signal ?? code}) without a screenshot: ${output.trim().split('\n').slice(-3).join(' | ')}`));
+      resolve({ stdout, stderr, exit: signal ?? code });
     });
   });
+}
+
+/** What does not fit at `width`: the page scrolling sideways, a table running past the page or its scroll box. */
+async function layoutProblems(chrome, html, work, width) {
+  const probe = path.join(work, `layout-${width}.html`);
+  fs.writeFileSync(probe, html.includes('</body>') ? html.replace('</body>', `${LAYOUT_PROBE}</body>`) : html + LAYOUT_PROBE);
+  const { stdout, stderr } = await runChrome(
+    chrome,
+    ['--force-color-profile=srgb', `--window-size=${width},${LAYOUT_HEIGHT}`, '--dump-dom', pathToFileURL(probe).href],
+    path.join(work, `profile-${width}`),
+  );
+  const m = new RegExp(`<pre id="${LAYOUT_RESULT_ID}">([^<]*)</pre>`).exec(stdout);
+  if (!m) throw new Error(`at ${width} px Chromium gave no layout: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  const layout = JSON.parse(m[1].replace(/&(amp|lt|gt|quot|#39);/g, (e) => HTML_ENTITIES[e]));
+  const problems = [];
+  if (layout.pageScroll > layout.view + LAYOUT_SLACK_PX) {
+    problems.push(`at ${width} px the page is ${layout.pageScroll} px wide for a ${layout.view} px window (it scrolls sideways)`);
+  }
+  for (const t of layout.tables) {
+    const cut = Math.max(t.right - t.visibleRight, t.holderScroll - t.holderClient);
+    if (cut > LAYOUT_SLACK_PX) {
+      problems.push(`at ${width} px table ${t.index + 1} ("${t.head}") runs ${Math.round(cut)} px past the page's right edge (its last columns are cut off)`);
+    }
+  }
+  return problems;
 }
 
 /** Row bands holding the plot background, top to bottom. */
@@ -256,6 +336,7 @@ function judge(png, charts) {
   for (const c of charts) {
     if (!c.background) problems.push(`chart "${c.name}": no <rect data-plot-area fill="#rrggbb"> in the HTML`);
     for (const s of c.series) if (!s.rgb) problems.push(`chart "${c.name}": series "${s.name}" has no #rrggbb stroke`);
+    if (c.markers.some((m) => !m.rgb)) problems.push(`chart "${c.name}": a fault marker has no #rrggbb stroke`);
   }
   if (problems.length > 0) return { problems, detail: '' };
 
@@ -270,6 +351,7 @@ function judge(png, charts) {
   let minDrawn = Infinity;
   let seriesCount = 0;
   let hidden = 0;
+  let markerCount = 0;
   for (const [key, group] of chartsByColour) {
     const bands = bandsByColour.get(key);
     if (bands.length !== group.length) {
@@ -292,11 +374,22 @@ function judge(png, charts) {
         minDrawn = Math.min(minDrawn, drawn);
         if (drawn < need) problems.push(`chart "${c.name}": series "${s.name}" (${s.colour}) drew ${drawn} px, need ${need}`);
       }
+      // Fault markers share one colour: together they must show as many lines as there are.
+      const byColour = new Map();
+      for (const m of c.markers) byColour.set(m.colour, { rgb: m.rgb, count: (byColour.get(m.colour)?.count ?? 0) + 1 });
+      for (const [colour, { rgb, count }] of byColour) {
+        const drawn = countColour(png, bands[i], rgb);
+        markerCount += count;
+        if (drawn < count * MIN_MARKER_PIXELS) {
+          problems.push(`chart "${c.name}": ${count} fault marker(s) (${colour}) drew ${drawn} px, need ${count * MIN_MARKER_PIXELS}`);
+        }
+      }
     });
   }
   const detail =
     `${charts.length} charts, ${seriesCount} series drawn${seriesCount > 0 ? ` (fewest pixels: ${minDrawn})` : ''}` +
-    (hidden > 0 ? `, ${hidden} under a (nearly) identical later series (not counted)` : '');
+    (hidden > 0 ? `, ${hidden} under a (nearly) identical later series (not counted)` : '') +
+    (markerCount > 0 ? `, ${markerCount} fault markers drawn` : '');
   return { problems, detail };
 }
 
@@ -309,7 +402,9 @@ async function checkPage(chrome, file, keep) {
     await screenshot(chrome, file, png, estimateHeight(html), path.join(work, 'profile'));
     const image = PNG.sync.read(fs.readFileSync(png));
     if (keep) fs.copyFileSync(png, file.replace(/\.html?$/i, '') + '.png');
-    return judge(image, charts);
+    const { problems, detail } = judge(image, charts);
+    for (const width of LAYOUT_WIDTHS) problems.push(...(await layoutProblems(chrome, html, work, width)));
+    return { problems, detail: `${detail}; tables fit at ${LAYOUT_WIDTHS.join(' and ')} px` };
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

@@ -1,8 +1,11 @@
 // `metaq compare [scenario]`: runs a scenario once per flush x replication
 // mode, one after another (each in a fresh `metaq scenario` process, so one
 // run's heap and threads cannot colour the next), then writes compare.md and
-// compare.html side by side. With --baseline DIR it also checks every mode
-// against the published baseline and flags regressions beyond the tolerance.
+// compare.html side by side. Faults (--fault, repeatable) and --broker-groups
+// go to every mode's run alike, so that the table shows what each mode costs
+// and what it buys under the same failures. With --baseline DIR it also
+// checks every mode against the published baseline and flags regressions
+// beyond the tolerance.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -39,6 +42,37 @@ interface CompareArgs {
   isolation?: string;
   'data-dir'?: string;
   'keep-data': boolean;
+  /** `<kind>@<second>[:<arg>]`, repeatable (README "Faults"); the same faults in every mode. */
+  fault?: string[];
+  'broker-groups'?: number;
+}
+
+/** The options every mode's `metaq scenario` run gets from the compare's own. */
+export type PassedArgs = Pick<
+  CompareArgs,
+  'duration' | 'rate' | 'queues' | 'consumers' | 'producers' | 'isolation' | 'data-dir' | 'keep-data' | 'fault' | 'broker-groups'
+>;
+
+/** The arguments of one mode's child run: the scenario, the mode, its directory, then what the compare passes on to every mode. */
+export function childScenarioArgs(scenario: string, m: Mode, dir: string, a: PassedArgs): string[] {
+  const args = ['scenario', scenario, '--flush', m.flush, '--replication', m.replication, '--out', dir];
+  for (const [flag, value] of [
+    ['--duration', a.duration],
+    ['--rate', a.rate],
+    ['--queues', a.queues],
+    ['--consumers', a.consumers],
+    ['--producers', a.producers],
+    ['--isolation', a.isolation],
+    ['--data-dir', a['data-dir']],
+    ['--broker-groups', a['broker-groups']],
+  ] as const) {
+    if (value !== undefined) args.push(flag, String(value));
+  }
+  // yargs hands one --fault as a string, several as an array.
+  const faults: readonly unknown[] = a.fault === undefined ? [] : Array.isArray(a.fault) ? a.fault : [a.fault];
+  for (const f of faults) args.push('--fault', String(f));
+  if (a['keep-data']) args.push('--keep-data');
+  return args;
 }
 
 export interface Mode {
@@ -108,25 +142,12 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
     if (missing.length > 0) {
       throw new InvalidConfigError(`--baseline ${a.baseline} has no run of ${scenario.name} in ${missing.map((m) => `${m.flush}/${m.replication}`).join(', ')}`);
     }
-    const pass: string[] = [];
-    for (const [flag, value] of [
-      ['--duration', a.duration],
-      ['--rate', a.rate],
-      ['--queues', a.queues],
-      ['--consumers', a.consumers],
-      ['--producers', a.producers],
-      ['--isolation', a.isolation],
-      ['--data-dir', a['data-dir']],
-    ] as const) {
-      if (value !== undefined) pass.push(flag, String(value));
-    }
-    if (a['keep-data']) pass.push('--keep-data');
     const summaries: RunSummary[] = [];
     const problems: string[] = [];
     for (const m of modes) {
       const dir = modeDir(out, m);
       process.stderr.write(`\n== metaq compare: ${scenario.name}, flush ${m.flush}, replication ${m.replication} -> ${dir}\n`);
-      const code = await runOne(['scenario', scenario.name, '--flush', m.flush, '--replication', m.replication, '--out', dir, ...pass]);
+      const code = await runOne(childScenarioArgs(scenario.name, m, dir, a));
       try {
         summaries.push(await readRunSummary(dir));
       } catch {

@@ -8,8 +8,8 @@ import {
   renderCompareMarkdown,
   type Regression,
 } from './compare.js';
-import { buildCompareSummaries } from './fixtures.test-helper.js';
-import { formatCount } from './format.js';
+import { buildCompareSummaries, buildFaultedCompareSummaries } from './fixtures.test-helper.js';
+import { formatCount, formatMs } from './format.js';
 import { chartsIn, expectSelfContained } from './html-checks.test-helper.js';
 
 /** A deep copy changed by `edit`: the baseline and the current run start equal. */
@@ -80,6 +80,13 @@ describe('compareToBaseline', () => {
     expect(compareToBaseline(current, baseline)[0]?.mode).toBe('double12 flush async / replication async');
   });
 
+  it('flags a run under other faults than its baseline: its figures cannot be compared', () => {
+    const [faulted] = buildFaultedCompareSummaries();
+    expect(compareToBaseline([faulted!], [faulted!])).toEqual([]);
+    const [r] = compareToBaseline([faulted!], baseline).filter((x) => x.metric === 'faults');
+    expect(r).toMatchObject({ baseline: 0, current: 2, change: "other faults than the baseline's: none → power-loss-master@60, restart-master@75" });
+  });
+
   it('uses a custom tolerance', () => {
     const current = [changed(syncSync!, (c) => (c.throughput.produceMean *= 0.95))];
     expect(compareToBaseline(current, baseline, { throughputDrop: 0.02 })).toHaveLength(1);
@@ -100,8 +107,14 @@ describe('compare reports', () => {
       const row = md.split('\n').find((l) => l.startsWith(`| ${s.flush} / ${s.replication} |`));
       expect(row).toBeDefined();
       expect(row).toContain(`| PASSED | ${formatCount(s.throughput.produceMean)} | ${formatCount(s.throughput.producePeak)} |`);
-      expect(row).toContain(`| ${formatCount(s.backlog.peak)} | 0 |`);
+      expect(row).toContain(`| ${formatMs(s.latencyMs.send.p99)} | ${formatMs(s.latencyMs.e2e.p99)} | ${formatCount(s.backlog.peak)} | 0 / 0 |`);
+      // The latency table holds the four send and four e2e figures.
+      const send = s.latencyMs.send;
+      expect(md).toContain(`| ${s.flush} / ${s.replication} | ${[send.p50, send.p99, send.p999, send.max].map(formatMs).join(' | ')} |`);
     }
+    expect(md).toContain('No fault injected.');
+    expect(md).not.toContain('Longest recovery');
+    expect(md).not.toContain('### Faults by mode');
     expect(md).toContain('more than 10.0% below the baseline');
     expect(md).toContain('more than 25.0% above it and by at least 1.00 ms');
     expect(md).toContain('**4 regressions:**');
@@ -131,6 +144,45 @@ describe('compare reports', () => {
     const failed = summaries.map((s, i) => (i === 1 ? changed(s, (c) => ((c.passed = false), (c.failures = ['lost 3']))) : s));
     expect(renderCompareHtml(failed)).toContain(
       '<div class="banner failed">Compare FAILED<ul><li>flush sync / replication async: lost 3</li></ul></div>',
+    );
+  });
+
+  it("under faults: recovery, unavailability and lost against the mode's limit per mode, and every fault by mode", () => {
+    const faulted = buildFaultedCompareSummaries();
+    const md = renderCompareMarkdown(faulted);
+    expect(md).toContain('Faults in every mode: power-loss-master@60, restart-master@75.');
+    const header = md.split('\n').find((l) => l.startsWith('| Flush / replication | Result |'));
+    expect(header).toBe(
+      '| Flush / replication | Result | Produce mean msg/s | Produce peak msg/s | Peak phase acked msg/s (of offered) | Send p99 ms | E2E p99 ms | ' +
+        'Backlog peak | Longest recovery | Unavailable | Lost / allowed |',
+    );
+    const row = (mode: string) => md.split('\n').find((l) => l.startsWith(`| ${mode} | `)) ?? '';
+    expect(row('sync / sync')).toMatch(/\| 16\.2 s \| 1 s \| 0 \/ 0 \|$/);
+    // async/async lost what it had not synced, within what the scenario allows it: it passes.
+    expect(row('async / async')).toMatch(/^\| async \/ async \| PASSED \|.*\| 15\.5 s \| 1 s \| 1,834 \/ 10,000 \|$/);
+    expect(md).toContain('### Faults by mode');
+    expect(md).toMatch(/^\| async \/ async \| power-loss-master@60 \| 60\.1 s \| 75 s \|.*\| 15\.5 s \| 1 s \| [\d,]+ \| 0 \| 1,834 \|$/m);
+    expect(md.split('\n').filter((l) => / \| (power-loss|restart)-master@/.test(l))).toHaveLength(8);
+
+    // Over its limit, a mode's loss says so; a fault never followed by a SEND_OK reads "none".
+    const worse = faulted.map((s, i) =>
+      i === 0 ? changed(s, (c) => ((c.messages.lost = 3), (c.faults[0]!.recoverySec = null), (c.passed = false))) : s,
+    );
+    expect(renderCompareMarkdown(worse)).toMatch(/^\| sync \/ sync \| FAILED \|.*\| none \| 1 s \| 3 \/ 0 \(over\) \|$/m);
+  });
+
+  it('html: the faults-by-mode table and the faults line', () => {
+    const html = renderCompareHtml(buildFaultedCompareSummaries());
+    expect(html).toContain('<h2>Faults by mode</h2>');
+    expect(html).toContain('<p>Faults in every mode: power-loss-master@60, restart-master@75.');
+    expect(html).toContain('<td class="num">1,834 / 10,000</td>');
+  });
+
+  it('names each mode\'s faults when they differ between runs', () => {
+    const [a, b] = buildFaultedCompareSummaries();
+    const other = changed(b!, (c) => (c.faults = c.faults.slice(1)));
+    expect(renderCompareMarkdown([a!, other])).toContain(
+      'Faults differ between runs: flush sync / replication sync: power-loss-master@60, restart-master@75; flush sync / replication async: restart-master@75.',
     );
   });
 });

@@ -7,7 +7,7 @@ import { percentileCurve } from './hgrm.js';
 import { figure, htmlPage, htmlTable, verdictBanner, warningsBanner } from './html-page.js';
 import { markdownListItem, markdownTable } from './markdown.js';
 import { escapeXml, renderLineChart, type ChartSeries } from './svg-chart.js';
-import { compareTable, machineLine, type Table } from './tables.js';
+import { compareFaultTable, compareLatencyTable, compareTable, faultsOf, machineLine, type Table } from './tables.js';
 
 /** How far a run may fall behind its baseline before it counts as a regression. */
 export interface BaselineTolerance {
@@ -49,6 +49,13 @@ function runName(s: RunSummary): string {
   return `${s.scenario} ${modeLabel(s)}`;
 }
 
+/** The faults a run went through, as given on the command line, in time order ("" for none). */
+function faultSpecs(s: RunSummary): string {
+  return faultsOf(s)
+    .map((f) => f.spec)
+    .join(', ');
+}
+
 function relativeChange(baseline: number, current: number): string {
   const pct = ((current - baseline) / baseline) * 100;
   return `${pct >= 0 ? '+' : ''}${pct.toFixed(1)}%`;
@@ -62,6 +69,7 @@ function relativeChange(baseline: number, current: number): string {
  * - send or e2e p99 higher by more than `latencyRise` and by at least
  *   `latencyRiseMinMs`;
  * - messages lost where the baseline lost none;
+ * - faults other than the baseline's (its figures say nothing about these);
  * - a run that passed in the baseline and fails now.
  * `ackedRatePhases` are the phases whose acked rate is checked (the
  * scenario's thresholds.ackedRatePhases: the summary does not record them);
@@ -108,6 +116,17 @@ export function compareToBaseline(
     if (base.messages.lost === 0 && cur.messages.lost > 0) {
       regressions.push({ mode, metric: 'lost', baseline: 0, current: cur.messages.lost, change: `+${formatCount(cur.messages.lost)}` });
     }
+    const baseFaults = faultSpecs(base);
+    const curFaults = faultSpecs(cur);
+    if (baseFaults !== curFaults) {
+      regressions.push({
+        mode,
+        metric: 'faults',
+        baseline: faultsOf(base).length,
+        current: faultsOf(cur).length,
+        change: `other faults than the baseline's: ${baseFaults || 'none'} → ${curFaults || 'none'}`,
+      });
+    }
     if (base.passed && !cur.passed) {
       regressions.push({ mode, metric: 'passed', baseline: 1, current: 0, change: 'passed → failed' });
     }
@@ -120,7 +139,8 @@ export function describeTolerance(t: BaselineTolerance): string {
   return (
     `A regression is: produce mean or a checked phase's acked rate more than ${formatPercent(t.throughputDrop)} below the baseline; ` +
     `send or e2e p99 more than ${formatPercent(t.latencyRise)} above it and by at least ${formatMs(t.latencyRiseMinMs)} ms; ` +
-    'messages lost where the baseline lost none; a run that passed in the baseline and fails now.'
+    'messages lost where the baseline lost none; a run that passed in the baseline and fails now; ' +
+    'a run under other faults than its baseline (it cannot be compared).'
   );
 }
 
@@ -142,6 +162,23 @@ function compareTitle(summaries: readonly RunSummary[]): string {
   return `metaq compare: ${scenarioNames(summaries)}: ${passed} of ${summaries.length} modes passed`;
 }
 
+/** What the runs went through: "no fault injected", or the faults (the same in every mode, as compare runs them). */
+function faultsLine(summaries: readonly RunSummary[]): string {
+  const lists = [...new Set(summaries.map((s) => faultsOf(s).map((f) => f.spec).join(', ')))];
+  if (lists.every((l) => l === '')) return 'No fault injected.';
+  if (lists.length === 1) {
+    return (
+      `Faults in every mode: ${lists[0]}. Longest recovery: the longest time from one of them to the first SEND_OK after it; ` +
+      'unavailable: seconds with less than half the offered rate acknowledged; lost / allowed: what the scenario allows in that mode.'
+    );
+  }
+  return `Faults differ between runs: ${summaries.map((s) => `${modeLabel(s)}: ${faultsOf(s).map((f) => f.spec).join(', ') || 'none'}`).join('; ')}.`;
+}
+
+function anyFault(summaries: readonly RunSummary[]): boolean {
+  return summaries.some((s) => faultsOf(s).length > 0);
+}
+
 /** "mode: reason" for every failure of every run. */
 function failureLines(summaries: readonly RunSummary[]): string[] {
   return summaries.flatMap((s) => s.failures.map((f) => `${modeLabel(s)}: ${f}`));
@@ -157,7 +194,9 @@ export function renderCompareMarkdown(
   regressions?: readonly Regression[],
   tolerance: BaselineTolerance = DEFAULT_BASELINE_TOLERANCE,
 ): string {
-  const sections = [`## ${compareTitle(summaries)}`, markdownTable(compareTable(summaries))];
+  const sections = [`## ${compareTitle(summaries)}`, faultsLine(summaries), markdownTable(compareTable(summaries))];
+  sections.push('### Latency by mode', markdownTable(compareLatencyTable(summaries)));
+  if (anyFault(summaries)) sections.push('### Faults by mode', markdownTable(compareFaultTable(summaries)));
   const failures = failureLines(summaries);
   if (failures.length > 0) sections.push(['### Failures', '', ...failures.map(markdownListItem)].join('\n'));
   const warnings = warningLines(summaries);
@@ -209,8 +248,12 @@ export function renderCompareHtml(
     verdictBanner(allPassed, failureLines(summaries), 'Compare'),
     warningsBanner(warningLines(summaries)),
     '<h2>Modes</h2>',
+    `<p>${escapeXml(faultsLine(summaries))}</p>`,
     htmlTable(compareTable(summaries)),
+    '<h2>Latency by mode</h2>',
+    htmlTable(compareLatencyTable(summaries)),
   ];
+  if (anyFault(summaries)) parts.push('<h2>Faults by mode</h2>', htmlTable(compareFaultTable(summaries)));
   if (regressions !== undefined) {
     parts.push('<h2>Against the baseline</h2>', `<p>${escapeXml(describeTolerance(tolerance))}</p>`);
     parts.push(

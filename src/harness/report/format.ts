@@ -61,6 +61,18 @@ export function formatSeconds(sec: number): string {
   return `${Number.isInteger(rounded) ? rounded.toFixed(0) : rounded.toFixed(1)} s`;
 }
 
+/** Below this many seconds a duration keeps two decimals: a recovery of 0.05 s and one of 0.4 s differ. */
+const SECONDS_TWO_DECIMALS_BELOW = 10;
+
+/** A short duration such as a recovery time: "0.05 s", "1.25 s", "12.3 s", "1,234 s". */
+export function formatDurationSec(sec: number): string {
+  if (!Number.isFinite(sec)) return String(sec);
+  if (sec === 0) return '0 s';
+  if (Math.abs(sec) < SECONDS_TWO_DECIMALS_BELOW) return `${sec.toFixed(2)} s`;
+  if (Math.abs(sec) < MS_ONE_DECIMAL_BELOW) return `${sec.toFixed(1)} s`;
+  return `${formatCount(sec)} s`;
+}
+
 const COMPACT_UNITS: readonly { limit: number; suffix: string }[] = [
   { limit: 1e9, suffix: 'G' },
   { limit: 1e6, suffix: 'M' },

@@ -17,9 +17,9 @@ p.meta { color: #4b5563; margin: 4px 0; }
 .banner.failed { background: #fee2e2; color: #7f1d1d; border: 1px solid #fca5a5; }
 .banner.warning { background: #fef9c3; color: #713f12; border: 1px solid #fde047; }
 .banner ul { margin: 6px 0 0; padding-left: 20px; font-weight: 400; }
-table { border-collapse: collapse; margin: 6px 0 12px; }
-th, td { border: 1px solid #d1d5db; padding: 4px 10px; }
-th { background: #f3f4f6; text-align: left; font-weight: 600; }
+table { border-collapse: collapse; margin: 6px 0 12px; font-size: 13px; }
+th, td { border: 1px solid #d1d5db; padding: 4px 7px; }
+th { background: #f3f4f6; text-align: left; font-weight: 600; vertical-align: bottom; }
 th.num { text-align: right; }
 td:first-child { white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }

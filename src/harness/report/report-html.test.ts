@@ -1,12 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { buildRunResult } from './fixtures.test-helper.js';
+import type { RunResult } from '../run-result.js';
+import { buildRunResult, KILL_AND_RESTART } from './fixtures.test-helper.js';
 import { formatCount } from './format.js';
 import { chartsIn, expectSelfContained } from './html-checks.test-helper.js';
-import { phaseMarkers, renderRunHtml, RUN_CHARTS } from './report-html.js';
+import { faultMarkers, phaseMarkers, renderRunHtml, RUN_CHARTS } from './report-html.js';
+import { FAULT_MARKER_COLOUR } from './svg-chart.js';
+
+/** A run in which every send was acknowledged at its first attempt. */
+function cleanRun(): RunResult {
+  const result = buildRunResult();
+  for (const r of result.timeline) r.failed = 0;
+  return result;
+}
+
+function chartSvg(html: string, name: string): string {
+  return new RegExp(`<svg data-chart="${name}"[\\s\\S]*?</svg>`).exec(html)?.[0] ?? '';
+}
 
 describe('renderRunHtml', () => {
   it('is one self-contained page with the verdict, the tables and the three charts', () => {
-    const result = buildRunResult();
+    const result = cleanRun();
     const html = renderRunHtml(result);
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
     expectSelfContained(html);
@@ -33,6 +46,50 @@ describe('renderRunHtml', () => {
       for (const phase of ['ramp', 'peak', 'cool-down', 'drain']) expect(svg).toContain(`>${phase}</text>`);
       expect(svg.match(/stroke-dasharray="4 3"/g)).toHaveLength(4);
     }
+  });
+
+  it('says "no fault injected" and adds no Faults section or failure series to a clean run', () => {
+    const html = renderRunHtml(cleanRun());
+    expect(html).toContain('no fault injected');
+    expect(html).not.toContain('<h2>Faults</h2>');
+    expect(html).not.toContain('data-marker="fault"');
+    expect(html).not.toContain('failed attempts msg/s');
+    expect(html).toContain('1 broker group (master and slave)');
+  });
+
+  it('gives a run under faults its Faults table, the loss line, and marks each fault on both time charts', () => {
+    const result = buildRunResult({ faults: KILL_AND_RESTART, brokerGroups: 2 });
+    const html = renderRunHtml(result);
+    expect(html).toContain('faults: kill-master@50, restart-master@65');
+    expect(html).toContain('<h2>Faults</h2>');
+    const kill = result.summary.faults[0]!;
+    expect(html).toContain(
+      `<tr><td>kill-master@50</td><td>master broker-a (pid 41234)</td><td class="num">50.1 s</td><td class="num">65 s</td>` +
+        `<td class="num">${formatCount(kill.failedAttempts)}</td><td class="num">${formatCount(kill.retried)}</td>` +
+        `<td class="num">1.35 s</td><td class="num">1 s</td><td class="num">${formatCount(kill.fromSlave)}</td><td class="num">0</td><td class="num">0</td></tr>`,
+    );
+    expect(kill.fromSlave).toBeGreaterThan(0);
+    expect(html).toContain('<p>Loss: lost 0 of a limit of 0 (sync/sync may lose nothing in this scenario).</p>');
+    expect(html).toContain('2 broker groups (master and slave)');
+    for (const name of [RUN_CHARTS.throughput, RUN_CHARTS.p99OverTime]) {
+      const svg = chartSvg(html, name);
+      const lines = [...svg.matchAll(/<line data-marker="fault" x1="([\d.]+)"[^>]*stroke="([^"]+)"[^>]*><title>([^<]*)<\/title><\/line>/g)];
+      expect(lines.map((m) => m[2])).toEqual([FAULT_MARKER_COLOUR, FAULT_MARKER_COLOUR]);
+      expect(lines[0]![3]).toBe('kill-master@50: master broker-a (pid 41234), done at 50.1 s');
+      expect(Number(lines[1]![1])).toBeGreaterThan(Number(lines[0]![1]));
+      expect(svg).toContain('>kill-master@50</text>');
+      expect(svg).toContain('>restart-master@65</text>');
+    }
+    // The throughput chart adds failed attempts and re-sends: 6 series.
+    expect(chartsIn(html).get(RUN_CHARTS.throughput)).toBe(6);
+  });
+
+  it('puts a fault marker at the second it was done, and none for a fault the run ended before', () => {
+    const { summary } = buildRunResult({ faults: KILL_AND_RESTART });
+    summary.faults[1]!.doneAtSec = null;
+    expect(faultMarkers(summary)).toEqual([
+      { x: 50.1, label: 'kill-master@50', kind: 'fault', detail: 'kill-master@50: master broker-a (pid 41234), done at 50.1 s' },
+    ]);
   });
 
   it('shows a failed run in red with its reasons, escaped', () => {

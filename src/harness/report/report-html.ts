@@ -2,11 +2,23 @@
 // the verdict, the headline and phase tables, throughput and backlog over
 // time, p99 latencies over time, and the latency-by-percentile curves.
 import type { RunResult, RunSummary, TimelineRow } from '../run-result.js';
-import { formatMs, formatMsTick, modeLabel } from './format.js';
+import { formatMs, formatMsTick, formatSeconds, modeLabel } from './format.js';
 import { percentileCurve } from './hgrm.js';
 import { figure, htmlPage, htmlTable, verdictBanner, warningsBanner } from './html-page.js';
 import { escapeXml, renderLineChart, type ChartMarker, type ChartSeries } from './svg-chart.js';
-import { cpuLine, headlineTable, latencyTable, machineLine, phaseTable, runLine, runTitle } from './tables.js';
+import {
+  cpuLine,
+  faultNotes,
+  faultsOf,
+  faultTable,
+  headlineTable,
+  latencyTable,
+  lossLimitLine,
+  machineLine,
+  phaseTable,
+  runLine,
+  runTitle,
+} from './tables.js';
 
 /** Names on the charts' <svg data-chart="...">, for the render check and tests. */
 export const RUN_CHARTS = {
@@ -38,6 +50,20 @@ export function phaseMarkers(summary: RunSummary, timeline: readonly TimelineRow
   return markers;
 }
 
+/** One marker per fault the harness carried out, at the second it was done, named by its spec. */
+export function faultMarkers(summary: RunSummary): ChartMarker[] {
+  return faultsOf(summary).flatMap((f) =>
+    f.doneAtSec === null
+      ? []
+      : [{ x: f.doneAtSec, label: f.spec, kind: 'fault' as const, detail: `${f.spec}: ${f.target}, done at ${formatSeconds(f.doneAtSec)}` }],
+  );
+}
+
+/** Whether the throughput chart shows failed attempts and re-sends: a run with a fault, or with any failure, not a clean one. */
+function showsFailures(result: RunResult): boolean {
+  return faultsOf(result.summary).length > 0 || result.timeline.some((r) => r.failed > 0 || r.retried > 0);
+}
+
 /** The time axis runs from 0 to the end of the run (the last timeline second or the elapsed time, whichever is later). */
 function timeDomainEnd(summary: RunSummary, timeline: readonly TimelineRow[]): number {
   const last = timeline.length > 0 ? (timeline[timeline.length - 1]?.second ?? 0) + 1 : 0;
@@ -54,6 +80,12 @@ function throughputChart(result: RunResult, markers: readonly ChartMarker[]): st
     { name: 'consumed msg/s', points: at((r) => r.consumed) },
     { name: 'backlog (messages)', points: at((r) => r.backlog, BACKLOG_X_OFFSET_SEC), axis: 'right', dashed: true },
   ];
+  if (showsFailures(result)) {
+    series.push(
+      { name: 'failed attempts msg/s', points: at((r) => r.failed) },
+      { name: 're-sent msg/s', points: at((r) => r.retried) },
+    );
+  }
   return renderLineChart({
     name: RUN_CHARTS.throughput,
     title: 'Throughput per second and backlog',
@@ -108,9 +140,24 @@ function percentileChart(summary: RunSummary): string {
   });
 }
 
+/** The faults table with its notes, or nothing for a run without faults (the meta line says "no fault injected"). */
+function faultSection(summary: RunSummary): string {
+  if (faultsOf(summary).length === 0) return '';
+  const notes = faultNotes(summary);
+  return [
+    '<h2>Faults</h2>',
+    htmlTable(faultTable(summary)),
+    notes.length > 0 ? `<ul>${notes.map((n) => `<li>${escapeXml(n)}</li>`).join('')}</ul>` : '',
+    '<p class="meta">Each fault’s figures cover its window: from when it was done to the next fault (or the end of the drain). ' +
+      'Recovery: from the fault to the first SEND_OK of a send attempted after it. ' +
+      'Unavailable: seconds in which less than half the offered rate was acknowledged.</p>',
+  ].join('\n');
+}
+
 export function renderRunHtml(result: RunResult): string {
   const { summary, timeline } = result;
-  const markers = phaseMarkers(summary, timeline);
+  const markers = [...phaseMarkers(summary, timeline), ...faultMarkers(summary)];
+  const faultNote = faultsOf(summary).length > 0 ? ' Solid crimson verticals: faults, named as given to --fault.' : '';
   const body = [
     `<h1>metaq ${escapeXml(summary.scenario)}: ${escapeXml(modeLabel(summary))}</h1>`,
     `<p class="meta">${escapeXml(runLine(summary))}</p>`,
@@ -118,20 +165,24 @@ export function renderRunHtml(result: RunResult): string {
     warningsBanner(summary.warnings),
     '<h2>Headline</h2>',
     htmlTable(headlineTable(summary)),
+    faultsOf(summary).length > 0 || (summary.lossLimit ?? 0) !== 0 ? `<p>${escapeXml(lossLimitLine(summary))}</p>` : '',
     htmlTable(latencyTable(summary)),
+    faultSection(summary),
     '<h2>Phases</h2>',
     summary.phases.length > 0 ? htmlTable(phaseTable(summary)) : '<p>No phases recorded.</p>',
     '<h2>Throughput</h2>',
     figure(
       throughputChart(result, markers),
       'Offered is the schedule (open loop); produced counts SEND_OK acknowledgements received in each second; ' +
-        'backlog (dashed, right axis) is acknowledged minus consumed at the end of each second. Dashed verticals: phase starts.',
+        'backlog (dashed, right axis) is acknowledged minus consumed at the end of each second' +
+        (showsFailures(result) ? '; failed attempts and re-sent count messages (a message re-sent twice counts twice)' : '') +
+        `. Dashed verticals: phase starts.${faultNote}`,
     ),
     '<h2>Latency over time</h2>',
     figure(
       p99Chart(result, markers),
       'Each second’s p99, measured from the intended send time (a stalled broker shows as latency, not as a lower offered rate). ' +
-        `Values under ${formatMs(P99_LOG_FLOOR_MS)} ms are drawn on the floor; seconds without a sample are left blank.`,
+        `Values under ${formatMs(P99_LOG_FLOOR_MS)} ms are drawn on the floor; seconds without a sample are left blank.${faultNote}`,
     ),
     '<h2>Latency percentiles</h2>',
     figure(

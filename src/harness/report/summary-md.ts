@@ -3,11 +3,29 @@
 // from tables.ts).
 import type { RunSummary } from '../run-result.js';
 import { markdownListItem, markdownTable } from './markdown.js';
-import { cpuLine, headlineTable, latencyTable, machineLine, phaseTable, runLine, runTitle } from './tables.js';
+import {
+  cpuLine,
+  faultNotes,
+  faultsOf,
+  faultTable,
+  headlineTable,
+  latencyTable,
+  lossLimitLine,
+  machineLine,
+  phaseTable,
+  runLine,
+  runTitle,
+} from './tables.js';
 
 export function renderSummaryMarkdown(summary: RunSummary): string {
   const sections = [`## ${runTitle(summary)}`, runLine(summary), markdownTable(headlineTable(summary))];
+  // A clean run with nothing allowed to be lost needs no loss line: the Lost row says 0.
+  if (faultsOf(summary).length > 0 || (summary.lossLimit ?? 0) !== 0) sections.push(lossLimitLine(summary));
   sections.push(markdownTable(latencyTable(summary)));
+  if (faultsOf(summary).length > 0) {
+    const notes = faultNotes(summary);
+    sections.push(['### Faults', '', markdownTable(faultTable(summary)), ...(notes.length > 0 ? ['', ...notes.map(markdownListItem)] : [])].join('\n'));
+  }
   if (summary.phases.length > 0) sections.push(markdownTable(phaseTable(summary)));
   if (summary.failures.length > 0) {
     sections.push(['### Failures', '', ...summary.failures.map(markdownListItem)].join('\n'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeXml, niceStep, percentileToX, PLOT_BACKGROUND, renderLineChart, SERIES_PALETTE } from './svg-chart.js';
+import { escapeXml, FAULT_MARKER_COLOUR, niceStep, percentileToX, PLOT_BACKGROUND, renderLineChart, SERIES_PALETTE } from './svg-chart.js';
 
 const line = (n: number, f: (i: number) => number) => Array.from({ length: n }, (_, i) => ({ x: i, y: f(i) }));
 
@@ -82,6 +82,48 @@ describe('renderLineChart', () => {
     });
     const ticks = [...svg.matchAll(/text-anchor="middle">([\d.]+%)</g)].map((m) => m[1]);
     expect(ticks).toEqual(['0%', '90%', '99%', '99.9%']);
+  });
+
+  it('draws a fault as a solid line in its own colour, its name in a row above the phases, clear of the legend', () => {
+    const svg = renderLineChart({
+      name: 'faults',
+      title: 't',
+      width: 1000,
+      x: { label: 's', min: 0, max: 120 },
+      y: { label: 'msg/s' },
+      series: [{ name: 'a', points: line(120, () => 1) }],
+      markers: [
+        { x: 0, label: 'ramp' },
+        { x: 10, label: 'peak' },
+        { x: 50, label: 'kill-master@50', kind: 'fault', detail: 'master broker-a' },
+        // 3 s later: the name would print over the first one's in the same row.
+        { x: 53, label: 'restart-master@53', kind: 'fault' },
+        // Near the right edge: the name runs leftwards, inside the chart.
+        { x: 119, label: 'kill-consumer@119', kind: 'fault' },
+      ],
+    });
+    const faults = [...svg.matchAll(/<line data-marker="fault" x1="([\d.]+)" y1="([\d.]+)" x2="[\d.]+" y2="([\d.]+)" stroke="([^"]+)" stroke-width="2">/g)];
+    expect(faults).toHaveLength(3);
+    for (const f of faults) expect(f[4]).toBe(FAULT_MARKER_COLOUR);
+    expect(svg).toContain('<title>master broker-a</title></line>');
+    expect(svg.match(/data-marker="phase"[^>]*stroke-dasharray="4 3"/g)).toHaveLength(2);
+    const label = (name: string) => {
+      const m = new RegExp(`<text x="([\\d.]+)" y="([\\d.]+)"( text-anchor="end")?[^>]*>${name}</text>`).exec(svg);
+      expect(m, name).not.toBeNull();
+      return { x: Number(m![1]), y: Number(m![2]), end: m![3] !== undefined };
+    };
+    const plotTop = Number(/data-plot-area="" x="[\d.]+" y="([\d.]+)"/.exec(svg)![1]);
+    const [ramp, peak, kill, restart, consumer] = ['ramp', 'peak', 'kill-master@50', 'restart-master@53', 'kill-consumer@119'].map(label);
+    // Phases share the row nearest the plot (their names do not meet); faults sit above them.
+    expect(ramp!.y).toBe(peak!.y);
+    expect(kill!.y).toBeLessThan(ramp!.y);
+    // Two fault names 3 s apart take two rows.
+    expect(restart!.y).not.toBe(kill!.y);
+    // The highest name (its baseline less its 11 px height) stays below the legend's one row (title 26 + row 20).
+    expect(Math.min(kill!.y, restart!.y, consumer!.y) - 11).toBeGreaterThanOrEqual(26 + 20);
+    for (const l of [ramp, peak, kill, restart, consumer]) expect(l!.y).toBeLessThan(plotTop);
+    expect(consumer!.end).toBe(true);
+    expect(consumer!.x).toBeLessThan(1000);
   });
 
   it('says "no data" when there is nothing to draw', () => {

@@ -10,7 +10,9 @@
 // the plot area is one `<rect data-plot-area>` filled with PLOT_BACKGROUND
 // and nothing else uses that colour; each series is one element carrying `data-series` and
 // `stroke="<palette colour>"`; the legend sits above the plot area, so the
-// plot area's rows hold the series' own pixels and no swatches.
+// plot area's rows hold the series' own pixels and no swatches; each marker
+// line carries `data-marker="phase|fault"`, and a fault's line is drawn in
+// FAULT_MARKER_COLOUR, which no series uses.
 import { formatCompact } from './format.js';
 
 /**
@@ -52,10 +54,14 @@ const LEGEND_GAP = 12;
 const LEGEND_SWATCH_PX = 22;
 const LEGEND_ITEM_GAP = 22;
 const TICK_LENGTH = 5;
-/** Strip above the plot for marker (phase) names: two rows. */
+/** Strip above the plot for marker names: as many rows as the names need not to print over each other. */
 const MARKER_ROW_HEIGHT = 13;
 const MARKER_STRIP_GAP = 3;
-const MARKER_STRIP_HEIGHT = 2 * MARKER_ROW_HEIGHT + MARKER_STRIP_GAP;
+/** Rough glyph width of a marker name (11 px text), and the room kept after it. */
+const MARKER_CHAR_WIDTH_PX = 6.6;
+const MARKER_LABEL_GAP_PX = 8;
+const MARKER_LABEL_OFFSET_PX = 3;
+const FAULT_MARKER_STROKE = 2;
 const TARGET_TICKS = 6;
 
 /**
@@ -77,6 +83,12 @@ const AXIS_COLOUR = '#6b7280';
 const TEXT_COLOUR = '#1f2937';
 const MARKER_COLOUR = '#9ca3af';
 const MARKER_TEXT_COLOUR = '#4b5563';
+/**
+ * A fault's line and name: a crimson far (in RGB) from every palette
+ * colour and from the plot background, so that the render check can count
+ * a fault line's pixels apart from the series'.
+ */
+export const FAULT_MARKER_COLOUR = '#be185d';
 
 /** The percentile axis never goes further than 99.9999% (x = 6). */
 const PERCENTILE_MAX_DECADES = 6;
@@ -122,10 +134,14 @@ export interface YAxisOptions {
   integer?: boolean;
 }
 
-/** A vertical line across the plot with a label at its top (a phase boundary). */
+/** A vertical line across the plot with a label at its top: a phase boundary (dashed grey) or a fault (solid crimson). */
 export interface ChartMarker {
   x: number;
   label: string;
+  /** Default 'phase'. */
+  kind?: 'phase' | 'fault';
+  /** Shown when the pointer rests on the line (what the fault hit, when it was done). */
+  detail?: string;
 }
 
 export interface LineChartOptions {
@@ -324,6 +340,46 @@ function legendRows(series: readonly ChartSeries[], width: number): number {
   return legend(series, series.map(() => ''), 0, 0, width).height / LEGEND_ROW_HEIGHT;
 }
 
+interface PlacedMarker {
+  marker: ChartMarker;
+  /** Pixel x of the line. */
+  px: number;
+  /** Row of its name above the plot, 0 nearest the plot. */
+  row: number;
+  /** The name runs left of the line (it would leave the chart on the right). */
+  leftward: boolean;
+}
+
+/**
+ * Markers inside the x domain, each name in the lowest row where it does not
+ * run into the previous name; phases take the rows nearest the plot and
+ * faults the rows above them, so that a fault never hides a phase name.
+ */
+function placeMarkers(markers: readonly ChartMarker[], xs: XScale, chartWidth: number): { placed: PlacedMarker[]; rows: number } {
+  const placed: PlacedMarker[] = [];
+  let rowBase = 0;
+  for (const kind of ['phase', 'fault'] as const) {
+    const ofKind = markers
+      .filter((m) => (m.kind ?? 'phase') === kind)
+      .map((m) => ({ m, pos: xs.position(m.x) }))
+      .filter(({ pos }) => Number.isFinite(pos) && xs.inDomain(pos))
+      .map(({ m, pos }) => ({ m, px: xs.map(pos) }))
+      .sort((a, b) => a.px - b.px);
+    const rowEnds: number[] = [];
+    for (const { m, px } of ofKind) {
+      const width = m.label.length * MARKER_CHAR_WIDTH_PX + MARKER_LABEL_OFFSET_PX;
+      const leftward = px + width > chartWidth;
+      const start = leftward ? px - width : px;
+      let row = rowEnds.findIndex((end) => end <= start);
+      if (row < 0) row = rowEnds.push(0) - 1;
+      rowEnds[row] = (leftward ? px : px + width) + MARKER_LABEL_GAP_PX;
+      placed.push({ marker: m, px, row: rowBase + row, leftward });
+    }
+    rowBase += rowEnds.length;
+  }
+  return { placed, rows: rowBase };
+}
+
 function strokeWidths(count: number): number[] {
   const step = count > 1 ? Math.min(MAX_HALO_STEP, MAX_HALO_TOTAL / (count - 1)) : 0;
   return Array.from({ length: count }, (_, i) => BASE_STROKE + (count - 1 - i) * step);
@@ -371,15 +427,14 @@ export function renderLineChart(o: LineChartOptions): string {
   const marginRight = hasY2 ? MARGIN_RIGHT_DUAL : MARGIN_RIGHT_SINGLE;
   const legendTop = TITLE_HEIGHT;
   const legendHeight = legendRows(o.series, width - MARGIN_LEFT - marginRight) * LEGEND_ROW_HEIGHT;
-  const plot: Rect = {
-    left: MARGIN_LEFT,
-    top: legendTop + legendHeight + LEGEND_GAP + ((o.markers ?? []).length > 0 ? MARKER_STRIP_HEIGHT : 0),
-    width: width - MARGIN_LEFT - marginRight,
-    height: 0,
-  };
+  const plot: Rect = { left: MARGIN_LEFT, top: 0, width: width - MARGIN_LEFT - marginRight, height: 0 };
+  // The x scale depends only on the plot's left and width; the marker names' rows decide its top.
+  const xs = xScale(o.series, o.x, plot.left, plot.width);
+  const markers = placeMarkers(o.markers ?? [], xs, width);
+  const markerStrip = markers.rows > 0 ? markers.rows * MARKER_ROW_HEIGHT + MARKER_STRIP_GAP : 0;
+  plot.top = legendTop + legendHeight + LEGEND_GAP + markerStrip;
   plot.height = height - plot.top - MARGIN_BOTTOM;
 
-  const xs = xScale(o.series, o.x, plot.left, plot.width);
   const inX = (p: ChartPoint) => {
     const pos = xs.position(p.x);
     return Number.isFinite(pos) && xs.inDomain(pos);
@@ -445,19 +500,24 @@ export function renderLineChart(o: LineChartOptions): string {
     `<text x="${round(plot.left + plot.width / 2)}" y="${height - 8}" text-anchor="middle">${escapeXml(o.x.label)}</text>`,
   );
 
-  // Marker lines under the series, so that they never hide data.
-  (o.markers ?? []).forEach((m, i) => {
-    const pos = xs.position(m.x);
-    if (!Number.isFinite(pos) || !xs.inDomain(pos)) return;
-    const x = round(xs.map(pos));
-    // Names sit in a strip above the plot (never over data), on two alternating rows so that
-    // two short phases' names do not print over each other; the tick joins name and line.
-    const labelY = plot.top - MARKER_STRIP_GAP - (i % 2 === 0 ? MARKER_ROW_HEIGHT : 0);
+  // Marker lines under the series, so that they never hide data. Names sit in the strip above
+  // the plot (never over data), each in the row placeMarkers gave it; the line joins name and plot.
+  for (const { marker: m, px, row, leftward } of markers.placed) {
+    const x = round(px);
+    const labelY = plot.top - MARKER_STRIP_GAP - row * MARKER_ROW_HEIGHT;
+    const fault = m.kind === 'fault';
+    const line = fault
+      ? `stroke="${FAULT_MARKER_COLOUR}" stroke-width="${FAULT_MARKER_STROKE}"`
+      : `stroke="${MARKER_COLOUR}" stroke-dasharray="4 3"`;
+    const tip = m.detail === undefined ? '' : `<title>${escapeXml(m.detail)}</title>`;
+    const labelX = round(leftward ? px - MARKER_LABEL_OFFSET_PX : px + MARKER_LABEL_OFFSET_PX);
+    const anchor = leftward ? ' text-anchor="end"' : '';
+    const textStyle = fault ? `fill="${FAULT_MARKER_COLOUR}" font-weight="600"` : `fill="${MARKER_TEXT_COLOUR}"`;
     parts.push(
-      `<line x1="${x}" y1="${labelY + 2}" x2="${x}" y2="${plotBottom}" stroke="${MARKER_COLOUR}" stroke-dasharray="4 3"/>`,
-      `<text x="${round(xs.map(pos) + 3)}" y="${labelY}" font-size="${MARKER_FONT_SIZE}" fill="${MARKER_TEXT_COLOUR}">${escapeXml(m.label)}</text>`,
+      `<line data-marker="${fault ? 'fault' : 'phase'}" x1="${x}" y1="${round(labelY + 2)}" x2="${x}" y2="${plotBottom}" ${line}>${tip}</line>`,
+      `<text x="${labelX}" y="${round(labelY)}"${anchor} font-size="${MARKER_FONT_SIZE}" ${textStyle}>${escapeXml(m.label)}</text>`,
     );
-  });
+  }
 
   // Axis lines before the series: a series lying on an axis (zero, or the log floor) stays on top, in its colour.
   parts.push(

@@ -2,8 +2,8 @@
 // compare rows), as rows of already formatted text. Markdown and HTML render
 // the same rows, so summary.md, report.html and compare.* cannot disagree on
 // a figure or on how it is rounded.
-import type { LatencySummaryMs, PhaseSummary, RunSummary } from '../run-result.js';
-import { formatBytes, formatCount, formatMs, formatPercent, formatSeconds, modeLabel, verdict } from './format.js';
+import type { FaultFigures, LatencySummaryMs, PhaseSummary, RunSummary } from '../run-result.js';
+import { formatBytes, formatCount, formatDurationSec, formatMs, formatPercent, formatSeconds, modeLabel, verdict } from './format.js';
 
 export interface Table {
   headers: readonly string[];
@@ -37,10 +37,92 @@ export function headlineTable(s: RunSummary): Table {
       ['Duplicates', formatCount(m.duplicates)],
       ['Received but not acked', formatCount(m.unackedReceived)],
       ['Failed sends', formatCount(m.failed)],
+      ['Retried (re-sent after a failed attempt)', formatCount(m.retried)],
+      [ATTEMPTS_LABEL, attemptsCell(s)],
+      // Only a fault sends a consumer to a slave: a clean run need not print the zero.
+      ...(faultsOf(s).length > 0 || m.fromSlave > 0 ? [['Read from a slave', formatCount(m.fromSlave)]] : []),
       ['Tickets allocated / issued', `${formatCount(t.allocated)} / ${formatCount(t.issued)}`],
       ['Tickets issued twice / never issued', `${formatCount(t.issuedTwice)} / ${formatCount(t.neverIssued)}`],
     ],
   };
+}
+
+/** The run's faults; a summary.json from before faults existed has none. */
+export function faultsOf(s: RunSummary): readonly FaultFigures[] {
+  return s.faults ?? [];
+}
+
+/** Every attempt's outcome, in the order of ATTEMPTS_LABEL (slashes, not words: the cell stays narrow). */
+function attemptsCell(s: RunSummary): string {
+  const a = s.messages.attempts;
+  if (a === undefined) return '—';
+  return [a.ok, a.slaveTimeout, a.slaveNotAvailable, a.otherStatus, a.error].map(formatCount).join(' / ');
+}
+
+const ATTEMPTS_LABEL = 'Send attempts: ok / SLAVE_TIMEOUT / SLAVE_NOT_AVAILABLE / other status / error or timeout';
+
+/** When the harness carried a fault out, or that it never did (the run ended first). */
+function doneAtCell(f: FaultFigures): string {
+  return f.doneAtSec === null ? `not done (due ${formatSeconds(f.atSec)})` : formatSeconds(f.doneAtSec);
+}
+
+/** The per-fault figures of one run, without the run's name (the faults table of a report). */
+function faultCells(f: FaultFigures): string[] {
+  return [
+    doneAtCell(f),
+    formatSeconds(f.untilSec),
+    formatCount(f.failedAttempts),
+    formatCount(f.retried),
+    f.recoverySec === null ? 'none' : formatDurationSec(f.recoverySec),
+    formatSeconds(f.unavailableSec),
+    formatCount(f.fromSlave),
+    formatCount(f.duplicates),
+    formatCount(f.lost),
+  ];
+}
+
+const FAULT_FIGURE_HEADERS = [
+  'Done at',
+  'Window until',
+  'Sends failed',
+  'Retried',
+  'Recovery (first SEND_OK)',
+  'Unavailable (< ½ offered acked)',
+  'Read from slave',
+  'Duplicates',
+  'Lost',
+] as const;
+
+/** One row per injected fault: what it hit, when, and what it cost within its window (README "Reading the report"). */
+export function faultTable(s: RunSummary): Table {
+  return {
+    headers: ['Fault', 'Target', ...FAULT_FIGURE_HEADERS],
+    numericFrom: 2,
+    rows: faultsOf(s).map((f) => [f.spec, f.target, ...faultCells(f)]),
+  };
+}
+
+/** "spec: note" for each fault the harness has something to say about (a restart that did not come up). */
+export function faultNotes(s: RunSummary): string[] {
+  return faultsOf(s).flatMap((f) => (f.note === undefined || f.note === '' ? [] : [`${f.spec}: ${f.note}`]));
+}
+
+/** The loss limit, or "no limit" when the scenario states none a number can hold. */
+function limitText(limit: number): string {
+  return Number.isFinite(limit) ? formatCount(limit) : 'no limit';
+}
+
+/** The run's loss against its mode's limit: "lost 0 of a limit of 0 ...", or what the scenario allows in a mode that promises less. */
+export function lossLimitLine(s: RunSummary): string {
+  const limit = s.lossLimit ?? 0;
+  const lost = s.messages.lost;
+  const mode = `${s.flush}/${s.replication}`;
+  const over = lost > limit ? ': over the limit' : '';
+  if (limit === 0) return `Loss: lost ${formatCount(lost)} of a limit of 0 (${mode} may lose nothing in this scenario)${over}.`;
+  return (
+    `Loss: lost ${formatCount(lost)} of a limit of ${limitText(limit)} ` +
+    `(the scenario allows ${limitText(limit)} in ${mode}, what this mode's acknowledgement does not promise to keep)${over}.`
+  );
 }
 
 function latencyRow(label: string, l: LatencySummaryMs): string[] {
@@ -102,42 +184,100 @@ export function peakPhase(s: RunSummary): PhaseSummary | undefined {
   return best;
 }
 
-function latencyCell(l: LatencySummaryMs): string {
-  return [l.p50, l.p99, l.p999, l.max].map(formatMs).join(' / ');
+/** "mode" alone, or "scenario: mode" when a compare mixes scenarios. */
+function compareRowName(s: RunSummary, mixed: boolean): string {
+  const mode = `${s.flush} / ${s.replication}`;
+  return mixed ? `${s.scenario}: ${mode}` : mode;
 }
 
-/** One row per run (mode) for the compare report. */
+function mixedScenarios(summaries: readonly RunSummary[]): boolean {
+  return new Set(summaries.map((s) => s.scenario)).size > 1;
+}
+
+/** Lost against the mode's limit: "0 / 0", "1,234 / 5,000", "12 / 0 (over)". */
+function lostCell(s: RunSummary): string {
+  const limit = s.lossLimit ?? 0;
+  return `${formatCount(s.messages.lost)} / ${limitText(limit)}${s.messages.lost > limit ? ' (over)' : ''}`;
+}
+
+/** The longest recovery among a run's faults ("none" when one never saw a SEND_OK again). */
+function longestRecovery(s: RunSummary): string {
+  const faults = faultsOf(s).filter((f) => f.doneAtSec !== null);
+  if (faults.length === 0) return '—';
+  if (faults.some((f) => f.recoverySec === null)) return 'none';
+  return formatDurationSec(Math.max(...faults.map((f) => f.recoverySec ?? 0)));
+}
+
+/**
+ * One row per run (mode) for the compare report: what each mode costs
+ * (throughput, send p99) and, under faults, what it buys (recovery,
+ * unavailability, loss against its limit). Narrow on purpose: the full
+ * latency figures are in compareLatencyTable, the per-fault ones in
+ * compareFaultTable, so that the table fits a 1,000 px page.
+ */
 export function compareTable(summaries: readonly RunSummary[]): Table {
-  // The scenario is in the title; repeat it per row only when the runs mix scenarios.
-  const mixed = new Set(summaries.map((s) => s.scenario)).size > 1;
+  const mixed = mixedScenarios(summaries);
+  const faulted = summaries.some((s) => faultsOf(s).length > 0);
   return {
     headers: [
       mixed ? 'Scenario: flush / replication' : 'Flush / replication',
       'Result',
       'Produce mean msg/s',
       'Produce peak msg/s',
-      'Peak phase acked / offered msg/s',
-      'Send ms p50 / p99 / p99.9 / max',
-      'E2E ms p50 / p99 / p99.9 / max',
+      'Peak phase acked msg/s (of offered)',
+      'Send p99 ms',
+      'E2E p99 ms',
       'Backlog peak',
-      'Lost',
+      ...(faulted ? ['Longest recovery', 'Unavailable'] : []),
+      'Lost / allowed',
     ],
     numericFrom: 2,
     rows: summaries.map((s) => {
       const peak = peakPhase(s);
-      const mode = `${s.flush} / ${s.replication}`;
       return [
-        mixed ? `${s.scenario}: ${mode}` : mode,
+        compareRowName(s, mixed),
         verdict(s.passed),
         formatCount(s.throughput.produceMean),
         formatCount(s.throughput.producePeak),
-        peak ? `${formatCount(peak.ackedRate)} / ${formatCount(peak.offeredRate)} (${ackedRatio(peak)})` : '—',
-        latencyCell(s.latencyMs.send),
-        latencyCell(s.latencyMs.e2e),
+        peak ? `${formatCount(peak.ackedRate)} (${ackedRatio(peak)})` : '—',
+        formatMs(s.latencyMs.send.p99),
+        formatMs(s.latencyMs.e2e.p99),
         formatCount(s.backlog.peak),
-        formatCount(s.messages.lost),
+        ...(faulted ? [longestRecovery(s), formatSeconds(faultsOf(s).reduce((sum, f) => sum + f.unavailableSec, 0))] : []),
+        lostCell(s),
       ];
     }),
+  };
+}
+
+/** Send and end-to-end latency percentiles per mode, one figure per column. */
+export function compareLatencyTable(summaries: readonly RunSummary[]): Table {
+  const mixed = mixedScenarios(summaries);
+  const pick = (l: LatencySummaryMs) => [l.p50, l.p99, l.p999, l.max].map(formatMs);
+  return {
+    headers: [
+      mixed ? 'Scenario: flush / replication' : 'Flush / replication',
+      'Send p50 ms',
+      'Send p99 ms',
+      'Send p99.9 ms',
+      'Send max ms',
+      'E2E p50 ms',
+      'E2E p99 ms',
+      'E2E p99.9 ms',
+      'E2E max ms',
+    ],
+    numericFrom: 1,
+    rows: summaries.map((s) => [compareRowName(s, mixed), ...pick(s.latencyMs.send), ...pick(s.latencyMs.e2e)]),
+  };
+}
+
+/** Every fault of every mode, one row each (empty rows when no run had a fault). */
+export function compareFaultTable(summaries: readonly RunSummary[]): Table {
+  const mixed = mixedScenarios(summaries);
+  return {
+    headers: [mixed ? 'Scenario: flush / replication' : 'Flush / replication', 'Fault', ...FAULT_FIGURE_HEADERS],
+    numericFrom: 2,
+    rows: summaries.flatMap((s) => faultsOf(s).map((f) => [compareRowName(s, mixed), f.spec, ...faultCells(f)])),
   };
 }
 
@@ -150,15 +290,19 @@ export function machineLine(s: RunSummary): string {
     `${c.queues} queues, ${formatBytes(c.bodySize)} bodies, ${c.producers} producer and ${c.consumers} consumer workers ` +
       `(consumer capacity ${rate(c.consumerCapacityPerSec)}), segment ${formatBytes(c.segmentSize)}, isolation ${s.isolation}`,
   ];
+  const groups = c.brokerGroups ?? 1;
+  parts.push(`${groups} broker group${groups === 1 ? '' : 's'} (${s.replication === 'none' ? 'master only' : 'master and slave'})`);
   // Printed as configured: a fault-injection run must not pass for a clean one.
   if (c.injectDrop > 0) parts.push(`inject drop ${c.injectDrop}`);
+  if ((c.injectDoubleIssue ?? 0) > 0) parts.push(`inject double issue ${c.injectDoubleIssue}`);
   if (s.brokers.length > 0) {
     parts.push(
       `brokers: ${s.brokers
         .map((b) => {
           // A broker run as a child process reports no store figures (null).
           const flushes = b.flushCycles === null ? '' : `, ${formatCount(b.flushCycles)} flush cycles`;
-          return `${b.role} ${b.addr} (CPU ${formatPercent(b.cpuShare)} of a core${flushes})`;
+          const name = b.brokerName ? `${b.brokerName} ` : '';
+          return `${name}${b.role} ${b.addr} (CPU ${formatPercent(b.cpuShare)} of a core${flushes})`;
         })
         .join(', ')}`,
     );
@@ -178,8 +322,14 @@ export function cpuLine(s: RunSummary): string {
 export function runLine(s: RunSummary): string {
   return (
     `Started ${s.startedAt} · producing ${formatSeconds(s.durationSec)}, elapsed ${formatSeconds(s.elapsedSec)} ` +
-    `(drain included) · target ${rate(s.targetRate)}`
+    `(drain included) · target ${rate(s.targetRate)} · ${faultsLabel(s)}`
   );
+}
+
+/** "no fault injected", or the faults as given on the command line. */
+function faultsLabel(s: RunSummary): string {
+  const faults = faultsOf(s);
+  return faults.length === 0 ? 'no fault injected' : `faults: ${faults.map((f) => f.spec).join(', ')}`;
 }
 
 /** The report's title: scenario, mode and verdict. */

@@ -1,16 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import type { TimelineRow } from '../run-result.js';
-import { buildRunResult } from './fixtures.test-helper.js';
+import { buildRunResult, KILL_AND_RESTART } from './fixtures.test-helper.js';
 import { renderTimelineCsv, TIMELINE_CSV_HEADER } from './timeline-csv.js';
 
 describe('renderTimelineCsv', () => {
   it('has the contract columns and one line per second', () => {
     const { timeline } = buildRunResult();
     const lines = renderTimelineCsv(timeline).trimEnd().split('\n');
-    expect(lines[0]).toBe('time,phase,offered,produced,failed,consumed,backlog,send_p99_ms,e2e_p99_ms,generator_lag_p99_ms');
+    expect(lines[0]).toBe(
+      'time,phase,offered,produced,failed,consumed,backlog,send_p99_ms,e2e_p99_ms,generator_lag_p99_ms,retried,duplicates,from_slave',
+    );
     expect(lines[0]).toBe(TIMELINE_CSV_HEADER);
     expect(lines).toHaveLength(timeline.length + 1);
-    for (const line of lines.slice(1)) expect(line.split(',')).toHaveLength(10);
+    for (const line of lines.slice(1)) expect(line.split(',')).toHaveLength(13);
   });
 
   it('writes counts as integers and milliseconds with at most 3 decimals', () => {
@@ -20,16 +22,28 @@ describe('renderTimelineCsv', () => {
       offered: 240_000,
       produced: 239_512,
       failed: 3,
-      retried: 0,
+      retried: 2,
       consumed: 150_000,
-      duplicates: 0,
-      fromSlave: 0,
+      duplicates: 5,
+      fromSlave: 71_000,
       backlog: 1_234_567,
       sendP99Ms: 4.56789,
       e2eP99Ms: 12_345.5,
       generatorLagP99Ms: 0,
     };
-    expect(renderTimelineCsv([row])).toBe(`${TIMELINE_CSV_HEADER}\n7,peak,240000,239512,3,150000,1234567,4.568,12345.5,0\n`);
+    expect(renderTimelineCsv([row])).toBe(`${TIMELINE_CSV_HEADER}\n7,peak,240000,239512,3,150000,1234567,4.568,12345.5,0,2,5,71000\n`);
+  });
+
+  it("carries a fault's seconds: failed attempts re-sent, reads from the slave, duplicates after the restart", () => {
+    const { timeline } = buildRunResult({ faults: KILL_AND_RESTART, brokerGroups: 2 });
+    const rows = renderTimelineCsv(timeline).trimEnd().split('\n').slice(1).map((l) => l.split(','));
+    const at = (sec: number, column: string) => Number(rows[sec]![TIMELINE_CSV_HEADER.split(',').indexOf(column)]);
+    expect(at(50, 'retried')).toBeGreaterThan(0);
+    expect(at(50, 'retried')).toBe(at(50, 'failed'));
+    expect(at(55, 'from_slave')).toBeGreaterThan(0);
+    expect(at(45, 'from_slave')).toBe(0);
+    expect(at(65, 'duplicates')).toBeGreaterThan(0);
+    expect(at(45, 'duplicates')).toBe(0);
   });
 
   it('quotes a phase name holding a comma or a quote', () => {

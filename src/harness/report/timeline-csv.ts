@@ -1,10 +1,12 @@
 // timeline.csv: one row per second of the run (README, "Reading the report": time,
-// phase, produced, consumed, backlog, send p99, e2e p99), for spreadsheets and
-// for re-plotting a run without re-running it.
+// phase, produced, consumed, backlog, send p99, e2e p99, then the fault
+// columns retried, duplicates, from_slave), for spreadsheets and for
+// re-plotting a run without re-running it.
 import type { TimelineRow } from '../run-result.js';
 
+/** The columns added for faults come last, so that a reader of the older columns by position still reads them right. */
 export const TIMELINE_CSV_HEADER =
-  'time,phase,offered,produced,failed,consumed,backlog,send_p99_ms,e2e_p99_ms,generator_lag_p99_ms';
+  'time,phase,offered,produced,failed,consumed,backlog,send_p99_ms,e2e_p99_ms,generator_lag_p99_ms,retried,duplicates,from_slave';
 
 /** Milliseconds keep microsecond resolution, the histograms' own. */
 const MS_DECIMALS = 3;
@@ -36,6 +38,9 @@ export function renderTimelineCsv(rows: readonly TimelineRow[]): string {
         csvNumber(r.sendP99Ms, MS_DECIMALS),
         csvNumber(r.e2eP99Ms, MS_DECIMALS),
         csvNumber(r.generatorLagP99Ms, MS_DECIMALS),
+        csvNumber(r.retried),
+        csvNumber(r.duplicates),
+        csvNumber(r.fromSlave),
       ].join(','),
     );
   }

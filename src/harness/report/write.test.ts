@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { RunSummary } from '../run-result.js';
 import { buildCompareSummaries, buildRunResult } from './fixtures.test-helper.js';
 import { TIMELINE_CSV_HEADER } from './timeline-csv.js';
 import { COMPARE_FILES, readRunSummary, RUN_FILES, writeCompareReport, writeRunReport } from './write.js';
@@ -47,6 +48,27 @@ describe('readRunSummary', () => {
     const { latencyMs: _dropped, ...partial } = buildRunResult({ samples: 10 }).summary;
     await writeFile(path.join(dir, 'summary.json'), JSON.stringify(partial));
     await expect(readRunSummary(dir)).rejects.toThrow(/is not a run summary: "latencyMs\.send\.p99" is missing/);
+  });
+});
+
+describe('readRunSummary of an older summary', () => {
+  it('reads a summary.json written before faults existed as a run without fault, re-send or loss allowance', async () => {
+    const dir = path.join(tmp, 'older');
+    await mkdir(dir, { recursive: true });
+    const s = structuredClone(buildRunResult({ samples: 10 }).summary) as Partial<RunSummary> & { messages: Record<string, unknown>; config: Record<string, unknown> };
+    delete s.faults;
+    delete s.lossLimit;
+    for (const k of ['retried', 'attempts', 'fromSlave']) delete s.messages[k];
+    for (const k of ['brokerGroups', 'injectDoubleIssue']) delete s.config[k];
+    await writeFile(path.join(dir, 'summary.json'), JSON.stringify(s));
+    const read = await readRunSummary(dir);
+    expect(read.faults).toEqual([]);
+    expect(read.lossLimit).toBe(0);
+    expect(read.messages.retried).toBe(0);
+    expect(read.messages.fromSlave).toBe(0);
+    expect(read.messages.attempts).toEqual({ ok: read.messages.acked, slaveTimeout: 0, slaveNotAvailable: 0, otherStatus: 0, error: read.messages.failed });
+    expect(read.config.brokerGroups).toBe(1);
+    expect(read.config.injectDoubleIssue).toBe(0);
   });
 });
 

@@ -107,7 +107,24 @@ export async function readRunSummary(dir: string): Promise<RunSummary> {
   const missing = missingField(parsed);
   if (missing !== undefined) throw new Error(`${file} is not a run summary: "${missing}" is missing`);
   // The required fields are there; the rest is trusted as the harness wrote it.
-  return parsed as unknown as RunSummary;
+  return withFaultDefaults(parsed as unknown as RunSummary);
+}
+
+/**
+ * A summary written before faults existed (a published baseline) lacks their
+ * fields: it ran without a fault, one broker group, no re-send, nothing read
+ * from a slave and no loss allowed, and reads so.
+ */
+function withFaultDefaults(s: RunSummary): RunSummary {
+  const m = s.messages as Partial<RunSummary['messages']> & RunSummary['messages'];
+  const c = (s.config ?? {}) as Partial<RunSummary['config']>;
+  return {
+    ...s,
+    faults: s.faults ?? [],
+    lossLimit: s.lossLimit ?? 0,
+    messages: { ...m, retried: m.retried ?? 0, fromSlave: m.fromSlave ?? 0, attempts: m.attempts ?? { ok: m.acked ?? 0, slaveTimeout: 0, slaveNotAvailable: 0, otherStatus: 0, error: m.failed ?? 0 } },
+    ...(s.config === undefined ? {} : { config: { ...s.config, brokerGroups: c.brokerGroups ?? 1, injectDoubleIssue: c.injectDoubleIssue ?? 0 } }),
+  };
 }
 
 /** Writes compare.md and compare.html into `dir` (created if needed). */
