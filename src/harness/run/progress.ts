@@ -14,7 +14,7 @@ export function progressLine(s: SecondFigures, elapsedSec: number): string {
     `[${s.phase.padEnd(6)} ${elapsedSec.toFixed(0).padStart(4)}s] ` +
     `offered ${k(s.offered)}/s  acked ${k(s.acked)}/s  consumed ${k(s.consumed)}/s  backlog ${k(s.backlog)}  ` +
     `send p99 ${s.sendP99Ms.toFixed(1)} ms  e2e p99 ${s.e2eP99Ms >= 1000 ? `${(s.e2eP99Ms / 1000).toFixed(1)} s` : `${s.e2eP99Ms.toFixed(1)} ms`}  ` +
-    `gen lag p99 ${s.lagP99Ms.toFixed(1)} ms${s.failed > 0 ? `  FAILED ${k(s.failed)}/s` : ''}`
+    `gen lag p99 ${s.lagP99Ms.toFixed(1)} ms${s.failed > 0 ? `  failed attempts ${k(s.failed)}/s` : ''}`
   );
 }
 

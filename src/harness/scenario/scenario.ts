@@ -42,7 +42,7 @@ export interface Thresholds {
   /**
    * Acknowledged messages a run may lose, per mode (default 0 in every mode):
    * a mode that promises less states its honest cost here, and passes or
-   * fails by it. sync/sync must stay 0.
+   * fails by it. sync/sync must stay 0. Scaled with the rate by --rate.
    */
   maxLost?: Readonly<Partial<Record<ModeName, number>>>;
 }
@@ -130,6 +130,10 @@ export function applyOverrides(s: Scenario, o: ScenarioOverrides): Scenario {
       workers: o.consumers ?? s.consumer.workers,
     },
     producer: { ...s.producer, workers: o.producers ?? s.producer.workers },
+    // What a mode may lose is stated for the scenario's own rate: at another rate, in proportion.
+    ...(s.thresholds.maxLost !== undefined && rateScale !== 1
+      ? { thresholds: { ...s.thresholds, maxLost: Object.fromEntries(Object.entries(s.thresholds.maxLost).map(([m, n]) => [m, Math.round(n * rateScale)])) } }
+      : {}),
     topology: {
       ...s.topology,
       flush: o.flush ?? s.topology.flush,
