@@ -18,8 +18,9 @@
 //       to the store directory), u64 durable length
 //   end u32 crc32 of bytes [32, end - 4)
 // The file part changes only at checkpoints: the whole record is written to a
-// temporary file and renamed over, synchronously, so that no flush cycle's
-// slot write can fall between the two and be lost.
+// temporary file on the thread pool, then the latest log slot is put into it
+// and it is renamed over the record in one synchronous step, so that no flush
+// cycle's slot write can land in the replaced file and be lost.
 import fs from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
