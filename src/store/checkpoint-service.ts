@@ -122,7 +122,7 @@ export class CheckpointService {
     await this.#context.dirSyncs.syncAll();
     this.#lastSafe = safe;
     this.#verifyFrom = verifyFrom;
-    this.#context.record?.filesDurable(this.#durableFiles());
+    this.#context.record?.filesDurableSync(this.#durableFiles());
     writeCheckpoint(this.#dir, { safeOffset: safe, verifyFrom, timestamp: Date.now(), tails });
   }
 
@@ -202,7 +202,7 @@ export class CheckpointService {
         this.#lastSafe = safe;
       }
       try {
-        this.#context.record?.filesDurable(this.#durableFiles());
+        await this.#context.record?.filesDurable(this.#durableFiles());
         await writeCheckpointAsync(this.#dir, { safeOffset: safe, verifyFrom: this.#verifyFrom, timestamp: Date.now(), tails });
         return;
       } catch (err) {

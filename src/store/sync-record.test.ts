@@ -34,43 +34,49 @@ function expectInvalid(file: string, what: RegExp): void {
 }
 
 /** A record with a log offset and two files, as a store in `store` would write it. */
-function writeSample(file: string, store: string): void {
+async function writeSample(file: string, store: string): Promise<void> {
   const r = SyncRecord.open(file, store);
-  r.logDurable(123_456_789_012);
-  r.filesDurable([
+  r.logDurable(1);
+  const files = r.filesDurable([
     [path.join(store, 'consumequeue', 'orders', '0', '00000000000000000000'), 4000],
     [path.join(store, 'index', '00000000000000000000'), 99],
   ]);
+  // A flush cycle completing while the new record is being written: its offset is in the new record.
+  r.logDurable(123_456_789_012);
+  await files;
   r.close();
 }
 
 describe('sync record', () => {
-  it('reads back the log offset and the file lengths, relative to the store dir', () => {
+  it('reads back the log offset and the file lengths, relative to the store dir', async () => {
     const d = tempDir();
     const file = path.join(d, 'rec');
-    writeSample(file, path.join(d, 'store'));
+    await writeSample(file, path.join(d, 'store'));
     const image = readSyncRecord(file);
     expect(image.logOffset).toBe(123_456_789_012);
     expect([...image.files]).toEqual([
       [path.join('consumequeue', 'orders', '0', '00000000000000000000'), 4000],
       [path.join('index', '00000000000000000000'), 99],
     ]);
-    // The log slot is rewritten in place and keeps the file part.
+    // The log slot is rewritten in place and keeps the file part; the synchronous variant writes the same.
     const r = SyncRecord.open(file, path.join(d, 'store'));
     r.logDurable(7);
-    r.close();
     expect(readSyncRecord(file).logOffset).toBe(7);
     expect(readSyncRecord(file).files.size).toBe(2);
+    r.filesDurableSync([[path.join(d, 'store', 'index', '00000000000000000000'), 5]]);
+    r.logDurable(8);
+    r.close();
+    expect(readSyncRecord(file)).toEqual({ logOffset: 8, files: new Map([[path.join('index', '00000000000000000000'), 5]]) });
   });
 
   it('a missing file is a SyncRecordError', () => {
     expectInvalid(path.join(tempDir(), 'none'), /cannot be read/);
   });
 
-  it('a short, torn or foreign file is a SyncRecordError', () => {
+  it('a short, torn or foreign file is a SyncRecordError', async () => {
     const d = tempDir();
     const file = path.join(d, 'rec');
-    writeSample(file, path.join(d, 'store'));
+    await writeSample(file, path.join(d, 'store'));
     const good = fs.readFileSync(file);
 
     fs.writeFileSync(file, good.subarray(0, 20));
@@ -97,10 +103,10 @@ describe('sync record', () => {
     expect(readSyncRecord(file).logOffset).toBe(123_456_789_012);
   });
 
-  it('open keeps an earlier valid record and replaces a broken one with an empty one', () => {
+  it('open keeps an earlier valid record and replaces a broken one with an empty one', async () => {
     const d = tempDir();
     const file = path.join(d, 'rec');
-    writeSample(file, path.join(d, 'store'));
+    await writeSample(file, path.join(d, 'store'));
     SyncRecord.open(file, path.join(d, 'store')).close();
     expect(readSyncRecord(file).logOffset).toBe(123_456_789_012);
 

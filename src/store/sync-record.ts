@@ -18,12 +18,13 @@
 //       to the store directory), u64 durable length
 //   end u32 crc32 of bytes [32, end - 4)
 // The file part changes only at checkpoints: the whole record is written to a
-// temporary file and renamed over, synchronously, so that no flush cycle's
-// slot write can fall between the two and be lost.
+// temporary file on the thread pool, then the latest log slot is put into it
+// and it is renamed over the record in one synchronous step, so that no flush
+// cycle's slot write can land in the replaced file and be lost.
 import fs from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { readU64, SyncRecordError, writeU64 } from '../common/index.js';
+import { readU64, StoreStateError, SyncRecordError, writeU64 } from '../common/index.js';
 import { writeFully } from './file-io.js';
 
 const MAGIC = 0x4d515352; // "MQSR"
@@ -124,6 +125,7 @@ export class SyncRecord {
   readonly #slot = Buffer.alloc(LOG_SLOT_WRITTEN);
   #fd: number;
   #image: DurableImage;
+  #replacing = false;
 
   private constructor(file: string, storeDir: string, fd: number, image: DurableImage) {
     this.#file = file;
@@ -153,29 +155,78 @@ export class SyncRecord {
   /** An fdatasync completed: CommitLog bytes below `offset` are durable. One small pwrite. */
   logDurable(offset: number): void {
     if (offset === this.#image.logOffset) return;
-    const slot = this.#slot;
-    writeU64(slot, offset, 0);
-    slot.writeUInt32BE(logSlotCrc(slot, 0), 8);
-    writeFully(this.#fd, slot, 0, LOG_SLOT_WRITTEN, LOG_SLOT_AT);
+    this.#writeSlot(this.#fd, offset);
     this.#image.logOffset = offset;
   }
 
-  /** The durable lengths of the index files (absolute paths), as the checkpoint about to be written relies on. */
-  filesDurable(lengths: Iterable<readonly [string, number]>): void {
-    const files = new Map<string, number>();
-    for (const [file, length] of lengths) files.set(path.relative(this.#storeDir, file), length);
+  /**
+   * The durable lengths of the index files (absolute paths), as the checkpoint
+   * about to be written relies on. The new record is written to a temporary
+   * file on the thread pool; only the switch (the latest log slot into it,
+   * rename) runs on the event loop, in one step, so that no flush cycle's slot
+   * write can land in the replaced file.
+   */
+  async filesDurable(lengths: Iterable<readonly [string, number]>): Promise<void> {
+    const files = this.#relative(lengths);
     if (sameFiles(files, this.#image.files)) return;
-    const image = { logOffset: this.#image.logOffset, files };
-    // Synchronous from here to the new fd: no flush cycle's slot write can land in the replaced file.
-    replace(this.#file, image);
-    const fd = fs.openSync(this.#file, 'r+');
-    fs.closeSync(this.#fd);
-    this.#fd = fd;
-    this.#image = image;
+    // Checkpoints run one at a time; two writers would share the temporary file.
+    if (this.#replacing) throw new StoreStateError('sync record: a second file-lengths update while one is being written');
+    this.#replacing = true;
+    try {
+      await this.#replace(files);
+    } finally {
+      this.#replacing = false;
+    }
+  }
+
+  async #replace(files: Map<string, number>): Promise<void> {
+    const buf = encode({ logOffset: this.#image.logOffset, files });
+    const tmp = `${this.#file}.tmp`;
+    const fd = await new Promise<number>((resolve, reject) => fs.open(tmp, 'w', (err, f) => (err ? reject(err) : resolve(f))));
+    try {
+      for (let done = 0; done < buf.length; ) {
+        done += await new Promise<number>((resolve, reject) => fs.write(fd, buf, done, buf.length - done, done, (err, n) => (err ? reject(err) : resolve(n))));
+      }
+      this.#writeSlot(fd, this.#image.logOffset);
+      fs.renameSync(tmp, this.#file);
+    } catch (err) {
+      fs.close(fd, () => undefined);
+      throw err;
+    }
+    this.#switchTo(fd, files);
+  }
+
+  /** filesDurable, synchronously (at open, where the event loop has nothing else to do). */
+  filesDurableSync(lengths: Iterable<readonly [string, number]>): void {
+    const files = this.#relative(lengths);
+    if (sameFiles(files, this.#image.files)) return;
+    replace(this.#file, { logOffset: this.#image.logOffset, files });
+    this.#switchTo(fs.openSync(this.#file, 'r+'), files);
   }
 
   close(): void {
     fs.closeSync(this.#fd);
+  }
+
+  #relative(lengths: Iterable<readonly [string, number]>): Map<string, number> {
+    const files = new Map<string, number>();
+    for (const [file, length] of lengths) files.set(path.relative(this.#storeDir, file), length);
+    return files;
+  }
+
+  #writeSlot(fd: number, offset: number): void {
+    const slot = this.#slot;
+    writeU64(slot, offset, 0);
+    slot.writeUInt32BE(logSlotCrc(slot, 0), 8);
+    writeFully(fd, slot, 0, LOG_SLOT_WRITTEN, LOG_SLOT_AT);
+  }
+
+  /** `fd` is the record's file from now on; the replaced one is closed off the event loop (freeing its blocks takes a while). */
+  #switchTo(fd: number, files: Map<string, number>): void {
+    const old = this.#fd;
+    this.#fd = fd;
+    this.#image = { logOffset: this.#image.logOffset, files };
+    fs.close(old, () => undefined);
   }
 }
 
