@@ -165,7 +165,7 @@ export interface FaultFigures {
   fromSlave: number;
   /** Duplicate receptions within the window. */
   duplicates: number;
-  /** Acknowledged and never consumed, among the messages due since the fault before it, up to it (what it could destroy). */
+  /** Acknowledged and never consumed, among the messages due within the window (the first fault's reaching back to the start, the last one's to the end: every lost message counted once). */
   lost: number;
 }
 

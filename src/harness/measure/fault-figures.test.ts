@@ -41,8 +41,8 @@ describe('faultFigures', () => {
       unavailableSec: 2,
       fromSlave: 40,
       duplicates: 3,
-      // Lost messages due before it (there is no fault before it).
-      lost: 2,
+      // Lost messages due within its window, and before it (it is the first).
+      lost: 3,
     });
     expect(r).toMatchObject({ untilSec: 8, failedAttempts: 0, retried: 5, recoverySec: 0.25, unavailableSec: 0, fromSlave: 1, duplicates: 7, lost: 1, note: 'back on 127.0.0.1:1' });
   });

@@ -3,7 +3,10 @@
 // its figures are the failed and re-sent sends, duplicates and slave reads
 // within it, the seconds that acknowledged less than half the offered rate,
 // the time to the first SEND_OK of a send started after it, and the lost
-// messages it could have destroyed (due since the fault before it).
+// messages due within its window (the first fault's window reaching back to
+// the start, the last one's to the end, so that every lost message is
+// counted once: a power cut destroys what came before it, and a restart on
+// a shortened log can lose what comes after).
 import type { FaultFigures, TimelineRow } from '../run-result.js';
 import { timeOfMessage, type FaultSpec, type Phase } from '../scenario/index.js';
 import { ACK_OK, type SharedRunState } from '../workers/index.js';
@@ -41,7 +44,9 @@ export function faultFigures(x: FaultFiguresInput): FaultFigures[] {
     const from = at(f);
     const next = x.faults[k + 1];
     const until = Math.max(from, next === undefined ? x.endSec : at(next));
-    const previous = k === 0 ? -Infinity : at(x.faults[k - 1]!);
+    // Every lost message goes to one fault: the first takes those before it too, the last those after it.
+    const lostFrom = k === 0 ? -Infinity : from;
+    const lostUntil = next === undefined ? Infinity : at(next);
     // Row `second` covers [second, second + 1): each row goes to one window, the one its fault's second starts;
     // the last window runs to the end of the run.
     const last = next === undefined ? Math.ceil(until) : Math.floor(until);
@@ -61,7 +66,7 @@ export function faultFigures(x: FaultFiguresInput): FaultFigures[] {
       unavailableSec: rows.filter((r) => r.offered > 0 && r.produced < r.offered * UNAVAILABLE_BELOW).length,
       fromSlave: sum((r) => r.fromSlave),
       duplicates: sum((r) => r.duplicates),
-      lost: x.lostAtSec.filter((t) => t >= previous && t < from).length,
+      lost: x.lostAtSec.filter((t) => t >= lostFrom && t < lostUntil).length,
     };
     if (f.note !== undefined) figures.note = f.note;
     return figures;
