@@ -24,13 +24,13 @@ export interface FaultSpec {
 export const FAULT_KINDS: Readonly<Record<FaultKind, string>> = {
   'kill-master': 'SIGKILL of the master broker process',
   'kill-slave': 'SIGKILL of the slave broker process',
-  'power-loss-master': 'SIGKILL of the master, then its store cut back to what its last completed fdatasync covered',
-  'power-loss-slave': 'SIGKILL of the slave, then its store cut back to what its last completed fdatasync covered',
-  'restart-master': 'start the master again on its data directory and ports',
-  'restart-slave': 'start the slave again on its data directory and ports',
-  'pause-slave': 'SIGSTOP of the slave, SIGCONT after :<seconds> (default 5)',
-  'kill-consumer': 'one lottery consumer worker dies (:<worker>, default 0); the group rebalances',
-  'disk-loss-master': 'SIGKILL of the master, then it starts again on an empty data directory',
+  'power-loss-master': 'SIGKILL, then its store cut to its last fdatasync',
+  'power-loss-slave': 'SIGKILL, then its store cut to its last fdatasync',
+  'restart-master': 'start it again on its data directory and ports',
+  'restart-slave': 'start it again on its data directory and ports',
+  'pause-slave': 'SIGSTOP, SIGCONT after :<seconds> (default 5)',
+  'kill-consumer': 'consumer :<worker> (default 0) dies; the group rebalances',
+  'disk-loss-master': 'SIGKILL, then it starts on an empty data directory',
 };
 
 /** Kinds that act on a broker process (they need process isolation). */
