@@ -60,6 +60,8 @@ interface Batch {
   /** The current attempt: where it went and when it started (shared clock). */
   mq: MessageQueue;
   startUs: number;
+  /** When its first attempt failed (shared clock); it is re-sent for at least MIN_RETRY_US from then. */
+  firstFailureUs?: number;
 }
 
 /** Messages i < n with i % workers == worker. */
@@ -173,7 +175,8 @@ export default async function produce(task: ProducerTask): Promise<ProducerOutco
     if (outcome === 'slaveTimeout') out.slaveTimeout += b.count;
     else if (outcome === 'slaveNotAvailable') out.slaveNotAvailable += b.count;
     avoidance.failed(b.mq.brokerName, t / US_PER_MS);
-    if (givenUp(t, giveUpAtUs, aborted())) finish(b, t, false);
+    b.firstFailureUs ??= t;
+    if (givenUp(t, giveUpAtUs, aborted(), b.firstFailureUs)) finish(b, t, false);
     else setTimeout(() => void resend(b), retryBackoffMs(++b.retries));
   };
 
@@ -186,7 +189,7 @@ export default async function produce(task: ProducerTask): Promise<ProducerOutco
       // No route now (every broker expired, no name server): the queues known so far are tried again.
     }
     const t = nowUs();
-    if (givenUp(t, giveUpAtUs, aborted())) {
+    if (givenUp(t, giveUpAtUs, aborted(), b.firstFailureUs)) {
       finish(b, t, false);
       return;
     }

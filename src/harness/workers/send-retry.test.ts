@@ -4,7 +4,7 @@
 // none is); a failed group is avoided for a while and forgiven by a SEND_OK;
 // each send status is counted under its outcome; the give-up time and abort.
 import { describe, expect, it } from 'vitest';
-import { attemptOutcome, BROKER_AVOID_MS, BrokerAvoidance, givenUp, pickQueue, RETRY_BACKOFF_FIRST_MS, RETRY_BACKOFF_MAX_MS, retryBackoffMs } from './send-retry.js';
+import { attemptOutcome, BROKER_AVOID_MS, BrokerAvoidance, givenUp, MIN_RETRY_US, pickQueue, RETRY_BACKOFF_FIRST_MS, RETRY_BACKOFF_MAX_MS, retryBackoffMs } from './send-retry.js';
 
 const q = (brokerName: string, queueId: number): { brokerName: string; queueId: number } => ({ brokerName, queueId });
 const TWO_GROUPS = [q('broker-a', 0), q('broker-a', 1), q('broker-b', 0), q('broker-b', 1)];
@@ -73,5 +73,12 @@ describe('givenUp', () => {
     expect(givenUp(99, 100, false)).toBe(false);
     expect(givenUp(100, 100, false)).toBe(true);
     expect(givenUp(0, 100, true)).toBe(true);
+  });
+
+  it('re-sends a batch that first failed late for MIN_RETRY_US still, past the give-up time', () => {
+    const failed = 5_000_000;
+    expect(givenUp(failed + MIN_RETRY_US - 1, 100, false, failed)).toBe(false);
+    expect(givenUp(failed + MIN_RETRY_US, 100, false, failed)).toBe(true);
+    expect(givenUp(failed + 1, 100, true, failed)).toBe(true);
   });
 });

@@ -89,7 +89,18 @@ export function attemptOutcome(status: string | undefined): AttemptOutcome {
   }
 }
 
-/** Whether a message still unacknowledged is given up now: the run's retry time is over, or the run was aborted. */
-export function givenUp(nowUs: number, giveUpAtUs: number, aborted: boolean): boolean {
-  return aborted || nowUs >= giveUpAtUs;
+/**
+ * A batch that failed is re-sent for at least this long, even past the run's
+ * retry time: a generator running late (its schedule ran minutes behind
+ * under overload) still gives every claim a fair chance.
+ */
+export const MIN_RETRY_US = 10_000_000;
+
+/**
+ * Whether a message still unacknowledged is given up now: the run was
+ * aborted, or the run's retry time is over and the batch has been re-sent
+ * for at least MIN_RETRY_US since its first failure.
+ */
+export function givenUp(nowUs: number, giveUpAtUs: number, aborted: boolean, firstFailureUs = -Infinity): boolean {
+  return aborted || nowUs >= Math.max(giveUpAtUs, firstFailureUs + MIN_RETRY_US);
 }
