@@ -13,6 +13,7 @@ import {
   ACK_FAILED,
   ACK_OK,
   createSharedRunState,
+  MIN_RETRY_US,
   PRODUCER_TASK_FILE,
   userPermutation,
   type ProducerInterval,
@@ -161,7 +162,7 @@ describe('the producer task under a broker outage', () => {
     expect(out.firstAckAfterFaultUs[0]! - faultUs).toBeLessThan(1_000_000);
   });
 
-  it('gives up, at its give-up time, what is still unacknowledged: ACK_FAILED and counted as failed', async () => {
+  it('gives up what is still unacknowledged at its give-up time, once re-sent for MIN_RETRY_US: ACK_FAILED and counted as failed', async () => {
     const c = await cluster({ topics: { [TOPIC]: QUEUES } });
     const giveUpAfterSec = 3;
     const p = await startProducer(c, giveUpAfterSec);
@@ -175,7 +176,9 @@ describe('the producer task under a broker outage', () => {
     expect(count(p.acked, ACK_OK)).toBe(out.acked);
     expect(count(p.acked, ACK_FAILED)).toBe(out.failed);
     expect(out.retried).toBeGreaterThan(0);
-    // Retries stopped at the give-up time (plus at most one backoff and one answer), not at the end of the curve.
-    expect((endedUs - p.runStartUs) / 1e6).toBeLessThan(DURATION_SEC + 1);
+    // Retries stopped once the give-up time was past and the last batch to fail first had had its
+    // MIN_RETRY_US (it failed before the curve's end), plus at most one backoff and one answer.
+    expect((endedUs - p.runStartUs) / 1e6).toBeLessThan(DURATION_SEC + MIN_RETRY_US / 1e6 + 1);
+    expect((endedUs - p.runStartUs) / 1e6).toBeGreaterThan(1 + MIN_RETRY_US / 1e6);
   });
 });

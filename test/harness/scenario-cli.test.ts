@@ -67,7 +67,7 @@ describe('metaq scenario', () => {
   it('--inject-drop N (brokers as child processes): the consumers skip N messages, the run reports lost = N and exits non-zero with the reason last', async () => {
     const out = path.join(tempDir(), 'run');
     const data = tempDir();
-    const r = await metaq(['scenario', 'smoke', ...SHORT, '--flush', 'async', '--replication', 'async', '--isolation', 'process', '--inject-drop', '5', '--out', out, '--data-dir', data]);
+    const r = await metaq(['scenario', 'smoke', ...SHORT, '--isolation', 'process', '--inject-drop', '5', '--out', out, '--data-dir', data]);
     expect(r.code).toBe(1);
     expect(r.lastLine).toMatch(/^FAILED: lost 5 acknowledged message\(s\)/);
     expect(r.lastLine).toContain('5 allocated ticket(s) never issued');

@@ -4,6 +4,7 @@
 export type { ProducerTask } from './producer-task.js';
 export type { ConsumerTask } from './consumer-task.js';
 export { USER_ID_BASE, userIndexOf, userPermutation } from './claim.js';
+export { MIN_RETRY_US } from './send-retry.js';
 export { ACK_FAILED, ACK_NONE, ACK_OK, CONTROL_ABORT, CONTROL_DROPPED, CONTROL_FOREIGN, createSharedRunState, type SharedRunState } from './shared-state.js';
 export type { ConsumerInterval, ConsumerOutcome, PhaseFigures, ProducerInterval, ProducerOutcome, WorkerCommand, WorkerEvent } from './worker-reports.js';
 
