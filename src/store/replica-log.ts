@@ -7,7 +7,7 @@
 import { readU64, CorruptStoreError, InvalidMessageError, StoreStateError, type MetaqError } from '../common/index.js';
 import { BLANK_MARKER_SIZE, checkRecord, MESSAGE_MAGIC, OFF_CRC, OFF_MAGIC, OFF_PHYSICAL_OFFSET, RECORD_HEAD_SIZE, RecordCheck } from '../message/index.js';
 import type { CheckpointService } from './checkpoint-service.js';
-import type { CommitLog, FlushService } from './commitlog/index.js';
+import { scanLog, type CommitLog, type FlushService } from './commitlog/index.js';
 import type { ConsumeQueue } from './consume-queue.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { KeyIndex } from './key-index/index.js';
@@ -19,6 +19,8 @@ import type { WritePath } from './write-path.js';
 
 /** Scratch for record heads and ConsumeQueue entries. */
 const SCRATCH_BYTES = 64;
+/** Chunk read while walking the undispatched tail of the log for record signatures (a handshake, not the hot path). */
+const TAIL_SCAN_BYTES = 1024 * 1024;
 
 /** Identifies one record of a log: where it starts, its size and CRC. */
 export interface RecordSignature {
@@ -95,9 +97,11 @@ export interface ReplicaLog {
   /** Size and CRC of the record starting at `offset` of the written log, or undefined if none starts there. */
   recordSignatureAt(offset: number): Omit<RecordSignature, 'offset'> | undefined;
   /**
-   * Signatures of up to `max` of the newest records (newest last), taken from
-   * the last entry of every queue: enough for a master to find where a
-   * slave's log stops agreeing with its own.
+   * Signatures of up to `max` of the newest records of the written log (newest
+   * last): every record past what is dispatched, read from the log (a slave
+   * indexes only what its master said is durable), then older ones from the
+   * last entries of every queue. Enough for a master to find where a slave's
+   * log stops agreeing with its own.
    */
   lastRecordSignatures(max: number): RecordSignature[];
   /**
@@ -302,26 +306,60 @@ export class StoreReplicaLog implements ReplicaLog {
   }
 
   lastRecordSignatures(max: number): RecordSignature[] {
+    if (max <= 0) return [];
+    // The newest records may lie past what is dispatched: a slave indexes only
+    // what its master said is durable, and a master that died between pushing
+    // records and its fdatasync never said so for its last ones. Those are
+    // read from the log itself; signatures from the ConsumeQueues alone would
+    // stop short of the log's end, and the logs would look different past it.
+    const tail = this.#signaturesFrom(this.#dispatcher.dispatchedOffset, max);
+    if (tail.length >= max) return tail;
     const scratch = this.#scratch;
-    // A record among the newest `max` belongs to a queue whose last entry is
-    // among the newest `max` last entries: only those queues are read further
-    // (one read per queue, not `max`, whatever the queue count).
+    const below = tail.length > 0 ? tail[0]!.offset : this.#log.writtenOffset;
+    const want = max - tail.length;
+    // A record among the newest `want` belongs to a queue whose last entry is
+    // among the newest `want` last entries: only those queues are read further
+    // (one read per queue, not `want`, whatever the queue count).
     const lasts: { cq: ConsumeQueue; last: number }[] = [];
     for (const t of this.#topics.all()) {
       for (const cq of t.queues) if (cq.maxOffset > cq.minOffset) lasts.push({ cq, last: cq.physicalOffsetAt(cq.maxOffset - 1, scratch) });
     }
     lasts.sort((a, b) => b.last - a.last);
     const offsets: number[] = [];
-    for (const { cq } of lasts.slice(0, max)) {
-      for (let o = cq.maxOffset - 1, n = 0; o >= cq.minOffset && n < max; o--, n++) offsets.push(cq.physicalOffsetAt(o, scratch));
+    for (const { cq } of lasts.slice(0, want)) {
+      for (let o = cq.maxOffset - 1, n = 0; o >= cq.minOffset && n < want; o--) {
+        const physical = cq.physicalOffsetAt(o, scratch);
+        if (physical >= below) continue;
+        offsets.push(physical);
+        n++;
+      }
     }
     offsets.sort((a, b) => a - b);
     const out: RecordSignature[] = [];
-    for (const offset of offsets.slice(-max)) {
+    for (const offset of offsets.slice(-want)) {
       const sig = this.recordSignatureAt(offset);
       if (sig !== undefined) out.push({ offset, ...sig });
     }
-    return out;
+    return out.concat(tail);
+  }
+
+  /** Signatures of the newest `max` records of the written log from `from` on (a record boundary), oldest first. */
+  #signaturesFrom(from: number, max: number): RecordSignature[] {
+    const log = this.#log;
+    const end = log.writtenOffset;
+    if (from >= end) return [];
+    // Newest `max` kept in a ring while the records are walked (heads only, no CRC check: they were checked when written).
+    const ring: RecordSignature[] = [];
+    let next = 0;
+    const buf = Buffer.allocUnsafe(Math.max(TAIL_SCAN_BYTES, log.maxRecordSize));
+    scanLog(log, Math.max(from, log.minOffset), end, buf, false, (b, at, offset, size) => {
+      const sig = { offset, size, crc: b.readUInt32BE(at + OFF_CRC) };
+      if (ring.length < max) ring.push(sig);
+      else ring[next] = sig;
+      next = (next + 1) % max;
+      return true;
+    });
+    return ring.length < max ? ring : ring.slice(next).concat(ring.slice(0, next));
   }
 
   truncateLog(offset: number): void {

@@ -3,7 +3,9 @@
 // rolled with fewer than 8 bytes left (no room for a blank marker); and a
 // replica that fell behind the source's retention re-syncs: its log reset to
 // the source's oldest kept offset, every queue going on at the source's queue
-// offset there, also after a reopen.
+// offset there, also after a reopen; and a replica's newest record
+// signatures (what a slave's handshake compares) reach the end of its log
+// even where it has not indexed it (past what its master said is durable).
 import { describe, expect, it } from 'vitest';
 import { MessageStore } from '../../src/store/index.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
@@ -108,6 +110,50 @@ describe('replica store', () => {
       await waitDispatched(replica);
       expect(replica.stats().minOffset).toBe(min);
       check(replica, 'after a reopen');
+    } finally {
+      await source.close();
+      await replica.close();
+    }
+  });
+
+  it('gives the newest record signatures of the whole log, also past what is indexed', async () => {
+    const source = await MessageStore.open(config(tempDir()));
+    const replica = await MessageStore.open(config(tempDir()));
+    try {
+      source.createTopic('A', 2);
+      source.createTopic('B', 3);
+      const ends: number[] = [];
+      // Over a segment end (a blank marker), in batches on five queues.
+      for (let i = 0; i < 300; i++) {
+        const r = await source.put(i % 2 === 0 ? 'A' : 'B', i % 2 === 0 ? (i >> 1) % 2 : i % 3, Array.from({ length: 1 + (i % 4) }, (_, j) => ({ body: Buffer.alloc(200 + ((i + j) % 90), i % 251) })));
+        ends.push(r.endOffset);
+      }
+      expect(source.writtenOffset).toBeGreaterThan(SEGMENT);
+      await waitDispatched(source);
+      // The replica indexes nothing past `cap` (a slave whose master said "durable" up to there).
+      const cap = ends[120]!;
+      expect(cap, 'what is not indexed crosses the segment end').toBeLessThan(SEGMENT);
+      replica.replicaLog.setVisibilityLimit(cap);
+      let offset = replica.writtenOffset;
+      for (;;) {
+        const chunk = source.replicaLog.readLog(offset, 8192);
+        if (chunk === undefined) break;
+        await replica.replicaLog.appendReplicated(chunk.offset, chunk.bytes);
+        offset = chunk.nextOffset;
+      }
+      await waitUntil(() => replica.stats().dispatchedOffset === cap, 'the replica to index up to its cap', 5000, 5);
+      expect(replica.writtenOffset).toBe(source.writtenOffset);
+      for (const max of [1, 5, 64, 400]) {
+        const want = source.replicaLog.lastRecordSignatures(max);
+        const got = replica.replicaLog.lastRecordSignatures(max);
+        expect(want.length).toBe(max);
+        expect(want.at(-1)!.offset + want.at(-1)!.size, 'the newest record ends the log').toBe(source.writtenOffset);
+        expect(got, `newest ${max} records`).toEqual(want);
+      }
+      // Indexed everywhere, the same again.
+      replica.replicaLog.setVisibilityLimit(undefined);
+      await waitDispatched(replica);
+      expect(replica.replicaLog.lastRecordSignatures(64)).toEqual(source.replicaLog.lastRecordSignatures(64));
     } finally {
       await source.close();
       await replica.close();
