@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { FaultFigures } from '../../src/harness/index.js';
 import { metaq, readSummary, type Outcome } from '../helpers/metaq-cli.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
@@ -17,28 +18,13 @@ const TEST_TIMEOUT_MS = 200_000;
 
 const tempDir = useTempDirs('faults');
 
-interface Fault {
-  kind: string;
-  spec: string;
-  doneAtSec: number | null;
-  target: string;
-  note?: string;
-  failedAttempts: number;
-  retried: number;
-  recoverySec: number | null;
-  unavailableSec: number;
-  fromSlave: number;
-  duplicates: number;
-  lost: number;
-}
-
 interface Summary {
   passed: boolean;
   failures: string[];
   isolation: string;
   messages: { attempted: number; acked: number; failed: number; consumed: number; duplicates: number; lost: number; retried: number; fromSlave: number; attempts: Record<string, number> };
   tickets: { allocated: number; issued: number; issuedTwice: number; neverIssued: number };
-  faults: Fault[];
+  faults: FaultFigures[];
   lossLimit: number;
   config: { brokerGroups: number };
 }

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { cutToDurableImage, readSyncRecord } from '../../store/index.js';
 import type { BrokerRole } from './thread-role.js';
+import { withTimeout } from './with-timeout.js';
 
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 30_000;
@@ -25,16 +26,6 @@ function killLeftOnExit(): void {
   exitHookSet = true;
   process.on('exit', () => {
     for (const c of LIVE) c.kill('SIGKILL');
-  });
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-    p.then(
-      (v) => (clearTimeout(t), resolve(v)),
-      (e: unknown) => (clearTimeout(t), reject(e)),
-    );
   });
 }
 

@@ -4,6 +4,7 @@
 // processes alike.
 import { Worker } from 'node:worker_threads';
 import type { RoleJob, RoleReport } from './role-worker.js';
+import { withTimeout } from './with-timeout.js';
 
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 30_000;
@@ -17,16 +18,6 @@ export interface BrokerRole {
   /** Busy milliseconds so far (event-loop active time of a thread, CPU time of a process). */
   activeMs(): number;
   stop(): Promise<{ writtenOffset: number | null; flushCycles: number | null }>;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-    p.then(
-      (v) => (clearTimeout(t), resolve(v)),
-      (e: unknown) => (clearTimeout(t), reject(e)),
-    );
-  });
 }
 
 export async function startThreadRole(name: BrokerRole['name'], brokerName: string | undefined, job: RoleJob): Promise<BrokerRole> {
