@@ -93,11 +93,14 @@ export class Consumer {
     await Promise.all([...subs.keys()].map((t) => routes.queues(t).catch(() => undefined)));
     await this.#heartbeats.beat();
     await this.#rebalancer.run();
-    this.#every(o.heartbeatIntervalMs, () => void this.#heartbeats.beat());
+    // A periodic task that fails (a broker down, no slave to turn to) is noted and tried again next
+    // time: a rejection left unhandled would end the consumer's process.
+    const noted = (p: Promise<unknown>): void => void p.catch((err: unknown) => this.#note(err));
+    this.#every(o.heartbeatIntervalMs, () => noted(this.#heartbeats.beat()));
     this.#every(o.rebalanceIntervalMs, () => this.#rebalancer.request());
-    this.#every(o.commitIntervalMs, () => void this.#committer.commitAll());
+    this.#every(o.commitIntervalMs, () => noted(this.#committer.commitAll()));
     const locks = this.#locks;
-    if (locks !== undefined) this.#every(Math.max(LOCK_RETRY_MS, Math.floor(o.rebalanceIntervalMs / 2)), () => void locks.renew());
+    if (locks !== undefined) this.#every(Math.max(LOCK_RETRY_MS, Math.floor(o.rebalanceIntervalMs / 2)), () => noted(locks.renew()));
   }
 
   /** Queues this consumer owns now (and, for ordered consumers, holds the lock of). */
