@@ -61,8 +61,6 @@ export class FaultScheduler {
     const run = this.#run;
     const f = record.spec;
     record.doneAtSec = Math.round(elapsedSec(run) * MS_PER_S) / MS_PER_S;
-    // The producers time their first SEND_OK after it from now (the k-th mark answers the k-th fault: all run in order).
-    run.pools?.markFault(nowUs());
     try {
       if (f.kind === 'kill-consumer') {
         const killed = run.pools?.killConsumer(f.target) ?? false;
@@ -74,6 +72,10 @@ export class FaultScheduler {
       }
     } catch (err) {
       record.note = `failed: ${describeError(err)}`;
+    } finally {
+      // The producers time their first SEND_OK after it from once it is done (a broker killed cannot answer a
+      // send started after that); the k-th mark answers the k-th fault, as all run in order.
+      run.pools?.markFault(nowUs());
     }
     run.progress.note(`metaq scenario: fault ${f.text} at ${record.doneAtSec.toFixed(1)} s: ${record.target}${record.note !== undefined ? `: ${record.note}` : ''}`);
   }
