@@ -157,7 +157,7 @@ export interface FaultFigures {
   failedAttempts: number;
   /** Messages re-sent within the window. */
   retried: number;
-  /** Seconds from the fault to the first SEND_OK of a send attempted after it; null when none came. */
+  /** Seconds from the fault to the first SEND_OK of a send attempted after it was done; null when none came. */
   recoverySec: number | null;
   /** Seconds within the window in which less than half the offered rate was acknowledged. */
   unavailableSec: number;
