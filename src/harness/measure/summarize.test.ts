@@ -39,7 +39,7 @@ function phaseOf(count: number, ms: number): PhaseFigures {
 
 function producerOutcome(worker: number, counts: [number, number, number], errors: string[]): ProducerOutcome {
   const acked = counts[0] + counts[1] + counts[2];
-  return { worker, attempted: acked + 2, acked, failed: 2, retried: 0, attempts: { ok: acked, slaveTimeout: 1, slaveNotAvailable: 1, otherStatus: 0, error: 0 }, firstAckAfterFaultUs: [], slaveTimeout: 1, slaveNotAvailable: 1, errors, phases: counts.map((c) => phaseOf(c, 4)), lastAnswerUs: 0 };
+  return { worker, attempted: acked + 2, acked, failed: 2, retried: 0, attempts: { ok: acked, slaveTimeout: 1, slaveNotAvailable: 1, otherStatus: 0, error: 0 }, firstAckAfterFaultUs: [], errors, phases: counts.map((c) => phaseOf(c, 4)), lastAnswerUs: 0 };
 }
 
 const consumerOutcome: ConsumerOutcome = { worker: 0, received: 800, phases: [phaseOf(200, 10), phaseOf(400, 20), phaseOf(200, 900)], errors: [] };

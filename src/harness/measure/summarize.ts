@@ -175,8 +175,8 @@ export function summarize(x: SummaryInput): RunFigures {
     },
     lostSamples: v.lostSamples,
     sends: {
-      slaveTimeout: sum((p) => p.slaveTimeout),
-      slaveNotAvailable: sum((p) => p.slaveNotAvailable),
+      slaveTimeout: sum((p) => p.attempts.slaveTimeout),
+      slaveNotAvailable: sum((p) => p.attempts.slaveNotAvailable),
       errors: [...new Set(x.producerOutcomes.flatMap((p) => p.errors))].slice(0, SEND_ERRORS_KEPT),
     },
     foreign: x.foreign,

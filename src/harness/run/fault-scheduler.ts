@@ -5,7 +5,7 @@
 import { nowUs } from '../../load/index.js';
 import { elapsedSec, type RunContext } from './run-context.js';
 import { ProcessRole } from './process-role.js';
-import { brokerGroupName, type FaultSpec } from '../scenario/index.js';
+import { brokerGroupName, isSlaveFault, type FaultSpec } from '../scenario/index.js';
 import { describeError } from './run-steps.js';
 
 /** What one fault did. */
@@ -117,7 +117,7 @@ export class FaultScheduler {
 
   #role(f: FaultSpec): ProcessRole {
     const group = this.#run.topology?.groups[f.target];
-    const role = f.kind.endsWith('-slave') ? group?.slave : group?.master;
+    const role = isSlaveFault(f.kind) ? group?.slave : group?.master;
     if (!(role instanceof ProcessRole)) throw new Error(`${targetName(f)} is not a broker process of this run`);
     return role;
   }
@@ -125,5 +125,5 @@ export class FaultScheduler {
 
 function targetName(f: FaultSpec): string {
   if (f.kind === 'kill-consumer') return `consumer ${f.target}`;
-  return `${f.kind.endsWith('-slave') ? 'slave' : 'master'} ${brokerGroupName(f.target)}`;
+  return `${isSlaveFault(f.kind) ? 'slave' : 'master'} ${brokerGroupName(f.target)}`;
 }

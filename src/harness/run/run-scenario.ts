@@ -7,7 +7,7 @@
 // clean stop and a result to report (only bad input throws).
 import { InvalidConfigError } from '../../common/index.js';
 import { faultFigures, lostMessageTimes, summarize, verify, type RunFigures } from '../measure/index.js';
-import type { FaultFigures } from '../run-result.js';
+import type { FaultFigures, TimelineRow } from '../run-result.js';
 import type { RunResult } from '../run-result.js';
 import { brokerGroups, lossLimit, peakRate, producingSeconds } from '../scenario/index.js';
 import { judgeRun } from '../verdict/index.js';
@@ -45,9 +45,10 @@ export async function runScenario(o: RunOptions): Promise<RunResult> {
   }
   // Bad input is not a run that failed: it goes back to the caller as it is.
   if (failure?.error instanceof InvalidConfigError) throw failure.error;
-  const figures = measure(run, failure);
+  const timeline = run.metrics.timeline();
+  const figures = measure(run, failure, timeline);
   const verdict = judgeRun(figures, run.scenario.thresholds);
-  return { summary: { ...figures.summary, ...verdict }, timeline: run.metrics.timeline() };
+  return { summary: { ...figures.summary, ...verdict }, timeline };
 }
 
 /** The run's first line on stderr: what it offers, to what. */
@@ -60,13 +61,13 @@ function announce(run: RunContext): void {
 }
 
 /** Verifies the shared arrays and adds up what the run measured. */
-function measure(run: RunContext, failure: StepFailure | undefined): RunFigures {
+function measure(run: RunContext, failure: StepFailure | undefined, timeline: TimelineRow[]): RunFigures {
   return summarize({
     scenario: run.scenario,
     injectDrop: run.options.injectDrop,
     injectDoubleIssue: run.options.injectDoubleIssue ?? 0,
     brokerGroups: brokerGroups(run.scenario),
-    faults: measureFaults(run),
+    faults: measureFaults(run, timeline),
     lossLimit: lossLimit(run.scenario),
     isolation: run.isolation,
     startedAt: run.startedAt,
@@ -89,7 +90,7 @@ function measure(run: RunContext, failure: StepFailure | undefined): RunFigures 
 }
 
 /** What each fault cost (empty without faults). */
-function measureFaults(run: RunContext): FaultFigures[] {
+function measureFaults(run: RunContext, timeline: TimelineRow[]): FaultFigures[] {
   if (run.faults.length === 0) return [];
   const startUs = run.runStartUs ?? 0;
   // The earliest first SEND_OK after each fault over every producer.
@@ -101,7 +102,7 @@ function measureFaults(run: RunContext): FaultFigures[] {
   const records = run.faultRecords.length > 0 ? run.faultRecords : run.faults.map((spec) => ({ spec, doneAtSec: null, target: '' }));
   return faultFigures({
     faults: records,
-    timeline: run.metrics.timeline(),
+    timeline,
     firstAckAfterSec,
     lostAtSec: lostMessageTimes(run.shared, run.totalMessages, run.scenario.phases),
     endSec: run.drainEndSec ?? 0,

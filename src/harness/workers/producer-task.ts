@@ -83,7 +83,7 @@ export default async function produce(task: ProducerTask): Promise<ProducerOutco
   const phaseCount = new Array<number>(phaseNames.length).fill(0);
   const sendHist = await createLatencyHistogram();
   const lagHist = await createLatencyHistogram();
-  const out: ProducerOutcome = { worker, attempted: 0, acked: 0, failed: 0, retried: 0, attempts: { ok: 0, slaveTimeout: 0, slaveNotAvailable: 0, otherStatus: 0, error: 0 }, firstAckAfterFaultUs: [], slaveTimeout: 0, slaveNotAvailable: 0, errors: [], phases: [], lastAnswerUs: 0 };
+  const out: ProducerOutcome = { worker, attempted: 0, acked: 0, failed: 0, retried: 0, attempts: { ok: 0, slaveTimeout: 0, slaveNotAvailable: 0, otherStatus: 0, error: 0 }, firstAckAfterFaultUs: [], errors: [], phases: [], lastAnswerUs: 0 };
   let ackedInSecond = 0;
   let failedInSecond = 0;
   let retriedInSecond = 0;
@@ -172,8 +172,6 @@ export default async function produce(task: ProducerTask): Promise<ProducerOutco
       return;
     }
     failedInSecond += b.count;
-    if (outcome === 'slaveTimeout') out.slaveTimeout += b.count;
-    else if (outcome === 'slaveNotAvailable') out.slaveNotAvailable += b.count;
     avoidance.failed(b.mq.brokerName, t / US_PER_MS);
     b.firstFailureUs ??= t;
     if (givenUp(t, giveUpAtUs, aborted(), b.firstFailureUs)) finish(b, t, false);

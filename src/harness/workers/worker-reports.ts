@@ -70,8 +70,6 @@ export interface ProducerOutcome {
   attempts: { ok: number; slaveTimeout: number; slaveNotAvailable: number; otherStatus: number; error: number };
   /** Per fault command (in order): shared-clock µs of the first SEND_OK of an attempt sent at or after its time (null: none). */
   firstAckAfterFaultUs: (number | null)[];
-  slaveTimeout: number;
-  slaveNotAvailable: number;
   /** The first few send errors, for the summary. */
   errors: string[];
   /** Indexed like the scenario's phases plus the drain (answers that came after the curve). */
