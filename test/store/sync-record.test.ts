@@ -35,10 +35,14 @@ async function kill(child: RunningChild): Promise<void> {
 }
 
 /** Per queue: how many messages the reopened store holds, each checked against its positional body. */
-async function recoveredCounts(dir: string, runSeed: number): Promise<{ counts: number[]; writtenOffset: number; rebuilt: boolean }> {
+async function recoveredCounts(dir: string, runSeed: number): Promise<{ counts: number[]; writtenOffset: number; rebuilt: boolean; warning: string }> {
   let rebuilt = false;
+  let warning = '';
   const onWarning = (w: Error & { code?: string }): void => {
-    if (w.code === 'METAQ_INDEX_REBUILT') rebuilt = true;
+    if (w.code === 'METAQ_INDEX_REBUILT') {
+      rebuilt = true;
+      warning = w.message;
+    }
   };
   process.on('warning', onWarning);
   const store = await MessageStore.open(syncRecordStoreConfig(dir, 'sync')).finally(() => setTimeout(() => process.off('warning', onWarning), 50));
@@ -55,7 +59,7 @@ async function recoveredCounts(dir: string, runSeed: number): Promise<{ counts: 
       }
       counts.push(messages.length);
     }
-    return { counts, writtenOffset: store.stats().writtenOffset, rebuilt };
+    return { counts, writtenOffset: store.stats().writtenOffset, rebuilt, warning };
   } finally {
     await store.close();
   }
@@ -116,8 +120,8 @@ describe('sync record: SIGKILL, then cut to what the completed fdatasyncs covere
     // cut leaves every queue as long as the checkpoint says, nothing to rebuild.
     expect([...image.files.keys()].some((f) => f.startsWith(`consumequeue${path.sep}`))).toBe(true);
     cutToDurableImage(dir, image);
-    const { counts, rebuilt } = await recoveredCounts(dir, runSeed);
-    expect(rebuilt).toBe(false);
+    const { counts, rebuilt, warning } = await recoveredCounts(dir, runSeed);
+    expect(rebuilt, warning).toBe(false);
     const lost = ackedEnd.reduce((sum, end, q) => sum + Math.max(0, end - counts[q]!), 0);
     expect(lost, `acknowledged ${acked}, per queue ${ackedEnd.join(',')}, recovered ${counts.join(',')}`).toBe(0);
 

@@ -87,7 +87,9 @@ export class KeyIndex {
     if (active !== undefined && !active.sealed) {
       const length = fs.fstatSync(active.fd).size;
       await active.sync();
-      this.#syncedLengths.set(active.path, length);
+      // Filled and sealed meanwhile: the seal synced it whole and noted that
+      // length; this older, shorter one must not replace it.
+      if (!active.sealed) this.#syncedLengths.set(active.path, length);
     }
   }
 
