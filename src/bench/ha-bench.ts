@@ -6,13 +6,14 @@
 // slave lag (the master's stats, sampled every 100 ms) are measured. Then a
 // fixed-rate phase on sync flush + sync replication: an open-loop producer
 // offers `rate` msg/s and send latencies count from each message's intended
-// send time.
+// send time. Each run also gives each role's CPU (its thread's utime + stime,
+// read every `statsIntervalMs`) per acknowledged message over the window.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { NameServer } from '../namesrv/index.js';
 import { decodeHistogram, startBenchWorker, type BenchWorker } from './bench-worker.js';
-import { percentileMs } from '../load/index.js';
+import { nowUs, percentileMs, threadCpuUs } from '../load/index.js';
 import type { HaReport, HaRole, HaSample } from './ha-worker.js';
 
 export type HaBenchFlush = 'sync' | 'async';
@@ -92,7 +93,11 @@ function startRole(job: HaRole, onSample?: (s: HaSample) => void): RoleHandle {
 }
 
 /** A master and its slave on fresh stores, the slave connected; stop() tears both down and removes the stores. */
-async function startPair(o: HaBenchOptions, mode: HaBenchMode, samples: HaSample[]): Promise<{ namesrv: string; stop(): Promise<{ masterFlushCycles: number; slaveFlushCycles: number }> }> {
+async function startPair(
+  o: HaBenchOptions,
+  mode: HaBenchMode,
+  samples: HaSample[],
+): Promise<{ namesrv: string; tids: { master: number | undefined; slave: number | undefined }; stop(): Promise<{ masterFlushCycles: number; slaveFlushCycles: number }> }> {
   const dir = fs.mkdtempSync(path.join(o.dir, 'metaq-ha-'));
   const ns = await NameServer.start({ port: 0 });
   const topics = { [TOPIC]: o.queues };
@@ -100,9 +105,9 @@ async function startPair(o: HaBenchOptions, mode: HaBenchMode, samples: HaSample
     { role: 'master', dir: path.join(dir, 'master'), namesrv: ns.addr, topics, flush: mode.flush, replication: mode.replication, segmentSize: o.segmentSize, statsIntervalMs: o.statsIntervalMs },
     (s) => samples.push(s),
   );
-  const { haAddr } = await master.next('broker-ready');
+  const { haAddr, tid: masterTid } = await master.next('broker-ready');
   const slave = startRole({ role: 'slave', dir: path.join(dir, 'slave'), namesrv: ns.addr, topics, flush: mode.flush, masterHaAddr: haAddr!, segmentSize: o.segmentSize });
-  await slave.next('broker-ready');
+  const { tid: slaveTid } = await slave.next('broker-ready');
   const deadline = Date.now() + o.slaveConnectTimeoutMs;
   while (!samples.some((s) => s.ha.slaveConnected)) {
     if (Date.now() > deadline) throw new Error(`the slave did not connect to the master within ${o.slaveConnectTimeoutMs} ms`);
@@ -110,6 +115,7 @@ async function startPair(o: HaBenchOptions, mode: HaBenchMode, samples: HaSample
   }
   return {
     namesrv: ns.addr,
+    tids: { master: masterTid, slave: slaveTid },
     stop: async () => {
       slave.send('stop');
       const s = await slave.next('stopped');
@@ -124,9 +130,21 @@ async function startPair(o: HaBenchOptions, mode: HaBenchMode, samples: HaSample
   };
 }
 
+/** The bench's roles whose CPU it reports: the two brokers and the producer (the load generator). */
+const CPU_ROLES = ['master', 'slave', 'loadGenerator'] as const;
+type CpuRole = (typeof CPU_ROLES)[number];
+
+/** Each role's thread CPU time (µs; undefined when it cannot be read) at one instant. */
+interface CpuSample {
+  atUs: number;
+  cpuUs: Record<CpuRole, number | undefined>;
+}
+
 interface RunResult {
   produced: Extract<HaReport, { type: 'produced' }>;
   samples: HaSample[];
+  /** The roles' CPU readings within the measured window. */
+  cpu: CpuSample[];
   masterFlushCycles: number;
   slaveFlushCycles: number;
 }
@@ -137,17 +155,53 @@ async function run(o: HaBenchOptions, mode: HaBenchMode, rate: number): Promise<
   const pair = await startPair(o, mode, samples);
   let produced: RunResult['produced'] | undefined;
   let cycles: Awaited<ReturnType<typeof pair.stop>>;
+  const cpu: CpuSample[] = [];
+  let sampler: NodeJS.Timeout | undefined;
   try {
     const producer = startRole({ role: 'producer', namesrv: pair.namesrv, topic: TOPIC, bodySize: o.bodySize, batchSize: o.batchSize, rate, inFlight: o.inFlight, durationMs: o.durationMs, warmupMs: o.warmupMs, tickMs: o.tickMs });
-    await producer.next('ready');
+    const { tid: producerTid } = await producer.next('ready');
+    const tids: Record<CpuRole, number | undefined> = { master: pair.tids.master, slave: pair.tids.slave, loadGenerator: producerTid };
+    const read = (tid: number | undefined): number | undefined => (tid === undefined ? undefined : threadCpuUs(tid));
+    sampler = setInterval(() => cpu.push({ atUs: nowUs(), cpuUs: { master: read(tids.master), slave: read(tids.slave), loadGenerator: read(tids.loadGenerator) } }), o.statsIntervalMs);
     producer.send('go');
     produced = await producer.next('produced');
+    clearInterval(sampler);
     await producer.exited;
   } finally {
+    clearInterval(sampler);
     cycles = await pair.stop();
   }
   const p = produced;
-  return { produced: p, samples: samples.filter((s) => s.atUs >= p.fromUs && s.atUs <= p.toUs), ...cycles };
+  const within = <T extends { atUs: number }>(list: T[]): T[] => list.filter((s) => s.atUs >= p.fromUs && s.atUs <= p.toUs);
+  return { produced: p, samples: within(samples), cpu: within(cpu), ...cycles };
+}
+
+/**
+ * Each role's CPU over the window, from its first and last reading in it: as
+ * a share of one core, and in µs per acknowledged message (the share times
+ * the window over the messages acknowledged in it). Null when the readings
+ * are missing (fewer than two, or a role's unreadable).
+ */
+export function roleCpu(cpu: readonly CpuSample[], acked: number, windowUs: number): Record<CpuRole, { share: number; usPerMessage: number } | null> {
+  const first = cpu[0];
+  const last = cpu[cpu.length - 1];
+  const one = (role: CpuRole): { share: number; usPerMessage: number } | null => {
+    const a = first?.cpuUs[role];
+    const b = last?.cpuUs[role];
+    if (first === undefined || last === undefined || a === undefined || b === undefined || last.atUs <= first.atUs || acked <= 0) return null;
+    const share = (b - a) / (last.atUs - first.atUs);
+    return { share: Math.round(share * 1000) / 1000, usPerMessage: Math.round(((share * windowUs) / acked) * 100) / 100 };
+  };
+  return { master: one('master'), slave: one('slave'), loadGenerator: one('loadGenerator') };
+}
+
+/** "CPU per acked message: master 8.12 µs (81% of a core), slave ..., load generator ..." for stderr. */
+function cpuLine(c: ReturnType<typeof roleCpu>): string {
+  const name: Record<CpuRole, string> = { master: 'master', slave: 'slave', loadGenerator: 'load generator' };
+  return `CPU per acked message: ${CPU_ROLES.map((r) => {
+    const f = c[r];
+    return `${name[r]} ${f === null ? '—' : `${f.usPerMessage.toFixed(2)} µs (${Math.round(f.share * 100)}% of a core)`}`;
+  }).join(', ')}`;
 }
 
 function report(r: RunResult): Record<string, unknown> {
@@ -166,6 +220,8 @@ function report(r: RunResult): Record<string, unknown> {
   }
   const first = r.samples[0];
   const last = r.samples[r.samples.length - 1];
+  const cpu = roleCpu(r.cpu, p.acked, p.toUs - p.fromUs);
+  console.error(`ha: ${cpuLine(cpu)}`);
   const out = {
     ackedMsgsPerSec: Math.round(p.acked / seconds),
     sendP50Ms: percentileMs(send, 50),
@@ -188,6 +244,9 @@ function report(r: RunResult): Record<string, unknown> {
     /** fdatasync cycles over the whole run (sync flush: group commits; async: the periodic flush). */
     masterFlushCycles: r.masterFlushCycles,
     slaveFlushCycles: r.slaveFlushCycles,
+    /** Each role's thread CPU over the window: µs per acknowledged message, and share of one core (null: not readable). */
+    cpuUsPerMessage: { master: cpu.master?.usPerMessage ?? null, slave: cpu.slave?.usPerMessage ?? null, loadGenerator: cpu.loadGenerator?.usPerMessage ?? null },
+    cpuShare: { master: cpu.master?.share ?? null, slave: cpu.slave?.share ?? null, loadGenerator: cpu.loadGenerator?.share ?? null },
     masterFlushesPerSec: first !== undefined && last !== undefined && last.atUs > first.atUs ? Math.round(((last.flushCycles - first.flushCycles) * US_PER_S) / (last.atUs - first.atUs)) : 0,
   };
   send.destroy();

@@ -3,13 +3,14 @@
 // (ha-bench.ts) tells each what to do through workerData and messages. The
 // master posts its replication stats every `statsIntervalMs` (the slave lag
 // is sampled from them); the producer sends back counts per send status and
-// a compressed HDR histogram of send latencies (microseconds).
+// a compressed HDR histogram of send latencies (microseconds). Each says its
+// kernel thread id when ready, so that the coordinator can read its CPU time.
 import { parentPort, workerData } from 'node:worker_threads';
 import * as hdr from 'hdr-histogram-js';
 import { Broker, type BrokerLogger } from '../broker/index.js';
 import { Producer, type Message, type SendResult } from '../client/index.js';
 import type { HaMasterStats } from '../ha/index.js';
-import { constantRateSchedule, createLatencyHistogram, nowUs, percentileMs, runOpenLoop, startClosedLoop } from '../load/index.js';
+import { constantRateSchedule, createLatencyHistogram, nowUs, ownThreadTid, percentileMs, runOpenLoop, startClosedLoop } from '../load/index.js';
 
 type Flush = 'sync' | 'async';
 
@@ -40,8 +41,9 @@ export interface HaSample {
 }
 
 export type HaReport =
-  | { type: 'ready' }
-  | { type: 'broker-ready'; addr: string; haAddr: string | undefined }
+  /** `tid`: the kernel's id of the role's thread, for its CPU time. */
+  | { type: 'ready'; tid: number | undefined }
+  | { type: 'broker-ready'; addr: string; haAddr: string | undefined; tid: number | undefined }
   | { type: 'ha-stats'; sample: HaSample }
   | {
       type: 'produced';
@@ -94,7 +96,7 @@ async function runBroker(j: Extract<HaRole, { role: 'master' | 'slave' }>): Prom
     },
     log,
   );
-  post({ type: 'broker-ready', addr: broker.addr, haAddr: broker.haAddr });
+  post({ type: 'broker-ready', addr: broker.addr, haAddr: broker.haAddr, tid: ownThreadTid() });
   let timer: NodeJS.Timeout | undefined;
   if (j.role === 'master') {
     timer = setInterval(() => {
@@ -174,7 +176,7 @@ async function runProducer(j: Extract<HaRole, { role: 'producer' }>): Promise<vo
     });
   };
 
-  post({ type: 'ready' });
+  post({ type: 'ready', tid: ownThreadTid() });
   await nextMessage();
   const startUs = nowUs();
   fromUs = startUs + j.warmupMs * 1000;

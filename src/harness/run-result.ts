@@ -94,11 +94,13 @@ export interface RunSummary {
   /** Figures from the brokers (CPU, store, replication), when the harness started them. */
   brokers: BrokerFigures[];
   /**
-   * Where the time went: how busy each thread was during the sale (from the
-   * run's start to the producers' last answer), as a share of one core
-   * (event-loop utilisation for threads, CPU time for processes).
+   * Where the time went, per role (each broker, each producer worker, each
+   * consumer worker): how busy it was during the sale, and its CPU time per
+   * message (README "Reading the report").
    */
-  cpu: { role: string; busyShare: number }[];
+  cpu: CpuFigure[];
+  /** CPU time per acknowledged message of every role together and by kind (absent in runs before it was measured). */
+  cpuPerMessage?: CpuPerMessage;
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string };
   config: {
     queues: number;
@@ -124,6 +126,40 @@ export interface RunSummary {
   failures: string[];
   /** What a reader should know that does not fail the run (a late load generator, an injected fault). */
   warnings: string[];
+}
+
+/** One role's CPU: 'master', 'slave' ('master broker-b' with several groups), 'producer 0', 'consumer 1'. */
+export interface CpuFigure {
+  role: string;
+  /**
+   * How busy it was during the sale (the run's start to the producers' last
+   * answer), as a share of one core: event-loop utilisation of a thread, CPU
+   * time of a process.
+   */
+  busyShare: number;
+  /**
+   * CPU time (utime + stime, µs) from the sale's start to the drain's end: of
+   * the whole process (process isolation), or of the role's own thread
+   * (threads: its event loop, without the libuv pool and V8 helper threads it
+   * shares with the harness). Null when it could not be read; absent in runs
+   * before it was measured.
+   */
+  cpuUs?: number | null;
+  /** The denominator: acknowledged messages (a broker: all of them; a producer: its own), or the messages a consumer received. */
+  messages?: number;
+  /** cpuUs / messages; null when either is missing or no message. */
+  usPerMessage?: number | null;
+}
+
+/** CPU time (µs) per acknowledged message of the roles together, over the sale and the drain; null when a role's CPU could not be read. */
+export interface CpuPerMessage {
+  /** The window: the sale's start to the drain's end (s). */
+  windowSec: number;
+  /** Every broker, producer and consumer (not the harness's coordinator or name server). */
+  all: number | null;
+  brokers: number | null;
+  producers: number | null;
+  consumers: number | null;
 }
 
 /** The fault kinds the harness can inject (README "Faults"). */

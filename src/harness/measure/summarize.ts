@@ -41,6 +41,7 @@ export interface SummaryInput {
   drainEndSec: number;
   brokers: BrokerFigures[];
   cpu: RunSummary['cpu'];
+  cpuPerMessage?: RunSummary['cpuPerMessage'];
   brokerAddrs: string[];
   aborted: boolean;
   dropped: number;
@@ -143,6 +144,7 @@ export function summarize(x: SummaryInput): RunFigures {
       phases,
       brokers: x.brokers,
       cpu: x.cpu,
+      ...(x.cpuPerMessage !== undefined ? { cpuPerMessage: x.cpuPerMessage } : {}),
       machine: {
         cpus: cpus.length,
         cpuModel: cpus[0]?.model ?? 'unknown',

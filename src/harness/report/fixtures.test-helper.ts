@@ -253,11 +253,13 @@ export function buildRunResult(o: FixtureOptions = {}): RunResult {
     phases,
     brokers: brokerFigures(o.brokerGroups ?? 1, acked),
     cpu: [
-      { role: 'producer-1', busyShare: 0.62 },
-      { role: 'producer-2', busyShare: 0.6 },
-      { role: 'consumer-1', busyShare: 0.35 },
-      { role: 'broker-master', busyShare: 0.87 },
+      { role: 'master', busyShare: 0.87, cpuUs: Math.round(acked * 9.5), messages: acked, usPerMessage: 9.5 },
+      { role: 'slave', busyShare: 0.41, cpuUs: Math.round(acked * 4.25), messages: acked, usPerMessage: 4.25 },
+      { role: 'producer 0', busyShare: 0.62, cpuUs: Math.round(acked * 3.1), messages: Math.floor(acked / 2), usPerMessage: 6.2 },
+      { role: 'producer 1', busyShare: 0.6, cpuUs: Math.round(acked * 3), messages: Math.ceil(acked / 2), usPerMessage: 6 },
+      { role: 'consumer 0', busyShare: 0.35, cpuUs: null, messages: acked - lost, usPerMessage: null },
     ],
+    cpuPerMessage: { windowSec: timeline.length, all: null, brokers: 13.75, producers: 6.1, consumers: null },
     machine: { cpus: 8, cpuModel: 'AMD EPYC 7B13', memoryGiB: 32, node: 'v20.20.0', platform: 'linux' },
     config: {
       queues: 8,

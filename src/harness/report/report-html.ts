@@ -8,6 +8,9 @@ import { figure, htmlPage, htmlTable, verdictBanner, warningsBanner } from './ht
 import { escapeXml, renderLineChart, type ChartMarker, type ChartSeries } from './svg-chart.js';
 import {
   cpuLine,
+  cpuPerMessageLine,
+  cpuTable,
+  hasCpuPerMessage,
   faultNotes,
   faultsOf,
   faultTable,
@@ -190,6 +193,7 @@ export function renderRunHtml(result: RunResult): string {
       'HdrHistogram percentile distribution of the whole run (x: log of 1/(1−percentile)); the last point of each curve is its maximum. ' +
         'Full tables: send.hgrm and e2e.hgrm.',
     ),
+    hasCpuPerMessage(summary) ? `<h2>CPU per role</h2>\n${htmlTable(cpuTable(summary))}\n<p>${escapeXml(cpuPerMessageLine(summary))}</p>` : '',
     summary.cpu.length > 0 ? `<p class="meta">${escapeXml(cpuLine(summary))}</p>` : '',
     `<footer>${escapeXml(machineLine(summary))}</footer>`,
   ].join('\n');

@@ -21,7 +21,11 @@ describe('renderSummaryMarkdown', () => {
     for (const p of summary.phases) {
       expect(md).toMatch(new RegExp(`^\\| ${p.name} \\|.*\\| ${formatCount(p.backlogAtEnd)} \\|$`, 'm'));
     }
-    expect(md).toContain('Busy during the sale (run start to the last answer), as a share of one core: producer-1 62.0%, producer-2 60.0%, consumer-1 35.0%, broker-master 87.0%');
+    expect(md).toContain('Busy during the sale (run start to the last answer), as a share of one core: master 87.0%, slave 41.0%, producer 0 62.0%, producer 1 60.0%, consumer 0 35.0%');
+    // CPU per role: a figure per role, a dash where the CPU could not be read, and the totals line.
+    expect(md).toMatch(/^\| master \| 87\.0% \| [\d.]+ \| [\d,]+ \| 9\.50 \|$/m);
+    expect(md).toMatch(/^\| consumer 0 \| 35\.0% \| — \| [\d,]+ \| — \|$/m);
+    expect(md).toMatch(/CPU per acknowledged message \(sale \+ drain, [\d.]+ s\): — µs, of which brokers 13\.8, producers 6\.10, consumers —/);
     expect(md).toContain('Machine: 8 × AMD EPYC 7B13, 32 GiB, Node v20.20.0, linux');
     expect(md).not.toContain('### Failures');
   });

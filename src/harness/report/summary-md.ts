@@ -5,6 +5,9 @@ import type { RunSummary } from '../run-result.js';
 import { markdownListItem, markdownTable } from './markdown.js';
 import {
   cpuLine,
+  cpuPerMessageLine,
+  cpuTable,
+  hasCpuPerMessage,
   faultNotes,
   faultsOf,
   faultTable,
@@ -34,6 +37,7 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
     sections.push(['### Warnings', '', ...summary.warnings.map(markdownListItem)].join('\n'));
   }
   if (summary.cpu.length > 0) sections.push(cpuLine(summary));
+  if (hasCpuPerMessage(summary)) sections.push(markdownTable(cpuTable(summary)), cpuPerMessageLine(summary));
   sections.push(machineLine(summary));
   return `${sections.join('\n\n')}\n`;
 }

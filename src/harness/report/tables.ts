@@ -318,6 +318,56 @@ export function cpuLine(s: RunSummary): string {
   return `Busy during the sale (run start to the last answer), as a share of one core: ${s.cpu.map((c) => `${c.role} ${formatPercent(c.busyShare)}`).join(', ')}`;
 }
 
+/** µs per message with one decimal (two below 10), or a dash when unknown. */
+export function formatUsPerMessage(us: number | null | undefined): string {
+  if (us === null || us === undefined) return '—';
+  return us < 10 ? us.toFixed(2) : us.toFixed(1);
+}
+
+/** Whether a summary carries CPU per message (runs before it was measured do not). */
+export function hasCpuPerMessage(s: RunSummary): boolean {
+  return s.cpu.some((c) => c.cpuUs !== undefined);
+}
+
+/** Each role's CPU: its busy share over the sale, its CPU time over the sale and the drain, and that per message. */
+export function cpuTable(s: RunSummary): Table {
+  return {
+    headers: ['Role', 'Busy (sale)', 'CPU s (sale + drain)', 'Messages', 'CPU µs / message'],
+    numericFrom: 1,
+    rows: s.cpu.map((c) => [
+      c.role,
+      formatPercent(c.busyShare),
+      c.cpuUs === null || c.cpuUs === undefined ? '—' : (c.cpuUs / 1e6).toFixed(2),
+      c.messages === undefined ? '—' : formatCount(c.messages),
+      formatUsPerMessage(c.usPerMessage),
+    ]),
+  };
+}
+
+/** "CPU per acknowledged message (sale + drain, 74.2 s): 31.5 µs, of which brokers ..., producers ..., consumers ..." ("" without it). */
+export function cpuPerMessageLine(s: RunSummary): string {
+  const c = s.cpuPerMessage;
+  if (c === undefined) return '';
+  return (
+    `CPU per acknowledged message (sale + drain, ${formatSeconds(c.windowSec)}): ${formatUsPerMessage(c.all)} µs, ` +
+    `of which brokers ${formatUsPerMessage(c.brokers)}, producers ${formatUsPerMessage(c.producers)}, consumers ${formatUsPerMessage(c.consumers)} ` +
+    `(processes: the whole process; threads: the role's own thread, README "Reading the report")`
+  );
+}
+
+/** CPU per acknowledged message of each run (all roles and by kind), for the compare page. */
+export function compareCpuTable(summaries: readonly RunSummary[]): Table {
+  const mixed = mixedScenarios(summaries);
+  return {
+    headers: [mixed ? 'Scenario: flush / replication' : 'Flush / replication', 'Isolation', 'All µs/msg', 'Brokers', 'Producers', 'Consumers'],
+    numericFrom: 2,
+    rows: summaries.map((s) => {
+      const c = s.cpuPerMessage;
+      return [compareRowName(s, mixed), s.isolation, ...[c?.all, c?.brokers, c?.producers, c?.consumers].map(formatUsPerMessage)];
+    }),
+  };
+}
+
 /** "Started ... · producing 60 s, elapsed 75.3 s ..." under the title. */
 export function runLine(s: RunSummary): string {
   return (

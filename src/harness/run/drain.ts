@@ -7,7 +7,7 @@
 import type { Admin, MessageQueue } from '../../client/index.js';
 import { sleep } from '../../load/index.js';
 import { CONTROL_ABORT } from '../workers/index.js';
-import { elapsedSec, type RunContext } from './run-context.js';
+import { activitySnapshot, elapsedSec, type RunContext } from './run-context.js';
 
 const DRAIN_POLL_MS = 500;
 const MS_PER_S = 1000;
@@ -21,6 +21,8 @@ export async function drainBacklog(run: RunContext): Promise<void> {
     if (!run.drained) await sleep(DRAIN_POLL_MS);
   }
   run.drainEndSec = elapsedSec(run);
+  // The end of the CPU-per-message window: every acknowledged message consumed (or the drain gave up).
+  run.drainEnd = activitySnapshot(run);
 }
 
 /** The group committed everything the queue holds: asked of its master, else of its slave. */

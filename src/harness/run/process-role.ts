@@ -6,13 +6,13 @@
 // it was.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import { processCpuUs } from '../../load/index.js';
 import { cutToDurableImage, readSyncRecord } from '../../store/index.js';
 import type { BrokerRole } from './thread-role.js';
 import { withTimeout } from './with-timeout.js';
 
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 30_000;
-const CLK_TCK = 100;
 const STOP_NOTICE = /: SIGTERM received, stopping/;
 const LISTENING = /listening on (\S+?)(?:,| |$)/;
 const REPLICATION_ON = /replication on (\S+?)(?:\)| |$)/;
@@ -27,18 +27,6 @@ function killLeftOnExit(): void {
   process.on('exit', () => {
     for (const c of LIVE) c.kill('SIGKILL');
   });
-}
-
-/** utime + stime of a process, in seconds (Linux /proc); 0 once it is gone. */
-function processCpuSeconds(pid: number): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields after the command: state is index 0, utime index 11, stime index 12.
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-  } catch {
-    return 0;
-  }
 }
 
 export interface ProcessRoleSpec {
@@ -62,8 +50,10 @@ export class ProcessRole implements BrokerRole {
   #child: ChildProcess | undefined;
   #exited: Promise<number | null> = Promise.resolve(null);
   #stderr = '';
-  /** CPU seconds of the processes this role was before the current one. */
-  #pastCpuSec = 0;
+  /** CPU time (µs) of the processes this role was before the current one. */
+  #pastCpuUs = 0;
+  /** The current process's CPU time at its last reading (kept for when it is gone). */
+  #lastCpuUs = 0;
   #paused = false;
 
   private constructor(spec: ProcessRoleSpec) {
@@ -93,14 +83,33 @@ export class ProcessRole implements BrokerRole {
   }
 
   activeMs(): number {
-    return (this.#pastCpuSec + (this.#child?.pid !== undefined ? processCpuSeconds(this.#child.pid) : 0)) * 1000;
+    return this.cpuUs() / 1000;
+  }
+
+  /** utime + stime of every process it was so far (µs). */
+  cpuUs(): number {
+    return this.#pastCpuUs + this.#readCurrent();
+  }
+
+  /** The current process's CPU time (its last reading once it is gone; 0 when none runs). */
+  #readCurrent(): number {
+    const pid = this.#child?.pid;
+    if (pid !== undefined) this.#lastCpuUs = processCpuUs(pid) ?? this.#lastCpuUs;
+    return this.#lastCpuUs;
+  }
+
+  /** The process ended (its /proc entry is gone): its last reading is the role's past. */
+  #retire(): void {
+    this.#pastCpuUs += this.#lastCpuUs;
+    this.#lastCpuUs = 0;
   }
 
   /** SIGKILL, and wait until it is gone. */
   async kill(): Promise<void> {
     const child = this.#child;
     if (child === undefined) return;
-    this.#pastCpuSec += processCpuSeconds(child.pid!);
+    // Its last reading before the signal: /proc forgets it once it is reaped.
+    this.#readCurrent();
     child.kill('SIGKILL');
     await this.#exited;
   }
@@ -145,7 +154,7 @@ export class ProcessRole implements BrokerRole {
     // Killed by a fault and never started again: nothing to stop.
     if (child === undefined) return { writtenOffset: null, flushCycles: null };
     this.resume();
-    this.#pastCpuSec += processCpuSeconds(child.pid!);
+    this.#readCurrent();
     child.kill('SIGTERM');
     const code = await withTimeout(this.#exited, STOP_TIMEOUT_MS, `the ${this.name} process stop`).catch(() => {
       child.kill('SIGKILL');
@@ -183,7 +192,10 @@ export class ProcessRole implements BrokerRole {
     this.#exited = new Promise<number | null>((resolve) =>
       child.once('close', (code) => {
         LIVE.delete(child);
-        if (this.#child === child) this.#child = undefined;
+        if (this.#child === child) {
+          this.#child = undefined;
+          this.#retire();
+        }
         resolve(code);
       }),
     );

@@ -4,12 +4,14 @@
 // requests, and closes cleanly on `stop`.
 import { parentPort, workerData } from 'node:worker_threads';
 import { Broker, type BrokerConfig } from '../../broker/index.js';
+import { ownThreadTid } from '../../load/index.js';
 import { NameServer } from '../../namesrv/index.js';
 
 export type RoleJob = { role: 'namesrv'; brokerExpiryMs: number } | { role: 'broker'; config: BrokerConfig };
 
 export type RoleReport =
-  | { type: 'listening'; addr: string; haAddr: string | undefined }
+  /** `tid`: the kernel's id of this thread, for its CPU time. */
+  | { type: 'listening'; addr: string; haAddr: string | undefined; tid: number | undefined }
   | { type: 'stopped'; writtenOffset: number; flushCycles: number }
   | { type: 'failed'; message: string };
 
@@ -19,7 +21,7 @@ const job = workerData as RoleJob;
 async function main(): Promise<void> {
   if (job.role === 'namesrv') {
     const ns = await NameServer.start({ host: '127.0.0.1', port: 0, brokerExpiryMs: job.brokerExpiryMs });
-    port.postMessage({ type: 'listening', addr: ns.addr, haAddr: undefined } satisfies RoleReport);
+    port.postMessage({ type: 'listening', addr: ns.addr, haAddr: undefined, tid: ownThreadTid() } satisfies RoleReport);
     await new Promise((resolve) => port.once('message', resolve));
     await ns.close();
     port.postMessage({ type: 'stopped', writtenOffset: 0, flushCycles: 0 } satisfies RoleReport);
@@ -27,7 +29,7 @@ async function main(): Promise<void> {
     const broker = await Broker.start(job.config, {
       warn: (message, err) => console.error(`metaq scenario ${job.config.role ?? 'master'}: ${message}${err instanceof Error ? `: ${err.message}` : ''}`),
     });
-    port.postMessage({ type: 'listening', addr: broker.addr, haAddr: broker.haAddr } satisfies RoleReport);
+    port.postMessage({ type: 'listening', addr: broker.addr, haAddr: broker.haAddr, tid: ownThreadTid() } satisfies RoleReport);
     await new Promise((resolve) => port.once('message', resolve));
     const s = broker.stats().store;
     await broker.close();

@@ -7,7 +7,7 @@ import { randomInt } from 'node:crypto';
 import os from 'node:os';
 import type { Admin } from '../../client/index.js';
 import { nowUs } from '../../load/index.js';
-import { RunMetrics } from '../measure/index.js';
+import { RunMetrics, type ActivitySnapshot } from '../measure/index.js';
 import type { BrokerFigures, RunSummary } from '../run-result.js';
 import { brokerGroups, checkFaults, isBrokerFault, messagesDueAt, producingSeconds, sortFaults, type FaultSpec, type Scenario } from '../scenario/index.js';
 import type { FaultScheduler, FaultRecord } from './fault-scheduler.js';
@@ -32,8 +32,7 @@ export interface RunOptions {
   progress?: Progress;
 }
 
-/** Busy time of every thread at one instant (brokers, then the worker pools' threads). */
-export type ActivitySnapshot = { at: number; activity: { role: string; activeMs: number }[] };
+export type { ActivitySnapshot, RoleActivity } from '../measure/index.js';
 
 export interface RunContext {
   readonly options: RunOptions;
@@ -66,6 +65,8 @@ export interface RunContext {
   ticker?: NodeJS.Timeout;
   saleStart?: ActivitySnapshot;
   saleEnd?: ActivitySnapshot;
+  /** At the drain's end (every acknowledged message consumed, or the drain gave up): the end of the CPU-per-message window. */
+  drainEnd?: ActivitySnapshot;
   producerOutcomes: ProducerOutcome[];
   consumerOutcomes: ConsumerOutcome[];
   drained: boolean;
@@ -76,7 +77,6 @@ export interface RunContext {
   /** Seconds from the sale's start to the drain's end (or to where the run stopped). */
   drainEndSec?: number;
   brokers: BrokerFigures[];
-  cpu: RunSummary['cpu'];
 }
 
 const GROUP = 'lottery';
@@ -122,7 +122,6 @@ export function planRun(o: RunOptions, progress: Progress): RunContext {
     consumerOutcomes: [],
     drained: false,
     brokers: [],
-    cpu: [],
   };
 }
 

@@ -6,7 +6,8 @@
 // judge them. A failing step skips the ones after it and still ends in a
 // clean stop and a result to report (only bad input throws).
 import { InvalidConfigError } from '../../common/index.js';
-import { faultFigures, lostMessageTimes, summarize, verify, type RunFigures } from '../measure/index.js';
+import { cpuFigures, cpuPerMessage, faultFigures, lostMessageTimes, summarize, verify, type RunFigures } from '../measure/index.js';
+import type { CpuFigure, CpuPerMessage } from '../run-result.js';
 import type { FaultFigures, TimelineRow } from '../run-result.js';
 import type { RunResult } from '../run-result.js';
 import { brokerGroups, lossLimit, peakRate, producingSeconds } from '../scenario/index.js';
@@ -62,6 +63,8 @@ function announce(run: RunContext): void {
 
 /** Verifies the shared arrays and adds up what the run measured. */
 function measure(run: RunContext, failure: StepFailure | undefined, timeline: TimelineRow[]): RunFigures {
+  const verification = verify(run.shared, run.totalMessages, run.userMultiplier);
+  const cpu = measureCpu(run, verification.acked);
   return summarize({
     scenario: run.scenario,
     injectDrop: run.options.injectDrop,
@@ -76,17 +79,33 @@ function measure(run: RunContext, failure: StepFailure | undefined, timeline: Ti
     metrics: run.metrics,
     producerOutcomes: run.producerOutcomes,
     consumerOutcomes: run.consumerOutcomes,
-    verification: verify(run.shared, run.totalMessages, run.userMultiplier),
+    verification,
     drained: run.drained,
     drainEndSec: run.drainEndSec ?? 0,
     brokers: run.brokers,
-    cpu: run.cpu,
+    cpu: cpu.figures,
+    ...(cpu.perMessage !== undefined ? { cpuPerMessage: cpu.perMessage } : {}),
     brokerAddrs: run.topology?.brokerAddrs ?? [],
     aborted: Atomics.load(run.control, CONTROL_ABORT) !== 0,
     dropped: Atomics.load(run.control, CONTROL_DROPPED),
     foreign: Atomics.load(run.control, CONTROL_FOREIGN),
     ...(failure !== undefined ? { failedStep: { step: failure.step, message: describeError(failure.error) } } : {}),
   });
+}
+
+/** Each role's busy share and CPU per message (nothing when the sale never started). */
+function measureCpu(run: RunContext, acked: number): { figures: CpuFigure[]; perMessage?: CpuPerMessage } {
+  const { saleStart, saleEnd, drainEnd } = run;
+  if (saleStart === undefined || saleEnd === undefined || drainEnd === undefined) return { figures: [] };
+  const figures = cpuFigures({
+    saleStart,
+    saleEnd,
+    drainEnd,
+    acked,
+    producerAcked: new Map(run.producerOutcomes.map((p) => [`producer ${p.worker}`, p.acked])),
+    consumerReceived: new Map(run.consumerOutcomes.map((c) => [`consumer ${c.worker}`, c.received])),
+  });
+  return { figures, perMessage: cpuPerMessage(figures, acked, drainEnd.at - saleStart.at) };
 }
 
 /** What each fault cost (empty without faults). */

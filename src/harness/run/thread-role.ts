@@ -3,6 +3,7 @@
 // the shape every server of a topology has (BrokerRole), threads and
 // processes alike.
 import { Worker } from 'node:worker_threads';
+import { threadCpuUs } from '../../load/index.js';
 import type { RoleJob, RoleReport } from './role-worker.js';
 import { withTimeout } from './with-timeout.js';
 
@@ -17,6 +18,13 @@ export interface BrokerRole {
   readonly haAddr: string | undefined;
   /** Busy milliseconds so far (event-loop active time of a thread, CPU time of a process). */
   activeMs(): number;
+  /**
+   * CPU time (utime + stime, µs) so far: of every process it was, or of its
+   * thread's event loop (not the libuv pool's fdatasyncs nor V8's helper
+   * threads, which a thread shares with the whole harness); undefined when
+   * it cannot be read.
+   */
+  cpuUs(): number | undefined;
   stop(): Promise<{ writtenOffset: number | null; flushCycles: number | null }>;
 }
 
@@ -46,12 +54,16 @@ export async function startThreadRole(name: BrokerRole['name'], brokerName: stri
     await worker.terminate();
     throw new Error(`the ${name} did not start: ${first.type === 'failed' ? first.message : first.type}`);
   }
+  const tid = first.tid;
+  // A thread that ended keeps its last reading.
+  let lastCpuUs: number | undefined;
   return {
     name,
     brokerName,
     addr: first.addr,
     haAddr: first.haAddr,
     activeMs: () => worker.performance.eventLoopUtilization().active,
+    cpuUs: () => (tid === undefined ? undefined : (lastCpuUs = threadCpuUs(tid) ?? lastCpuUs)),
     stop: async () => {
       worker.postMessage('stop');
       const r = await next().catch((err: unknown) => ({ type: 'failed', message: String(err) }) as RoleReport);

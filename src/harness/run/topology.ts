@@ -14,6 +14,7 @@ import type { BrokerFigures } from '../run-result.js';
 import { brokerGroupName, type FlushMode, type Isolation, type ReplicationMode } from '../scenario/index.js';
 import { ProcessRole } from './process-role.js';
 import { startThreadRole, type BrokerRole } from './thread-role.js';
+import type { RoleActivity } from './run-context.js';
 
 export interface TopologyOptions {
   isolation: Isolation | 'remote';
@@ -45,7 +46,7 @@ export interface RunningTopology {
   /** Where the data lives (empty when remote). */
   dataDir: string | undefined;
   /** Busy time so far of each broker (event-loop active time of a thread, CPU time of a process), for shares over a window. */
-  activity(): { role: string; activeMs: number }[];
+  activity(): RoleActivity[];
   /** Stops every role started here and removes the data unless kept; figures of the brokers. */
   close(): Promise<BrokerFigures[]>;
 }
@@ -121,13 +122,18 @@ export async function startTopology(o: TopologyOptions): Promise<RunningTopology
       }
       groups.push({ name, master, slave });
     }
-    const activity = (): { role: string; activeMs: number }[] =>
-      started.filter((r) => r.name !== 'namesrv').map((r) => ({ role: o.brokerGroups > 1 ? `${r.name} ${r.brokerName}` : r.name, activeMs: r.activeMs() }));
+    const activity = (): RoleActivity[] =>
+      started.filter((r) => r.name !== 'namesrv').map((r) => ({ role: brokerRoleName(r, o.brokerGroups), activeMs: r.activeMs(), cpuUs: r.cpuUs() }));
     return { namesrv: ns.addr, brokerAddrs: groups.map((g) => g.master.addr), groups, dataDir, activity, close };
   } catch (err) {
     await close().catch(() => undefined);
     throw err;
   }
+}
+
+/** A broker's name in the busy and CPU figures: 'master', or 'master broker-b' with several groups. */
+export function brokerRoleName(r: Pick<BrokerRole, 'name' | 'brokerName'>, groups: number): string {
+  return groups > 1 ? `${r.name} ${r.brokerName}` : r.name;
 }
 
 function startRole(o: TopologyOptions, name: BrokerRole['name'], brokerName: string | undefined, job: RoleJob, dataDir: string): Promise<BrokerRole> {

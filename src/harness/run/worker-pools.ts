@@ -2,7 +2,8 @@
 // per thread, each task with a MessagePort to the coordinator. The pools
 // gather the workers' events (ready, interval reports, warnings), hold the
 // ready barrier, pass the coordinator's commands on, and say how busy each
-// thread was. One consumer can be killed mid-run (the kill-consumer fault):
+// worker's thread was (event-loop utilisation) and how much CPU it used (its
+// kernel thread's utime + stime, from the tid it gave when ready). One consumer can be killed mid-run (the kill-consumer fault):
 // its task's end is then expected, not a failure of the run.
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
@@ -17,6 +18,8 @@ import {
   type WorkerEvent,
 } from '../workers/index.js';
 import { producingSeconds } from '../scenario/index.js';
+import { threadCpuUs } from '../../load/index.js';
+import type { RoleActivity } from './run-context.js';
 import type { RunContext } from './run-context.js';
 
 /** Timeout of one send attempt (a timed-out attempt is retried). */
@@ -49,6 +52,8 @@ export class WorkerPools {
   readonly #killed = new Set<number>();
   readonly #diedOutcomes = new Map<number, ConsumerOutcome>();
   readonly #run: RunContext;
+  /** Each worker's role name ('producer 0') by the Node threadId of the thread it runs on, and its kernel tid. */
+  readonly #threads = new Map<number, { role: string; tid: number | undefined; lastCpuUs: number | undefined }>();
   #ready = 0;
   #wakeReady: (() => void) | undefined;
 
@@ -58,7 +63,7 @@ export class WorkerPools {
     this.#run = run;
     const consumerPool = this.#pool(CONSUMER_TASK_FILE, run.consumers);
     for (let w = 0; w < run.consumers; w++) {
-      const port = this.#listen(run);
+      const port = this.#listen(run, 'consumer');
       this.#consumerPorts.push(port.ours);
       const task: ConsumerTask = {
         worker: w,
@@ -78,7 +83,7 @@ export class WorkerPools {
     }
     const producerPool = this.#pool(PRODUCER_TASK_FILE, run.producers);
     for (let w = 0; w < run.producers; w++) {
-      const port = this.#listen(run);
+      const port = this.#listen(run, 'producer');
       this.#producerPorts.push(port.ours);
       const task: ProducerTask = {
         worker: w,
@@ -113,11 +118,12 @@ export class WorkerPools {
   }
 
   /** A channel for one task: events come in on our end, the other end goes to the task. */
-  #listen(run: RunContext): { ours: MessagePort; theirs: MessagePort } {
+  #listen(run: RunContext, kind: 'producer' | 'consumer'): { ours: MessagePort; theirs: MessagePort } {
     const ch = new MessageChannel();
     this.#ports.push(ch.port1);
     ch.port1.on('message', (e: WorkerEvent) => {
       if (e.kind === 'ready') {
+        this.#threads.set(e.threadId, { role: `${kind} ${e.worker}`, tid: e.tid, lastCpuUs: undefined });
         this.#ready++;
         this.#wakeReady?.();
       } else if (e.kind === 'warning') run.progress.note(`worker ${e.worker}: ${e.message}`);
@@ -175,9 +181,19 @@ export class WorkerPools {
     for (const p of this.#ports) if (!this.#consumerPorts.some((c, w) => c === p && this.#killed.has(w))) p.postMessage(command);
   }
 
-  /** Busy time so far of every thread (event-loop active time). */
-  activity(): { role: string; activeMs: number }[] {
-    return this.#pools.flatMap((p, i) => p.threads.map((t, j) => ({ role: `${i === 0 ? 'consumer' : 'producer'} ${j}`, activeMs: t.performance.eventLoopUtilization().active })));
+  /**
+   * Busy time so far of every worker's thread (event-loop active time) and its
+   * CPU time (undefined before it said it is ready, or off Linux; a thread
+   * that ended keeps its last reading), named by worker: 'producer 0'.
+   */
+  activity(): RoleActivity[] {
+    return this.#pools.flatMap((p, i) =>
+      p.threads.map((t, j) => {
+        const known = this.#threads.get(t.threadId);
+        if (known?.tid !== undefined) known.lastCpuUs = threadCpuUs(known.tid) ?? known.lastCpuUs;
+        return { role: known?.role ?? `${i === 0 ? 'consumer' : 'producer'} thread ${j}`, activeMs: t.performance.eventLoopUtilization().active, cpuUs: known?.lastCpuUs };
+      }),
+    );
   }
 
   /** Ends every thread (a task still running is abandoned) and closes the channels. */

@@ -8,10 +8,10 @@
 // silently. Told to die (the kill-consumer fault), it ends its thread at once
 // as a crashed process would: no unregister, no offset commit; its sockets
 // close with the thread, so the brokers drop it from the group.
-import type { MessagePort } from 'node:worker_threads';
+import { threadId, type MessagePort } from 'node:worker_threads';
 import type * as hdr from 'hdr-histogram-js';
 import { Consumer, type ReceivedMessage } from '../../client/index.js';
-import { createLatencyHistogram, encodeHistogram, nowUs, sleep } from '../../load/index.js';
+import { createLatencyHistogram, encodeHistogram, nowUs, ownThreadTid, sleep } from '../../load/index.js';
 import { decodeClaim } from './claim.js';
 import { IntervalClock } from './interval-clock.js';
 import { Lottery } from './lottery.js';
@@ -115,7 +115,7 @@ export default async function consume(task: ConsumerTask): Promise<ConsumerOutco
     else commands.push(c);
   });
   await consumer.start(handle);
-  post({ kind: 'ready', worker });
+  post({ kind: 'ready', worker, threadId, tid: ownThreadTid() });
   const start = await next();
   if (start.kind !== 'start') throw new Error(`consumer ${worker}: expected start, got ${start.kind}`);
   runStartUs = start.runStartUs;

@@ -9,10 +9,10 @@
 // SEND_OK, that is the ticket allocation confirmed; ACK_FAILED when given
 // up) and reports each second's counts and send-latency histogram (intended
 // send time -> final outcome) over its MessagePort.
-import type { MessagePort } from 'node:worker_threads';
+import { threadId, type MessagePort } from 'node:worker_threads';
 import type * as hdr from 'hdr-histogram-js';
 import { Producer, type Message, type MessageQueue, type SendResult } from '../../client/index.js';
-import { createLatencyHistogram, encodeHistogram, nowUs, runOpenLoop, type OpenLoopSchedule } from '../../load/index.js';
+import { createLatencyHistogram, encodeHistogram, nowUs, ownThreadTid, runOpenLoop, type OpenLoopSchedule } from '../../load/index.js';
 import { claimTemplate, encodeClaim, USER_ID_BASE, userIndexOf } from './claim.js';
 import { messagesDueAt, phaseAt, timeOfMessage, type Phase } from '../scenario/index.js';
 import { ACK_FAILED, ACK_OK, CONTROL_ABORT, type SharedRunState } from './shared-state.js';
@@ -109,7 +109,7 @@ export default async function produce(task: ProducerTask): Promise<ProducerOutco
       faultsWaiting++;
     }
   });
-  post({ kind: 'ready', worker });
+  post({ kind: 'ready', worker, threadId, tid: ownThreadTid() });
   const runStartUs = await startedAt;
   const giveUpAtUs = runStartUs + task.giveUpAfterSec * 1e6;
   const aborted = (): boolean => Atomics.load(control, CONTROL_ABORT) !== 0;

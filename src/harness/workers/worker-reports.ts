@@ -35,7 +35,8 @@ export interface ConsumerInterval {
 }
 
 export type WorkerEvent =
-  | { kind: 'ready'; worker: number }
+  /** Connected and subscribed; with the thread it runs on (Node's threadId, the kernel's tid when known) so that the coordinator can read its CPU time. */
+  | { kind: 'ready'; worker: number; threadId: number; tid: number | undefined }
   | ProducerInterval
   | ConsumerInterval
   | { kind: 'warning'; worker: number; message: string }
