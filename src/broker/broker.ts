@@ -3,6 +3,8 @@
 // keeps consumer groups, their offsets and queue locks, re-delivers failed
 // messages, and registers its topics with the name servers.
 import { join } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
+import { GcPauses } from './gc-pauses.js';
 import { GROUP_NAME_PATTERN, retryTopic, SCHEDULE_TOPIC, InvalidRequestError, NotFoundError, ServiceUnavailableError, UnknownQueueError, UnknownTopicError } from '../common/index.js';
 import { RequestServer, type Handler, type RequestContext } from '../net/index.js';
 import {
@@ -35,6 +37,7 @@ import {
   Opcode,
   Status,
   type BrokerStats,
+  type BrokerRuntimeView,
   type Frame,
   type PullRequest,
   type TopicInfo,
@@ -98,6 +101,8 @@ export class Broker {
   readonly #registrar: Registrar;
   readonly #maintenance: NodeJS.Timeout;
   readonly #log: BrokerLogger;
+  /** GC pauses of this broker's isolate, for BROKER_STATS. */
+  readonly #gc = new GcPauses();
   #haMaster: HaMaster | undefined;
   #haSlave: HaSlave | undefined;
   #closing: Promise<void> | undefined;
@@ -235,6 +240,22 @@ export class Broker {
       store: this.#store.stats(),
       role: this.config.role,
       ha: this.#haMaster?.stats() ?? this.#haSlave?.stats(),
+      runtime: this.#runtime(),
+    };
+  }
+
+  /** Memory, GC pauses and the CommitLog's fdatasync cycles so far (counters: a poller diffs two readings). */
+  #runtime(): BrokerRuntimeView {
+    const sync = this.#store.syncLatency();
+    return {
+      rssBytes: process.memoryUsage.rss(),
+      heapUsedBytes: getHeapStatistics().used_heap_size,
+      gcCount: this.#gc.count,
+      gcPauseUs: this.#gc.pauseUs,
+      syncCycles: sync.cycles,
+      syncTotalUs: sync.totalUs,
+      syncBytes: sync.bytes,
+      syncLatencyBuckets: sync.buckets,
     };
   }
 
@@ -252,6 +273,7 @@ export class Broker {
 
   async #close(): Promise<void> {
     clearInterval(this.#maintenance);
+    this.#gc.stop();
     this.#retry?.close();
     this.#haSlave?.close();
     await this.#haMaster?.close();

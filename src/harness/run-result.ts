@@ -241,6 +241,26 @@ export interface TimelineRow {
   sendP99Ms: number;
   e2eP99Ms: number;
   generatorLagP99Ms: number;
+  /** Each role's CPU in this second, as a share of one core, by role name (null: not read); absent when the harness took no reading. */
+  cpu?: Record<string, number | null>;
+  /** Each broker's figures in this second, by role name ('master', 'slave broker-b'); null: it did not answer (down, paused). */
+  brokers?: Record<string, BrokerSecond | null>;
+}
+
+/** One broker in one second (README "Reading the report"); null: not measurable in that second. */
+export interface BrokerSecond {
+  /** CommitLog fdatasync cycles completed. */
+  fsyncs: number | null;
+  /** Their p99 (ms): the upper bound of the latency bucket holding it (never less than the true value). */
+  fsyncP99Ms: number | null;
+  /** Mean bytes made durable per cycle: the group commit's size. */
+  commitGroupBytes: number | null;
+  /** A master: how far its slave is behind (bytes), at the second's end. */
+  slaveLagBytes: number | null;
+  /** GC pause in the broker's isolate (ms in the second). */
+  gcMs: number | null;
+  /** Resident set size of its process at the second's end (MB; a broker in a thread shares the harness's). */
+  rssMb: number | null;
 }
 
 export interface RunResult {

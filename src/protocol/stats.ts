@@ -1,6 +1,9 @@
 // BROKER_STATS: a broker's counters, its store's, its consumer groups' and
-// its replication's, as one binary body (admin tools; never on a hot path).
-// docs/PROTOCOL.md has the byte layout.
+// its replication's, as one binary body (admin tools; never on a hot path),
+// then optional extension blocks (kind, length, bytes) that newer brokers
+// add and older readers skip: the first one is the runtime block (memory, GC
+// pauses, the CommitLog's fdatasync latency buckets). docs/PROTOCOL.md has
+// the byte layout.
 import { MalformedFrameError } from '../common/index.js';
 import { BodyReader, BodyWriter } from './body.js';
 
@@ -74,6 +77,26 @@ export interface HaSlaveView {
   resyncs: number;
 }
 
+/**
+ * The broker's runtime: memory, GC and the CommitLog's fdatasync cycles.
+ * Counters only grow, so that a reader polling it diffs two readings.
+ */
+export interface BrokerRuntimeView {
+  /** Resident set size of the broker's process (a broker in a worker thread shares its process's). */
+  rssBytes: number;
+  /** V8 heap in use by the broker's own isolate. */
+  heapUsedBytes: number;
+  /** Garbage collections seen so far, and their summed pause (µs). */
+  gcCount: number;
+  gcPauseUs: number;
+  /** Completed CommitLog fdatasync cycles, their summed time (µs) and the bytes they made durable. */
+  syncCycles: number;
+  syncTotalUs: number;
+  syncBytes: number;
+  /** Cycles per fdatasync latency bucket (the store's SYNC_LATENCY_BOUNDS_US, then the overflow bucket). */
+  syncLatencyBuckets: number[];
+}
+
 export interface BrokerStats {
   brokerName: string;
   addr: string;
@@ -86,6 +109,8 @@ export interface BrokerStats {
   role: 'master' | 'slave';
   /** Replication: the master's view, the slave's, or none (no replication configured). */
   ha: HaMasterView | HaSlaveView | undefined;
+  /** The runtime block; absent from a broker older than it. */
+  runtime?: BrokerRuntimeView;
 }
 
 const ROLES = ['master', 'slave'] as const;
@@ -95,6 +120,9 @@ const REPLICATION_MODES = ['async', 'sync'] as const;
 
 /** What follows the store block: no replication, a master's view or a slave's. */
 const HaKind = { None: 0, Master: 1, Slave: 2 } as const;
+
+/** The kinds of extension block after the replication view; a reader skips a kind it does not know. */
+const BlockKind = { Runtime: 1 } as const;
 
 /** Bits of the store's flags byte. */
 const StoreFlag = { DiskFull: 1 << 0, Recovered: 1 << 1, TruncatedTail: 1 << 2, DispatchError: 1 << 3, Unavailable: 1 << 4 } as const;
@@ -140,7 +168,33 @@ export function encodeBrokerStats(s: BrokerStats): Buffer {
     w.u64(ha.writtenOffset).u64(ha.replicatedOffset).u64(ha.slaveLagBytes).u64(ha.slaveLagMs).u32(ha.sendsWaitingForSlave);
     w.u8(ha.readersCappedBySlave ? 1 : 0).u32(ha.slaveResyncs).u8(WRITE_HOLDS.indexOf(ha.writesHeld)).u32(ha.slavesRefused);
   }
+  if (s.runtime !== undefined) w.u8(BlockKind.Runtime).bytes32(encodeRuntime(s.runtime));
   return w.finish();
+}
+
+function encodeRuntime(rt: BrokerRuntimeView): Buffer {
+  const w = new BodyWriter();
+  w.u64(rt.rssBytes).u64(rt.heapUsedBytes).u64(rt.gcCount).u64(rt.gcPauseUs);
+  w.u64(rt.syncCycles).u64(rt.syncTotalUs).u64(rt.syncBytes).u8(rt.syncLatencyBuckets.length);
+  for (const c of rt.syncLatencyBuckets) w.u64(c);
+  return w.finish();
+}
+
+/** The runtime block's fields; bytes after them are fields a newer broker added (ignored). */
+function decodeRuntime(block: Buffer): BrokerRuntimeView {
+  const r = new BodyReader(block);
+  const rt: BrokerRuntimeView = {
+    rssBytes: r.u64('rssBytes'),
+    heapUsedBytes: r.u64('heapUsedBytes'),
+    gcCount: r.u64('gcCount'),
+    gcPauseUs: r.u64('gcPauseUs'),
+    syncCycles: r.u64('syncCycles'),
+    syncTotalUs: r.u64('syncTotalUs'),
+    syncBytes: r.u64('syncBytes'),
+    syncLatencyBuckets: [],
+  };
+  for (let n = r.u8('bucket count'); n > 0; n--) rt.syncLatencyBuckets.push(r.u64('bucket'));
+  return rt;
 }
 
 function oneOf<T>(values: readonly T[], i: number, what: string): T {
@@ -220,6 +274,13 @@ export function decodeBrokerStats(body: Buffer): BrokerStats {
   } else if (kind !== HaKind.None) {
     throw new MalformedFrameError(`unknown replication kind ${kind}`);
   }
+  const stats: BrokerStats = { brokerName, addr, connections, heldPulls, retried, deadLettered, groups, store, role, ha };
+  // Extension blocks, to the end of the body: one of an unknown kind is skipped whole.
+  while (r.remaining > 0) {
+    const blockKind = r.u8('block kind');
+    const block = r.bytes32('an extension block');
+    if (blockKind === BlockKind.Runtime) stats.runtime = decodeRuntime(block);
+  }
   r.done('the broker stats');
-  return { brokerName, addr, connections, heldPulls, retried, deadLettered, groups, store, role, ha };
+  return stats;
 }

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { StoreClosedError, type MetaqError } from '../common/index.js';
 import type { DecodedMessage } from '../message/index.js';
 import { CheckpointService } from './checkpoint-service.js';
-import { CommitLog, FlushService } from './commitlog/index.js';
+import { CommitLog, FlushService, type SyncLatencyStats } from './commitlog/index.js';
 import { DirectorySyncs } from './directory-syncs.js';
 import { Dispatcher } from './dispatcher.js';
 import { FdCache } from './fd-cache.js';
@@ -259,6 +259,11 @@ export class MessageStore {
   async checkDiskSpace(): Promise<boolean> {
     await this.#maintenance.checkDisk();
     return this.#gate.diskFull;
+  }
+
+  /** The CommitLog's fdatasync cycles so far: their count, time, bytes and latency buckets (counters: diff two readings). */
+  syncLatency(): SyncLatencyStats {
+    return this.#flush.latency.stats();
   }
 
   stats(): StoreStats {

@@ -7,4 +7,5 @@ export { verify, type Verification } from './verifier.js';
 export { summarize, type SummaryInput } from './summarize.js';
 export { faultFigures, lostMessageTimes, UNAVAILABLE_BELOW, type FaultFiguresInput, type FaultOutcome } from './fault-figures.js';
 export type { PhaseLatency, RunFigures, SummaryFigures } from './run-figures.js';
+export { addSystemSeconds, brokerSecond, type BrokerReading, type SystemSample } from './system-seconds.js';
 export { cpuFigures, cpuPerMessage, roleKind, type ActivitySnapshot, type CpuFiguresInput, type RoleActivity, type RoleKind } from './cpu-figures.js';

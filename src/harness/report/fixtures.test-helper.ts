@@ -170,6 +170,7 @@ export function buildRunResult(o: FixtureOptions = {}): RunResult {
 
   const sum = (rows: readonly TimelineRow[], pick: (r: TimelineRow) => number) => rows.reduce((s, r) => s + pick(r), 0);
   const faultFigures = applyFaults(timeline, faults, o.replication ?? 'sync', capacity);
+  addSystemFigures(timeline, o.brokerGroups ?? 1, faults, peakRate);
   const phases: PhaseSummary[] = [];
   let start = 0;
   for (const name of [...shapes.map((s) => s.name), 'drain']) {
@@ -286,6 +287,42 @@ export function buildRunResult(o: FixtureOptions = {}): RunResult {
 }
 
 /** A master and a slave per group, the groups' load shared evenly. */
+/**
+ * Each second's system figures as the harness's poller gives them: CPU per
+ * role following the load, each broker's fdatasync p99, group-commit size,
+ * GC, RSS and (a master) slave lag; the master a fault killed (broker-a's)
+ * answers nothing from the kill to its restart (a gap), and uses no CPU.
+ */
+function addSystemFigures(timeline: TimelineRow[], groups: number, faults: readonly FixtureFault[], peakRate: number): void {
+  const random = seededRandom(99);
+  const kill = faults.find((f) => MASTER_DOWN.includes(f.kind));
+  const restart = faults.find((f) => f.kind === 'restart-master');
+  const down = (sec: number) => kill !== undefined && sec >= kill.atSec && (restart === undefined || sec < restart.atSec);
+  const brokers = Array.from({ length: groups }, (_, g) => `broker-${String.fromCharCode(97 + g)}`).flatMap((name, g) =>
+    (['master', 'slave'] as const).map((role) => ({ name: groups > 1 ? `${role} ${name}` : role, role, killable: g === 0 && role === 'master' })),
+  );
+  for (const r of timeline) {
+    const load = r.offered / peakRate;
+    r.cpu = {};
+    r.brokers = {};
+    for (const b of brokers) {
+      const isDown = b.killable && down(r.second);
+      r.cpu[b.name] = isDown ? 0 : Math.round((0.1 + (b.role === 'master' ? 0.8 : 0.35) * load + 0.02 * random()) * 1000) / 1000;
+      r.brokers[b.name] = isDown
+        ? null
+        : {
+            fsyncs: Math.round(300 + 500 * load),
+            fsyncP99Ms: load > 0.5 ? (random() < 0.9 ? 3 : 5) : random() < 0.9 ? 1 : 1.5,
+            commitGroupBytes: Math.round((r.produced * 300) / (300 + 500 * load) / groups),
+            slaveLagBytes: b.role === 'master' ? Math.round(load * 2_000_000 * random()) : null,
+            gcMs: Math.round((1 + 12 * load + 2 * random()) * 1000) / 1000,
+            rssMb: Math.round((180 + 300 * load) * 10) / 10,
+          };
+    }
+    for (const w of ['producer 0', 'producer 1', 'consumer 0']) r.cpu[w] = Math.round((0.05 + 0.55 * load + 0.02 * random()) * 1000) / 1000;
+  }
+}
+
 function brokerFigures(groups: number, acked: number): BrokerFigures[] {
   return Array.from({ length: groups }, (_, g) => {
     const brokerName = `broker-${String.fromCharCode(97 + g)}`;

@@ -5,6 +5,7 @@ import { formatCount } from './format.js';
 import { chartsIn, expectSelfContained } from './html-checks.test-helper.js';
 import { faultMarkers, phaseMarkers, renderRunHtml, RUN_CHARTS } from './report-html.js';
 import { FAULT_MARKER_COLOUR } from './svg-chart.js';
+import { SYSTEM_CHARTS } from './system-charts.js';
 
 /** A run in which every send was acknowledged at its first attempt. */
 function cleanRun(): RunResult {
@@ -18,7 +19,7 @@ function chartSvg(html: string, name: string): string {
 }
 
 describe('renderRunHtml', () => {
-  it('is one self-contained page with the verdict, the tables and the three charts', () => {
+  it('is one self-contained page with the verdict, the tables and the six charts', () => {
     const result = cleanRun();
     const html = renderRunHtml(result);
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
@@ -30,13 +31,44 @@ describe('renderRunHtml', () => {
 
     const charts = chartsIn(html);
     // Throughput: offered, produced, consumed, backlog. p99: send, e2e, generator lag. Curves: the same three.
+    // System: CPU of 2 brokers and 3 workers; fdatasync p99 and KiB per fdatasync of each broker; GC and RSS of each, and the master's slave lag.
     expect(charts).toEqual(
       new Map([
         [RUN_CHARTS.throughput, 4],
         [RUN_CHARTS.p99OverTime, 3],
         [RUN_CHARTS.percentiles, 3],
+        [SYSTEM_CHARTS.cpu, 5],
+        [SYSTEM_CHARTS.fsync, 4],
+        [SYSTEM_CHARTS.memory, 5],
       ]),
     );
+    // The CPU per role table: one row per role, the µs per message of each.
+    expect(html).toContain('<h2>CPU per role</h2>');
+    expect(html).toMatch(/<td>master<\/td><td class="num">87\.0%<\/td><td class="num">[\d.]+<\/td><td class="num">[\d,]+<\/td><td class="num">9\.50<\/td>/);
+  });
+
+  it('draws no system chart for a run without per-second system figures (an older run, a remote one)', () => {
+    const result = cleanRun();
+    for (const r of result.timeline) {
+      delete r.cpu;
+      delete r.brokers;
+    }
+    const charts = chartsIn(renderRunHtml(result));
+    expect([...charts.keys()]).toEqual([RUN_CHARTS.throughput, RUN_CHARTS.p99OverTime, RUN_CHARTS.percentiles]);
+  });
+
+  it("leaves a gap in a broker's lines for the seconds it was down, and draws the workers summed when there are more roles than colours", () => {
+    const result = buildRunResult({ faults: KILL_AND_RESTART, brokerGroups: 2 });
+    const html = renderRunHtml(result);
+    // broker-a's master answered nothing from second 50 to 64: its fdatasync line breaks there (two runs of points).
+    const fsync = chartSvg(html, SYSTEM_CHARTS.fsync);
+    const line = /<path data-series="master broker-a fdatasync p99"[^>]* d="([^"]*)"/.exec(fsync)?.[1] ?? '';
+    expect(line.match(/M/g)).toHaveLength(2);
+    const more = buildRunResult({ brokerGroups: 4 });
+    const cpu = chartSvg(renderRunHtml(more), SYSTEM_CHARTS.cpu);
+    expect(cpu).toContain('data-series="producers (sum)"');
+    expect(cpu).toContain('data-series="consumers (sum)"');
+    expect(cpu).not.toContain('data-series="producer 0"');
   });
 
   it('draws a phase boundary with its name on both time charts', () => {

@@ -1,11 +1,14 @@
 // report.html: one run on one self-contained page (opens offline, no script):
 // the verdict, the headline and phase tables, throughput and backlog over
-// time, p99 latencies over time, and the latency-by-percentile curves.
+// time, p99 latencies over time, the latency-by-percentile curves, and the
+// system's seconds (CPU per role, the brokers' fdatasyncs, GC, memory and
+// slave lag) with the CPU per message of each role.
 import type { RunResult, RunSummary, TimelineRow } from '../run-result.js';
 import { formatMs, formatMsTick, formatSeconds, modeLabel } from './format.js';
 import { percentileCurve } from './hgrm.js';
 import { figure, htmlPage, htmlTable, verdictBanner, warningsBanner } from './html-page.js';
 import { escapeXml, renderLineChart, type ChartMarker, type ChartSeries } from './svg-chart.js';
+import { systemCharts } from './system-charts.js';
 import {
   cpuLine,
   cpuPerMessageLine,
@@ -157,6 +160,43 @@ function faultSection(summary: RunSummary): string {
   ].join('\n');
 }
 
+/** The system's charts with their captions ('' when the run has no per-second system figures). */
+function systemSection(result: RunResult, markers: readonly ChartMarker[]): string {
+  // Faults as plain (grey, dashed) named lines here: a killed broker's own lines drop right across its fault's line,
+  // which would hide most of a crimson one; the crimson lines are on the charts above, on the same time axis.
+  const plain = markers.map((m) => ({ x: m.x, label: m.label, ...(m.detail !== undefined ? { detail: m.detail } : {}) }));
+  const charts = systemCharts(result.timeline, { xMax: timeDomainEnd(result.summary, result.timeline), markers: plain });
+  const parts: string[] = [];
+  if (charts.cpu !== undefined) {
+    parts.push(
+      figure(
+        charts.cpu,
+        'Each role’s CPU time in each second (utime + stime from /proc): a broker process’s whole process; a role in a thread, its own thread ' +
+          `(not the libuv pool where fdatasync runs, nor V8’s helper threads). 100% is one core. Dashed verticals: phases and faults.`,
+      ),
+    );
+  }
+  if (charts.fsync !== undefined) {
+    parts.push(
+      figure(
+        charts.fsync,
+        'Each broker’s CommitLog fdatasync cycles in each second: the p99 of their duration (the upper bound of its latency bucket) and, dashed on the right axis, ' +
+          'the mean bytes each made durable (the group commit’s size). A gap: the broker did not answer that second, or ran no cycle.',
+      ),
+    );
+  }
+  if (charts.memory !== undefined) {
+    parts.push(
+      figure(
+        charts.memory,
+        'GC pause in each broker’s isolate (ms within each second); dashed on the right axis, a master’s slave lag (bytes behind) and each broker’s RSS ' +
+          '(a broker in a thread shares the harness’s process and its RSS).',
+      ),
+    );
+  }
+  return parts.length === 0 ? '' : ['<h2>Inside the system, second by second</h2>', ...parts].join('\n');
+}
+
 export function renderRunHtml(result: RunResult): string {
   const { summary, timeline } = result;
   const markers = [...phaseMarkers(summary, timeline), ...faultMarkers(summary)];
@@ -193,6 +233,7 @@ export function renderRunHtml(result: RunResult): string {
       'HdrHistogram percentile distribution of the whole run (x: log of 1/(1−percentile)); the last point of each curve is its maximum. ' +
         'Full tables: send.hgrm and e2e.hgrm.',
     ),
+    systemSection(result, markers),
     hasCpuPerMessage(summary) ? `<h2>CPU per role</h2>\n${htmlTable(cpuTable(summary))}\n<p>${escapeXml(cpuPerMessageLine(summary))}</p>` : '',
     summary.cpu.length > 0 ? `<p class="meta">${escapeXml(cpuLine(summary))}</p>` : '',
     `<footer>${escapeXml(machineLine(summary))}</footer>`,

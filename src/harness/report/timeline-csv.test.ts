@@ -6,6 +6,10 @@ import { renderTimelineCsv, TIMELINE_CSV_HEADER } from './timeline-csv.js';
 describe('renderTimelineCsv', () => {
   it('has the contract columns and one line per second', () => {
     const { timeline } = buildRunResult();
+    for (const r of timeline) {
+      delete r.cpu;
+      delete r.brokers;
+    }
     const lines = renderTimelineCsv(timeline).trimEnd().split('\n');
     expect(lines[0]).toBe(
       'time,phase,offered,produced,failed,consumed,backlog,send_p99_ms,e2e_p99_ms,generator_lag_p99_ms,retried,duplicates,from_slave',
@@ -13,6 +17,35 @@ describe('renderTimelineCsv', () => {
     expect(lines[0]).toBe(TIMELINE_CSV_HEADER);
     expect(lines).toHaveLength(timeline.length + 1);
     for (const line of lines.slice(1)) expect(line.split(',')).toHaveLength(13);
+  });
+
+  it("adds each role's CPU and each broker's figures after the contract columns, an empty cell where a broker was down", () => {
+    const { timeline } = buildRunResult({ faults: KILL_AND_RESTART, brokerGroups: 2 });
+    const lines = renderTimelineCsv(timeline).trimEnd().split('\n');
+    const header = lines[0]!.split(',');
+    expect(lines[0]!.startsWith(`${TIMELINE_CSV_HEADER},`)).toBe(true);
+    expect(header.slice(13, 20)).toEqual(['cpu_master_broker-a', 'cpu_slave_broker-a', 'cpu_master_broker-b', 'cpu_slave_broker-b', 'cpu_producer_0', 'cpu_producer_1', 'cpu_consumer_0']);
+    expect(header.slice(20, 26)).toEqual([
+      'master_broker-a_fsyncs',
+      'master_broker-a_fsync_p99_ms',
+      'master_broker-a_commit_group_bytes',
+      'master_broker-a_slave_lag_bytes',
+      'master_broker-a_gc_ms',
+      'master_broker-a_rss_mb',
+    ]);
+    expect(header).toHaveLength(13 + 7 + 4 * 6);
+    const rows = lines.slice(1).map((l) => l.split(','));
+    for (const r of rows) expect(r).toHaveLength(header.length);
+    const at = (sec: number, column: string) => rows[sec]![header.indexOf(column)];
+    // Up: figures; killed (50 to 64): its CPU is 0 and its stats cells are empty; another broker goes on.
+    expect(Number(at(45, 'master_broker-a_fsync_p99_ms'))).toBeGreaterThan(0);
+    expect(Number(at(45, 'cpu_master_broker-a'))).toBeGreaterThan(0);
+    expect(at(55, 'master_broker-a_fsync_p99_ms')).toBe('');
+    expect(at(55, 'master_broker-a_rss_mb')).toBe('');
+    expect(at(55, 'cpu_master_broker-a')).toBe('0');
+    expect(Number(at(55, 'master_broker-b_rss_mb'))).toBeGreaterThan(0);
+    // A slave has no slave lag of its own.
+    expect(at(45, 'slave_broker-a_slave_lag_bytes')).toBe('');
   });
 
   it('writes counts as integers and milliseconds with at most 3 decimals', () => {

@@ -1,12 +1,42 @@
 // timeline.csv: one row per second of the run (README, "Reading the report": time,
 // phase, produced, consumed, backlog, send p99, e2e p99, then the fault
-// columns retried, duplicates, from_slave), for spreadsheets and for
-// re-plotting a run without re-running it.
-import type { TimelineRow } from '../run-result.js';
+// columns retried, duplicates, from_slave, then the system's columns: each
+// role's CPU and each broker's fdatasync, GC, slave lag and RSS figures),
+// for spreadsheets and for re-plotting a run without re-running it.
+import type { BrokerSecond, TimelineRow } from '../run-result.js';
 
 /** The columns added for faults come last, so that a reader of the older columns by position still reads them right. */
 export const TIMELINE_CSV_HEADER =
   'time,phase,offered,produced,failed,consumed,backlog,send_p99_ms,e2e_p99_ms,generator_lag_p99_ms,retried,duplicates,from_slave';
+
+/** Each broker's columns, after its role name ('master_fsync_p99_ms'), and the field each shows. */
+export const BROKER_CSV_COLUMNS: readonly (readonly [string, keyof BrokerSecond])[] = [
+  ['fsyncs', 'fsyncs'],
+  ['fsync_p99_ms', 'fsyncP99Ms'],
+  ['commit_group_bytes', 'commitGroupBytes'],
+  ['slave_lag_bytes', 'slaveLagBytes'],
+  ['gc_ms', 'gcMs'],
+  ['rss_mb', 'rssMb'],
+];
+
+/** Shares of a core keep 3 decimals (0.1%). */
+const SHARE_DECIMALS = 3;
+
+/** The roles with a CPU figure and the brokers with stats, in the order the rows first name them. */
+export function systemRoles(rows: readonly TimelineRow[]): { cpu: string[]; brokers: string[] } {
+  const cpu = new Set<string>();
+  const brokers = new Set<string>();
+  for (const r of rows) {
+    for (const role of Object.keys(r.cpu ?? {})) cpu.add(role);
+    for (const role of Object.keys(r.brokers ?? {})) brokers.add(role);
+  }
+  return { cpu: [...cpu], brokers: [...brokers] };
+}
+
+/** A role name as a column name: 'slave broker-b' -> 'slave_broker-b'. */
+function columnName(role: string): string {
+  return role.replace(/[\s,"]+/g, '_');
+}
 
 /** Milliseconds keep microsecond resolution, the histograms' own. */
 const MS_DECIMALS = 3;
@@ -22,10 +52,30 @@ function csvNumber(n: number, decimals = 0): string {
   return String(Number(n.toFixed(decimals)));
 }
 
-/** The CSV text, header first, rows in the order given (the coordinator's are by second), "\n" line ends. */
+/** A figure that may be missing (an empty cell). */
+function optional(n: number | null | undefined, decimals = 0): string {
+  return n === null || n === undefined ? '' : csvNumber(n, decimals);
+}
+
+/**
+ * The CSV text, header first, rows in the order given (the coordinator's are
+ * by second), "\n" line ends. The system's columns follow the fixed ones:
+ * `cpu_<role>` per role, then per broker its BROKER_CSV_COLUMNS; a second
+ * without the figure (a broker down) has an empty cell.
+ */
 export function renderTimelineCsv(rows: readonly TimelineRow[]): string {
-  const lines = [TIMELINE_CSV_HEADER];
+  const roles = systemRoles(rows);
+  const header = [
+    TIMELINE_CSV_HEADER,
+    ...roles.cpu.map((r) => `cpu_${columnName(r)}`),
+    ...roles.brokers.flatMap((r) => BROKER_CSV_COLUMNS.map(([c]) => `${columnName(r)}_${c}`)),
+  ];
+  const lines = [header.join(',')];
   for (const r of rows) {
+    const system = [
+      ...roles.cpu.map((role) => optional(r.cpu?.[role], SHARE_DECIMALS)),
+      ...roles.brokers.flatMap((role) => BROKER_CSV_COLUMNS.map(([, field]) => optional(r.brokers?.[role]?.[field], MS_DECIMALS))),
+    ];
     lines.push(
       [
         csvNumber(r.second),
@@ -41,6 +91,7 @@ export function renderTimelineCsv(rows: readonly TimelineRow[]): string {
         csvNumber(r.retried),
         csvNumber(r.duplicates),
         csvNumber(r.fromSlave),
+        ...system,
       ].join(','),
     );
   }

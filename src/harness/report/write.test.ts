@@ -22,7 +22,7 @@ describe('writeRunReport', () => {
     expect(json).toBe(`${JSON.stringify(result.summary, null, 2)}\n`);
     expect(await readRunSummary(dir)).toEqual(result.summary);
     expect(await readFile(path.join(dir, RUN_FILES.sendHgrm), 'utf8')).toMatch(/^ {7}Value {5}Percentile TotalCount/);
-    expect(await readFile(path.join(dir, RUN_FILES.timelineCsv), 'utf8')).toMatch(new RegExp(`^${TIMELINE_CSV_HEADER}\n`));
+    expect(await readFile(path.join(dir, RUN_FILES.timelineCsv), 'utf8')).toMatch(new RegExp(`^${TIMELINE_CSV_HEADER},cpu_master,`));
     expect(await readFile(path.join(dir, RUN_FILES.summaryMd), 'utf8')).toMatch(/^## metaq double12/);
     expect(await readFile(path.join(dir, RUN_FILES.reportHtml), 'utf8')).toMatch(/^<!DOCTYPE html>/);
   });

@@ -23,6 +23,7 @@ export async function drainBacklog(run: RunContext): Promise<void> {
   run.drainEndSec = elapsedSec(run);
   // The end of the CPU-per-message window: every acknowledged message consumed (or the drain gave up).
   run.drainEnd = activitySnapshot(run);
+  await run.poller?.stop();
 }
 
 /** The group committed everything the queue holds: asked of its master, else of its slave. */

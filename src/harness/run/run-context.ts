@@ -15,6 +15,7 @@ import { createSharedRunState, userPermutation, type ConsumerOutcome, type Produ
 import type { Progress } from './progress.js';
 import type { RunningTopology } from './topology.js';
 import type { WorkerPools } from './worker-pools.js';
+import type { SystemPoller } from './system-poller.js';
 
 export interface RunOptions {
   scenario: Scenario;
@@ -63,6 +64,8 @@ export interface RunContext {
   runStartUs?: number;
   /** Refreshes the live view every second settled. */
   ticker?: NodeJS.Timeout;
+  /** Reads every role's CPU and every broker's stats once a second, from the sale's start to the drain's end. */
+  poller?: SystemPoller;
   saleStart?: ActivitySnapshot;
   saleEnd?: ActivitySnapshot;
   /** At the drain's end (every acknowledged message consumed, or the drain gave up): the end of the CPU-per-message window. */

@@ -6,7 +6,7 @@
 // judge them. A failing step skips the ones after it and still ends in a
 // clean stop and a result to report (only bad input throws).
 import { InvalidConfigError } from '../../common/index.js';
-import { cpuFigures, cpuPerMessage, faultFigures, lostMessageTimes, summarize, verify, type RunFigures } from '../measure/index.js';
+import { addSystemSeconds, cpuFigures, cpuPerMessage, faultFigures, lostMessageTimes, summarize, verify, type RunFigures } from '../measure/index.js';
 import type { CpuFigure, CpuPerMessage } from '../run-result.js';
 import type { FaultFigures, TimelineRow } from '../run-result.js';
 import type { RunResult } from '../run-result.js';
@@ -46,7 +46,7 @@ export async function runScenario(o: RunOptions): Promise<RunResult> {
   }
   // Bad input is not a run that failed: it goes back to the caller as it is.
   if (failure?.error instanceof InvalidConfigError) throw failure.error;
-  const timeline = run.metrics.timeline();
+  const timeline = addSystemSeconds(run.metrics.timeline(), run.poller?.samples ?? []);
   const figures = measure(run, failure, timeline);
   const verdict = judgeRun(figures, run.scenario.thresholds);
   return { summary: { ...figures.summary, ...verdict }, timeline };

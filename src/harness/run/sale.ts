@@ -7,6 +7,7 @@ import { nowUs, sleep } from '../../load/index.js';
 import { activitySnapshot, elapsedSec, type RunContext } from './run-context.js';
 import { WorkerPools } from './worker-pools.js';
 import { FaultScheduler } from './fault-scheduler.js';
+import { SystemPoller } from './system-poller.js';
 
 /** Load starts this long after every worker is ready (all threads see the same t = 0). */
 const START_DELAY_US = 300_000;
@@ -34,6 +35,10 @@ export async function runSale(run: RunContext): Promise<void> {
   }
   // Where the time went: busy time of every thread over the sale (run start to the last answer).
   run.saleStart = activitySnapshot(run);
+  if (run.admin !== undefined) {
+    run.poller = new SystemPoller(run, run.admin);
+    run.poller.start();
+  }
   metrics.expectedReporters = run.producers + pools.liveConsumers;
   run.ticker = setInterval(() => {
     for (const sec of metrics.settle(Math.floor(elapsedSec(run)))) progress.second(sec, sec.second + 1);

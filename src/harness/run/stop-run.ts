@@ -19,6 +19,7 @@ export async function stopRun(run: RunContext): Promise<StepFailure | undefined>
     }
   };
   clearInterval(run.ticker);
+  await attempt(() => run.poller?.stop());
   if (run.runStartUs !== undefined) run.drainEndSec ??= elapsedSec(run);
   for (const sec of run.metrics.settle(Infinity, true)) run.progress.second(sec, sec.second + 1);
   run.progress.end();

@@ -54,6 +54,12 @@ describe('FlushService', () => {
     expect(flushed[flushed.length - 1]).toBe(log.writtenOffset);
     expect(service.cycles).toBeGreaterThanOrEqual(1);
     expect(service.cycles).toBeLessThanOrEqual(2);
+    // Each cycle timed once, and together they covered every byte written.
+    const latency = service.latency.stats();
+    expect(latency.cycles).toBe(service.cycles);
+    expect(latency.bytes).toBe(log.writtenOffset);
+    expect(latency.buckets.reduce((a, b) => a + b, 0)).toBe(service.cycles);
+    expect(latency.totalUs).toBeGreaterThan(0);
     log.close();
   });
 
@@ -93,6 +99,8 @@ describe('FlushService', () => {
     expect(errors[0]).toMatchObject({ code: 'METAQ_FLUSH_FAILED' });
     expect((errors[0]!.cause as NodeJS.ErrnoException).code).toBe('EBADF');
     expect(log.flushedOffset).toBe(0);
+    // A failed cycle is not a timed one.
+    expect(service.latency.stats().cycles).toBe(0);
     // Once failed it stays failed: no later cycle may report success.
     service.request();
     await service.flushAll();

@@ -8,6 +8,9 @@ import { FlushError } from '../../common/index.js';
 import type { CommitLog } from './commit-log.js';
 import { fdatasync } from '../file-io.js';
 import type { FlushMode } from '../types.js';
+import { SyncLatency } from './sync-latency.js';
+
+const NS_PER_US = 1000;
 
 export interface FlushListener {
   /** Everything below `offset` is on disk. */
@@ -26,6 +29,8 @@ export class FlushService {
   #failed = false;
   /** Completed fdatasync cycles, for diagnostics and benchmarks. */
   cycles = 0;
+  /** How long each cycle took and how much it covered (timed once per cycle). */
+  readonly latency = new SyncLatency();
 
   constructor(log: CommitLog, mode: FlushMode, intervalMs: number, listener: FlushListener) {
     this.#log = log;
@@ -74,8 +79,10 @@ export class FlushService {
       const target = log.writtenOffset;
       let what = 'fdatasync of';
       let reached: number;
+      let startedNs = 0n;
       try {
         const segments = log.segmentsBetween(from, target);
+        startedNs = process.hrtime.bigint();
         await Promise.all(segments.map((s) => fdatasync(s.fd)));
         // A failed write may have rolled positions back below the target meanwhile;
         // what the sync covered is only what is still written.
@@ -89,6 +96,7 @@ export class FlushService {
         return;
       }
       this.cycles++;
+      this.latency.record(Number(process.hrtime.bigint() - startedNs) / NS_PER_US, reached - from);
       log.flushedOffset = reached;
       this.#listener.flushed(reached);
       if (this.#mode === 'async') return;
