@@ -33,6 +33,56 @@ interface Summary {
   phases: { name: string; offeredRate: number; ackedRate: number }[];
   histograms: { send: string; e2e: string };
   latencyMs: { send: { p99: number }; e2e: { p99: number } };
+  cpu: { role: string; busyShare: number; cpuUs?: number | null; messages?: number; usPerMessage?: number | null }[];
+  cpuPerMessage?: { windowSec: number; all: number | null; brokers: number | null; producers: number | null; consumers: number | null };
+}
+
+/** What the --inject-drop test skips. */
+const INJECTED_DROP = 5;
+/** Far above what any role spends per message even in a short, mostly idle run; far below a unit slip (ms, ns). */
+const MAX_PLAUSIBLE_US_PER_MESSAGE = 5000;
+
+/**
+ * Every role (master, slave, each producer, each consumer) has a CPU time and
+ * a CPU per message that are plausible, and timeline.csv has each role's CPU
+ * and each broker's figures per second.
+ */
+function expectPerRoleCpu(out: string, s: Summary): void {
+  const roles = s.cpu.map((c) => c.role);
+  expect(roles).toEqual(expect.arrayContaining(['master', 'slave', 'producer 0', 'consumer 0', 'consumer 1']));
+  for (const r of roles) expect(r).toMatch(/^(master|slave|producer \d+|consumer \d+)$/);
+  for (const c of s.cpu) {
+    expect(c.cpuUs, c.role).toBeGreaterThan(0);
+    expect(c.messages, c.role).toBeGreaterThan(0);
+    expect(c.usPerMessage, c.role).toBeGreaterThan(0);
+    expect(c.usPerMessage, c.role).toBeLessThan(MAX_PLAUSIBLE_US_PER_MESSAGE);
+  }
+  // A broker's and the producer's denominator is every acknowledged message; the consumers' split them.
+  expect(s.cpu.find((c) => c.role === 'master')!.messages).toBe(s.messages.acked);
+  // (--inject-drop's skipped messages may count as received.)
+  const received = s.cpu.filter((c) => c.role.startsWith('consumer')).reduce((n, c) => n + c.messages!, 0);
+  expect(Math.abs(received - s.messages.consumed)).toBeLessThanOrEqual(INJECTED_DROP);
+  expect(s.cpuPerMessage!.all).toBeGreaterThan(0);
+  expect(s.cpuPerMessage!.all).toBeLessThan(MAX_PLAUSIBLE_US_PER_MESSAGE * s.cpu.length);
+  const lines = fs.readFileSync(path.join(out, 'timeline.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+  const header = lines[0]!;
+  const column = (name: string): number[] => {
+    const i = header.indexOf(name);
+    expect(i, `${name} in ${header.join(',')}`).toBeGreaterThan(0);
+    return lines.slice(1).map((l) => l[i]!).filter((v) => v !== '').map(Number);
+  };
+  for (const role of ['master', 'slave', 'producer_0', 'consumer_0']) {
+    const cpu = column(`cpu_${role}`);
+    expect(cpu.some((v) => v > 0), role).toBe(true);
+    // A share of one core: a thread never above 1; a broker process's several threads, a little more at most.
+    for (const v of cpu) expect(v).toBeLessThan(2);
+  }
+  // The master fdatasyncs every second of the sale (sync flush), in milliseconds, and has a resident set.
+  expect(column('master_fsyncs').some((v) => v > 0)).toBe(true);
+  for (const v of column('master_fsync_p99_ms')) expect(v).toBeGreaterThan(0);
+  for (const v of column('master_rss_mb')) expect(v).toBeGreaterThan(10);
+  for (const v of column('master_gc_ms')) expect(v).toBeGreaterThanOrEqual(0);
+  expect(column('master_slave_lag_bytes').length).toBeGreaterThan(0);
 }
 
 function summary(dir: string): Summary {
@@ -60,6 +110,7 @@ describe('metaq scenario', () => {
     expect(csv[0]).toMatch(/^time,phase,offered,produced,failed,consumed,backlog,send_p99_ms,e2e_p99_ms/);
     expect(csv.length).toBeGreaterThan(5);
     expect(fs.readFileSync(path.join(out, 'send.hgrm'), 'utf8')).toContain('Percentile TotalCount');
+    expectPerRoleCpu(out, s);
     // Clean stop: the brokers' data directories are gone.
     expect(fs.readdirSync(data)).toEqual([]);
   });
@@ -76,6 +127,8 @@ describe('metaq scenario', () => {
     expect(s.messages.lost).toBe(5);
     expect(s.messages.consumed).toBe(s.messages.acked - 5);
     expect(s.tickets.neverIssued).toBe(5);
+    // Brokers as processes: each one's whole process CPU.
+    expectPerRoleCpu(out, s);
     expect(fs.readdirSync(data)).toEqual([]);
   });
 
