@@ -11,6 +11,8 @@ import type { BrokerSecond, TimelineRow } from '../run-result.js';
 
 /** What one broker said at one reading: its runtime counters (absent from an older broker) and, a master, its slave's lag. */
 export interface BrokerReading {
+  /** When its answer came (s since the sale's t = 0): its counters are as of then. */
+  atSec: number;
   rssBytes: number | undefined;
   gcPauseUs: number | undefined;
   syncCycles: number | undefined;
@@ -49,9 +51,12 @@ function delta(a: number | undefined, b: number | undefined): number | null {
   return a === undefined || b === undefined || b < a ? null : b - a;
 }
 
-/** One broker's figures over [a, b] (`sec` seconds apart). */
-export function brokerSecond(a: BrokerReading | undefined, b: BrokerReading | undefined, sec: number): BrokerSecond | null {
+/** One broker's figures from reading a to reading b (rates per second of the time between their answers). */
+export function brokerSecond(start: BrokerReading | undefined, b: BrokerReading | undefined): BrokerSecond | null {
   if (b === undefined) return null;
+  // Answers too close together give no rates.
+  const a = start !== undefined && b.atSec - start.atSec >= MIN_INTERVAL_SEC ? start : undefined;
+  const sec = a === undefined ? 1 : b.atSec - a.atSec;
   const cycles = a === undefined ? null : delta(a.syncCycles, b.syncCycles);
   const bytes = a === undefined ? null : delta(a.syncBytes, b.syncBytes);
   let p99: number | null = null;
@@ -89,7 +94,7 @@ export function addSystemSeconds(rows: readonly TimelineRow[], samples: readonly
       cpu[role] = d === null ? null : round(d / US_PER_S / sec, SHARE_DIGITS);
     }
     const brokers: Record<string, BrokerSecond | null> = {};
-    for (const role of Object.keys(b.brokers)) brokers[role] = brokerSecond(a.brokers[role], b.brokers[role], sec);
+    for (const role of Object.keys(b.brokers)) brokers[role] = brokerSecond(a.brokers[role], b.brokers[role]);
     bySecond.set(second, { cpu, brokers });
   }
   return rows.map((r) => {

@@ -13,14 +13,15 @@ import { brokerRoleName } from './topology.js';
 import { withTimeout } from './with-timeout.js';
 
 const POLL_INTERVAL_SEC = 1;
-/** A reading that takes longer than this counts as missing (the next one is due soon). */
-const POLL_TIMEOUT_MS = 800;
+/** A reading that takes longer than this counts as missing (a broker killed or paused); one that comes in time is dated by its arrival. */
+const POLL_TIMEOUT_MS = 2000;
 const MS_PER_S = 1000;
 
-function reading(s: BrokerStats): BrokerReading {
+function reading(s: BrokerStats, atSec: number): BrokerReading {
   const rt = s.runtime;
   const ha = s.ha;
   return {
+    atSec,
     rssBytes: rt?.rssBytes,
     gcPauseUs: rt?.gcPauseUs,
     syncCycles: rt?.syncCycles,
@@ -38,6 +39,8 @@ export class SystemPoller {
   readonly #brokers: { role: string; addr: string }[];
   readonly #pending = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
+  /** The whole second of the run's clock the next reading is due at. */
+  #due = 0;
   #stopped = false;
   #polling: Promise<void> = Promise.resolve();
 
@@ -62,10 +65,12 @@ export class SystemPoller {
 
   #tick(): void {
     if (this.#stopped) return;
-    this.#polling = this.#poll();
+    const polled = this.#poll();
+    this.#polling = Promise.all([this.#polling, polled]).then(() => undefined);
+    // The next whole second, once (a timer that fires a little early must not read twice); a late one skips to the next.
     const now = elapsedSec(this.#run);
-    const next = (Math.floor(now / POLL_INTERVAL_SEC) + 1) * POLL_INTERVAL_SEC;
-    this.#timer = setTimeout(() => this.#tick(), (next - now) * MS_PER_S);
+    this.#due = Math.max(this.#due + POLL_INTERVAL_SEC, Math.floor(now / POLL_INTERVAL_SEC) * POLL_INTERVAL_SEC + POLL_INTERVAL_SEC);
+    this.#timer = setTimeout(() => this.#tick(), Math.max(0, this.#due - now) * MS_PER_S);
   }
 
   async #poll(): Promise<void> {
@@ -79,7 +84,10 @@ export class SystemPoller {
         if (this.#pending.has(b.addr)) return;
         this.#pending.add(b.addr);
         const stats = this.#admin.stats(b.addr).finally(() => this.#pending.delete(b.addr));
-        brokers[b.role] = await withTimeout(stats, POLL_TIMEOUT_MS, `stats of ${b.role}`).then(reading, () => undefined);
+        brokers[b.role] = await withTimeout(stats, POLL_TIMEOUT_MS, `stats of ${b.role}`).then(
+          (s) => reading(s, elapsedSec(this.#run)),
+          () => undefined,
+        );
       }),
     );
     this.samples.push({ atSec, cpuUs, brokers });
