@@ -131,7 +131,7 @@ export class SendRequestBuilder {
     this.#view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
     this.bytes[0] = topicLength;
     this.bytes.write(topic, TOPIC_LENGTH_SIZE, 'utf8');
-    let p = TOPIC_LENGTH_SIZE + topicLength;
+    const p = TOPIC_LENGTH_SIZE + topicLength;
     this.bytes.writeUInt32BE(0, p); // queue id: set per attempt by SendRequestTemplate.forQueue
     this.bytes.writeUInt32BE(count, p + 4);
     this.#pos = p + 8;
