@@ -15,7 +15,7 @@ function built(topic: string, bodies: Buffer[], keys: number[]): Buffer {
 
 describe('SendRequestBuilder', () => {
   it('writes what encodeSendRequest writes, key digits included', () => {
-    const keys = [0, 7, 10, 10_000_000_000, 10_018_799_999, Number.MAX_SAFE_INTEGER];
+    const keys = [0, 7, 10, 99_999_999, 100_000_000, 100_000_007, 10_000_000_000, 10_018_799_999, Number.MAX_SAFE_INTEGER];
     const bodies = keys.map((_, j) => Buffer.alloc(32, j + 1));
     const expected = encodeSendRequest({ topic: 'LOTTERY_CLAIM', queueId: 0, messages: bodies.map((body, j) => ({ body, keys: String(keys[j]), bornTimestamp: BORN })) });
     expect(built('LOTTERY_CLAIM', bodies, keys).equals(expected)).toBe(true);

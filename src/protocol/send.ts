@@ -102,6 +102,22 @@ const MAX_NUMERIC_KEY_DIGITS = 16;
 const ASCII_ZERO = 0x30;
 const DECIMAL = 10;
 
+/** Keys are written in two halves: the low 8 decimal digits, and the rest (below 2^53 / 10^8 < 2^27). */
+const LOW_HALF = 100_000_000;
+const LOW_HALF_DIGITS = 8;
+
+/** Decimal digits of a non-negative integer below 2^31. */
+function decimalDigits(n: number): number {
+  let digits = 1;
+  for (let rest = n; rest >= DECIMAL; rest = (rest / DECIMAL) | 0) digits++;
+  return digits;
+}
+
+/** Writes `n` (below 2^31) as exactly `digits` decimal digits (zero-padded) at `at`. */
+function writeDecimal(b: Buffer, at: number, digits: number, n: number): void {
+  for (let i = digits - 1, rest = n; i >= 0; i--, rest = (rest / DECIMAL) | 0) b[at + i] = ASCII_ZERO + (rest % DECIMAL);
+}
+
 /**
  * Writes a send request message by message into one buffer sized up front,
  * with no object, string or closure per message: the load generator's hot
@@ -156,11 +172,15 @@ export class SendRequestBuilder {
     const bodyAt = p + 16;
     p = bodyAt + bodyLength;
     b[p++] = 0; // tags: none
-    let digits = 1;
-    for (let v = key; v >= DECIMAL; v = Math.floor(v / DECIMAL)) digits++;
+    // In two halves below 10^8 each, so that the digit loops run on small integers, not doubles.
+    const high = Math.floor(key / LOW_HALF);
+    const low = key - high * LOW_HALF;
+    const lowDigits = high > 0 ? LOW_HALF_DIGITS : decimalDigits(low);
+    const digits = high > 0 ? decimalDigits(high) + LOW_HALF_DIGITS : lowDigits;
     v.setUint16(p, digits);
     p += 2;
-    for (let i = digits - 1, rest = key; i >= 0; i--, rest = Math.floor(rest / DECIMAL)) b[p + i] = ASCII_ZERO + (rest % DECIMAL);
+    writeDecimal(b, p + digits - lowDigits, lowDigits, low);
+    if (high > 0) writeDecimal(b, p, digits - LOW_HALF_DIGITS, high);
     p += digits;
     v.setUint16(p, 0); // properties: none
     this.#pos = p + 2;
