@@ -26,6 +26,8 @@ import type { TopicState, TopicTable } from './topic-table.js';
 import type { ArrivalListener } from './types.js';
 
 const READ_CHUNK = 4 << 20;
+/** The key-hash scratch is emptied once it holds this many (it is appended to record after record). */
+const KEY_HASHES_KEPT = 1024;
 
 /** Topic names are short: a plain loop beats a native compare call here. */
 function sameBytes(buf: Buffer, at: number, bytes: Buffer): boolean {
@@ -191,7 +193,9 @@ export class Dispatcher {
     const propsEnd = propsAt + 2 + buf.readUInt16BE(propsAt);
     const storeTimestamp = buf === this.#buf ? this.#view.getUint32(at + OFF_STORE_TIMESTAMP) * TWO_POW_32 + this.#view.getUint32(at + OFF_STORE_TIMESTAMP + 4) : readU64(buf, at + OFF_STORE_TIMESTAMP);
     const hashes = this.#keyHashes;
-    hashes.length = 0;
+    // Not emptied per record (setting an array's length is a runtime call): this record's hashes follow the last ones.
+    if (hashes.length >= KEY_HASHES_KEPT) hashes.length = 0;
+    const first = hashes.length;
     let prefix: number | undefined;
     if (topic === this.#lastTopic) prefix = this.#lastPrefix;
     else {
@@ -199,7 +203,7 @@ export class Dispatcher {
       if (prefix === undefined) this.#keyPrefixes.set(topic.name, (prefix = keyHashPrefix(topic.name)));
     }
     if (keyHashesFromProperties(buf, propsAt + 2, propsEnd, prefix, hashes)) {
-      for (let k = 0; k < hashes.length; k++) this.#keys.addHash(hashes[k]!, physicalOffset, storeTimestamp);
+      for (let k = first; k < hashes.length; k++) this.#keys.addHash(hashes[k]!, physicalOffset, storeTimestamp);
     } else {
       // A non-ASCII key: hash the decoded string, as lookups do.
       const props = decodeProperties(buf.toString('utf8', propsAt + 2, propsEnd));
