@@ -3,7 +3,7 @@
 // request that would not decode.
 import { describe, expect, it } from 'vitest';
 import { MalformedFrameError } from '../common/index.js';
-import { decodeSendRequest, encodeSendRequest, SendRequestBuilder, SendRequestTemplate } from './send.js';
+import { decodeSendRequest, decodeSendResponse, encodeSendRequest, encodeSendResponse, SendRequestBuilder, SendRequestTemplate } from './send.js';
 
 const BORN = 1_733_100_000_123;
 
@@ -45,5 +45,14 @@ describe('SendRequestBuilder', () => {
     expect(() => c.add(BORN, 64, 1)).toThrow(MalformedFrameError);
     expect(() => new SendRequestBuilder('t', 0, 4)).toThrow(MalformedFrameError);
     expect(() => new SendRequestBuilder('x'.repeat(256), 1, 4)).toThrow(MalformedFrameError);
+  });
+});
+
+describe('encodeSendResponse offsets (written through a DataView)', () => {
+  it('round-trips offsets across the 2^32 boundary and refuses ones a u64 field cannot carry exactly', () => {
+    const physicalOffsets = [0, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 5, 2 ** 53 - 1];
+    const res = { queueId: 1, queueOffset: 2, count: physicalOffsets.length, storeTimestamp: 3, physicalOffsets };
+    expect(decodeSendResponse(encodeSendResponse(res))).toEqual(res);
+    for (const bad of [-1, 2 ** 53, Number.NaN]) expect(() => encodeSendResponse({ ...res, count: 1, physicalOffsets: [bad] })).toThrow(MalformedFrameError);
   });
 });

@@ -223,11 +223,26 @@ export function decodeSendRequest(body: Buffer): DecodedSendRequest {
   return { topic, queueId, messages };
 }
 
+/** queueId u32, queueOffset u64, count u32, storeTimestamp u64: the bytes before the offsets. */
+const SEND_RESPONSE_HEAD = 24;
+const U64_SIZE = 8;
+
 export function encodeSendResponse(res: SendResponse): Buffer {
-  const w = new BodyWriter(28 + 8 * res.physicalOffsets.length);
+  const w = new BodyWriter(SEND_RESPONSE_HEAD);
   w.u32(res.queueId).u64(res.queueOffset).u32(res.count).u64(res.storeTimestamp);
-  for (const p of res.physicalOffsets) w.u64(p);
-  return w.finish();
+  const head = w.finish();
+  // One offset per message: written through a DataView (inlined), not BodyWriter.u64's calls.
+  const offsets = res.physicalOffsets;
+  const out = Buffer.allocUnsafe(SEND_RESPONSE_HEAD + U64_SIZE * offsets.length);
+  head.copy(out, 0);
+  const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  for (let i = 0, at = SEND_RESPONSE_HEAD; i < offsets.length; i++, at += U64_SIZE) {
+    const p = offsets[i]!;
+    if (!(p >= 0 && p <= Number.MAX_SAFE_INTEGER)) throw new MalformedFrameError(`${p} does not fit in a u64 (0..${Number.MAX_SAFE_INTEGER})`);
+    v.setUint32(at, Math.floor(p / TWO_POW_32));
+    v.setUint32(at + 4, p >>> 0);
+  }
+  return out;
 }
 
 export function decodeSendResponse(body: Buffer): SendResponse {
