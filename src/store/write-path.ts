@@ -38,6 +38,11 @@ interface PendingPut {
   reject: (e: Error) => void;
 }
 
+/** [at, at + length) lies within `buf`. */
+function within(buf: Uint8Array, at: number, length: number): boolean {
+  return at >= 0 && length >= 0 && at + length <= buf.length;
+}
+
 export class WritePath {
   readonly #config: ResolvedStoreConfig;
   readonly #log: CommitLog;
@@ -158,7 +163,9 @@ export class WritePath {
       for (let i = 0; i < count; i++) {
         batch.select(i);
         if (batch.bodyLength > max) throw new MessageTooLargeError(`message ${i} has a ${batch.bodyLength}-byte body; the maximum is ${max}`);
-        if (batch.bodyAt < 0 || batch.bodyAt + batch.bodyLength > src.length) throw new InvalidMessageError(`message ${i} of the batch has no body (its bytes run past the batch's)`);
+        if (!within(src, batch.bodyAt, batch.bodyLength) || !within(src, batch.tagsAt, batch.tagsLength) || !within(src, batch.keysAt, batch.keysLength)) {
+          throw new InvalidMessageError(`message ${i} of the batch names bytes outside the batch's`);
+        }
         if (!isPlainTagsAndKeys(src, batch.tagsAt, batch.tagsLength, batch.keysAt, batch.keysLength)) {
           throw new InvalidMessageError(`message ${i}: tags and keys must be ASCII without \\x01 or \\x02, keys non-empty and space-separated`);
         }

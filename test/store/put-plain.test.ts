@@ -77,6 +77,9 @@ describe('MessageStore.putPlain', () => {
       const bytes = Buffer.from('k\u0001y', 'latin1');
       const lying: PlainMessageBatch = { count: 1, bytes, select: () => undefined, flag: 0, bornTimestamp: 0, bodyAt: 0, bodyLength: 0, tagsAt: 0, tagsLength: 0, keysAt: 0, keysLength: 3 };
       expect(await rejectionOf(store.putPlain('claims', 0, lying))).toBeInstanceOf(InvalidMessageError);
+      // ... or keys past the end of its bytes.
+      const past: PlainMessageBatch = { ...lying, bytes: Buffer.from('key', 'latin1'), keysLength: 4 };
+      expect(await rejectionOf(store.putPlain('claims', 0, past))).toBeInstanceOf(InvalidMessageError);
       expect(store.stats().appendOffset).toBe(0);
     } finally {
       await store.close();
