@@ -24,6 +24,7 @@ import {
   decodeResetOffsets,
   decodeSendBack,
   decodeSendRequest,
+  SendRequestView,
   encodeClientIds,
   encodeOffset,
   encodePullResponseHead,
@@ -96,6 +97,8 @@ export class Broker {
   readonly #groups = new ConsumerGroups();
   readonly #locks = new QueueLocks();
   readonly #polls = new LongPolls();
+  /** SEND requests read in place, one at a time (the store reads it before put returns). */
+  readonly #sendView = new SendRequestView();
   /** Masters only: a slave's log is a copy, so it schedules no re-deliveries of its own. */
   readonly #retry: RetryService | undefined;
   readonly #registrar: Registrar;
@@ -316,8 +319,15 @@ export class Broker {
     h.set(Opcode.Send, async (f) => {
       this.#checkOpen();
       this.#checkMaster('send');
-      const req = decodeSendRequest(f.body);
-      const r = await store.put(req.topic, req.queueId, req.messages);
+      // Plain requests (the common case) are read in place; the view is used up before the await.
+      const view = this.#sendView;
+      let r;
+      if (view.parse(f.body)) {
+        r = await store.putPlain(view.topic, view.queueId, view);
+      } else {
+        const req = decodeSendRequest(f.body);
+        r = await store.put(req.topic, req.queueId, req.messages);
+      }
       // Sync replication: the acknowledgement waits for the slave (pipelined: one report releases many).
       const waited = this.#haMaster!.waitForSlave(r.endOffset);
       const outcome = typeof waited === 'string' ? waited : await waited;

@@ -169,6 +169,16 @@ export class Producer {
     return this.#sendTo(mq, body, timeoutMs);
   }
 
+  /**
+   * Sends a request already encoded (a SendRequestBuilder's, say) straight to
+   * one queue, no retry; the template may be sent again on failure (a copy
+   * goes out if the first bytes may still be queued).
+   */
+  sendTemplateToQueue(mq: MessageQueue, template: SendRequestTemplate, timeoutMs = this.#timeoutMs): Promise<SendResult> {
+    if (this.#closed) return Promise.reject(new ClientStateError('producer is shut down'));
+    return this.#sendTo(mq, template, timeoutMs);
+  }
+
   shutdown(): void {
     this.#closed = true;
     this.#routes.close();

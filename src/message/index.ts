@@ -21,3 +21,4 @@ export {
   decodeProperties,
 } from './properties.js';
 export { writeRecord, writeBlankMarker, RecordCheck, checkRecord, decodeRecord, decodeRecords, type DecodedMessage } from './record.js';
+export { type PlainMessageBatch, isPlainTagsAndKeys, plainPropertiesLength, writePlainProperties, plainTagsCode } from './plain-batch.js';

@@ -44,12 +44,25 @@ export const SYS_FLAG_HAS_KEYS = 1 << 0;
  * whole batch (overwriting its fields) so that encoding allocates nothing.
  */
 export interface RecordFields {
+  /** The body is body[bodyAt, bodyAt + bodyLength) (both unset: all of it). */
   body: Uint8Array;
+  bodyAt?: number;
+  bodyLength?: number;
   /** The topic's ASCII bytes. */
   topic: Buffer;
   /** Encoded property string (name\x01value\x02...) and its UTF-8 length. */
   properties: string;
   propertiesLength: number;
+  /**
+   * Set: the properties are a plain message's (plain-batch.ts), TAGS and KEYS
+   * written from the bytes of this source at the offsets below, and
+   * `properties` is ignored.
+   */
+  propertySource?: Uint8Array | undefined;
+  tagsAt?: number;
+  tagsLength?: number;
+  keysAt?: number;
+  keysLength?: number;
   queueId: number;
   queueOffset: number;
   physicalOffset: number;

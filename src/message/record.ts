@@ -3,6 +3,7 @@
 import { crc32 } from 'node:zlib';
 import { readU64, setU64 } from '../common/index.js';
 import { decodeProperties, KEY_SEPARATOR, PROPERTY_KEYS, PROPERTY_TAGS } from './properties.js';
+import { writePlainProperties } from './plain-batch.js';
 import {
   BLANK_MAGIC,
   BLANK_MARKER_SIZE,
@@ -33,7 +34,7 @@ import {
  * buffer, because V8 inlines DataView stores where Buffer.writeUInt32BE calls out.
  */
 export function writeRecord(buf: Buffer, at: number, f: RecordFields, view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)): number {
-  const bodyLength = f.body.length;
+  const bodyLength = f.bodyLength ?? f.body.length;
   const size = recordSize(bodyLength, f.topic.length, f.propertiesLength);
   view.setUint32(at + OFF_TOTAL_SIZE, size);
   view.setUint32(at + OFF_MAGIC, MESSAGE_MAGIC);
@@ -47,14 +48,19 @@ export function writeRecord(buf: Buffer, at: number, f: RecordFields, view = new
   view.setUint32(at + OFF_RECONSUME_TIMES, f.reconsumeTimes >>> 0);
   setU64(view, at + OFF_TAGS_CODE, f.tagsCode);
   view.setUint32(at + OFF_BODY_LENGTH, bodyLength);
-  buf.set(f.body, at + OFF_BODY);
+  const bodyAt = f.bodyAt ?? 0;
+  buf.set(bodyAt === 0 && bodyLength === f.body.length ? f.body : new Uint8Array(f.body.buffer, f.body.byteOffset + bodyAt, bodyLength), at + OFF_BODY);
   let p = at + OFF_BODY + bodyLength;
   buf[p++] = f.topic.length;
   f.topic.copy(buf, p);
   p += f.topic.length;
   view.setUint16(p, f.propertiesLength);
   p += 2;
-  if (f.propertiesLength > 0) buf.write(f.properties, p, f.propertiesLength, 'utf8');
+  if (f.propertiesLength > 0) {
+    const src = f.propertySource;
+    if (src === undefined) buf.write(f.properties, p, f.propertiesLength, 'utf8');
+    else writePlainProperties(buf, p, src, f.tagsAt!, f.tagsLength!, f.keysAt!, f.keysLength!);
+  }
   // A bare Uint8Array view is cheaper to make than a Buffer subarray.
   view.setUint32(at + OFF_CRC, crc32(new Uint8Array(buf.buffer, buf.byteOffset + at + CRC_START, size - CRC_START)));
   return size;

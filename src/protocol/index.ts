@@ -6,6 +6,7 @@ export { Opcode, opcodeName, isKnownOpcode } from './opcodes.js';
 export { Status, statusName, isErrorStatus, statusForError, errorForStatus, FIRST_ERROR_STATUS } from './status.js';
 export { BodyReader, BodyWriter } from './body.js';
 export * from './send.js';
+export { SendRequestView } from './send-view.js';
 export * from './pull.js';
 export * from './offsets.js';
 export * from './reset-offsets.js';

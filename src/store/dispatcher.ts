@@ -26,6 +26,8 @@ import type { TopicState, TopicTable } from './topic-table.js';
 import type { ArrivalListener } from './types.js';
 
 const READ_CHUNK = 4 << 20;
+/** The key-hash scratch is emptied once it holds this many (it is appended to record after record). */
+const KEY_HASHES_KEPT = 1024;
 
 /** Topic names are short: a plain loop beats a native compare call here. */
 function sameBytes(buf: Buffer, at: number, bytes: Buffer): boolean {
@@ -41,6 +43,10 @@ export class Dispatcher {
   readonly #keyHashes: number[] = [];
   readonly #keyPrefixes = new Map<string, number>();
   readonly #buf: Buffer;
+  /** Over #buf (every pass reads into it): V8 inlines DataView loads where Buffer.readUInt32BE calls out. */
+  readonly #view: DataView;
+  /** The `${topic}#` hash of #lastTopic. */
+  #lastPrefix = 0;
   readonly #touched: ConsumeQueue[] = [];
   readonly #dirtyFiles: Set<string>;
   #lastTopic: TopicState | undefined;
@@ -64,6 +70,7 @@ export class Dispatcher {
     this.#keys = keys;
     this.#dirtyFiles = dirtyFiles;
     this.#buf = Buffer.allocUnsafe(Math.max(READ_CHUNK, 2 * log.maxRecordSize));
+    this.#view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.byteLength);
   }
 
   /** Dispatches [dispatchedOffset, to); calls `listener` per queue that grew. */
@@ -127,17 +134,19 @@ export class Dispatcher {
     }
   }
 
+  // `buf` is always #buf (scanLog reads into the buffer each pass hands it): fields are read through #view.
   #visit = (buf: Buffer, at: number, physicalOffset: number, size: number): boolean => {
-    const bodyLength = buf.readUInt32BE(at + OFF_BODY_LENGTH);
+    const v = this.#view;
+    const bodyLength = v.getUint32(at + OFF_BODY_LENGTH);
     const topicAt = at + OFF_BODY + bodyLength;
     const topic = this.#topicAt(buf, topicAt);
-    const queueId = buf.readUInt32BE(at + OFF_QUEUE_ID);
+    const queueId = v.getUint32(at + OFF_QUEUE_ID);
     if (queueId >= topic.queueCount) this.#topics.create(topic.name, queueId + 1);
     const cq = topic.queues[queueId]!;
-    const queueOffset = buf.readUInt32BE(at + OFF_QUEUE_OFFSET) * TWO_POW_32 + buf.readUInt32BE(at + OFF_QUEUE_OFFSET + 4);
+    const queueOffset = v.getUint32(at + OFF_QUEUE_OFFSET) * TWO_POW_32 + v.getUint32(at + OFF_QUEUE_OFFSET + 4);
     if (queueOffset === cq.nextOffset) {
       if (!cq.hasPending) this.#touched.push(cq);
-      cq.add(physicalOffset, size, buf.readUInt32BE(at + OFF_TAGS_CODE) * TWO_POW_32 + buf.readUInt32BE(at + OFF_TAGS_CODE + 4));
+      cq.add(physicalOffset, size, v.getUint32(at + OFF_TAGS_CODE) * TWO_POW_32 + v.getUint32(at + OFF_TAGS_CODE + 4));
     } else if (queueOffset < cq.nextOffset) {
       // Already dispatched by a pass that failed half-way: dispatch is idempotent.
       return true;
@@ -148,7 +157,7 @@ export class Dispatcher {
     } else {
       throw new CorruptStoreError(`record at ${physicalOffset} has queue offset ${queueOffset}, queue ${topic.name}/${queueId} expects ${cq.nextOffset}`);
     }
-    if ((buf.readUInt32BE(at + OFF_SYS_FLAG) & SYS_FLAG_HAS_KEYS) !== 0) this.#indexKeys(buf, at, topicAt, topic, physicalOffset);
+    if ((v.getUint32(at + OFF_SYS_FLAG) & SYS_FLAG_HAS_KEYS) !== 0) this.#indexKeys(buf, at, topicAt, topic, physicalOffset);
     return true;
   };
 
@@ -182,13 +191,19 @@ export class Dispatcher {
   #indexKeys(buf: Buffer, at: number, topicAt: number, topic: TopicState, physicalOffset: number): void {
     const propsAt = topicAt + 1 + buf[topicAt]!;
     const propsEnd = propsAt + 2 + buf.readUInt16BE(propsAt);
-    const storeTimestamp = readU64(buf, at + OFF_STORE_TIMESTAMP);
+    const storeTimestamp = buf === this.#buf ? this.#view.getUint32(at + OFF_STORE_TIMESTAMP) * TWO_POW_32 + this.#view.getUint32(at + OFF_STORE_TIMESTAMP + 4) : readU64(buf, at + OFF_STORE_TIMESTAMP);
     const hashes = this.#keyHashes;
-    hashes.length = 0;
-    let prefix = this.#keyPrefixes.get(topic.name);
-    if (prefix === undefined) this.#keyPrefixes.set(topic.name, (prefix = keyHashPrefix(topic.name)));
+    // Not emptied per record (setting an array's length is a runtime call): this record's hashes follow the last ones.
+    if (hashes.length >= KEY_HASHES_KEPT) hashes.length = 0;
+    const first = hashes.length;
+    let prefix: number | undefined;
+    if (topic === this.#lastTopic) prefix = this.#lastPrefix;
+    else {
+      prefix = this.#keyPrefixes.get(topic.name);
+      if (prefix === undefined) this.#keyPrefixes.set(topic.name, (prefix = keyHashPrefix(topic.name)));
+    }
     if (keyHashesFromProperties(buf, propsAt + 2, propsEnd, prefix, hashes)) {
-      for (const h of hashes) this.#keys.addHash(h, physicalOffset, storeTimestamp);
+      for (let k = first; k < hashes.length; k++) this.#keys.addHash(hashes[k]!, physicalOffset, storeTimestamp);
     } else {
       // A non-ASCII key: hash the decoded string, as lookups do.
       const props = decodeProperties(buf.toString('utf8', propsAt + 2, propsEnd));
@@ -205,7 +220,10 @@ export class Dispatcher {
     if (last !== undefined && last.bytes.length === length && sameBytes(buf, topicAt + 1, last.bytes)) return last;
     const name = buf.toString('latin1', topicAt + 1, topicAt + 1 + length);
     const topic = this.#topics.get(name) ?? this.#topics.create(name, 1);
+    let prefix = this.#keyPrefixes.get(name);
+    if (prefix === undefined) this.#keyPrefixes.set(name, (prefix = keyHashPrefix(name)));
     this.#lastTopic = topic;
+    this.#lastPrefix = prefix;
     return topic;
   }
 

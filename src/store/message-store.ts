@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { StoreClosedError, type MetaqError } from '../common/index.js';
-import type { DecodedMessage } from '../message/index.js';
+import type { DecodedMessage, PlainMessageBatch } from '../message/index.js';
 import { CheckpointService } from './checkpoint-service.js';
 import { CommitLog, FlushService, type SyncLatencyStats } from './commitlog/index.js';
 import { DirectorySyncs } from './directory-syncs.js';
@@ -171,6 +171,16 @@ export class MessageStore {
    */
   put(topic: string, queueId: number, messages: readonly StoreMessage[]): Promise<PutResult> {
     return this.#writes.put(topic, queueId, messages);
+  }
+
+  /**
+   * put() for plain messages read in place from the bytes they arrived in
+   * (a SEND request's body; see PlainMessageBatch): the same records, the
+   * same validation, no object or string per message. The batch is read
+   * before this returns; its bytes may be reused after that.
+   */
+  putPlain(topic: string, queueId: number, batch: PlainMessageBatch): Promise<PutResult> {
+    return this.#writes.putPlain(topic, queueId, batch);
   }
 
   // ---- replication (src/ha) ----

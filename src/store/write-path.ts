@@ -5,7 +5,17 @@
 // under async flush, flushed under sync flush) or rejected with their offsets
 // handed back.
 import { InvalidMessageError, MessageTooLargeError, MetaqError, StoreUnavailableError, StoreWriteError, tagsCode } from '../common/index.js';
-import { encodeMessageProperties, propertiesLength, SYS_FLAG_HAS_KEYS, type RecordFields } from '../message/index.js';
+import {
+  encodeMessageProperties,
+  isPlainTagsAndKeys,
+  MAX_PROPERTIES_LENGTH,
+  plainPropertiesLength,
+  plainTagsCode,
+  propertiesLength,
+  SYS_FLAG_HAS_KEYS,
+  type PlainMessageBatch,
+  type RecordFields,
+} from '../message/index.js';
 import type { CommitLog, FlushService } from './commitlog/index.js';
 import type { StoreGate } from './store-gate.js';
 import type { ResolvedStoreConfig } from './store-config.js';
@@ -28,6 +38,11 @@ interface PendingPut {
   reject: (e: Error) => void;
 }
 
+/** [at, at + length) lies within `buf`. */
+function within(buf: Uint8Array, at: number, length: number): boolean {
+  return at >= 0 && length >= 0 && at + length <= buf.length;
+}
+
 export class WritePath {
   readonly #config: ResolvedStoreConfig;
   readonly #log: CommitLog;
@@ -39,9 +54,16 @@ export class WritePath {
   #pendingHead = 0;
   readonly #fields: RecordFields = {
     body: EMPTY,
+    bodyAt: 0,
+    bodyLength: 0,
     topic: EMPTY,
     properties: '',
     propertiesLength: 0,
+    propertySource: undefined,
+    tagsAt: 0,
+    tagsLength: 0,
+    keysAt: 0,
+    keysLength: 0,
     queueId: 0,
     queueOffset: 0,
     physicalOffset: 0,
@@ -95,6 +117,8 @@ export class WritePath {
     f.topic = t.bytes;
     f.queueId = queueId;
     f.storeTimestamp = storeTimestamp;
+    f.propertySource = undefined;
+    f.bodyAt = 0;
     let end: number;
     try {
       end = log.appendBatch(
@@ -103,6 +127,7 @@ export class WritePath {
         (i) => {
           const m = messages[i]!;
           f.body = m.body;
+          f.bodyLength = m.body.length;
           f.properties = props[i]!;
           f.propertiesLength = propLengths[i]!;
           f.queueOffset = firstQueueOffset + i;
@@ -118,6 +143,87 @@ export class WritePath {
       this.#failUnwritten(err, start);
       return Promise.reject(err);
     }
+    return this.#staged(t, topic, queueId, start, end, firstQueueOffset, count, physicalOffsets, storeTimestamp);
+  }
+
+  /**
+   * See MessageStore.putPlain: put() for a batch read in place from the bytes
+   * it arrived in. Validated as put() validates (a non-plain message is an
+   * InvalidMessageError), encoded with no object or string per message.
+   */
+  putPlain(topic: string, queueId: number, batch: PlainMessageBatch): Promise<PutResult> {
+    let t: TopicState;
+    const count = batch.count;
+    const src = batch.bytes;
+    try {
+      this.#gate.checkWritable();
+      t = this.#topics.requireQueue(topic, queueId);
+      if (!Number.isInteger(count) || count <= 0) throw new InvalidMessageError('a batch needs at least one message');
+      const max = this.#config.maxMessageSize;
+      for (let i = 0; i < count; i++) {
+        batch.select(i);
+        if (batch.bodyLength > max) throw new MessageTooLargeError(`message ${i} has a ${batch.bodyLength}-byte body; the maximum is ${max}`);
+        if (!within(src, batch.bodyAt, batch.bodyLength) || !within(src, batch.tagsAt, batch.tagsLength) || !within(src, batch.keysAt, batch.keysLength)) {
+          throw new InvalidMessageError(`message ${i} of the batch names bytes outside the batch's`);
+        }
+        if (!isPlainTagsAndKeys(src, batch.tagsAt, batch.tagsLength, batch.keysAt, batch.keysLength)) {
+          throw new InvalidMessageError(`message ${i}: tags and keys must be ASCII without \\x01 or \\x02, keys non-empty and space-separated`);
+        }
+        const length = plainPropertiesLength(batch.tagsLength, batch.keysLength);
+        if (length > MAX_PROPERTIES_LENGTH) throw new InvalidMessageError(`message ${i}: properties take ${length} bytes; the maximum is ${MAX_PROPERTIES_LENGTH}`);
+      }
+    } catch (err) {
+      return Promise.reject(err);
+    }
+
+    const log = this.#log;
+    const start = log.appendOffset;
+    const storeTimestamp = Date.now();
+    const physicalOffsets = new Array<number>(count);
+    const firstQueueOffset = t.nextOffsets[queueId]!;
+    const f = this.#fields;
+    f.topic = t.bytes;
+    f.queueId = queueId;
+    f.storeTimestamp = storeTimestamp;
+    f.body = src;
+    f.propertySource = src;
+    f.properties = '';
+    f.reconsumeTimes = 0;
+    let end: number;
+    try {
+      end = log.appendBatch(
+        count,
+        f,
+        (i) => {
+          batch.select(i);
+          f.bodyAt = batch.bodyAt;
+          f.bodyLength = batch.bodyLength;
+          f.tagsAt = batch.tagsAt;
+          f.tagsLength = batch.tagsLength;
+          f.keysAt = batch.keysAt;
+          f.keysLength = batch.keysLength;
+          f.propertiesLength = plainPropertiesLength(batch.tagsLength, batch.keysLength);
+          f.queueOffset = firstQueueOffset + i;
+          f.flag = batch.flag;
+          f.sysFlag = batch.keysLength > 0 ? SYS_FLAG_HAS_KEYS : 0;
+          f.bornTimestamp = batch.bornTimestamp;
+          f.tagsCode = plainTagsCode(src, batch.tagsAt, batch.tagsLength);
+        },
+        physicalOffsets,
+      );
+    } catch (err) {
+      this.#failUnwritten(err, start);
+      return Promise.reject(err);
+    } finally {
+      // The scratch must not keep the request's bytes alive.
+      f.body = EMPTY;
+      f.propertySource = undefined;
+    }
+    return this.#staged(t, topic, queueId, start, end, firstQueueOffset, count, physicalOffsets, storeTimestamp);
+  }
+
+  /** A batch is staged: its queue offsets taken, its promise pending until the batch is confirmed. */
+  #staged(t: TopicState, topic: string, queueId: number, start: number, end: number, firstQueueOffset: number, count: number, physicalOffsets: number[], storeTimestamp: number): Promise<PutResult> {
     t.nextOffsets[queueId] = firstQueueOffset + count;
     const result: PutResult = { status: 'PUT_OK', topic, queueId, queueOffset: firstQueueOffset, count, physicalOffsets, endOffset: end, storeTimestamp };
     const promise = new Promise<PutResult>((resolve, reject) => {

@@ -43,13 +43,18 @@ export function claimTemplate(size: number, activity: string): Buffer {
 }
 
 export function encodeClaim(into: Buffer, at: number, c: Claim): void {
-  into.writeUInt32BE(CLAIM_MAGIC, at + OFF_MAGIC);
-  into.writeUInt32BE(c.nonce, at + OFF_NONCE);
-  into.writeUInt16BE(c.producer, at + OFF_PRODUCER);
-  into.writeUInt16BE(0, at + OFF_PRODUCER + 2);
-  into.writeUInt32BE(c.seq, at + OFF_SEQ);
-  into.writeDoubleBE(c.userId, at + OFF_USER);
-  into.writeDoubleBE(c.intendedUs, at + OFF_INTENDED);
+  writeClaimHeader(new DataView(into.buffer, into.byteOffset, into.byteLength), at, c.nonce, c.producer, c.seq, c.userId, c.intendedUs);
+}
+
+/** encodeClaim without a Claim object (the generator's per-message path): the header at `at` of `view`'s bytes. */
+export function writeClaimHeader(view: DataView, at: number, nonce: number, producer: number, seq: number, userId: number, intendedUs: number): void {
+  view.setUint32(at + OFF_MAGIC, CLAIM_MAGIC);
+  view.setUint32(at + OFF_NONCE, nonce);
+  view.setUint16(at + OFF_PRODUCER, producer);
+  view.setUint16(at + OFF_PRODUCER + 2, 0);
+  view.setUint32(at + OFF_SEQ, seq);
+  view.setFloat64(at + OFF_USER, userId);
+  view.setFloat64(at + OFF_INTENDED, intendedUs);
 }
 
 /** The claim in a received body, or undefined when it is not one of this run's claims. */

@@ -11,9 +11,9 @@
 // send time -> final outcome) over its MessagePort.
 import { threadId, type MessagePort } from 'node:worker_threads';
 import type * as hdr from 'hdr-histogram-js';
-import { Producer, type Message, type MessageQueue, type SendResult } from '../../client/index.js';
+import { Producer, SendRequestBuilder, SendRequestTemplate, type MessageQueue, type SendResult } from '../../client/index.js';
 import { createLatencyHistogram, encodeHistogram, nowUs, ownThreadTid, runOpenLoop, type OpenLoopSchedule } from '../../load/index.js';
-import { claimTemplate, encodeClaim, USER_ID_BASE, userIndexOf } from './claim.js';
+import { claimTemplate, USER_ID_BASE, userIndexOf, writeClaimHeader } from './claim.js';
 import { messagesDueAt, phaseAt, timeOfMessage, type Phase } from '../scenario/index.js';
 import { ACK_FAILED, ACK_OK, CONTROL_ABORT, type SharedRunState } from './shared-state.js';
 import { attemptOutcome, BrokerAvoidance, givenUp, pickQueue, retryBackoffMs } from './send-retry.js';
@@ -54,7 +54,8 @@ interface Batch {
   firstUs: number;
   /** µs between two messages' intended times. */
   step: number;
-  messages: Message[];
+  /** The encoded request (each attempt patches in its queue id). */
+  request: SendRequestTemplate;
   /** Re-sends so far. */
   retries: number;
   /** The current attempt: where it went and when it started (shared clock). */
@@ -151,7 +152,7 @@ export default async function produce(task: ProducerTask): Promise<ProducerOutco
 
   const attempt = (b: Batch): void => {
     b.startUs = nowUs();
-    producer.sendToQueue(b.mq, b.messages, task.sendTimeoutMs).then(
+    producer.sendTemplateToQueue(b.mq, b.request, task.sendTimeoutMs).then(
       (r) => answered(b, r.status),
       (err: unknown) => {
         if (out.errors.length < MAX_ERRORS_KEPT) out.errors.push(err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message}` : String(err));
@@ -201,23 +202,25 @@ export default async function produce(task: ProducerTask): Promise<ProducerOutco
 
   const send = (first: number, count: number, firstUs: number, lastUs: number): void => {
     const step = count > 1 ? (lastUs - firstUs) / (count - 1) : 0;
-    // One buffer per batch; each body is a view of it (the send path copies bodies into the frame).
-    const bodies = Buffer.allocUnsafe(task.bodySize * count);
-    const messages: Message[] = new Array<Message>(count);
+    // The request is written claim by claim into one buffer: no object, string or view per message.
+    const builder = new SendRequestBuilder(task.topic, count, task.bodySize);
+    const bytes = builder.bytes;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const bornMs = Date.now();
     for (let j = 0; j < count; j++) {
       const seq = first + j;
       const i = seq * workers + worker;
       const userId = USER_ID_BASE + userIndexOf(i, task.totalMessages, task.userMultiplier);
-      const at = j * task.bodySize;
-      template.copy(bodies, at);
-      encodeClaim(bodies, at, { nonce: task.nonce, producer: worker, seq, userId, intendedUs: Math.round(firstUs + j * step) });
-      messages[j] = { body: bodies.subarray(at, at + task.bodySize), keys: String(userId) };
+      const at = builder.add(bornMs, task.bodySize, userId);
+      bytes.set(template, at);
+      writeClaimHeader(view, at, task.nonce, worker, seq, userId, Math.round(firstUs + j * step));
     }
+    const request = new SendRequestTemplate(task.topic, builder);
     out.attempted += count;
     inFlight++;
     inFlightMessages += count;
     if (avoidance.avoided.size > 0) avoidance.expire(nowUs() / US_PER_MS);
-    attempt({ first, count, firstUs, step, messages, retries: 0, mq: pickQueue(queues, rr++, avoidance.avoided), startUs: 0 });
+    attempt({ first, count, firstUs, step, request, retries: 0, mq: pickQueue(queues, rr++, avoidance.avoided), startUs: 0 });
   };
 
   const intervals = new IntervalClock(runStartUs, (second) => {

@@ -108,7 +108,7 @@ export class CommitLog {
   appendBatch(count: number, fields: RecordFields, fill: (i: number) => void, physicalOffsets: number[]): number {
     for (let i = 0; i < count; i++) {
       fill(i);
-      const size = recordSize(fields.body.length, fields.topic.length, fields.propertiesLength);
+      const size = recordSize(fields.bodyLength ?? fields.body.length, fields.topic.length, fields.propertiesLength);
       const at = this.#reserve(size);
       fields.physicalOffset = this.appendOffset;
       writeRecord(this.#staging, at, fields, this.#stagingView);

@@ -40,7 +40,7 @@ export function keyHashesFromProperties(buf: Buffer, from: number, to: number, p
     let pairEnd = nameEnd;
     while (pairEnd < to && buf[pairEnd] !== PROPERTY_SEPARATOR_BYTE) pairEnd++;
     if (nameEnd < to && buf[nameEnd] === NAME_VALUE_SEPARATOR_BYTE && isKeysName(buf, i, nameEnd)) {
-      out.length = start; // as in decodeProperties, a later KEYS pair replaces an earlier one
+      if (out.length !== start) out.length = start; // as in decodeProperties, a later KEYS pair replaces an earlier one
       let h = prefixHash;
       let length = 0;
       for (let j = nameEnd + 1; j < pairEnd; j++) {
