@@ -8,7 +8,7 @@
 import { readU64, TWO_POW_32, CorruptStoreError } from '../common/index.js';
 import { type CommitLog, scanLog } from './commitlog/index.js';
 import type { ConsumeQueue } from './consume-queue.js';
-import { keyHashesFromProperties, keyHashPrefix, type KeyIndex } from './key-index/index.js';
+import { keyHashesFromProperties, keyHashPrefix, truncateHashes, type KeyIndex } from './key-index/index.js';
 import {
   decodeProperties,
   KEY_SEPARATOR,
@@ -184,7 +184,7 @@ export class Dispatcher {
     const propsEnd = propsAt + 2 + buf.readUInt16BE(propsAt);
     const storeTimestamp = readU64(buf, at + OFF_STORE_TIMESTAMP);
     const hashes = this.#keyHashes;
-    hashes.length = 0;
+    truncateHashes(hashes, 0);
     let prefix = this.#keyPrefixes.get(topic.name);
     if (prefix === undefined) this.#keyPrefixes.set(topic.name, (prefix = keyHashPrefix(topic.name)));
     if (keyHashesFromProperties(buf, propsAt + 2, propsEnd, prefix, hashes)) {

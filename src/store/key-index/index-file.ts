@@ -10,7 +10,7 @@
 // on open, the last file's slots are rebuilt from its entries, so a crash
 // never leaves a slot pointing at a missing entry.
 import fs from 'node:fs';
-import { readU64, writeU64 } from '../../common/index.js';
+import { readU64, setU64, writeU64 } from '../../common/index.js';
 import { fdatasync, readFully, writeFully } from '../file-io.js';
 
 export const INDEX_HEADER_SIZE = 40;
@@ -42,6 +42,8 @@ export class IndexFile {
   /** In-memory slots of a file still being filled; undefined once sealed. */
   #slots: Uint32Array | undefined;
   #pending: Buffer;
+  /** Over #pending: V8 inlines DataView stores where Buffer.writeUInt32BE calls out. */
+  #pendingView: DataView;
   #pendingCount = 0;
 
   private constructor(filePath: string, slotCount: number, maxEntries: number, fd: number) {
@@ -50,6 +52,7 @@ export class IndexFile {
     this.maxEntries = maxEntries;
     this.fd = fd;
     this.#pending = Buffer.alloc(0);
+    this.#pendingView = new DataView(this.#pending.buffer, this.#pending.byteOffset, 0);
   }
 
   get #entriesStart(): number {
@@ -102,11 +105,12 @@ export class IndexFile {
     const slot = keyHash % this.slotCount;
     const number = ++this.entryCount;
     const at = this.#reservePending();
-    this.#pending.writeUInt32BE(keyHash, at + E_HASH);
-    writeU64(this.#pending, physicalOffset, at + E_PHYSICAL);
+    const v = this.#pendingView;
+    v.setUint32(at + E_HASH, keyHash);
+    setU64(v, at + E_PHYSICAL, physicalOffset);
     const diff = Math.max(0, Math.floor((storeTimestamp - this.beginTimestamp) / MS_PER_SECOND));
-    this.#pending.writeUInt32BE(Math.min(diff, 0xffffffff), at + E_TIME_DIFF);
-    this.#pending.writeUInt32BE(slots[slot]!, at + E_PREV);
+    v.setUint32(at + E_TIME_DIFF, Math.min(diff, 0xffffffff));
+    v.setUint32(at + E_PREV, slots[slot]!);
     slots[slot] = number;
     this.endTimestamp = storeTimestamp;
     this.endPhysicalOffset = physicalOffset;
@@ -136,6 +140,7 @@ export class IndexFile {
     fs.fdatasyncSync(this.fd);
     this.#slots = undefined;
     this.#pending = Buffer.alloc(0);
+    this.#pendingView = new DataView(this.#pending.buffer, this.#pending.byteOffset, 0);
   }
 
   sync(): Promise<void> {
@@ -202,6 +207,7 @@ export class IndexFile {
       const grown = Buffer.alloc(Math.max(need, this.#pending.length * 2, 64 * INDEX_ENTRY_SIZE));
       this.#pending.copy(grown, 0, 0, this.#pendingCount * INDEX_ENTRY_SIZE);
       this.#pending = grown;
+      this.#pendingView = new DataView(grown.buffer, grown.byteOffset, grown.byteLength);
     }
     return this.#pendingCount++ * INDEX_ENTRY_SIZE;
   }
