@@ -12,8 +12,9 @@
 // can take the master down.
 import { InvalidRequestError, MasterBehindSlaveError, ReplicaBehindRetentionError, SlaveRefusedError } from '../common/index.js';
 import { RequestServer, type Handler, type RequestContext } from '../net/index.js';
+import { crc32 } from 'node:zlib';
 import {
-  decodeHaData,
+  decodeHaCatchUp,
   decodeHaHandshake,
   decodeOffset,
   decodeText,
@@ -338,7 +339,8 @@ export class HaMaster {
   /** HA_CATCH_UP: appends a chunk of the slave's log (checked record by record); answers this log's new end. */
   async #catchUpAppend(body: Buffer, ctx: RequestContext): Promise<number> {
     if (this.#catchUp !== ctx) throw new InvalidRequestError('HA_CATCH_UP is taken only after a CatchUp handshake on the same connection');
-    const { offset, bytes } = decodeHaData(body);
+    const { offset, bytes } = decodeHaCatchUp(body);
+    // No chunk CRC here: each record's CRC is checked (a rare path, and the slave's disk is not vouched for).
     await this.#o.log.appendReplicated(offset, bytes);
     this.#caughtUp = true;
     return this.#o.log.writtenOffset;
@@ -471,7 +473,8 @@ export class HaMaster {
       while (s !== undefined && this.#session === s && !s.ctx.closed && s.pushOffset - s.acked < WINDOW_BYTES) {
         const chunk = this.#o.log.readLog(s.pushOffset, CHUNK_BYTES);
         if (chunk === undefined) break;
-        s.ctx.notify(Opcode.HaData, [encodeHaDataHead(chunk.offset), chunk.bytes]);
+        // One CRC per chunk: the slave checks it instead of each record's (ARCHITECTURE.md, "Checking replicated bytes").
+        s.ctx.notify(Opcode.HaData, [encodeHaDataHead(chunk.offset, crc32(chunk.bytes)), chunk.bytes]);
         s.pushOffset = chunk.nextOffset;
       }
       if (s !== undefined && this.#session === s) this.#sendDurable(s);

@@ -1,8 +1,9 @@
 // The slave side of replication: connects to the master's HA port,
 // handshakes (truncating a tail the master never had and it never confirmed;
 // copying its log back to a master that is behind), then appends the raw
-// CommitLog bytes the master pushes at the same offsets, checked record by
-// record, and reports how far it holds the log durably after each append and
+// CommitLog bytes the master pushes at the same offsets, checked chunk by
+// chunk (the master's CRC of the chunk) and record by record (framing and
+// position), and reports how far it holds the log durably after each append and
 // every second. Reconnects after any failure; catching up starts from its own
 // end. It never gives up what it confirmed, whatever a master answers.
 // Readers here see nothing past what the master said its own log is durable
@@ -16,7 +17,7 @@ import {
   decodeHaResyncReply,
   decodeOffset,
   decodeText,
-  encodeHaDataHead,
+  encodeHaCatchUpHead,
   encodeHaHandshake,
   encodeOffset,
   encodeText,
@@ -203,7 +204,7 @@ export class HaSlave {
     for (;;) {
       const chunk = log.readLog(offset, CATCH_UP_CHUNK_BYTES);
       if (chunk === undefined) break;
-      const answer = await client.call(Opcode.HaCatchUp, [encodeHaDataHead(chunk.offset), chunk.bytes], REQUEST_TIMEOUT_MS);
+      const answer = await client.call(Opcode.HaCatchUp, [encodeHaCatchUpHead(chunk.offset), chunk.bytes], REQUEST_TIMEOUT_MS);
       const masterEnd = decodeOffset(answer.body);
       if (masterEnd !== chunk.nextOffset) throw new ReplicaDivergedError(`copying back: the master's log ends at ${masterEnd} after a chunk that ends at ${chunk.nextOffset}`);
       offset = chunk.nextOffset;
@@ -235,10 +236,10 @@ export class HaSlave {
       return;
     }
     if (f.opcode !== Opcode.HaData) return;
-    const { offset, bytes } = decodeHaData(f.body);
+    const { offset, crc, bytes } = decodeHaData(f.body);
     // Appends are synchronous writes; their promises settle in order (at the flush in sync mode),
     // so chunks are not awaited one by one: one fdatasync can cover many.
-    this.#o.log.appendReplicated(offset, bytes).then(
+    this.#o.log.appendReplicated(offset, bytes, crc).then(
       (confirmed) => {
         if (confirmed > this.#confirmed) this.#confirmed = confirmed;
         this.#sendReport();

@@ -5,7 +5,7 @@
 // setImmediate: the frames still go out together, one event-loop turn sooner.
 import type { Socket } from 'node:net';
 import { MetaqError } from '../common/index.js';
-import { encodeHeader, FrameDecoder, type Frame, type FrameHeader, type FrameStreamFailure } from '../protocol/index.js';
+import { encodeHeader, FrameDecoder, type Frame, type FrameHandler, type FrameHeader, type FrameStreamFailure } from '../protocol/index.js';
 
 export interface FrameConnectionHandlers {
   onFrame(frame: Frame): void;
@@ -19,6 +19,7 @@ export class FrameConnection {
   readonly remote: string;
   #decoder: FrameDecoder;
   #handlers: FrameConnectionHandlers;
+  readonly #onFrame: FrameHandler;
   #out: Buffer[] = [];
   #flushScheduled = false;
   #closed = false;
@@ -35,7 +36,10 @@ export class FrameConnection {
     this.socket = socket;
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.#decoder = new FrameDecoder(maxFrameSize);
-    this.#handlers = readsIntoSharedBuffer ? { ...handlers, onFrame: (f) => handlers.onFrame({ ...f, body: Buffer.from(f.body) }) } : handlers;
+    // A frame that spanned reads is already in memory of its own (the decoder's): only views into the read buffer are copied.
+    this.#handlers = handlers;
+    // A frame that spanned reads is already in memory of its own (the decoder's): only views into the shared read buffer are copied.
+    this.#onFrame = readsIntoSharedBuffer ? (f, owned) => handlers.onFrame(owned ? f : { ...f, body: Buffer.from(f.body) }) : (f) => handlers.onFrame(f);
     socket.setNoDelay(true);
     if (!readsIntoSharedBuffer) socket.on('data', (chunk: Buffer) => this.receive(chunk));
     let error: Error | undefined;
@@ -52,7 +56,7 @@ export class FrameConnection {
   /** Bytes read from the socket. */
   receive(chunk: Buffer): void {
     if (this.#closed || this.#ending) return;
-    const failure = this.#decoder.push(chunk, this.#handlers.onFrame);
+    const failure = this.#decoder.push(chunk, this.#onFrame);
     if (failure !== undefined) {
       this.socket.pause();
       this.#handlers.onStreamFailure(failure);

@@ -119,6 +119,29 @@ describe('FrameDecoder', () => {
     expect(d.buffered).toBe(0);
   });
 
+  it('hands a frame that spanned chunks over as owned (a body of its own), one within a chunk as a view', () => {
+    const big: Copied = { opcode: 1, flags: 0, requestId: 9, status: 0, body: Buffer.alloc(5000, 3) };
+    const small: Copied = { opcode: 2, flags: 0, requestId: 10, status: 0, body: Buffer.from('small') };
+    const bytes = stream([small, big, small]);
+    expect(bytes.length).toBeGreaterThan(5000);
+    // One reused read buffer, as RequestClient reads a socket: a kept view would be overwritten (the owned body was not copied here).
+    const read = Buffer.alloc(1000);
+    const d = new FrameDecoder(DEFAULT_MAX_FRAME_SIZE);
+    const got: { frame: Frame; owned: boolean }[] = [];
+    // Cut inside the big frame's header too (at 3 bytes into it).
+    const cuts = [FRAME_HEADER_SIZE + 5 + 3, 1000, 2000, 3000, 4000, 5000, bytes.length];
+    let from = 0;
+    for (const to of cuts) {
+      const n = bytes.copy(read, 0, from, to);
+      expect(d.push(read.subarray(0, n), (frame, owned) => got.push({ frame: owned ? frame : { ...frame, body: Buffer.from(frame.body) }, owned }))).toBeUndefined();
+      read.fill(0xee);
+      from = to;
+    }
+    expect(got.map((g) => g.owned)).toEqual([false, true, false]);
+    expect(hex(got.map((g) => g.frame))).toEqual(hex([small, big, small]));
+    expect(d.buffered).toBe(0);
+  });
+
   it('ignores an empty chunk', () => {
     const d = new FrameDecoder(DEFAULT_MAX_FRAME_SIZE);
     expect(hex(decodeAll(d, [Buffer.alloc(0)]))).toEqual([]);

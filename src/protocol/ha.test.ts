@@ -3,7 +3,7 @@
 // HA_CATCH_UP; exact layouts, round trips and refusals of bad bodies.
 import { describe, expect, it } from 'vitest';
 import { MalformedFrameError } from '../common/index.js';
-import { decodeHaData, decodeHaHandshake, decodeHaHandshakeReply, encodeHaDataHead, encodeHaHandshake, encodeHaHandshakeReply, HaAction, type HaHandshake } from './ha.js';
+import { decodeHaCatchUp, decodeHaData, decodeHaHandshake, decodeHaHandshakeReply, encodeHaCatchUpHead, encodeHaDataHead, encodeHaHandshake, encodeHaHandshakeReply, HaAction, type HaHandshake } from './ha.js';
 
 const handshake: HaHandshake = {
   maxOffset: 5000,
@@ -72,12 +72,25 @@ describe('HA_HANDSHAKE reply', () => {
 });
 
 describe('HA_DATA and HA_CATCH_UP', () => {
-  it('carry an offset and the raw bytes that follow', () => {
+  it('HA_DATA carries an offset, the CRC of the bytes, and the raw bytes that follow', () => {
     const bytes = Buffer.from('records');
-    const body = Buffer.concat([encodeHaDataHead(4096), bytes]);
+    const head = encodeHaDataHead(4096, 0xcafef00d);
+    expect(head.length).toBe(12);
+    expect(head.readUInt32BE(8)).toBe(0xcafef00d);
+    const body = Buffer.concat([head, bytes]);
     const d = decodeHaData(body);
     expect(d.offset).toBe(4096);
+    expect(d.crc).toBe(0xcafef00d);
     expect(d.bytes.equals(bytes)).toBe(true);
-    expect(() => decodeHaData(body.subarray(0, 7))).toThrow(MalformedFrameError);
+    expect(() => decodeHaData(body.subarray(0, 11))).toThrow(MalformedFrameError);
+  });
+
+  it('HA_CATCH_UP carries an offset and the raw bytes that follow', () => {
+    const bytes = Buffer.from('records');
+    const body = Buffer.concat([encodeHaCatchUpHead(4096), bytes]);
+    const d = decodeHaCatchUp(body);
+    expect(d.offset).toBe(4096);
+    expect(d.bytes.equals(bytes)).toBe(true);
+    expect(() => decodeHaCatchUp(body.subarray(0, 7))).toThrow(MalformedFrameError);
   });
 });

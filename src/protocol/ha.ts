@@ -7,7 +7,10 @@
 //   response: action u8 (HaAction) | offset u64 |
 //     masterRecord (offset u64 | size u32 | crc u32; size 0: none)
 // HA_REPORT (slave to master, oneway): offset u64   "I hold the log durably up to here"
-// HA_DATA (master to slave, oneway): offset u64 | raw CommitLog bytes to the end (whole records)
+// HA_DATA (master to slave, oneway): offset u64 | crc u32 | raw CommitLog bytes to the end
+//   (whole records); crc is the CRC-32 of those bytes, computed by the master as it sends
+//   them: the slave checks it instead of each record's CRC (docs/ARCHITECTURE.md,
+//   "Checking replicated bytes")
 // HA_CATCH_UP (slave to master, request, only after a CatchUp reply): offset u64 |
 //   raw CommitLog bytes of the slave's log (whole records); response: offset u64,
 //   the master's written offset after appending them
@@ -106,12 +109,31 @@ export function decodeHaHandshakeReply(body: Buffer): HaHandshakeReply {
   return record.size === 0 ? { action, offset } : { action, offset, masterRecord: record };
 }
 
-/** HA_DATA's and HA_CATCH_UP's fixed part; the bytes follow as a separate buffer (no copy). */
-export function encodeHaDataHead(offset: number): Buffer {
+/** HA_DATA's fixed part: where the bytes go and their CRC-32; the bytes follow as a separate buffer (no copy). */
+export function encodeHaDataHead(offset: number, crc: number): Buffer {
+  return new BodyWriter(12).u64(offset).u32(crc).finish();
+}
+
+/** A chunk of log pushed to a slave: `crc` is the CRC-32 the master computed over `bytes`. */
+export interface HaData {
+  offset: number;
+  crc: number;
+  bytes: Buffer;
+}
+
+export function decodeHaData(body: Buffer): HaData {
+  const r = new BodyReader(body);
+  const offset = r.u64('offset');
+  const crc = r.u32('crc');
+  return { offset, crc, bytes: r.rest() };
+}
+
+/** HA_CATCH_UP's fixed part; the bytes follow as a separate buffer (no copy). */
+export function encodeHaCatchUpHead(offset: number): Buffer {
   return new BodyWriter(8).u64(offset).finish();
 }
 
-export function decodeHaData(body: Buffer): { offset: number; bytes: Buffer } {
+export function decodeHaCatchUp(body: Buffer): { offset: number; bytes: Buffer } {
   const r = new BodyReader(body);
   const offset = r.u64('offset');
   return { offset, bytes: r.rest() };

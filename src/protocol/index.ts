@@ -1,7 +1,7 @@
 // Public door of protocol/: the frame format, opcodes, statuses and the pure
 // encoders/decoders of every request and response body (docs/PROTOCOL.md).
 export * from './frame.js';
-export { FrameDecoder, type FrameStreamFailure } from './frame-decoder.js';
+export { FrameDecoder, type FrameHandler, type FrameStreamFailure } from './frame-decoder.js';
 export { Opcode, opcodeName, isKnownOpcode } from './opcodes.js';
 export { Status, statusName, isErrorStatus, statusForError, errorForStatus, FIRST_ERROR_STATUS } from './status.js';
 export { BodyReader, BodyWriter } from './body.js';

@@ -4,6 +4,7 @@
 // slave appends checked records at the master's offsets and cuts a diverged
 // tail. Every decision about which log bytes a replica may keep, append or
 // drop is made here.
+import { crc32 } from 'node:zlib';
 import { readU64, CorruptStoreError, InvalidMessageError, StoreStateError, type MetaqError } from '../common/index.js';
 import { BLANK_MARKER_SIZE, checkRecord, MESSAGE_MAGIC, OFF_CRC, OFF_MAGIC, OFF_PHYSICAL_OFFSET, RECORD_HEAD_SIZE, RecordCheck } from '../message/index.js';
 import type { CheckpointService } from './checkpoint-service.js';
@@ -89,11 +90,14 @@ export interface ReplicaLog {
   readLog(offset: number, maxBytes: number): LogChunk | undefined;
   /**
    * Slave side: appends records copied from the master's log at exactly
-   * `offset` (this log's end), after checking each (size, magic, position,
-   * CRC). Resolves with the new confirmed offset once they are as durable as
-   * this store's flush mode promises (page cache, or fdatasync'ed).
+   * `offset` (this log's end), after checking each record's framing (size,
+   * magic, position, field lengths) and either `chunkCrc`, the CRC-32 the
+   * sender computed over all of `data`, or, without it, each record's own
+   * CRC. Throws (rejects) CorruptStoreError and appends nothing if any check
+   * fails. Resolves with the new confirmed offset once they are as durable
+   * as this store's flush mode promises (page cache, or fdatasync'ed).
    */
-  appendReplicated(offset: number, data: Buffer): Promise<number>;
+  appendReplicated(offset: number, data: Buffer, chunkCrc?: number): Promise<number>;
   /** Size and CRC of the record starting at `offset` of the written log, or undefined if none starts there. */
   recordSignatureAt(offset: number): Omit<RecordSignature, 'offset'> | undefined;
   /**
@@ -249,7 +253,7 @@ export class StoreReplicaLog implements ReplicaLog {
     throw new CorruptStoreError(`no whole record at log offset ${offset}`);
   }
 
-  appendReplicated(offset: number, data: Buffer): Promise<number> {
+  appendReplicated(offset: number, data: Buffer, chunkCrc?: number): Promise<number> {
     try {
       this.#gate.checkWritable(true);
       const log = this.#log;
@@ -258,12 +262,17 @@ export class StoreReplicaLog implements ReplicaLog {
       if ((offset !== log.writtenOffset && !rolled) || log.appendOffset !== log.writtenOffset) {
         throw new InvalidMessageError(`replicated bytes start at ${offset}, this log ends at ${log.writtenOffset}`);
       }
+      // One CRC over the chunk stands in for each record's: the bytes are what the sender read from its log.
+      const verifyRecordCrc = chunkCrc === undefined;
+      if (!verifyRecordCrc && crc32(data) !== chunkCrc) {
+        throw new CorruptStoreError(`replicated chunk at log offset ${offset} (${data.length} bytes) fails its CRC: damaged on the way, nothing appended`);
+      }
       const runs: { at: number; length: number; offset: number }[] = [];
       let at = 0;
       let pos = offset;
       let runStart = 0;
       while (at < data.length) {
-        const check = checkRecord(data, at, data.length, log.maxRecordSize, pos, true);
+        const check = checkRecord(data, at, data.length, log.maxRecordSize, pos, verifyRecordCrc);
         if (check === RecordCheck.Ok) {
           const size = data.readUInt32BE(at);
           at += size;

@@ -5,8 +5,14 @@
 // the source's oldest kept offset, every queue going on at the source's queue
 // offset there, also after a reopen; and a replica's newest record
 // signatures (what a slave's handshake compares) reach the end of its log
-// even where it has not indexed it (past what its master said is durable).
+// even where it has not indexed it (past what its master said is durable);
+// and what appendReplicated checks: a chunk's CRC (HA_DATA) or, without one,
+// each record's (HA_CATCH_UP), and each record's framing and position either
+// way; a refused chunk appends nothing.
+import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { CorruptStoreError, InvalidMessageError } from '../../src/common/index.js';
+import { OFF_BODY, OFF_PHYSICAL_OFFSET } from '../../src/message/index.js';
 import { MessageStore } from '../../src/store/index.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 import { waitDispatched, waitUntil } from '../helpers/wait.js';
@@ -35,7 +41,8 @@ describe('replica store', () => {
       for (;;) {
         const chunk = source.replicaLog.readLog(offset, 4096);
         if (chunk === undefined) break;
-        await replica.replicaLog.appendReplicated(chunk.offset, chunk.bytes);
+        // As HA_DATA carries it: with the chunk's CRC.
+        await replica.replicaLog.appendReplicated(chunk.offset, chunk.bytes, crc32(chunk.bytes));
         offset = chunk.nextOffset;
       }
       expect(replica.writtenOffset).toBe(source.writtenOffset);
@@ -154,6 +161,45 @@ describe('replica store', () => {
       replica.replicaLog.setVisibilityLimit(undefined);
       await waitDispatched(replica);
       expect(replica.replicaLog.lastRecordSignatures(64)).toEqual(source.replicaLog.lastRecordSignatures(64));
+    } finally {
+      await source.close();
+      await replica.close();
+    }
+  });
+
+  it('checks a chunk\'s CRC, or else each record\'s, and each record\'s position; a refused chunk appends nothing', async () => {
+    const source = await MessageStore.open(config(tempDir()));
+    const replica = await MessageStore.open(config(tempDir()));
+    try {
+      source.createTopic('T', 1);
+      await source.put('T', 0, Array.from({ length: 20 }, (_, i) => ({ body: Buffer.alloc(100, i) })));
+      const first = source.replicaLog.readLog(0, 10 * 176)!;
+      expect(first.bytes.length).toBe(10 * 176);
+      const log = replica.replicaLog;
+      const flipBody = (b: Buffer): Buffer => {
+        const copy = Buffer.from(b);
+        copy[176 + OFF_BODY] ^= 0x01; // the second record's first body byte: its framing stays intact
+        return copy;
+      };
+      // Damaged on the way, the sender's chunk CRC no longer matches.
+      await expect(log.appendReplicated(0, flipBody(first.bytes), crc32(first.bytes))).rejects.toThrow(/replicated chunk at log offset 0 \(1760 bytes\) fails its CRC/);
+      await expect(log.appendReplicated(0, first.bytes, crc32(first.bytes) ^ 1)).rejects.toThrow(CorruptStoreError);
+      // Without a chunk CRC (HA_CATCH_UP), each record's CRC catches it.
+      await expect(log.appendReplicated(0, flipBody(first.bytes))).rejects.toThrow(/replicated bytes at log offset 176 are not a valid record/);
+      expect(replica.writtenOffset, 'nothing of a refused chunk is appended').toBe(0);
+      // A record whose stamped position is not where it lands is refused whatever the chunk CRC says.
+      const moved = Buffer.from(first.bytes);
+      moved.writeUInt32BE(moved.readUInt32BE(176 + OFF_PHYSICAL_OFFSET + 4) + 8, 176 + OFF_PHYSICAL_OFFSET + 4);
+      await expect(log.appendReplicated(0, moved, crc32(moved))).rejects.toThrow(/replicated bytes at log offset 176 are not a valid record/);
+      // Bytes that do not start at this log's end are refused too.
+      const second = source.replicaLog.readLog(first.nextOffset, 1 << 20)!;
+      await expect(log.appendReplicated(second.offset, second.bytes, crc32(second.bytes))).rejects.toThrow(InvalidMessageError);
+      expect(replica.writtenOffset).toBe(0);
+      // The intact chunks, with their CRCs, are taken.
+      expect(await log.appendReplicated(0, first.bytes, crc32(first.bytes))).toBe(first.nextOffset);
+      expect(await log.appendReplicated(second.offset, second.bytes, crc32(second.bytes))).toBe(source.writtenOffset);
+      await waitDispatched(replica);
+      expect(replica.getMessages('T', 0, 0, 100, 1 << 20).records.equals(source.getMessages('T', 0, 0, 100, 1 << 20).records)).toBe(true);
     } finally {
       await source.close();
       await replica.close();
