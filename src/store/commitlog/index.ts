@@ -4,3 +4,4 @@
 export { CommitLog, type CommitLogOptions } from './commit-log.js';
 export { FlushService } from './flush-service.js';
 export { scanLog } from './log-scanner.js';
+export { SPARE_FILL_QUIET_MS } from './segment-preallocator.js';
