@@ -117,7 +117,9 @@ export class SegmentPreallocator {
    * makes a plain one). The caller renames it; it is no longer the pool's.
    */
   take(base: number): string | undefined {
-    const i = this.#spares.findIndex((s) => s.oldBase < base);
+    // Recycled first: they cost nothing, a zero-filled one cost a fill (and may be kept for longer).
+    let i = this.#spares.findIndex((s) => s.oldBase >= 0 && s.oldBase < base);
+    if (i < 0) i = this.#spares.findIndex((s) => s.oldBase < 0);
     if (i < 0) return undefined;
     const [spare] = this.#spares.splice(i, 1);
     this.#kick();
