@@ -80,7 +80,20 @@ export class MessageStore {
         failed: (err) => this.#onFlushFailed(err),
       });
       const flush = this.#flush;
-      this.#log.yieldPreallocationTo(() => flush.activeWithin(SPARE_FILL_QUIET_MS));
+      // Quiet: no flush cycle and no write into the log for SPARE_FILL_QUIET_MS (sampled by the
+      // fill itself, before each step and while it waits: nothing added to the write path). The
+      // writes count too because in async mode cycles are rare while writes go on.
+      const commitLog = this.#log;
+      let seenWritten = commitLog.writtenOffset;
+      let writtenAt = -Infinity;
+      this.#log.yieldPreallocationTo(() => {
+        const now = performance.now();
+        if (commitLog.writtenOffset !== seenWritten) {
+          seenWritten = commitLog.writtenOffset;
+          writtenAt = now;
+        }
+        return now - writtenAt < SPARE_FILL_QUIET_MS || flush.activeWithin(SPARE_FILL_QUIET_MS);
+      });
       if (config.syncRecordFile !== '') {
         const record = SyncRecord.open(config.syncRecordFile, config.dir);
         this.#record = record;
