@@ -4,7 +4,7 @@
 // fdatasync of appends into a sparse file costs several times one into
 // allocated blocks: docs/BENCHMARKS.md). A spare is either
 //  - zero-filled here (`<n>.zeroed`), in the background and only while the
-//    flush service has been quiet for a while: a fill's writeback beside the
+//    store has been quiet for a while (no write, no flush cycle): a fill's writeback beside the
 //    acknowledging fdatasyncs of a sync flush stalled them by tens to hundreds
 //    of ms; or
 //  - recycled (`<oldBase>.recycled`): a segment that retention freed, renamed
@@ -36,9 +36,9 @@ const ZERO_CHUNK = 4 << 20;
 const FILL_BYTES_PER_SEC = 256e6;
 const MS_PER_SEC = 1000;
 /**
- * A background fill step runs only when no flush cycle ran for this long: a
- * store that is taking writes (a cycle at least every few ms in sync mode) is
- * left alone, and the fill runs before the load and in its pauses.
+ * A background fill step runs only when the store took no write and ran no
+ * flush cycle for this long (MessageStore wires the test): a store under load
+ * is left alone, and the fill runs before the load and in its pauses.
  */
 export const SPARE_FILL_QUIET_MS = 50;
 /** How often a waiting fill looks again whether the store is quiet. */
@@ -60,7 +60,7 @@ export class SegmentPreallocator {
   #filling: Promise<void> | undefined;
   #stopped = false;
   #started = false;
-  /** True while a background fill must wait (the flush service is not quiet). */
+  /** True while a background fill must wait (the store is not quiet). */
   #busy: () => boolean = () => false;
   /** Spares zero-filled, and segments recycled, for diagnostics and tests. */
   completed = 0;
