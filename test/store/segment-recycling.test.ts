@@ -3,7 +3,8 @@
 // crash inside a recycled segment, recovery ends the log at its real end.
 // The stale bytes past that end are whole, CRC-valid records of the old life,
 // lined up exactly on the new record boundaries (every record is the same
-// size); only the offset each record carries tells them apart.
+// size); only the offset each record carries tells them apart. And spare
+// segments are zero-filled only while the store is quiet: not beside a load.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -124,6 +125,61 @@ describe('segment recycling', () => {
     } finally {
       await reopened.close();
       fs.rmSync(crashCopy, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('spare segments', () => {
+  const tempDir = useTempDirs('spares');
+  const SPARE_SEGMENT = 16 << 20;
+  const STEP = 4 << 20;
+
+  const preallocBytes = (dir: string): number =>
+    fs
+      .readdirSync(path.join(dir, 'commitlog'))
+      .filter((n) => n.endsWith('.prealloc'))
+      .reduce((sum, n) => sum + fs.statSync(path.join(dir, 'commitlog', n)).size, 0);
+
+  it('are zero-filled before the load, used by the rolls, and not refilled while sync puts go on; refilled once quiet', async () => {
+    const dir = tempDir();
+    const store = await MessageStore.open({ ...config(dir), segmentSize: SPARE_SEGMENT, spareSegments: 2, checkpointIntervalMs: 1000 });
+    try {
+      store.createTopic(TOPIC, QUEUES);
+      await waitUntil(() => store.stats().spareSegments === 2, 'two spares ready before the load', 60_000);
+      const batch = Array.from({ length: 16 }, (_, k) => ({ body: Buffer.alloc(4000, k) }));
+      let exhaustedAt: number | undefined;
+      let grewBy = 0;
+      let lastPrealloc = 0;
+      let sparesAfterExhausted = 0;
+      // An open-loop load (a put every 2 ms, ~32 MB/s), with gaps between the flush cycles as a real
+      // one has, until the two spares are used and a segment and a half more is written.
+      let failed: unknown;
+      const deadline = Date.now() + 30_000;
+      while (exhaustedAt === undefined || store.stats().writtenOffset - exhaustedAt < 1.5 * SPARE_SEGMENT) {
+        if (failed !== undefined) throw failed;
+        if (Date.now() > deadline) throw new Error('the pool never ran out under load: spares were refilled beside it');
+        store.put(TOPIC, 0, batch).catch((err: unknown) => (failed = err));
+        await new Promise((r) => setTimeout(r, 2));
+        const st = store.stats();
+        if (exhaustedAt === undefined && st.spareSegments === 0) {
+          exhaustedAt = st.writtenOffset;
+          lastPrealloc = preallocBytes(dir);
+        } else if (exhaustedAt !== undefined) {
+          const now = preallocBytes(dir);
+          grewBy += Math.max(0, now - lastPrealloc);
+          lastPrealloc = now;
+          sparesAfterExhausted = Math.max(sparesAfterExhausted, st.spareSegments);
+        }
+      }
+      expect(exhaustedAt).toBeDefined();
+      // A whole segment was written after the pool ran out: a fill running beside it would have
+      // completed spares or written many steps. At most one step may slip in (a pause in the load).
+      expect(store.stats().writtenOffset - exhaustedAt!).toBeGreaterThan(SPARE_SEGMENT);
+      expect(sparesAfterExhausted).toBe(0);
+      expect(grewBy).toBeLessThanOrEqual(STEP);
+      await waitUntil(() => store.stats().spareSegments === 2, 'spares refilled once quiet', 60_000);
+    } finally {
+      await store.close();
     }
   });
 });
