@@ -2,7 +2,7 @@
 // (progress and errors go to stderr, so stdout can be piped to a file or jq).
 import fs from 'node:fs';
 import type { CommandModule } from 'yargs';
-import { E2E_BENCH_DEFAULTS, HA_BENCH_DEFAULTS, HA_BENCH_MODES, runE2eBench, runHaBench, runStoreBench, STORE_BENCH_DEFAULTS, type HaBenchMode } from '../bench/index.js';
+import { E2E_BENCH_DEFAULTS, HA_BENCH_DEFAULTS, HA_BENCH_MODES, runE2eBench, runHaBench, runStoreBench, runStoreRateBench, STORE_BENCH_DEFAULTS, type HaBenchMode } from '../bench/index.js';
 
 interface BenchArgs {
   target: string;
@@ -26,7 +26,13 @@ interface BenchArgs {
   phases: string;
   modes: string;
   tick: number;
+  spares: number;
+  settle: number;
+  preallocate: boolean;
 }
+
+/** `bench store --rate`: the scenario's largest put. */
+const STORE_RATE_BATCH = 512;
 
 const d = STORE_BENCH_DEFAULTS;
 const e = E2E_BENCH_DEFAULTS;
@@ -63,11 +69,14 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       .option('out', { type: 'string', describe: 'Also write the JSON report to this file' })
       .option('duration', { type: 'number', default: e.durationMs / 1000, describe: 'e2e, ha: measured seconds of producing in each phase or mode' })
       .option('warmup', { type: 'number', default: e.warmupMs / 1000, describe: 'e2e: seconds sent at the fixed rate before measuring; ha: seconds sent before measuring, in every run' })
-      .option('rate', { type: 'number', describe: `Offered msg/s of the fixed-rate phase (e2e, default ${e.rate}; ha, sync flush + sync replication, default ${h.rate})` })
+      .option('rate', { type: 'number', describe: `Offered msg/s of the fixed-rate phase (e2e, default ${e.rate}; ha, sync flush + sync replication, default ${h.rate}); store: run only a fixed-rate sync-flush phase with per-second p99 and fdatasync figures` })
       .option('in-flight', { type: 'number', describe: `Batches outstanding in the max-rate phase (e2e, default ${e.inFlight}) or the closed loop (ha, default ${h.inFlight})` })
       .option('phases', { type: 'string', default: 'max,fixed', describe: 'e2e, ha: phases to run (max: max rate / closed loop in every mode, fixed: fixed rate)' })
       .option('modes', { type: 'string', default: HA_BENCH_MODES.map((m) => `${m.flush}/${m.replication}`).join(','), describe: 'ha: flush/replication modes of the closed-loop phase' })
       .option('tick', { type: 'number', default: h.tickMs, describe: 'ha: ms between the fixed-rate generator\'s sends (each sends what is due, in batches of up to --batch)' })
+      .option('spares', { type: 'number', default: 2, describe: 'store --rate: spare segments kept ready (spareSegments)' })
+      .option('settle', { type: 'number', default: 60, describe: 'store --rate: longest wait, in seconds, for the spares before the load' })
+      .option('preallocate', { type: 'boolean', default: true, describe: 'store --rate: keep segments ready (--no-preallocate: sparse segments)' })
       .option('pull-batch', { type: 'number', default: e.pullBatchSize, describe: 'e2e: messages per pull and per handler call' })
       .check((a) => {
         for (const k of ['messages', 'sync-messages', 'body-size', 'topics', 'queues', 'batch', 'concurrency', 'read-batch', 'segment-size', 'in-flight', 'rate'] as const) {
@@ -107,6 +116,20 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
             segmentSize: a['segment-size'],
             modes: parseModes(a.modes),
             phases,
+            dir: a.dir,
+          })
+        : a.rate !== undefined
+        ? await runStoreRateBench({
+            rate: a.rate,
+            durationMs: a.duration * 1000,
+            bodySize: a['body-size'],
+            queues: a.queues,
+            batchSize: a.batch ?? STORE_RATE_BATCH,
+            tickMs: a.tick,
+            segmentSize: a['segment-size'],
+            preallocate: a.preallocate,
+            spareSegments: a.spares,
+            settleMs: a.settle * 1000,
             dir: a.dir,
           })
         : await runStoreBench({

@@ -37,6 +37,16 @@ export function syncDirectory(dir: string): void {
   }
 }
 
+/** syncDirectory on the thread pool. */
+export async function syncDirectoryAsync(dir: string): Promise<void> {
+  const handle = await fs.promises.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Writes a small file atomically: temp file, fdatasync, rename, directory sync. */
 export function writeFileAtomic(path: string, data: Buffer | string, dir: string): void {
   const tmp = `${path}.tmp`;

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { StoreClosedError, type MetaqError } from '../common/index.js';
 import type { DecodedMessage, PlainMessageBatch } from '../message/index.js';
 import { CheckpointService } from './checkpoint-service.js';
-import { CommitLog, FlushService, type SyncLatencyStats } from './commitlog/index.js';
+import { CommitLog, FlushService, SPARE_FILL_QUIET_MS, type SyncLatencyStats } from './commitlog/index.js';
 import { DirectorySyncs } from './directory-syncs.js';
 import { Dispatcher } from './dispatcher.js';
 import { FdCache } from './fd-cache.js';
@@ -71,6 +71,7 @@ export class MessageStore {
         maxRecordSize: maxRecordSizeFor(config),
         stagingSize: STAGING_SIZE,
         preallocate: config.preallocateSegments,
+        spareSegments: config.spareSegments,
       });
       this.#keys = new KeyIndex(path.join(config.dir, 'index'), config.indexSlotCount, config.indexMaxEntries, dirSyncs, (err) => this.#onFlushFailed(err));
       this.#dispatcher = new Dispatcher(this.#log, this.#topics, this.#keys, dirtyFiles);
@@ -79,7 +80,20 @@ export class MessageStore {
         failed: (err) => this.#onFlushFailed(err),
       });
       const flush = this.#flush;
-      this.#log.yieldPreallocationTo(() => flush.syncing);
+      // Quiet: no flush cycle and no write into the log for SPARE_FILL_QUIET_MS (sampled by the
+      // fill itself, before each step and while it waits: nothing added to the write path). The
+      // writes count too because in async mode cycles are rare while writes go on.
+      const commitLog = this.#log;
+      let seenWritten = commitLog.writtenOffset;
+      let writtenAt = -Infinity;
+      this.#log.yieldPreallocationTo(() => {
+        const now = performance.now();
+        if (commitLog.writtenOffset !== seenWritten) {
+          seenWritten = commitLog.writtenOffset;
+          writtenAt = now;
+        }
+        return now - writtenAt < SPARE_FILL_QUIET_MS || flush.activeWithin(SPARE_FILL_QUIET_MS);
+      });
       if (config.syncRecordFile !== '') {
         const record = SyncRecord.open(config.syncRecordFile, config.dir);
         this.#record = record;
@@ -287,6 +301,7 @@ export class MessageStore {
       segments: this.#log.segments.length,
       topics: this.#topics.size,
       flushCycles: this.#flush.cycles,
+      spareSegments: this.#log.spareSegments,
       pendingPuts: this.#writes.pendingCount,
       openQueueFiles: this.#fds.size,
       diskFull: this.#gate.diskFull,

@@ -17,8 +17,18 @@ export interface MessageStoreConfig {
   segmentSize?: number;
   /** Largest message body in bytes (default 4 MiB). */
   maxMessageSize?: number;
-  /** Zero-fill each CommitLog segment (and fdatasync it) before use; default true. */
+  /**
+   * Keep CommitLog segments ready before use: zero-filled (and fdatasynced)
+   * while the store is quiet, or recycled from segments retention frees;
+   * default true. Off: segments are created sparse and retention deletes.
+   */
   preallocateSegments?: boolean;
+  /**
+   * With preallocateSegments: ready segments kept beyond the one being written
+   * (default 2; each takes segmentSize of disk). Enough to cover a burst means
+   * no zero-fill runs beside it.
+   */
+  spareSegments?: number;
   /** Async mode: how often the CommitLog is flushed (default 500 ms). */
   flushIntervalMs?: number;
   /** How often indexes are synced and the checkpoint rewritten (default 1000 ms). */
@@ -56,6 +66,7 @@ export const STORE_DEFAULTS: Omit<ResolvedStoreConfig, 'dir'> = {
   flushMode: 'async',
   segmentSize: GiB,
   preallocateSegments: true,
+  spareSegments: 2,
   maxMessageSize: 4 * MiB,
   flushIntervalMs: 500,
   checkpointIntervalMs: 1000,
@@ -89,6 +100,7 @@ export function resolveStoreConfig(config: MessageStoreConfig): ResolvedStoreCon
   }
   if (typeof c.syncRecordFile !== 'string') throw new InvalidConfigError('store config syncRecordFile must be a path (or "" for none)');
   if (typeof c.preallocateSegments !== 'boolean') throw new InvalidConfigError('store config preallocateSegments must be a boolean');
+  checkInteger('store config spareSegments', c.spareSegments, 0);
   checkInteger('store config maxMessageSize', c.maxMessageSize);
   checkInteger('store config segmentSize', c.segmentSize, 4096);
   if (c.segmentSize < c.maxMessageSize + MAX_RECORD_EXTRA) {

@@ -76,6 +76,8 @@ export interface StoreStats {
   segments: number;
   topics: number;
   flushCycles: number;
+  /** CommitLog segments ready beyond the one being written (zero-filled or recycled). */
+  spareSegments: number;
   pendingPuts: number;
   openQueueFiles: number;
   diskFull: boolean;

@@ -9,15 +9,13 @@
 //  - flushedOffset: bytes an fdatasync has covered (advanced by FlushService).
 import fs from 'node:fs';
 import path from 'node:path';
-import { isAllZero, CorruptStoreError, StoreStateError, StoreWriteError } from '../../common/index.js';
+import { isAllZero, offsetFileName, CorruptStoreError, StoreStateError, StoreWriteError } from '../../common/index.js';
 import { syncDirectory } from '../file-io.js';
 import { LogSegment } from './log-segment.js';
 import { SegmentPreallocator } from './segment-preallocator.js';
 import { BLANK_MARKER_SIZE, recordSize, writeBlankMarker, writeRecord, type RecordFields } from '../../message/index.js';
 
 const SEGMENT_NAME = /^\d{20}$/;
-/** The next segment is prepared once this share of the current one is used. */
-const PREPARE_NEXT_AT = 0.25;
 /** Chunk used when wiping a truncated tail. */
 const WIPE_CHUNK = 1 << 20;
 
@@ -27,8 +25,10 @@ export interface CommitLogOptions {
   /** Largest record accepted; the staging buffer holds at least two. */
   maxRecordSize: number;
   stagingSize: number;
-  /** Zero-fill segments ahead of use (see SegmentPreallocator). */
+  /** Keep segments ready ahead of use, zero-filled or recycled (see SegmentPreallocator). */
   preallocate: boolean;
+  /** How many ready segments to keep beyond the one being written. */
+  spareSegments: number;
 }
 
 export class CommitLog {
@@ -37,7 +37,6 @@ export class CommitLog {
   readonly maxRecordSize: number;
   readonly #segments: LogSegment[] = [];
   readonly #preallocator: SegmentPreallocator | undefined;
-  #prepareNextAt = Infinity;
   #staging: Buffer;
   #stagingView: DataView;
   #stagingStart = 0;
@@ -59,7 +58,7 @@ export class CommitLog {
     this.#staging = Buffer.allocUnsafe(Math.max(options.stagingSize, 2 * options.maxRecordSize));
     this.#stagingView = new DataView(this.#staging.buffer, this.#staging.byteOffset, this.#staging.byteLength);
     fs.mkdirSync(this.dir, { recursive: true });
-    this.#preallocator = options.preallocate ? new SegmentPreallocator(this.dir, this.segmentSize) : undefined;
+    this.#preallocator = options.preallocate ? new SegmentPreallocator(this.dir, this.segmentSize, options.spareSegments) : undefined;
     const names = fs.readdirSync(this.dir).filter((n) => SEGMENT_NAME.test(n)).sort();
     for (const name of names) {
       const base = Number(name);
@@ -134,10 +133,6 @@ export class CommitLog {
       } catch (err) {
         throw new StoreWriteError(`writing ${r.length} replicated bytes at commit log offset ${r.offset} failed`, { cause: err });
       }
-      if (r.offset + r.length >= this.#prepareNextAt) {
-        this.#prepareNextAt = Infinity;
-        void this.#preallocator?.prepare(segment.endOffset);
-      }
     }
     this.appendOffset = end;
     this.writtenOffset = end;
@@ -159,10 +154,6 @@ export class CommitLog {
     this.writtenOffset = this.#stagingStart + this.#stagingLength;
     this.#stagingStart = this.writtenOffset;
     this.#stagingLength = 0;
-    if (this.writtenOffset >= this.#prepareNextAt) {
-      this.#prepareNextAt = Infinity;
-      void this.#preallocator?.prepare(segment.endOffset);
-    }
   }
 
   /** After a failed write: forget everything from `offset` on (not yet written). */
@@ -220,7 +211,8 @@ export class CommitLog {
    */
   resetTo(offset: number): void {
     if (offset % this.segmentSize !== 0) throw new StoreStateError(`commit log can only start at a segment boundary, not at ${offset}`);
-    this.#preallocator?.cancel();
+    // Recycled spares from at or above `offset` could be reused at their old offsets: they go.
+    this.#preallocator?.dropRecycledFrom(offset);
     while (this.#segments.length > 0) this.#segments.pop()!.destroy();
     // A segment zero-filled ahead of the old end would break the log's contiguity at the next open.
     for (const name of fs.readdirSync(this.dir)) if (SEGMENT_NAME.test(name)) fs.rmSync(path.join(this.dir, name), { force: true });
@@ -229,30 +221,43 @@ export class CommitLog {
     this.resetPositions(offset);
   }
 
-  /** Removes the oldest segment (never the one being written). */
+  /**
+   * Removes the oldest segment (never the one being written): with
+   * preallocation on its file becomes a spare for a later segment when the
+   * pool is short (recycling), else it is deleted.
+   */
   deleteOldestSegment(): LogSegment | undefined {
     if (this.#segments.length <= 1) return undefined;
     const segment = this.#segments.shift()!;
-    segment.destroy();
+    if (this.#preallocator === undefined) {
+      segment.destroy();
+    } else {
+      segment.close();
+      this.#preallocator.recycle(segment.path, segment.baseOffset);
+    }
     return segment;
   }
 
   /**
-   * Makes sure the segment that the next append goes to exists, zero-filled
-   * when preallocation is on (awaited at open so the first segment is fast too),
-   * and starts preparing the one after it.
+   * Makes sure the segment that the next append goes to exists, ready when
+   * preallocation is on (a spare is made flat out at open if none is there,
+   * so the first segment is fast too), and starts keeping spares ready.
    */
   async prepareSegments(): Promise<void> {
     const base = Math.floor(this.appendOffset / this.segmentSize) * this.segmentSize;
     if (this.segmentFor(this.appendOffset) === undefined) {
-      await this.#preallocator?.prepare(base, false);
+      await this.#preallocator?.ensureOne();
       this.#segmentForWrite(base);
-    } else {
-      this.#prepareNextAt = base + this.segmentSize * PREPARE_NEXT_AT;
     }
+    this.#preallocator?.start();
   }
 
-  /** Background zero-fills pause while `busy()` (sync flushes waiting on the disk). */
+  /** Spares ready now (0 without preallocation), for diagnostics and tests. */
+  get spareSegments(): number {
+    return this.#preallocator?.ready ?? 0;
+  }
+
+  /** Background zero-fills wait while `busy()` (the flush service is not quiet). */
   yieldPreallocationTo(busy: () => boolean): void {
     this.#preallocator?.yieldTo(busy);
   }
@@ -263,7 +268,7 @@ export class CommitLog {
   }
 
   close(): void {
-    this.#preallocator?.cancel();
+    void this.#preallocator?.stop();
     for (const s of this.#segments) s.close();
     this.#segments.length = 0;
   }
@@ -301,12 +306,12 @@ export class CommitLog {
     if (last !== undefined && base !== last.endOffset) {
       throw new StoreStateError(`commit log would not be contiguous: next segment ${base} after ${last.endOffset}`);
     }
-    this.#preallocator?.claim(base);
+    const spare = this.#preallocator?.take(base);
+    if (spare !== undefined) fs.renameSync(spare, path.join(this.dir, offsetFileName(base)));
     const segment = LogSegment.open(this.dir, base, this.segmentSize);
     // The new directory entry must survive a power cut along with what is written into it.
     syncDirectory(this.dir);
     this.#segments.push(segment);
-    this.#prepareNextAt = base + this.segmentSize * PREPARE_NEXT_AT;
     return segment;
   }
 }

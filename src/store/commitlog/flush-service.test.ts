@@ -16,7 +16,7 @@ afterEach(() => {
 
 function openLog(): CommitLog {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'metaq-flush-'));
-  return new CommitLog({ dir, segmentSize: 1 << 20, maxRecordSize: 4096, stagingSize: 1 << 16, preallocate: false });
+  return new CommitLog({ dir, segmentSize: 1 << 20, maxRecordSize: 4096, stagingSize: 1 << 16, preallocate: false, spareSegments: 0 });
 }
 
 function append(log: CommitLog, count: number): void {

@@ -27,6 +27,8 @@ export class FlushService {
   #running: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #failed = false;
+  /** When the last cycle ended (performance.now()). */
+  #lastActive = -Infinity;
   /** Completed fdatasync cycles, for diagnostics and benchmarks. */
   cycles = 0;
   /** How long each cycle took and how much it covered (timed once per cycle). */
@@ -46,9 +48,14 @@ export class FlushService {
     }
   }
 
-  /** A sync-flush cycle is under way: acknowledgements wait on the disk (the zero-fill yields to them). */
+  /** A sync-flush cycle is under way: acknowledgements wait on the disk. */
   get syncing(): boolean {
     return this.#mode === 'sync' && this.#running !== undefined;
+  }
+
+  /** A cycle is running or ended less than `ms` ago (background zero-fills wait for quiet). */
+  activeWithin(ms: number): boolean {
+    return this.#running !== undefined || performance.now() - this.#lastActive < ms;
   }
 
   /** Starts a cycle unless one is running (which will loop to cover new writes). */
@@ -57,6 +64,7 @@ export class FlushService {
     if (this.#log.writtenOffset <= this.#log.flushedOffset) return;
     this.#running = this.#loop().finally(() => {
       this.#running = undefined;
+      this.#lastActive = performance.now();
     });
   }
 

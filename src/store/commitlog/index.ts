@@ -5,3 +5,4 @@ export { CommitLog, type CommitLogOptions } from './commit-log.js';
 export { FlushService } from './flush-service.js';
 export { SyncLatency, SYNC_LATENCY_BOUNDS_US, syncLatencyQuantileUs, type SyncLatencyStats } from './sync-latency.js';
 export { scanLog } from './log-scanner.js';
+export { SPARE_FILL_QUIET_MS } from './segment-preallocator.js';
