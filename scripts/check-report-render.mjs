@@ -122,16 +122,23 @@ function vertices(d) {
   return byX;
 }
 
-/** Whether the line `over` covers the line `under` (identical, or within COVER_DISTANCE almost everywhere). */
+/**
+ * Whether the lines `over` together cover the line `under`: at almost every
+ * vertex of `under`, one of them lies within COVER_DISTANCE (one identical
+ * later line, or several that each lie on a stretch of it: a broker's line
+ * under its peers' while they all read the same).
+ */
 function covers(over, under) {
-  if (over === under) return true;
+  if (over.includes(under)) return true;
   const a = vertices(under);
-  const b = vertices(over);
   if (a.size === 0) return false;
+  const others = over.map(vertices);
   let close = 0;
   for (const [x, y] of a) {
-    const y2 = b.get(x);
-    if (y2 !== undefined && Math.abs(y2 - y) <= COVER_DISTANCE) close++;
+    if (others.some((b) => {
+      const y2 = b.get(x);
+      return y2 !== undefined && Math.abs(y2 - y) <= COVER_DISTANCE;
+    })) close++;
   }
   return close / a.size >= COVERED_SHARE;
 }
@@ -151,11 +158,11 @@ function expectedCharts(html) {
       const geometry = dot ? `${attr(s[0], 'cx')},${attr(s[0], 'cy')}` : attr(s[0], 'd');
       series.push({ name: attr(s[0], 'data-series'), colour, rgb: parseHex(colour), dot, geometry });
     }
-    // A line with (nearly) the same path as a later series lies under it (offered equal to
+    // A line with (nearly) the same path as later series lies under them (offered equal to
     // produced, consumed equal to produced, every second): invisible by construction, not a
     // rendering failure. Dots shrink, so they stay as rings.
     series.forEach((s, i) => {
-      s.hidden = !s.dot && series.slice(i + 1).some((later) => !later.dot && covers(later.geometry, s.geometry));
+      s.hidden = !s.dot && covers(series.slice(i + 1).filter((later) => !later.dot).map((later) => later.geometry), s.geometry);
     });
     const markers = [];
     for (const l of inner.matchAll(/<line\b[^>]*\bdata-marker="fault"[^>]*>/g)) {
@@ -388,7 +395,7 @@ function judge(png, charts) {
   }
   const detail =
     `${charts.length} charts, ${seriesCount} series drawn${seriesCount > 0 ? ` (fewest pixels: ${minDrawn})` : ''}` +
-    (hidden > 0 ? `, ${hidden} under a (nearly) identical later series (not counted)` : '') +
+    (hidden > 0 ? `, ${hidden} under (nearly) identical later series (not counted)` : '') +
     (markerCount > 0 ? `, ${markerCount} fault markers drawn` : '');
   return { problems, detail };
 }
