@@ -1,14 +1,17 @@
 // `metaq bench store --rate N`: the store alone in sync flush at a fixed
-// offered rate (open loop, latency from each batch's intended time), across
-// segment rolls, printing per second the put->ack p99 and max and the
-// CommitLog fdatasync p99 and max: the view that shows a disk stall (a
-// zero-fill or a roll beside the acknowledging fdatasyncs) without the rest
-// of the broker. Before the load it waits (up to --settle seconds) for the
-// store's spare segments to be ready, as a broker has quiet time before a sale.
+// offered rate (the project's open-loop generator, latency from each batch's
+// intended time), across segment rolls, printing per second the put->ack p99
+// and max and the CommitLog fdatasync p99 and max (from the store's own
+// fdatasync latency buckets: each figure is the upper bound of its bucket):
+// the view that shows a disk stall (a zero-fill or a roll beside the
+// acknowledging fdatasyncs) without the rest of the broker. Before the load
+// it waits (up to --settle seconds) for the store's spare segments to be
+// ready, as a broker has quiet time before a sale.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MessageStore, type StoreMessage } from '../store/index.js';
+import { constantRateSchedule, nowUs, runOpenLoop } from '../load/index.js';
+import { MessageStore, syncLatencyQuantileUs, type StoreMessage } from '../store/index.js';
 
 export interface StoreRateBenchOptions {
   rate: number;
@@ -33,11 +36,15 @@ const MS_PER_SEC = 1000;
 
 interface Second {
   latencies: number[];
-  fdatasyncs: number[];
+  /** The store's fdatasync bucket counts when the second began (its first tick). */
+  syncBuckets: readonly number[] | undefined;
   acked: number;
   segments: number;
   spares: number;
 }
+
+const US_PER_MS = 1000;
+const US_PER_SEC = 1e6;
 
 function quantile(sorted: number[], q: number): number {
   return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
@@ -45,20 +52,17 @@ function quantile(sorted: number[], q: number): number {
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 
+/** A quantile (ms) of the fdatasyncs counted between two bucket readings; 0 without any, null without a first reading. */
+function syncQuantileMs(from: readonly number[] | undefined, to: readonly number[], q: number): number | null {
+  if (from === undefined) return null;
+  const diff = to.map((c, i) => c - from[i]!);
+  return round1((syncLatencyQuantileUs(diff, q) ?? 0) / US_PER_MS);
+}
+
 export async function runStoreRateBench(o: StoreRateBenchOptions): Promise<Record<string, unknown>> {
   const root = fs.mkdtempSync(path.join(o.dir, 'metaq-bench-rate-'));
   const seconds: Second[] = [];
-  const second = (s: number): Second => (seconds[s] ??= { latencies: [], fdatasyncs: [], acked: 0, segments: 0, spares: 0 });
-  // Each CommitLog fdatasync timed where the store calls it (file-io.ts uses fs.fdatasync).
-  const original = fs.fdatasync;
-  let t0 = 0;
-  fs.fdatasync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
-    const started = performance.now();
-    original(fd, (err) => {
-      if (t0 > 0) second(Math.floor((started - t0) / MS_PER_SEC)).fdatasyncs.push(performance.now() - started);
-      cb(err);
-    });
-  }) as typeof fs.fdatasync;
+  const second = (s: number): Second => (seconds[s] ??= { latencies: [], syncBuckets: undefined, acked: 0, segments: 0, spares: 0 });
   try {
     const store = await MessageStore.open({
       dir: root,
@@ -81,46 +85,49 @@ export async function runStoreRateBench(o: StoreRateBenchOptions): Promise<Recor
       if (b === undefined) batches.set(n, (b = Array.from({ length: n }, () => ({ body }))));
       return b;
     };
+    const total = Math.floor((o.rate * o.durationMs) / MS_PER_SEC);
     let sent = 0;
     let acked = 0;
     let failed: unknown;
     let queue = 0;
+    const syncAtStart = store.syncLatency();
     const cpu0 = process.cpuUsage();
-    t0 = performance.now();
-    await new Promise<void>((resolve) => {
-      const tick = (): void => {
-        const now = performance.now();
-        if (now - t0 >= o.durationMs || failed !== undefined) return resolve();
-        const s = second(Math.floor((now - t0) / MS_PER_SEC));
+    const startUs = nowUs();
+    const secondOf = (us: number): number => Math.floor((us - startUs) / US_PER_SEC);
+    await runOpenLoop({
+      schedule: constantRateSchedule(o.rate, total),
+      startUs,
+      tickMs: o.tickMs,
+      batchMax: o.batchSize,
+      stopped: () => failed !== undefined,
+      // Once per tick: where the store stands in this second.
+      onLag: () => {
+        const s = second(secondOf(nowUs()));
         const st = store.stats();
         s.segments = st.segments;
         s.spares = st.spareSegments;
-        const due = Math.floor((o.rate * (now - t0)) / MS_PER_SEC);
-        while (sent < due) {
-          const n = Math.min(o.batchSize, due - sent);
-          const intended = t0 + ((sent + n) / o.rate) * MS_PER_SEC;
-          sent += n;
-          store.put(TOPIC, queue++ % o.queues, batchOf(n)).then(
-            () => {
-              const at = second(Math.floor((intended - t0) / MS_PER_SEC));
-              at.latencies.push(performance.now() - intended);
-              at.acked += n;
-              acked += n;
-            },
-            (err: unknown) => (failed = err),
-          );
-        }
-        setTimeout(tick, o.tickMs);
-      };
-      tick();
+        s.syncBuckets ??= store.syncLatency().buckets;
+      },
+      send: (_first, count, _firstUs, lastUs) => {
+        sent += count;
+        store.put(TOPIC, queue++ % o.queues, batchOf(count)).then(
+          () => {
+            const at = second(secondOf(lastUs));
+            at.latencies.push((nowUs() - lastUs) / US_PER_MS);
+            at.acked += count;
+            acked += count;
+          },
+          (err: unknown) => (failed = err),
+        );
+      },
     });
     await new Promise((r) => setTimeout(r, DRAIN_MS));
     const cpu = process.cpuUsage(cpu0);
+    const syncAtEnd = store.syncLatency();
     const stats = store.stats();
     await store.close();
     if (failed !== undefined) throw failed;
     const all = seconds.flatMap((s) => s.latencies).sort((a, b) => a - b);
-    const syncs = seconds.flatMap((s) => s.fdatasyncs).sort((a, b) => a - b);
     return {
       bench: 'store-rate',
       params: { ...o, dir: undefined },
@@ -129,27 +136,32 @@ export async function runStoreRateBench(o: StoreRateBenchOptions): Promise<Recor
       offered: sent,
       acked,
       segments: stats.segments,
-      fdatasyncs: syncs.length,
+      fdatasyncs: syncAtEnd.cycles - syncAtStart.cycles,
       cpuUsPerMessage: round1((cpu.user + cpu.system) / Math.max(1, acked)),
       putAckMs: { p50: round1(quantile(all, 0.5)), p99: round1(quantile(all, 0.99)), max: round1(quantile(all, 1)) },
-      fdatasyncMs: { p50: round1(quantile(syncs, 0.5)), p99: round1(quantile(syncs, 0.99)), max: round1(quantile(syncs, 1)) },
+      fdatasyncMs: {
+        p50: syncQuantileMs(syncAtStart.buckets, syncAtEnd.buckets, 0.5),
+        p99: syncQuantileMs(syncAtStart.buckets, syncAtEnd.buckets, 0.99),
+        max: syncQuantileMs(syncAtStart.buckets, syncAtEnd.buckets, 1),
+      },
       perSecond: seconds.map((s, i) => {
         s.latencies.sort((a, b) => a - b);
-        s.fdatasyncs.sort((a, b) => a - b);
+        // The second ends where the next began (the last one: at the end); a
+        // second without a tick of its own (a stalled event loop) has no reading: null.
+        const until = seconds.slice(i + 1).find((n) => n?.syncBuckets !== undefined)?.syncBuckets ?? syncAtEnd.buckets;
         return {
           second: i,
           acked: s.acked,
           p99Ms: round1(quantile(s.latencies, 0.99)),
           maxMs: round1(quantile(s.latencies, 1)),
-          fdatasyncP99Ms: round1(quantile(s.fdatasyncs, 0.99)),
-          fdatasyncMaxMs: round1(quantile(s.fdatasyncs, 1)),
+          fdatasyncP99Ms: syncQuantileMs(s.syncBuckets, until, 0.99),
+          fdatasyncMaxMs: syncQuantileMs(s.syncBuckets, until, 1),
           segments: s.segments,
           spares: s.spares,
         };
       }),
     };
   } finally {
-    fs.fdatasync = original;
     fs.rmSync(root, { recursive: true, force: true });
   }
 }
