@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { GcPauses } from './gc-pauses.js';
-import { GROUP_NAME_PATTERN, retryTopic, SCHEDULE_TOPIC, InvalidRequestError, NotFoundError, ServiceUnavailableError, UnknownQueueError, UnknownTopicError } from '../common/index.js';
+import { GROUP_NAME_PATTERN, RefusalCounters, retryTopic, SCHEDULE_TOPIC, InvalidRequestError, NotFoundError, ServiceUnavailableError, UnknownQueueError, UnknownTopicError } from '../common/index.js';
 import { RequestServer, type Handler, type RequestContext } from '../net/index.js';
 import {
   ConsumeMode,
@@ -106,12 +106,15 @@ export class Broker {
   readonly #log: BrokerLogger;
   /** GC pauses of this broker's isolate, for BROKER_STATS. */
   readonly #gc = new GcPauses();
+  /** What this broker's limits and security checks refused, by limit name (BROKER_STATS refusals block). */
+  readonly #refusals: RefusalCounters;
   #haMaster: HaMaster | undefined;
   #haSlave: HaSlave | undefined;
   #closing: Promise<void> | undefined;
 
-  private constructor(config: ResolvedBrokerConfig, server: RequestServer, store: MessageStore, log: BrokerLogger) {
+  private constructor(config: ResolvedBrokerConfig, server: RequestServer, store: MessageStore, log: BrokerLogger, refusals: RefusalCounters) {
     this.config = config;
+    this.#refusals = refusals;
     this.#server = server;
     this.#store = store;
     this.#log = log;
@@ -150,7 +153,9 @@ export class Broker {
     // Listen first: the store stamps message ids with the real port (which may be ephemeral).
     let broker: Broker | undefined;
     const handlers = new Map<number, Handler>();
+    const refusals = new RefusalCounters();
     const server = await RequestServer.listen({
+      refusals,
       host: c.host,
       port: c.port,
       maxFrameSize: c.maxFrameSize,
@@ -165,7 +170,7 @@ export class Broker {
       throw err;
     }
     try {
-      broker = new Broker(c, server, store, log);
+      broker = new Broker(c, server, store, log, refusals);
     } catch (err) {
       await store.close();
       await server.close();
@@ -244,6 +249,7 @@ export class Broker {
       role: this.config.role,
       ha: this.#haMaster?.stats() ?? this.#haSlave?.stats(),
       runtime: this.#runtime(),
+      refusals: this.#refusals.snapshot(),
     };
   }
 

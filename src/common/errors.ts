@@ -288,3 +288,34 @@ export class InvalidRequestError extends MetaqError {
     super(message, options);
   }
 }
+
+/** The peer did not prove who it is (no credentials, a wrong secret, an unknown name): the connection is closed. */
+export class AuthenticationError extends MetaqError {
+  override readonly code = 'METAQ_UNAUTHENTICATED';
+  constructor(message = 'authentication failed', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** The peer is authenticated, but its credential's role does not allow this request. */
+export class AccessDeniedError extends MetaqError {
+  override readonly code = 'METAQ_ACCESS_DENIED';
+  constructor(message = 'access denied', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
+/**
+ * A configured limit refused the request (connections, requests in flight,
+ * held pulls, topics, groups, key-lookup work...). `limit` names it, as in
+ * the broker's stats and docs/SECURITY.md; the server keeps serving others.
+ */
+export class LimitExceededError extends MetaqError {
+  override readonly code = 'METAQ_LIMIT_EXCEEDED';
+  readonly limit: string;
+  /** The message reads "limit <limit>: <detail>", which a client parses back into `limit`. */
+  constructor(limit: string, detail = 'exceeded', options?: MetaqErrorOptions) {
+    super(detail.startsWith(`limit ${limit}`) ? detail : `limit ${limit}: ${detail}`, options);
+    this.limit = limit;
+  }
+}

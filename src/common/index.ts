@@ -5,3 +5,4 @@ export { encodeMessageId, decodeMessageId, type MessageIdParts } from './message
 export { TWO_POW_32, readU64, writeU64, setU64, offsetFileName, isAllZero } from './bytes.js';
 export * from './system-topics.js';
 export { checkInteger } from './validate.js';
+export { RefusalCounters } from './refusal-counters.js';

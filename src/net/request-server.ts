@@ -4,7 +4,7 @@
 // connection that sent a malformed frame (after answering it) while every
 // other connection carries on.
 import { createServer, type Server, type Socket } from 'node:net';
-import { MalformedFrameError, MetaqError, FrameTooLargeError, UnknownOpcodeError } from '../common/index.js';
+import { MalformedFrameError, MetaqError, FrameTooLargeError, UnknownOpcodeError, type RefusalCounters } from '../common/index.js';
 import {
   encodeErrorBody,
   FrameFlag,
@@ -46,6 +46,8 @@ export interface RequestServerOptions {
   handlers: ReadonlyMap<number, Handler>;
   /** Called for errors that are not the client's fault (for logging). */
   onInternalError?: (err: unknown, frame: Frame) => void;
+  /** Where this server counts what its limits and security checks refused (the owner's stats). */
+  refusals?: RefusalCounters;
 }
 
 const OK: Reply = {};

@@ -4,7 +4,7 @@
 // trailing bytes, lying counts and u64s beyond 2^53. Also the fixed opcode
 // and status numbers and the status <-> typed error mapping.
 import { describe, expect, it } from 'vitest';
-import {  ConnectError, DiskFullError, FlushError, FrameTooLargeError, InternalGroupError, InternalServerError, InvalidMessageError, InvalidMessageIdError, InvalidRequestError, InvalidTopicError, MalformedFrameError, MasterBehindSlaveError, MessageTooLargeError, MetaqError, NoRouteError, NotFoundError, OffsetOutOfRangeError, ServiceUnavailableError, SlaveRefusedError, StoreClosedError, StoreUnavailableError, StoreWriteError, UnknownOpcodeError, UnknownQueueError, UnknownTopicError  } from '../common/index.js';
+import { AccessDeniedError, AuthenticationError, ConnectError, LimitExceededError, DiskFullError, FlushError, FrameTooLargeError, InternalGroupError, InternalServerError, InvalidMessageError, InvalidMessageIdError, InvalidRequestError, InvalidTopicError, MalformedFrameError, MasterBehindSlaveError, MessageTooLargeError, MetaqError, NoRouteError, NotFoundError, OffsetOutOfRangeError, ServiceUnavailableError, SlaveRefusedError, StoreClosedError, StoreUnavailableError, StoreWriteError, UnknownOpcodeError, UnknownQueueError, UnknownTopicError  } from '../common/index.js';
 import {
   decodeCreateTopic,
   decodeOffsetForTimestamp,
@@ -483,6 +483,9 @@ describe('opcodes and statuses', () => {
       MasterBehindSlave: 45,
       SlaveRefused: 46,
       NoRoute: 50,
+      Unauthenticated: 51,
+      AccessDenied: 52,
+      LimitExceeded: 53,
       InternalError: 60,
     });
     expect(FIRST_ERROR_STATUS).toBe(20);
@@ -513,6 +516,8 @@ describe('opcodes and statuses', () => {
     [SlaveRefusedError, Status.SlaveRefused],
     [NoRouteError, Status.NoRoute],
     [NotFoundError, Status.NotFound],
+    [AuthenticationError, Status.Unauthenticated],
+    [AccessDeniedError, Status.AccessDenied],
   ];
 
   for (const [Cls, status] of pairs) {
@@ -526,6 +531,16 @@ describe('opcodes and statuses', () => {
       expect(back.name).toBe(Cls.name);
     });
   }
+
+  it('maps LimitExceededError to LimitExceeded and back, keeping the limit name through a client prefix', () => {
+    const original = new LimitExceededError('connectionsPerBroker', '1024 connections are open');
+    expect(original.message).toBe('limit connectionsPerBroker: 1024 connections are open');
+    expect(statusForError(original)).toBe(Status.LimitExceeded);
+    const back = errorForStatus(Status.LimitExceeded, `127.0.0.1:1: ${original.message}`);
+    expect(back).toBeInstanceOf(LimitExceededError);
+    expect((back as LimitExceededError).limit).toBe('connectionsPerBroker');
+    expect(back.code).toBe('METAQ_LIMIT_EXCEEDED');
+  });
 
   it('folds related errors into one status', () => {
     expect(statusForError(new InvalidMessageIdError())).toBe(Status.InvalidMessage);

@@ -87,6 +87,13 @@ describe('BROKER_STATS', () => {
     expect(decodeBrokerStats(longer)).toEqual({ ...base, runtime });
   });
 
+  it('round-trips the refusals block beside the runtime block, and without it', () => {
+    const refusals = { unauthenticated: 3, connectionsPerBroker: 2 ** 40 };
+    for (const s of [{ ...base, refusals }, { ...base, runtime, refusals }]) expect(decodeBrokerStats(encodeBrokerStats(s))).toEqual(s);
+    expect(decodeBrokerStats(encodeBrokerStats({ ...base, refusals: {} }))).toEqual({ ...base, refusals: {} });
+    expect(decodeBrokerStats(encodeBrokerStats({ ...base, runtime })).refusals).toBeUndefined();
+  });
+
   it('refuses a runtime block cut short, inside or at its length', () => {
     const old = encodeBrokerStats(base);
     const full = encodeBrokerStats({ ...base, runtime });

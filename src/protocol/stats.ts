@@ -2,8 +2,9 @@
 // its replication's, as one binary body (admin tools; never on a hot path),
 // then optional extension blocks (kind, length, bytes) that newer brokers
 // add and older readers skip: the first one is the runtime block (memory, GC
-// pauses, the CommitLog's fdatasync latency buckets). docs/PROTOCOL.md has
-// the byte layout.
+// pauses, the CommitLog's fdatasync latency buckets), the second the
+// refusals block (what each limit and security check refused). docs/PROTOCOL.md
+// has the byte layout.
 import { MalformedFrameError } from '../common/index.js';
 import { BodyReader, BodyWriter } from './body.js';
 
@@ -111,6 +112,12 @@ export interface BrokerStats {
   ha: HaMasterView | HaSlaveView | undefined;
   /** The runtime block; absent from a broker older than it. */
   runtime?: BrokerRuntimeView;
+  /**
+   * The refusals block: how many times each configured limit or security
+   * check refused something (limit name to count, docs/SECURITY.md); absent
+   * from a broker older than it. Counters only grow.
+   */
+  refusals?: Record<string, number>;
 }
 
 const ROLES = ['master', 'slave'] as const;
@@ -122,7 +129,7 @@ const REPLICATION_MODES = ['async', 'sync'] as const;
 const HaKind = { None: 0, Master: 1, Slave: 2 } as const;
 
 /** The kinds of extension block after the replication view; a reader skips a kind it does not know. */
-const BlockKind = { Runtime: 1 } as const;
+const BlockKind = { Runtime: 1, Refusals: 2 } as const;
 
 /** Bits of the store's flags byte. */
 const StoreFlag = { DiskFull: 1 << 0, Recovered: 1 << 1, TruncatedTail: 1 << 2, DispatchError: 1 << 3, Unavailable: 1 << 4 } as const;
@@ -169,7 +176,27 @@ export function encodeBrokerStats(s: BrokerStats): Buffer {
     w.u8(ha.readersCappedBySlave ? 1 : 0).u32(ha.slaveResyncs).u8(WRITE_HOLDS.indexOf(ha.writesHeld)).u32(ha.slavesRefused);
   }
   if (s.runtime !== undefined) w.u8(BlockKind.Runtime).bytes32(encodeRuntime(s.runtime));
+  if (s.refusals !== undefined) w.u8(BlockKind.Refusals).bytes32(encodeRefusals(s.refusals));
   return w.finish();
+}
+
+/** The refusals block: u16 count, then (str8 name, u64 count) pairs. */
+function encodeRefusals(refusals: Record<string, number>): Buffer {
+  const w = new BodyWriter();
+  const entries = Object.entries(refusals);
+  w.u16(entries.length);
+  for (const [name, count] of entries) w.str8(name, 'refusal name').u64(count);
+  return w.finish();
+}
+
+function decodeRefusals(block: Buffer): Record<string, number> {
+  const r = new BodyReader(block);
+  const out: Record<string, number> = {};
+  for (let n = r.u16('refusal count'); n > 0; n--) {
+    const name = r.str8('refusal name');
+    out[name] = r.u64('refusals');
+  }
+  return out;
 }
 
 function encodeRuntime(rt: BrokerRuntimeView): Buffer {
@@ -280,6 +307,7 @@ export function decodeBrokerStats(body: Buffer): BrokerStats {
     const blockKind = r.u8('block kind');
     const block = r.bytes32('an extension block');
     if (blockKind === BlockKind.Runtime) stats.runtime = decodeRuntime(block);
+    else if (blockKind === BlockKind.Refusals) stats.refusals = decodeRefusals(block);
   }
   r.done('the broker stats');
   return stats;

@@ -1,6 +1,6 @@
 // Response statuses, and their mapping to and from typed errors. Numbers are
 // part of the wire contract: never renumber, only add.
-import {  DiskFullError, FlushError, FrameTooLargeError, InternalGroupError, InternalServerError, InvalidMessageError, InvalidMessageIdError, InvalidRequestError, InvalidTopicError, MalformedFrameError, MasterBehindSlaveError, MessageTooLargeError, MetaqError, NoRouteError, NotFoundError, OffsetOutOfRangeError, ServiceUnavailableError, SlaveRefusedError, StoreClosedError, StoreUnavailableError, StoreWriteError, UnknownOpcodeError, UnknownQueueError, UnknownTopicError  } from '../common/index.js';
+import { AccessDeniedError, AuthenticationError, DiskFullError, FlushError, FrameTooLargeError, InternalGroupError, InternalServerError, InvalidMessageError, InvalidMessageIdError, InvalidRequestError, InvalidTopicError, LimitExceededError, MalformedFrameError, MasterBehindSlaveError, MessageTooLargeError, MetaqError, NoRouteError, NotFoundError, OffsetOutOfRangeError, ServiceUnavailableError, SlaveRefusedError, StoreClosedError, StoreUnavailableError, StoreWriteError, UnknownOpcodeError, UnknownQueueError, UnknownTopicError  } from '../common/index.js';
 
 export const Status = {
   Ok: 0,
@@ -40,6 +40,12 @@ export const Status = {
   /** Replication port: the master refused this slave (another slave replicates, or its flush mode is too weak). */
   SlaveRefused: 46,
   NoRoute: 50,
+  /** Security (docs/SECURITY.md): no or wrong credentials (the connection is then closed). */
+  Unauthenticated: 51,
+  /** The credential's role may not make this request. */
+  AccessDenied: 52,
+  /** A configured limit refused the request; the message names the limit. */
+  LimitExceeded: 53,
   InternalError: 60,
 } as const;
 export type Status = (typeof Status)[keyof typeof Status];
@@ -77,6 +83,9 @@ export function statusForError(err: unknown): Status {
   if (err instanceof MasterBehindSlaveError) return Status.MasterBehindSlave;
   if (err instanceof SlaveRefusedError) return Status.SlaveRefused;
   if (err instanceof NoRouteError) return Status.NoRoute;
+  if (err instanceof AuthenticationError) return Status.Unauthenticated;
+  if (err instanceof AccessDeniedError) return Status.AccessDenied;
+  if (err instanceof LimitExceededError) return Status.LimitExceeded;
   if (err instanceof NotFoundError) return Status.NotFound;
   if (err instanceof InvalidRequestError) return Status.InvalidRequest;
   return Status.InternalError;
@@ -125,7 +134,19 @@ export function errorForStatus(status: number, message: string): MetaqError {
       return new NoRouteError(message);
     case Status.NotFound:
       return new NotFoundError(message);
+    case Status.Unauthenticated:
+      return new AuthenticationError(message);
+    case Status.AccessDenied:
+      return new AccessDeniedError(message);
+    case Status.LimitExceeded:
+      return new LimitExceededError(limitNamed(message), message);
     default:
       return new InternalServerError(`${statusName(status)}: ${message}`);
   }
+}
+
+/** The limit's name from a LIMIT_EXCEEDED message ("[addr: ]limit <name>: ..."), or "unknown". */
+function limitNamed(message: string): string {
+  const m = /limit ([A-Za-z0-9_.-]+):/.exec(message);
+  return m?.[1] ?? 'unknown';
 }
