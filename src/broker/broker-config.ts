@@ -5,8 +5,10 @@ import { DEFAULT_MAX_FRAME_SIZE, FRAME_HEADER_SIZE } from '../protocol/index.js'
 import { parseAddress } from '../net/index.js';
 import { resolveStoreConfig, type MessageStoreConfig } from '../store/index.js';
 import { validateQueueCount, validateTopicName } from '../store/index.js';
+import { checkResourceLimits, RESOURCE_LIMIT_DEFAULTS, type ResourceLimitsConfig } from './resource-limits.js';
 
-export interface BrokerConfig {
+/** Resource limits (resource-limits.ts, docs/SECURITY.md "Limits") are top-level keys too. */
+export interface BrokerConfig extends ResourceLimitsConfig {
   /** Broker name: registered with the name server, shown to clients. Default 'broker-a'. */
   brokerName?: string;
   /** Listen address. Default 127.0.0.1. */
@@ -80,6 +82,7 @@ export const BROKER_DEFAULTS = {
   replicationMode: 'async' as 'sync' | 'async',
   slaveTimeoutMs: 3000,
   maxSlaveLagBytes: 256 * 1024 * 1024,
+  ...RESOURCE_LIMIT_DEFAULTS,
 };
 
 /** The largest TCP port number. */
@@ -116,10 +119,13 @@ export function resolveBrokerConfig(config: BrokerConfig): ResolvedBrokerConfig 
     throw new InvalidConfigError('retryDelaysMs must be a non-empty list of delays in ms');
   }
   if (c.topics === null || typeof c.topics !== 'object') throw new InvalidConfigError('topics must map topic names to queue counts');
+  checkResourceLimits(c, c.maxFrameSize - FRAME_HEADER_SIZE);
   for (const [name, queues] of Object.entries(c.topics)) {
     validateTopicName(name);
     validateQueueCount(queues);
+    if (queues > c.maxQueuesPerTopic) throw new InvalidConfigError(`topics: ${name} has ${queues} queues, more than maxQueuesPerTopic ${c.maxQueuesPerTopic}`);
   }
+  if (Object.keys(c.topics).length > c.maxTopics) throw new InvalidConfigError(`topics lists ${Object.keys(c.topics).length} topics, more than maxTopics ${c.maxTopics}`);
   if (c.role !== 'master' && c.role !== 'slave') throw new InvalidConfigError(`role must be master or slave, got ${JSON.stringify(c.role)}`);
   if (c.replicationMode !== 'sync' && c.replicationMode !== 'async') throw new InvalidConfigError(`replicationMode must be sync or async, got ${JSON.stringify(c.replicationMode)}`);
   checkInteger('slaveTimeoutMs', c.slaveTimeoutMs);

@@ -53,6 +53,8 @@ import { LongPolls } from './long-poll.js';
 import { QueueLocks } from './queue-locks.js';
 import { Registrar } from './registrar.js';
 import { RetryService } from './retry-service.js';
+import { queryKeyBounded } from './key-query.js';
+import { groupsOfTopics, ResourceLimits } from './resource-limits.js';
 
 /** A pull never returns more than this many messages, whatever it asks. */
 const MAX_PULL_COUNT = 4096;
@@ -108,6 +110,8 @@ export class Broker {
   readonly #gc = new GcPauses();
   /** What this broker's limits and security checks refused, by limit name (BROKER_STATS refusals block). */
   readonly #refusals: RefusalCounters;
+  /** Topics, queues, groups and key lookups clients may cost this broker. */
+  readonly #limits: ResourceLimits;
   #haMaster: HaMaster | undefined;
   #haSlave: HaSlave | undefined;
   #closing: Promise<void> | undefined;
@@ -122,6 +126,7 @@ export class Broker {
     // A live member is told of a reset by its next pull: within a poll timeout, unless it is gone.
     this.#groupOffsets = new GroupOffsets({ store, offsets: this.#offsets, brokerName: config.brokerName, fenceMs: config.maxPollTimeoutMs + config.consumerTimeoutMs });
     for (const [topic, queues] of Object.entries(config.topics)) store.createTopic(topic, queues);
+    this.#limits = new ResourceLimits(config, store, refusals, groupsOfTopics(store.topicNames()));
     this.#retry = config.role === 'slave' ? undefined : new RetryService({
       store,
       offsets: this.#offsets,
@@ -131,6 +136,7 @@ export class Broker {
       storeHost: config.host,
       storePort: server.port,
       onError: (err) => log.warn('re-delivery failed; will try again', err),
+      createTopic: (topic, queueCount) => this.createTopic(topic, queueCount),
     });
     this.#groups.onLeave = (group, clientId) => this.#locks.releaseAll(group, clientId);
     store.onArrival((topic, queueId, maxOffset) => this.#polls.arrived(topic, queueId, maxOffset));
@@ -268,9 +274,14 @@ export class Broker {
     };
   }
 
-  /** Creates a topic (or grows its queue count) and tells the name servers. */
-  createTopic(topic: string, queueCount: number): void {
-    this.#store.createTopic(topic, queueCount);
+  /**
+   * Creates a topic (or grows its queue count) within the broker's limits
+   * (LimitExceededError otherwise), and tells the name servers. The topic
+   * exists at once; the promise settles once topics.json durably holds it.
+   */
+  async createTopic(topic: string, queueCount: number): Promise<void> {
+    this.#limits.admitTopics([topic], queueCount);
+    await this.#store.createTopicDurably(topic, queueCount);
     this.#registrar.registerSoon();
   }
 
@@ -355,15 +366,25 @@ export class Broker {
     });
     h.set(Opcode.Heartbeat, (f, ctx) => {
       const req = decodeHeartbeat(f.body);
+      const retryTopics: string[] = [];
       for (const g of req.groups) {
         checkClientGroup(g.group, 'HEARTBEAT');
         if (!GROUP_NAME_PATTERN.test(g.group)) throw new InvalidRequestError(`invalid group name ${JSON.stringify(g.group)}`);
         if (g.mode === ConsumeMode.Clustering && this.config.role === 'master' && store.queueCount(retryTopic(g.group)) === undefined) {
-          this.createTopic(retryTopic(g.group), this.config.retryQueueCount);
+          retryTopics.push(retryTopic(g.group));
         }
       }
-      this.#groups.heartbeat(req.clientId, req.groups, ctx, Date.now());
-      return {};
+      // All or nothing: within the limits, or refused with nothing applied.
+      this.#limits.admitTopics(retryTopics, this.config.retryQueueCount);
+      this.#limits.admitGroups(req.groups.map((g) => g.group));
+      if (retryTopics.length === 0) {
+        this.#groups.heartbeat(req.clientId, req.groups, ctx, Date.now());
+        return {};
+      }
+      return Promise.all(retryTopics.map((t) => this.createTopic(t, this.config.retryQueueCount))).then(() => {
+        if (!ctx.closed) this.#groups.heartbeat(req.clientId, req.groups, ctx, Date.now());
+        return {};
+      });
     });
     h.set(Opcode.UnregisterClient, (f) => {
       const req = decodeClientGroup(f.body);
@@ -386,20 +407,22 @@ export class Broker {
     h.set(Opcode.SendBack, async (f) => {
       this.#checkOpen();
       this.#checkMaster('take messages back for retry');
-      await this.#retry!.sendBack(decodeSendBack(f.body));
+      const req = decodeSendBack(f.body);
+      // A group's retry and dead-letter topics are made for groups within maxGroups only.
+      if (GROUP_NAME_PATTERN.test(req.group)) this.#limits.admitGroups([req.group], false);
+      await this.#retry!.sendBack(req);
       return {};
     });
-    h.set(Opcode.CreateTopic, (f) => {
+    h.set(Opcode.CreateTopic, async (f) => {
       this.#checkMaster('create topics');
       const req = decodeCreateTopic(f.body);
-      this.createTopic(req.topic, req.queueCount);
+      await this.createTopic(req.topic, req.queueCount);
       return {};
     });
     h.set(Opcode.QueryByKey, (f) => {
       const req = decodeQueryByKey(f.body);
-      const found = store.queryByKey(req.topic, req.key, Math.max(1, req.maxCount));
-      const records = found.map((m) => store.readRecord(m.physicalOffset)).filter((r): r is Buffer => r !== undefined);
-      return { body: encodeRecordList(records) };
+      const q = queryKeyBounded(store, req, this.#limits, this.config.maxFrameSize);
+      return { status: q.truncated ? Status.Truncated : Status.Ok, body: encodeRecordList(q.records) };
     });
     h.set(Opcode.QueryById, (f) => {
       const offset = decodeQueryById(f.body);

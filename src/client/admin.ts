@@ -50,6 +50,12 @@ export interface OffsetReset extends QueueReset {
 /** An Admin may work without a name server when every call names its broker. */
 export type AdminOptions = Omit<ClientOptions, 'namesrv'> & { namesrv?: ClientOptions['namesrv'] };
 
+/** What lookupKey found, and which brokers cut their answer short (older matches may exist there). */
+export interface KeyLookup {
+  messages: ReceivedMessage[];
+  truncatedBy: string[];
+}
+
 export class Admin {
   readonly #pool = new ConnectionPool();
   readonly #brokers: BrokerApi;
@@ -148,16 +154,24 @@ export class Admin {
     return answers.flat();
   }
 
-  /** Messages with the key, from every broker serving the topic. */
+  /** Messages with the key, from every broker serving the topic (see lookupKey for whether a broker cut its answer short). */
   async queryByKey(topic: string, key: string, maxCount = 32): Promise<ReceivedMessage[]> {
+    return (await this.lookupKey(topic, key, maxCount)).messages;
+  }
+
+  /**
+   * queryByKey, saying also whether a broker stopped at one of its bounds
+   * (index entries examined, answer size): then older matches may exist on it.
+   */
+  async lookupKey(topic: string, key: string, maxCount = 32): Promise<KeyLookup> {
     const brokers = await this.#routes.brokers(topic);
     const found = await Promise.all(
       brokers.map(async (b) => {
-        const records = await this.#api().queryByKey(b.addr, { topic, key, maxCount });
-        return records.map((r) => new ReceivedMessage(r, b.brokerName, b.addr));
+        const answer = await this.#api().queryByKey(b.addr, { topic, key, maxCount });
+        return { messages: answer.records.map((r) => new ReceivedMessage(r, b.brokerName, b.addr)), truncated: answer.truncated ? [b.brokerName] : [] };
       }),
     );
-    return found.flat();
+    return { messages: found.flatMap((f) => f.messages), truncatedBy: found.flatMap((f) => f.truncated) };
   }
 
   /** The message with this id (the id names the broker), or undefined. */

@@ -188,9 +188,11 @@ export class BrokerApi {
   }
 
   /** Raw records with the key. */
-  async queryByKey(addr: string, req: QueryByKeyRequest): Promise<Buffer[]> {
+  /** Records carrying the key; `truncated`: the broker stopped at one of its bounds (status Truncated). */
+  async queryByKey(addr: string, req: QueryByKeyRequest): Promise<{ records: Buffer[]; truncated: boolean }> {
     const c = await this.#pool.get(addr);
-    return decodeRecordList((await c.call(Opcode.QueryByKey, encodeQueryByKey(req), this.#timeoutMs)).body);
+    const f = await c.call(Opcode.QueryByKey, encodeQueryByKey(req), this.#timeoutMs);
+    return { records: decodeRecordList(f.body), truncated: f.status === Status.Truncated };
   }
 
   /** The raw record at a physical offset, or undefined. */

@@ -16,6 +16,8 @@ export const Status = {
   SlaveTimeout: 6,
   /** No slave connected, or it is too far behind to wait for. */
   SlaveNotAvailable: 7,
+  /** QUERY_BY_KEY: a bound (index entries examined, response size) stopped the lookup; the records found so far follow (body as for Ok). */
+  Truncated: 8,
   // errors: the body is a UTF-8 message
   MalformedFrame: 20,
   FrameTooLarge: 21,

@@ -163,6 +163,8 @@ export class CheckpointService {
     const gate = this.#context.gate;
     // After a failed fdatasync nothing more is vouched for until the store is reopened.
     if (gate.unavailable !== undefined) return;
+    // Recovery finds topics in topics.json: vouch only for records of topics it holds (checked right before `safe` is taken).
+    while (!this.#topics.isDurable) await this.#topics.durable();
     const safe = Math.min(this.#dispatcher.dispatchedOffset, this.#log.flushedOffset);
     // Every entry below `safe` is published; put them all in their files first.
     this.writeQueueTails();

@@ -8,7 +8,7 @@ export { readSyncRecord, type DurableImage } from './sync-record.js';
 export { cutToDurableImage, type PowerCutStats } from './power-cut.js';
 export type { QueueStart, ReplicaLog } from './replica-log.js';
 export { STORE_DEFAULTS, resolveStoreConfig, type MessageStoreConfig } from './store-config.js';
-export type { StoreMessage, PutResult, GetResult, GetStatus, FlushMode, ArrivalListener, LogChunk, StoreStats } from './types.js';
+export type { StoreMessage, PutResult, GetResult, GetStatus, FlushMode, ArrivalListener, LogChunk, StoreStats, KeyQueryResult, KeyLookupStats } from './types.js';
 export { decodeRecord, decodeRecords, type DecodedMessage, RECORD_OVERHEAD } from '../message/index.js';
 export { MAX_QUEUES_PER_TOPIC, validateQueueCount, validateTopicName } from './topic-table.js';
 export { SYNC_LATENCY_BOUNDS_US, syncLatencyQuantileUs, type SyncLatencyStats } from './commitlog/index.js';

@@ -26,7 +26,7 @@ import { maxRecordSizeFor, resolveStoreConfig, type MessageStoreConfig, type Res
 import { StoreGate } from './store-gate.js';
 import { SyncRecord, type DurableImage } from './sync-record.js';
 import { TopicTable } from './topic-table.js';
-import type { ArrivalListener, GetResult, PutResult, StoreMessage, StoreStats } from './types.js';
+import type { ArrivalListener, GetResult, KeyLookupStats, KeyQueryResult, PutResult, StoreMessage, StoreStats } from './types.js';
 import { Visibility } from './visibility.js';
 import { WritePath } from './write-path.js';
 
@@ -161,10 +161,30 @@ export class MessageStore {
 
   // ---- topics ----
 
-  /** Creates a topic with `queueCount` queues (or grows an existing one). */
+  /** Creates a topic with `queueCount` queues (or grows an existing one); topics.json is rewritten before this returns. */
   createTopic(topic: string, queueCount: number): void {
     this.#gate.checkOpen();
     this.#topics.create(topic, queueCount);
+  }
+
+  /**
+   * createTopic for creations requested while serving: the topic exists at
+   * once; the promise settles when topics.json durably holds it. A burst of
+   * creations shares one write, off the event loop.
+   */
+  createTopicDurably(topic: string, queueCount: number): Promise<void> {
+    this.#gate.checkOpen();
+    return this.#topics.createDurably(topic, queueCount);
+  }
+
+  /** How many topics the store holds (every kind: the broker's own included). */
+  get topicCount(): number {
+    return this.#topics.size;
+  }
+
+  /** topics.json writes that covered coalesced creations (createTopicDurably), so far. */
+  get topicFileWrites(): number {
+    return this.#topics.coalescedWrites;
   }
 
   /** Queue count of a topic, or undefined if it does not exist. */
@@ -253,9 +273,23 @@ export class MessageStore {
     return this.#reads.getMessageById(id);
   }
 
-  /** Messages of `topic` carrying `key`, newest first. */
+  /** Messages of `topic` carrying `key`, newest first (no bound on the index entries read: see queryKey). */
   queryByKey(topic: string, key: string, maxCount?: number): DecodedMessage[] {
     return this.#reads.queryByKey(topic, key, maxCount);
+  }
+
+  /**
+   * Up to `maxCount` messages of `topic` carrying `key`, newest first, having
+   * read at most `maxCandidates` index slots and entries; `truncated` says the
+   * budget ran out first (older matches may exist).
+   */
+  queryKey(topic: string, key: string, maxCount: number, maxCandidates: number): KeyQueryResult {
+    return this.#reads.queryKey(topic, key, maxCount, maxCandidates);
+  }
+
+  /** Lookups by key so far: how many, index reads, how many ran out of budget. */
+  keyLookupStats(): KeyLookupStats {
+    return this.#reads.keyLookupStats();
   }
 
   /** Calls `listener` whenever new messages of a queue become visible. Returns an unsubscribe. */
@@ -338,6 +372,7 @@ export class MessageStore {
       this.#visibility.dispatchNow();
       await this.#checkpoints.settle();
       if (this.#gate.unavailable === undefined) await this.#checkpoints.checkpoint();
+      await this.#topics.settle();
     } finally {
       this.#writes.rejectAll(new StoreClosedError('the store closed before this batch was stored'));
       this.#closeFiles();

@@ -10,7 +10,7 @@ import { CQ_ENTRY_SIZE, CQ_OFF_PHYSICAL, CQ_OFF_SIZE, CQ_OFF_TAGS_CODE } from '.
 import type { Dispatcher } from './dispatcher.js';
 import type { KeyIndex } from './key-index/index.js';
 import type { TopicTable } from './topic-table.js';
-import type { GetResult } from './types.js';
+import type { GetResult, KeyLookupStats, KeyQueryResult } from './types.js';
 
 /** Entries scanned per read when a tag filter may skip many. */
 const FILTER_SCAN_ENTRIES = 800;
@@ -18,8 +18,8 @@ const FILTER_SCAN_ENTRIES = 800;
 const MAX_ENTRIES_PER_READ = 4096;
 /** Scratch for record heads, entries and timestamps. */
 const SCRATCH_BYTES = 64;
-/** Key-index hits read per wanted message (hash collisions and other topics are filtered out). */
-const KEY_LOOKUP_FACTOR = 4;
+/** queryByKey without a budget: the walk ends where the chains do (in-process tools and tests). */
+const UNBOUNDED = Number.MAX_SAFE_INTEGER;
 const EMPTY = Buffer.alloc(0);
 
 export class ReadPath {
@@ -29,6 +29,7 @@ export class ReadPath {
   readonly #dispatcher: Dispatcher;
   readonly #entryBuf = Buffer.allocUnsafe(MAX_ENTRIES_PER_READ * CQ_ENTRY_SIZE);
   readonly #smallBuf = Buffer.allocUnsafe(SCRATCH_BYTES);
+  readonly #keyLookups: KeyLookupStats = { lookups: 0, examined: 0, truncated: 0 };
 
   constructor(log: CommitLog, topics: TopicTable, keys: KeyIndex, dispatcher: Dispatcher) {
     this.#log = log;
@@ -150,13 +151,37 @@ export class ReadPath {
 
   /** Messages of `topic` carrying `key`, newest first. */
   queryByKey(topic: string, key: string, maxCount = 32): DecodedMessage[] {
-    const out: DecodedMessage[] = [];
-    for (const physical of new Set(this.#keys.lookup(topic, key, maxCount * KEY_LOOKUP_FACTOR))) {
+    return this.queryKey(topic, key, maxCount, UNBOUNDED).messages;
+  }
+
+  /**
+   * Up to `maxCount` messages of `topic` carrying `key`, newest first, reading
+   * at most `maxCandidates` index slots and entries (keys chosen to collide
+   * under the index hash make long chains: the budget bounds one lookup's
+   * work whatever is stored). Each hash match costs one record read more.
+   */
+  queryKey(topic: string, key: string, maxCount: number, maxCandidates: number): KeyQueryResult {
+    const messages: DecodedMessage[] = [];
+    const seen = new Set<number>();
+    const budget = { left: maxCandidates };
+    const end = this.#keys.scan(topic, key, budget, (physical) => {
+      if (seen.has(physical)) return true; // a record naming the key twice has two entries
+      seen.add(physical);
       const m = this.getMessageByOffset(physical);
-      if (m !== undefined && m.topic === topic && m.keys.includes(key)) out.push(m);
-      if (out.length >= maxCount) break;
-    }
-    return out;
+      if (m !== undefined && m.topic === topic && m.keys.includes(key)) messages.push(m);
+      return messages.length < maxCount;
+    });
+    const examined = maxCandidates - budget.left;
+    const truncated = end === 'exhausted';
+    this.#keyLookups.lookups++;
+    this.#keyLookups.examined += examined;
+    if (truncated) this.#keyLookups.truncated++;
+    return { messages, examined, truncated };
+  }
+
+  /** Lookups by key so far. */
+  keyLookupStats(): KeyLookupStats {
+    return { ...this.#keyLookups };
   }
 
   /** Reads `length` bytes at `offset` unless the log ends first; returns how many were read. */

@@ -1,13 +1,15 @@
 // The topics a store knows: name, queue count, the append-side next queue
 // offset of each queue and each queue's ConsumeQueue. Persisted as a small
-// JSON file (not on any hot path), replaced atomically on every change.
+// JSON file (not on any hot path), replaced atomically on every change: at
+// once (`create`), or coalesced off the event loop (`createDurably`, for
+// creations requested over the wire; see topic-file.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidTopicError, UnknownQueueError, UnknownTopicError } from '../common/index.js';
 import { ConsumeQueue } from './consume-queue.js';
 import type { DirectorySyncs } from './directory-syncs.js';
 import type { FdCache } from './fd-cache.js';
-import { writeFileAtomic } from './file-io.js';
+import { TopicFile } from './topic-file.js';
 import { MAX_TOPIC_LENGTH } from '../message/index.js';
 
 /** Topic names double as directory names: no dots, no slashes. */
@@ -47,6 +49,7 @@ export class TopicTable {
   readonly #entriesPerFile: number;
   readonly #dirSyncs: DirectorySyncs;
   readonly #topics = new Map<string, TopicState>();
+  readonly #file: TopicFile;
 
   constructor(configDir: string, queueRoot: string, fds: FdCache, entriesPerFile: number, dirSyncs: DirectorySyncs) {
     this.#configDir = configDir;
@@ -54,6 +57,7 @@ export class TopicTable {
     this.#fds = fds;
     this.#entriesPerFile = entriesPerFile;
     this.#dirSyncs = dirSyncs;
+    this.#file = new TopicFile(path.join(configDir, TOPICS_FILE), () => this.#serialize());
     for (const dir of [configDir, queueRoot]) {
       const first = fs.mkdirSync(dir, { recursive: true });
       if (first !== undefined) dirSyncs.addCreated(first, dir);
@@ -99,19 +103,57 @@ export class TopicTable {
     return this.#topics.get(name)?.queues[queueId];
   }
 
-  /** Creates a topic, or grows its queue count; never shrinks one. Persists the table. */
+  /** Creates a topic, or grows its queue count; never shrinks one. Persists the table now (synchronously). */
   create(name: string, queueCount: number): TopicState {
     validateTopicName(name);
     validateQueueCount(queueCount);
     const before = this.#topics.get(name)?.queueCount;
     const t = this.#ensure(name, queueCount);
-    if (before !== t.queueCount) this.persist();
+    if (before !== t.queueCount) {
+      this.#file.changed();
+      this.#file.writeNow();
+    }
     return t;
   }
 
-  persist(): void {
+  /**
+   * Creates a topic, or grows its queue count, in memory at once; settles once
+   * a durable topics.json holds it (and every change before it). Creations of
+   * one burst share a write, done off the event loop. Also waits when the
+   * topic already exists but a write of it is still pending or failed.
+   */
+  createDurably(name: string, queueCount: number): Promise<void> {
+    validateTopicName(name);
+    validateQueueCount(queueCount);
+    const before = this.#topics.get(name)?.queueCount;
+    const t = this.#ensure(name, queueCount);
+    if (before !== t.queueCount) this.#file.changed();
+    return this.#file.durable();
+  }
+
+  /** Whether every topic in memory is in a durable topics.json (a checkpoint vouches only for those). */
+  get isDurable(): boolean {
+    return this.#file.isDurable;
+  }
+
+  /** Settles when every topic so far is durable. */
+  durable(): Promise<void> {
+    return this.#file.durable();
+  }
+
+  /** Waits for a coalesced write in progress (closing). */
+  settle(): Promise<void> {
+    return this.#file.settle();
+  }
+
+  /** Coalesced topics.json writes so far. */
+  get coalescedWrites(): number {
+    return this.#file.writes;
+  }
+
+  #serialize(): string {
     const topics = [...this.#topics.values()].map((t) => ({ name: t.name, queueCount: t.queueCount }));
-    writeFileAtomic(path.join(this.#configDir, TOPICS_FILE), JSON.stringify({ topics }, null, 2), this.#configDir);
+    return JSON.stringify({ topics }, null, 2);
   }
 
   #ensure(name: string, queueCount: number): TopicState {

@@ -1,4 +1,5 @@
 // Public shapes of the message store's API.
+import type { DecodedMessage } from '../message/index.js';
 
 /** A message as a producer hands it to the store. */
 export interface StoreMessage {
@@ -63,6 +64,25 @@ export interface LogChunk {
   offset: number;
   bytes: Buffer;
   nextOffset: number;
+}
+
+/** A bounded lookup by key (MessageStore.queryKey). */
+export interface KeyQueryResult {
+  /** Messages of the topic carrying the key, newest first. */
+  messages: DecodedMessage[];
+  /** Index slots and entries read. */
+  examined: number;
+  /** The candidate budget ran out before every index file was searched: older matches may exist. */
+  truncated: boolean;
+}
+
+/** Lookups by key so far (counters: diff two readings). */
+export interface KeyLookupStats {
+  lookups: number;
+  /** Index slots and entries read, over all lookups. */
+  examined: number;
+  /** Lookups whose candidate budget ran out. */
+  truncated: number;
 }
 
 /** Positions and counters of a store, for stats and tests. */

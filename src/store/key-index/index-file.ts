@@ -26,6 +26,14 @@ const E_PHYSICAL = 4;
 const E_TIME_DIFF = 12;
 const E_PREV = 16;
 const MS_PER_SECOND = 1000;
+/** What a key lookup may still read (slots and entries), shared by the files it walks. */
+export interface KeyScanBudget {
+  left: number;
+}
+
+/** done: the chain ended; stopped: the visitor had enough; exhausted: the budget ran out first. */
+export type KeyScanEnd = 'done' | 'stopped' | 'exhausted';
+
 /** Entries read at a time when rebuilding slots. */
 const REBUILD_CHUNK_ENTRIES = 65536;
 
@@ -147,25 +155,35 @@ export class IndexFile {
     return fdatasync(this.fd);
   }
 
-  /** Newest-first CommitLog offsets of entries whose key hash matches. */
-  lookup(keyHash: number, max: number, out: number[]): void {
+  /**
+   * Walks the chain of `keyHash`'s slot, newest entry first, handing `visit`
+   * the CommitLog offset of each entry whose hash matches (it returns false
+   * to stop). Every read (the slot of a sealed file, each entry) costs one
+   * unit of `budget`; the walk stops when it is spent. Returns how it ended.
+   */
+  scan(keyHash: number, budget: KeyScanBudget, visit: (physicalOffset: number) => boolean): KeyScanEnd {
     const slot = keyHash % this.slotCount;
     let number: number;
     if (this.#slots !== undefined) {
       number = this.#slots[slot]!;
     } else {
+      if (budget.left <= 0) return 'exhausted';
+      budget.left--;
       const b = Buffer.alloc(4);
       readFully(this.fd, b, 0, 4, INDEX_HEADER_SIZE + slot * 4);
       number = b.readUInt32BE(0);
     }
     const entry = Buffer.alloc(INDEX_ENTRY_SIZE);
-    while (number > 0 && number <= this.entryCount && out.length < max) {
+    while (number > 0 && number <= this.entryCount) {
+      if (budget.left <= 0) return 'exhausted';
+      budget.left--;
       if (readFully(this.fd, entry, 0, INDEX_ENTRY_SIZE, this.#entryPosition(number)) < INDEX_ENTRY_SIZE) break;
-      if (entry.readUInt32BE(E_HASH) === keyHash) out.push(readU64(entry, E_PHYSICAL));
+      if (entry.readUInt32BE(E_HASH) === keyHash && !visit(readU64(entry, E_PHYSICAL))) return 'stopped';
       const prev = entry.readUInt32BE(E_PREV);
       if (prev >= number) break; // chains only go backwards; anything else is damage
       number = prev;
     }
+    return 'done';
   }
 
   /** Drops entries pointing at CommitLog offset >= `physicalOffset` (recovery). */

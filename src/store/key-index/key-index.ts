@@ -7,7 +7,7 @@ import path from 'node:path';
 import { FlushError, offsetFileName } from '../../common/index.js';
 import type { KeyFileTail } from '../checkpoint.js';
 import type { DirectorySyncs } from '../directory-syncs.js';
-import { IndexFile } from './index-file.js';
+import { IndexFile, type KeyScanBudget, type KeyScanEnd } from './index-file.js';
 import { keyHash } from './key-hash.js';
 
 const FILE_NAME = /^\d{20}$/;
@@ -72,12 +72,18 @@ export class KeyIndex {
     this.#files[this.#files.length - 1]?.writePending();
   }
 
-  /** Candidate CommitLog offsets for `topic#key`, newest first (hash matches; verify the record). */
-  lookup(topic: string, key: string, max: number): number[] {
-    const out: number[] = [];
+  /**
+   * Hands `visit` the candidate CommitLog offsets for `topic#key` (hash
+   * matches: the caller verifies the record), newest file first, until it
+   * returns false or `budget` (one unit per slot or entry read) is spent.
+   */
+  scan(topic: string, key: string, budget: KeyScanBudget, visit: (physicalOffset: number) => boolean): KeyScanEnd {
     const hash = keyHash(topic, key);
-    for (let i = this.#files.length - 1; i >= 0 && out.length < max; i--) this.#files[i]!.lookup(hash, max, out);
-    return out;
+    for (let i = this.#files.length - 1; i >= 0; i--) {
+      const end = this.#files[i]!.scan(hash, budget, visit);
+      if (end !== 'done') return end;
+    }
+    return 'done';
   }
 
   async sync(): Promise<void> {
