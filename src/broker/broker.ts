@@ -147,6 +147,7 @@ export class Broker {
       namesrvAddrs: config.namesrvAddrs,
       intervalMs: config.registerIntervalMs,
       topics: () => this.#topicInfos(),
+      maxFrameSize: config.maxFrameSize,
       onError: (err, ns) => log.warn(`registration with name server ${ns} failed`, err),
     });
     this.#maintenance = setInterval(() => this.#maintain(), Math.min(MAINTENANCE_INTERVAL_MS, config.offsetPersistIntervalMs));

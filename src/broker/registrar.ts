@@ -3,7 +3,8 @@
 // clients find a new topic without waiting a whole interval). A name server
 // that is down is retried at the next tick; the broker serves regardless.
 import { RequestClient } from '../net/index.js';
-import { encodeBrokerIdentity, encodeRegisterBroker, Opcode, type BrokerRole, type TopicInfo } from '../protocol/index.js';
+import { LimitExceededError } from '../common/index.js';
+import { encodeBrokerIdentity, encodeRegisterBroker, FRAME_HEADER_SIZE, Opcode, type BrokerRole, type TopicInfo } from '../protocol/index.js';
 
 const REQUEST_TIMEOUT_MS = 3000;
 
@@ -14,6 +15,8 @@ export interface RegistrarOptions {
   namesrvAddrs: readonly string[];
   intervalMs: number;
   topics: () => TopicInfo[];
+  /** A registration larger than one frame of this size is not sent (the name server would drop the connection). */
+  maxFrameSize: number;
   onError: (err: unknown, namesrv: string) => void;
 }
 
@@ -33,7 +36,13 @@ export class Registrar {
   /** Registers with every name server; resolves when each has answered or failed. */
   async registerAll(): Promise<void> {
     if (this.#closed) return;
-    const body = encodeRegisterBroker({ brokerName: this.#o.brokerName, addr: this.#o.addr, role: this.#o.role, topics: this.#o.topics() });
+    const topics = this.#o.topics();
+    const body = encodeRegisterBroker({ brokerName: this.#o.brokerName, addr: this.#o.addr, role: this.#o.role, topics });
+    if (body.length + FRAME_HEADER_SIZE > this.#o.maxFrameSize) {
+      const err = new LimitExceededError('maxTopics', `the registration of ${topics.length} topics is ${body.length} bytes, more than one frame of ${this.#o.maxFrameSize} carries: not sent; lower the topic count or raise maxFrameSize`);
+      for (const ns of this.#o.namesrvAddrs) this.#o.onError(err, ns);
+      return;
+    }
     await Promise.all(
       this.#o.namesrvAddrs.map(async (ns) => {
         try {

@@ -1,7 +1,7 @@
 // The name server: brokers register their topics here, clients ask it where a
 // topic lives. Stateless across restarts on purpose: brokers re-register
 // within one registration interval.
-import { InvalidConfigError, NoRouteError } from '../common/index.js';
+import { InvalidConfigError, NoRouteError, RefusalCounters } from '../common/index.js';
 import { RequestServer, type Handler } from '../net/index.js';
 import {
   decodeBrokerIdentity,
@@ -14,8 +14,10 @@ import {
   Opcode,
 } from '../protocol/index.js';
 import { RouteTable } from './route-table.js';
+import { checkRouteLimits, ROUTE_LIMIT_DEFAULTS, type RouteLimits } from './route-limits.js';
 
-export interface NameServerConfig {
+/** Route limits (route-limits.ts, docs/SECURITY.md "Limits") are top-level keys too. */
+export interface NameServerConfig extends Partial<RouteLimits> {
   /** Listen address. Default 127.0.0.1. */
   host?: string;
   /** Listen port; 0 picks a free one. Default 9876. */
@@ -30,6 +32,7 @@ export const NAMESRV_DEFAULTS = {
   port: 9876,
   brokerExpiryMs: 30_000,
   maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
+  ...ROUTE_LIMIT_DEFAULTS,
 } as const;
 
 const KNOWN_KEYS = new Set(Object.keys(NAMESRV_DEFAULTS));
@@ -48,17 +51,22 @@ export function resolveNameServerConfig(config: NameServerConfig): Required<Name
   if (typeof c.maxFrameSize !== 'number' || !Number.isInteger(c.maxFrameSize) || c.maxFrameSize <= FRAME_HEADER_SIZE) {
     throw new InvalidConfigError(`maxFrameSize must be an integer > ${FRAME_HEADER_SIZE}, got ${JSON.stringify(c.maxFrameSize)}`);
   }
+  checkRouteLimits(c);
   return c;
 }
 
 export class NameServer {
   readonly config: Required<NameServerConfig>;
-  readonly #routes = new RouteTable();
+  readonly #routes: RouteTable;
   readonly #server: RequestServer;
+  /** What this name server's limits (and security checks) refused, by name: its stats' refusals. */
+  readonly #refusals: RefusalCounters;
   readonly #scan: NodeJS.Timeout;
 
-  private constructor(config: Required<NameServerConfig>, server: RequestServer) {
+  private constructor(config: Required<NameServerConfig>, server: RequestServer, refusals: RefusalCounters) {
     this.config = config;
+    this.#refusals = refusals;
+    this.#routes = new RouteTable(config, refusals);
     this.#server = server;
     this.#scan = setInterval(() => this.#routes.expire(Date.now(), config.brokerExpiryMs), Math.max(10, Math.floor(config.brokerExpiryMs / 4)));
     this.#scan.unref();
@@ -83,10 +91,16 @@ export class NameServer {
       ns!.#routes.unregister(b.brokerName, b.addr);
       return {};
     });
-    handlers.set(Opcode.BrokerStats, () => ({ body: encodeText(JSON.stringify({ brokers: ns!.#routes.brokers() })) }));
-    const server = await RequestServer.listen({ host: c.host, port: c.port, maxFrameSize: c.maxFrameSize, handlers });
-    ns = new NameServer(c, server);
+    handlers.set(Opcode.BrokerStats, () => ({ body: encodeText(JSON.stringify(ns!.stats())) }));
+    const refusals = new RefusalCounters();
+    const server = await RequestServer.listen({ refusals, host: c.host, port: c.port, maxFrameSize: c.maxFrameSize, handlers });
+    ns = new NameServer(c, server, refusals);
     return ns;
+  }
+
+  /** What BROKER_STATS answers (as JSON): the registered brokers and the refusals by limit name. */
+  stats(): { brokers: ReturnType<RouteTable['brokers']>; refusals: Record<string, number> } {
+    return { brokers: this.#routes.brokers(), refusals: this.#refusals.snapshot() };
   }
 
   get port(): number {

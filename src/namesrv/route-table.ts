@@ -1,7 +1,12 @@
 // The name server's state: which live broker serves which topic. Brokers
 // re-register every few seconds; one silent for longer than the expiry is
-// dropped, so clients stop being sent to a dead broker.
+// dropped, so clients stop being sent to a dead broker. Bounded: brokers
+// registered, topics per registration and route entries per topic (a route
+// is encoded with a u8 count: more than 255 would make it unencodable for
+// everyone), each refusal a LimitExceededError counted under its name.
+import { LimitExceededError, RefusalCounters } from '../common/index.js';
 import type { BrokerRole, BrokerRoute, RegisterBrokerRequest } from '../protocol/index.js';
+import type { RouteLimits } from './route-limits.js';
 
 interface BrokerEntry {
   brokerName: string;
@@ -13,20 +18,48 @@ interface BrokerEntry {
 
 export class RouteTable {
   readonly #brokers = new Map<string, BrokerEntry>();
+  /** How many registered brokers list each topic: its route's entries. */
+  readonly #entries = new Map<string, number>();
+  readonly #limits: RouteLimits;
+  readonly #refusals: RefusalCounters;
+
+  constructor(limits: RouteLimits, refusals = new RefusalCounters()) {
+    this.#limits = limits;
+    this.#refusals = refusals;
+  }
 
   /** Key by name and address: two brokers may share a name (master and slave, later). */
   static #key(brokerName: string, addr: string): string {
     return `${brokerName}@${addr}`;
   }
 
+  /** Registers (or refreshes) a broker; all or nothing: a registration beyond a limit changes nothing. */
   register(req: RegisterBrokerRequest, now: number): void {
+    const key = RouteTable.#key(req.brokerName, req.addr);
+    const existing = this.#brokers.get(key);
+    const l = this.#limits;
+    if (existing === undefined && this.#brokers.size >= l.maxBrokers) {
+      throw this.#refuse('maxBrokers', `this name server has ${this.#brokers.size} brokers registered, at most ${l.maxBrokers}; ${key} refused`);
+    }
     const topics = new Map<string, number>();
     for (const t of req.topics) topics.set(t.topic, t.queueCount);
-    this.#brokers.set(RouteTable.#key(req.brokerName, req.addr), { brokerName: req.brokerName, addr: req.addr, role: req.role, topics, lastSeen: now });
+    if (topics.size > l.maxTopicsPerRegistration) {
+      throw this.#refuse('maxTopicsPerRegistration', `broker ${key} registers ${topics.size} topics, at most ${l.maxTopicsPerRegistration}`);
+    }
+    for (const topic of topics.keys()) {
+      if (existing?.topics.has(topic) === true) continue;
+      const n = this.#entries.get(topic) ?? 0;
+      if (n >= l.maxRouteEntriesPerTopic) {
+        throw this.#refuse('maxRouteEntriesPerTopic', `topic ${JSON.stringify(topic)} already has ${n} route entries, at most ${l.maxRouteEntriesPerTopic}; broker ${key} refused (the route stays as it is)`);
+      }
+    }
+    if (existing !== undefined) this.#forgetTopics(existing);
+    for (const topic of topics.keys()) this.#entries.set(topic, (this.#entries.get(topic) ?? 0) + 1);
+    this.#brokers.set(key, { brokerName: req.brokerName, addr: req.addr, role: req.role, topics, lastSeen: now });
   }
 
   unregister(brokerName: string, addr: string): boolean {
-    return this.#brokers.delete(RouteTable.#key(brokerName, addr));
+    return this.#remove(RouteTable.#key(brokerName, addr));
   }
 
   /** Drops brokers not heard from since `now - expiryMs`; returns their names. */
@@ -34,7 +67,7 @@ export class RouteTable {
     const dropped: string[] = [];
     for (const [k, b] of this.#brokers) {
       if (now - b.lastSeen > expiryMs) {
-        this.#brokers.delete(k);
+        this.#remove(k);
         dropped.push(k);
       }
     }
@@ -50,6 +83,26 @@ export class RouteTable {
     }
     out.sort((a, b) => (a.brokerName < b.brokerName ? -1 : a.brokerName > b.brokerName ? 1 : a.role !== b.role ? a.role - b.role : a.addr < b.addr ? -1 : 1));
     return out;
+  }
+
+  #remove(key: string): boolean {
+    const b = this.#brokers.get(key);
+    if (b === undefined) return false;
+    this.#forgetTopics(b);
+    return this.#brokers.delete(key);
+  }
+
+  #forgetTopics(b: BrokerEntry): void {
+    for (const topic of b.topics.keys()) {
+      const n = (this.#entries.get(topic) ?? 1) - 1;
+      if (n <= 0) this.#entries.delete(topic);
+      else this.#entries.set(topic, n);
+    }
+  }
+
+  #refuse(limit: keyof RouteLimits, detail: string): LimitExceededError {
+    this.#refusals.count(limit);
+    return new LimitExceededError(limit, detail);
   }
 
   brokers(): { brokerName: string; addr: string; role: BrokerRole; topics: number; lastSeen: number }[] {
