@@ -119,7 +119,7 @@ export function resolveBrokerConfig(config: BrokerConfig): ResolvedBrokerConfig 
     throw new InvalidConfigError('retryDelaysMs must be a non-empty list of delays in ms');
   }
   if (c.topics === null || typeof c.topics !== 'object') throw new InvalidConfigError('topics must map topic names to queue counts');
-  checkResourceLimits(c, c.maxFrameSize - FRAME_HEADER_SIZE);
+  checkResourceLimits(c, c.maxFrameSize - FRAME_HEADER_SIZE, given.maxTopics !== undefined);
   for (const [name, queues] of Object.entries(c.topics)) {
     validateTopicName(name);
     validateQueueCount(queues);

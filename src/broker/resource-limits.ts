@@ -39,8 +39,18 @@ export const MAX_REGISTERED_TOPIC_BYTES = 1 + 127 + 4;
 /** REGISTER_BROKER's fixed fields: brokerName str8, addr str8, role u8, topicCount u32. */
 export const REGISTRATION_HEAD_BYTES = 256 + 256 + 1 + 4;
 
-/** Checks the limits of a resolved broker config (the keys are the broker's; unknown keys are caught there). */
-export function checkResourceLimits(c: ResolvedResourceLimits, frameBodyBytes: number): void {
+/** How many topics a registration can list within one frame body of `frameBodyBytes`. */
+export function topicsFittingOneRegistration(frameBodyBytes: number): number {
+  return Math.max(1, Math.floor((frameBodyBytes - REGISTRATION_HEAD_BYTES) / MAX_REGISTERED_TOPIC_BYTES));
+}
+
+/**
+ * Checks the limits of a resolved broker config (the keys are the broker's;
+ * unknown keys are caught there). maxTopics, when not given, is its default
+ * or fewer: as many as one registration frame can list.
+ */
+export function checkResourceLimits(c: ResolvedResourceLimits, frameBodyBytes: number, maxTopicsGiven: boolean): void {
+  if (!maxTopicsGiven) c.maxTopics = Math.min(c.maxTopics, topicsFittingOneRegistration(frameBodyBytes));
   checkInteger('maxTopics', c.maxTopics);
   checkInteger('maxQueuesPerTopic', c.maxQueuesPerTopic, 1, MAX_QUEUES_PER_TOPIC);
   checkInteger('maxGroups', c.maxGroups);

@@ -464,6 +464,7 @@ describe('opcodes and statuses', () => {
       NotFound: 5,
       SlaveTimeout: 6,
       SlaveNotAvailable: 7,
+      Truncated: 8,
       MalformedFrame: 20,
       FrameTooLarge: 21,
       UnknownOpcode: 22,

@@ -7,7 +7,7 @@
 //   response: empty
 // role: BrokerRole (0 master, 1 slave); a master and its slave share a brokerName.
 // UNREGISTER_BROKER request: brokerName str8 | addr str8; response: empty
-import { LimitExceededError, MalformedFrameError } from '../common/index.js';
+import { MalformedFrameError } from '../common/index.js';
 import { BodyReader, BodyWriter } from './body.js';
 
 export const BrokerRole = {
@@ -63,11 +63,10 @@ export function decodeTopic(body: Buffer): string {
   return t;
 }
 
-/** A route's count is a u8: at most this many brokers per topic. */
+/** A route's count is a u8: at most this many brokers per topic (the name server's maxRouteEntriesPerTopic keeps routes within it). */
 export const MAX_ROUTE_ENTRIES = 255;
 
 export function encodeRoute(brokers: readonly BrokerRoute[]): Buffer {
-  if (brokers.length > MAX_ROUTE_ENTRIES) throw new LimitExceededError('maxRouteEntriesPerTopic', `a route lists at most ${MAX_ROUTE_ENTRIES} brokers, this one ${brokers.length}`);
   const w = new BodyWriter().u8(brokers.length);
   for (const b of brokers) w.str8(b.brokerName, 'brokerName').str8(b.addr, 'addr').u32(b.queueCount).u8(b.role);
   return w.finish();
