@@ -136,7 +136,11 @@ export class Broker {
       storeHost: config.host,
       storePort: server.port,
       onError: (err) => log.warn('re-delivery failed; will try again', err),
-      createTopic: (topic, queueCount) => this.createTopic(topic, queueCount),
+      // A group's retry and dead-letter topics are made for groups within maxGroups only.
+      createTopic: (topic, queueCount, group) => {
+        this.#limits.admitGroups([group], false);
+        return this.createTopic(topic, queueCount);
+      },
     });
     this.#groups.onLeave = (group, clientId) => this.#locks.releaseAll(group, clientId);
     store.onArrival((topic, queueId, maxOffset) => this.#polls.arrived(topic, queueId, maxOffset));
@@ -408,10 +412,7 @@ export class Broker {
     h.set(Opcode.SendBack, async (f) => {
       this.#checkOpen();
       this.#checkMaster('take messages back for retry');
-      const req = decodeSendBack(f.body);
-      // A group's retry and dead-letter topics are made for groups within maxGroups only.
-      if (GROUP_NAME_PATTERN.test(req.group)) this.#limits.admitGroups([req.group], false);
-      await this.#retry!.sendBack(req);
+      await this.#retry!.sendBack(decodeSendBack(f.body));
       return {};
     });
     h.set(Opcode.CreateTopic, async (f) => {

@@ -23,8 +23,8 @@ export interface RetryServiceOptions {
   storeHost: string;
   storePort: number;
   onError: (err: unknown) => void;
-  /** Creates a group's retry or dead-letter topic (through the broker's limits); resolves once it is durable. */
-  createTopic: (topic: string, queueCount: number) => Promise<void>;
+  /** Creates `group`'s retry or dead-letter topic (through the broker's limits); resolves once it is durable. */
+  createTopic: (topic: string, queueCount: number, group: string) => Promise<void>;
 }
 
 export class RetryService {
@@ -60,12 +60,12 @@ export class RetryService {
     const props = this.#carriedProperties(m);
     if (req.toDeadLetter || reconsumeTimes > max) {
       const dlq = deadLetterTopic(req.group);
-      await this.#ensureTopic(dlq);
+      await this.#ensureTopic(dlq, req.group);
       await store.put(dlq, 0, [this.#copy(m, props, reconsumeTimes)]);
       this.deadLettered++;
       return;
     }
-    await this.#ensureTopic(retryTopic(req.group));
+    await this.#ensureTopic(retryTopic(req.group), req.group);
     const level = Math.min(reconsumeTimes, this.#timers.length) - 1;
     props[PROPERTY_REAL_TOPIC] = retryTopic(req.group);
     props[PROPERTY_REAL_QUEUE_ID] = String(req.physicalOffset % this.#o.queueCount);
@@ -80,8 +80,8 @@ export class RetryService {
     for (const t of this.#timers) if (t !== undefined) clearTimeout(t);
   }
 
-  async #ensureTopic(topic: string): Promise<void> {
-    if (this.#o.store.queueCount(topic) === undefined) await this.#o.createTopic(topic, this.#o.queueCount);
+  async #ensureTopic(topic: string, group: string): Promise<void> {
+    if (this.#o.store.queueCount(topic) === undefined) await this.#o.createTopic(topic, this.#o.queueCount, group);
   }
 
   /** The original's user properties plus where it came from; store-managed ones dropped. */
