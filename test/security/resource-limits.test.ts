@@ -86,6 +86,7 @@ describe('resource limits of a broker', () => {
       expect(broker.store.topicCount).toBe(MAX_TOPICS);
       // A burst shares topics.json writes (each with its fsyncs off the event loop).
       expect(broker.store.topicFileWrites).toBeLessThan(created);
+      console.log(`[resource-limits] ${created} topics created by ${FLOOD} pipelined CREATE_TOPICs with ${broker.store.topicFileWrites} topics.json writes; ${FLOOD - created} refused`);
 
       // Queues: a topic beyond maxQueuesPerTopic is refused; growing within it is not; nothing of the refused one exists.
       const many = await rejectionOf(client.call(Opcode.CreateTopic, encodeCreateTopic({ topic: 'Flood-0', queueCount: 4096 }), TIMEOUT_MS));
