@@ -51,6 +51,7 @@ import { ConsumerOffsets } from './consumer-offsets.js';
 import { checkClientGroup, GroupOffsets } from './group-offsets.js';
 import { LongPolls } from './long-poll.js';
 import { QueueLocks } from './queue-locks.js';
+import { loadBrokerTls, type BrokerTls } from './broker-tls.js';
 import { Registrar } from './registrar.js';
 import { RetryService } from './retry-service.js';
 
@@ -108,12 +109,14 @@ export class Broker {
   readonly #gc = new GcPauses();
   /** What this broker's limits and security checks refused, by limit name (BROKER_STATS refusals block). */
   readonly #refusals: RefusalCounters;
+  readonly #tls: BrokerTls;
   #haMaster: HaMaster | undefined;
   #haSlave: HaSlave | undefined;
   #closing: Promise<void> | undefined;
 
-  private constructor(config: ResolvedBrokerConfig, server: RequestServer, store: MessageStore, log: BrokerLogger, refusals: RefusalCounters) {
+  private constructor(config: ResolvedBrokerConfig, server: RequestServer, store: MessageStore, log: BrokerLogger, refusals: RefusalCounters, tls: BrokerTls) {
     this.config = config;
+    this.#tls = tls;
     this.#refusals = refusals;
     this.#server = server;
     this.#store = store;
@@ -140,6 +143,7 @@ export class Broker {
       role: config.role === 'master' ? BrokerRole.Master : BrokerRole.Slave,
       namesrvAddrs: config.namesrvAddrs,
       intervalMs: config.registerIntervalMs,
+      tls: tls.namesrv,
       topics: () => this.#topicInfos(),
       onError: (err, ns) => log.warn(`registration with name server ${ns} failed`, err),
     });
@@ -150,12 +154,14 @@ export class Broker {
   /** Opens the store, listens, registers with the name servers. */
   static async start(config: BrokerConfig, log: BrokerLogger = consoleLogger): Promise<Broker> {
     const c = resolveBrokerConfig(config);
+    const tls = loadBrokerTls(c);
     // Listen first: the store stamps message ids with the real port (which may be ephemeral).
     let broker: Broker | undefined;
     const handlers = new Map<number, Handler>();
     const refusals = new RefusalCounters();
     const server = await RequestServer.listen({
       refusals,
+      tls: tls.server,
       host: c.host,
       port: c.port,
       maxFrameSize: c.maxFrameSize,
@@ -170,7 +176,7 @@ export class Broker {
       throw err;
     }
     try {
-      broker = new Broker(c, server, store, log, refusals);
+      broker = new Broker(c, server, store, log, refusals, tls);
     } catch (err) {
       await store.close();
       await server.close();
@@ -203,6 +209,8 @@ export class Broker {
         log: this.#store.replicaLog,
         host: c.host,
         port: c.haPort,
+        tls: this.#tls.ha,
+        refusals: this.#refusals,
         maxFrameSize: c.maxFrameSize,
         mode: c.replicationMode,
         slaveTimeoutMs: c.slaveTimeoutMs,
@@ -217,6 +225,7 @@ export class Broker {
       this.#haSlave = new HaSlave({
         log: this.#store.replicaLog,
         masterHaAddr: c.masterHaAddr!,
+        tls: this.#tls.master,
         onOffsets: (snapshot) => this.#offsets.apply(snapshot),
         offsets: () => this.#offsets.snapshot(),
         onError: (err) => this.#log.warn('replication', err),

@@ -2,7 +2,6 @@
 // responses by request id, a timeout per request (checked by one sweep timer,
 // not a timer per request), typed errors for error statuses, and oneway
 // notifications handed to a listener.
-import { connect as netConnect } from 'node:net';
 import { ConnectError, ConnectionClosedError, MetaqError, RequestTimeoutError } from '../common/index.js';
 import {
   decodeErrorBody,
@@ -15,6 +14,8 @@ import {
 } from '../protocol/index.js';
 import { parseAddress } from './address.js';
 import { FrameConnection } from './frame-connection.js';
+import type { ClientTls } from './tls-options.js';
+import { connectFailure, openSocket } from './transport.js';
 
 export interface RequestClientOptions {
   connectTimeoutMs?: number;
@@ -23,6 +24,8 @@ export interface RequestClientOptions {
   onNotify?: (frame: Frame) => void;
   /** The connection closed (after all pending requests were failed). */
   onClose?: (error: Error | undefined) => void;
+  /** Connect over TLS (loadClientTls); default plain TCP. */
+  tls?: ClientTls;
 }
 
 interface Pending {
@@ -63,17 +66,17 @@ export class RequestClient {
       // full mark-compact every ~0.4 s for the external memory alone (the
       // largest part of its latency tail). Frames are copied out of it.
       const readBuffer = Buffer.allocUnsafe(READ_BUFFER_SIZE);
-      const socket = netConnect({
-        host,
-        port,
-        onread: {
-          buffer: readBuffer,
-          callback: (n) => {
-            conn?.receive(readBuffer.subarray(0, n));
-            return true;
-          },
+      const onread = {
+        buffer: readBuffer,
+        callback: (n: number) => {
+          conn?.receive(readBuffer.subarray(0, n));
+          return true;
         },
-      });
+      };
+      const { socket, ready } = openSocket(host, port, onread, options.tls);
+      // Under TLS, 'connect' is the TCP connection: a failure after it is the handshake's.
+      let tcpConnected = false;
+      if (options.tls !== undefined) socket.once('connect', () => (tcpConnected = true));
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new ConnectError(`connecting to ${addr} timed out after ${timeoutMs} ms`));
@@ -81,9 +84,9 @@ export class RequestClient {
       socket.once('error', (err) => {
         if (client !== undefined) return;
         clearTimeout(timer);
-        reject(new ConnectError(`cannot connect to ${addr}: ${err.message}`, { cause: err }));
+        reject(connectFailure(addr, err, options.tls, tcpConnected));
       });
-      socket.once('connect', () => {
+      socket.once(ready, () => {
         clearTimeout(timer);
         conn = new FrameConnection(socket, options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE, {
           onFrame: (f) => client!.#onFrame(f, options),
