@@ -16,7 +16,7 @@ import {
 } from '../protocol/index.js';
 import { FrameConnection } from './frame-connection.js';
 import type { ServerTls } from './tls-options.js';
-import { createSocketServer, TLS_HANDSHAKE_REFUSAL } from './transport.js';
+import { createSocketServer, TLS_HANDSHAKE_REFUSAL, type SocketServer } from './transport.js';
 
 /** What a handler answers: a status (default Ok) and a body (one or several buffers). */
 export interface Reply {
@@ -95,6 +95,7 @@ class Connection implements RequestContext {
 
 export class RequestServer {
   readonly #server: Server;
+  readonly #sockets: SocketServer;
   readonly #options: RequestServerOptions;
   readonly #connections = new Set<Connection>();
   #nextId = 1;
@@ -102,7 +103,8 @@ export class RequestServer {
 
   private constructor(options: RequestServerOptions) {
     this.#options = options;
-    this.#server = createSocketServer(options.tls, (socket) => this.#accept(socket), () => options.refusals?.count(TLS_HANDSHAKE_REFUSAL));
+    this.#sockets = createSocketServer(options.tls, (socket) => this.#accept(socket), () => options.refusals?.count(TLS_HANDSHAKE_REFUSAL));
+    this.#server = this.#sockets.server;
   }
 
   static async listen(options: RequestServerOptions): Promise<RequestServer> {
@@ -132,6 +134,7 @@ export class RequestServer {
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     for (const c of this.#connections) c.conn.end();
     for (const c of this.#connections) c.conn.socket.destroy();
+    this.#sockets.destroyAll();
     await closed;
   }
 

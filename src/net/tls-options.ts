@@ -115,9 +115,9 @@ function loadCa(caFile: string, where: string): Buffer {
 }
 
 /** Reads and checks a listener's files. `where` names the option in errors (e.g. "tls", "haTls"). */
-export function loadServerTls(o: TlsServerOptions, where: string): ServerTls {
+export function loadServerTls(o: TlsServerOptions, where: string, handshakeTimeoutMs = TLS_HANDSHAKE_TIMEOUT_MS): ServerTls {
   const { cert, key } = loadPair(o.certFile, o.keyFile, where);
-  const options: TlsOptions = { cert, key, minVersion: TLS_MIN_VERSION, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS };
+  const options: TlsOptions = { cert, key, minVersion: TLS_MIN_VERSION, handshakeTimeout: handshakeTimeoutMs };
   if (o.clientCaFile !== undefined) {
     options.ca = loadCa(o.clientCaFile, where);
     options.requestCert = true;

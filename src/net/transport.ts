@@ -10,16 +10,37 @@ import type { ClientTls, ServerTls } from './tls-options.js';
 /** The refusal counter (RefusalCounters) of connections whose TLS handshake failed. */
 export const TLS_HANDSHAKE_REFUSAL = 'tlsHandshake';
 
+/** A listener, and how to destroy every TCP socket it accepted (those still in a TLS handshake were not handed on). */
+export interface SocketServer {
+  server: Server;
+  destroyAll(): void;
+}
+
 /**
  * A listener handing each connection to `onSocket`: plain at once, TLS once
  * its handshake succeeded. A failed handshake (a plain-TCP client, an
  * untrusted client certificate, a stalled handshake) closes that socket only.
  */
-export function createSocketServer(tls: ServerTls | undefined, onSocket: (socket: Socket) => void, onHandshakeFailure: (err: Error) => void): Server {
-  if (tls === undefined) return netCreateServer(onSocket);
+export function createSocketServer(tls: ServerTls | undefined, onSocket: (socket: Socket) => void, onHandshakeFailure: (err: Error) => void): SocketServer {
+  if (tls === undefined) return { server: netCreateServer(onSocket), destroyAll: () => undefined };
   const server = tlsCreateServer(tls.options, onSocket);
-  server.on('tlsClientError', (err) => onHandshakeFailure(err));
-  return server;
+  // A closing server must not wait for connections still in their handshake (up to its timeout): it keeps their TCP sockets.
+  const raws = new Set<Socket>();
+  server.on('connection', (raw: Socket) => {
+    raws.add(raw);
+    raw.once('close', () => raws.delete(raw));
+  });
+  // node leaves the socket of a failed handshake open (a stalled one for ever): it is closed here.
+  server.on('tlsClientError', (err, socket) => {
+    socket.destroy();
+    onHandshakeFailure(err);
+  });
+  return {
+    server,
+    destroyAll: () => {
+      for (const raw of raws) raw.destroy();
+    },
+  };
 }
 
 /** A connecting socket and the event that says it is ready for frames. */

@@ -8,20 +8,21 @@
 // port gets ConnectError; bad certificate files are InvalidConfigErrors naming
 // the path.
 import fs from 'node:fs';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeSelfSignedCert, type SelfSignedCert } from '../../src/bench/index.js';
 import { Broker, type BrokerConfig } from '../../src/broker/index.js';
 import { Admin, Consumer, Producer, type ReceivedMessage } from '../../src/client/index.js';
-import { ConnectError, ConnectionClosedError, InvalidConfigError } from '../../src/common/index.js';
+import { ConnectError, ConnectionClosedError, InvalidConfigError, RefusalCounters } from '../../src/common/index.js';
 import type { HaMasterStats } from '../../src/ha/index.js';
 import { NameServer } from '../../src/namesrv/index.js';
-import { loadClientTls, RequestClient, TLS_HANDSHAKE_REFUSAL, type ClientTls } from '../../src/net/index.js';
+import { loadClientTls, loadServerTls, RequestClient, RequestServer, TLS_HANDSHAKE_REFUSAL, TLS_HANDSHAKE_TIMEOUT_MS, type ClientTls } from '../../src/net/index.js';
 import { Opcode } from '../../src/protocol/index.js';
 import { FAST_BROKER } from '../helpers/cluster.js';
 import { FAST_CLIENT } from '../helpers/consume.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
-import { waitUntil } from '../helpers/wait.js';
+import { sleep, waitUntil } from '../helpers/wait.js';
 
 const TOPIC = 'TlsTopic';
 const GROUP = 'tls-group';
@@ -139,6 +140,29 @@ describe('TLS on client, replication and registration links', () => {
     const plainBroker = await startBroker({});
     await expect(RequestClient.connect(plainBroker.addr, { tls, connectTimeoutMs: 5000 })).rejects.toThrow(/TLS handshake with .* failed/);
     expect((await good.call(Opcode.BrokerStats, undefined, 3000)).status).toBe(0);
+
+    // A peer that connects and never starts its handshake does not hold the broker's close for the handshake timeout.
+    const silent = connect({ host: '127.0.0.1', port: b.port });
+    silent.on('error', () => undefined);
+    await new Promise((resolve) => silent.once('connect', resolve));
+    const closed = await Promise.race([b.close().then(() => 'closed'), sleep(TLS_HANDSHAKE_TIMEOUT_MS / 2).then(() => 'still closing')]);
+    expect(closed).toBe('closed');
+  });
+
+  it('a peer that connects and never completes its handshake is dropped after the handshake timeout, and counted', async () => {
+    const { cert } = certs();
+    const refusals = new RefusalCounters();
+    const HANDSHAKE_MS = 300;
+    const server = await RequestServer.listen({ host: '127.0.0.1', port: 0, maxFrameSize: 1 << 20, handlers: new Map(), refusals, tls: loadServerTls(cert, 'tls', HANDSHAKE_MS) });
+    closers.push(() => server.close());
+    const silent = connect({ host: '127.0.0.1', port: server.port });
+    silent.on('error', () => undefined);
+    const closedAt = new Promise<number>((resolve) => silent.once('close', () => resolve(Date.now())));
+    await new Promise((resolve) => silent.once('connect', resolve));
+    const start = Date.now();
+    // Well before the 10 s default and node's own 120 s: this server's timeout is 0.3 s.
+    expect(await Promise.race([closedAt, sleep(5000).then(() => undefined)])).toBeGreaterThanOrEqual(start + HANDSHAKE_MS - 50);
+    expect(refusals.get(TLS_HANDSHAKE_REFUSAL)).toBe(1);
   });
 
   it('a server that asks for client certificates (clientCaFile) takes a client presenting one and refuses one without', async () => {
