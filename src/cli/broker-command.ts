@@ -198,7 +198,8 @@ export const brokerCommand: CommandModule<object, BrokerArgs> = {
   command: 'broker',
   describe: 'Run a broker (the message store behind the wire protocol) until SIGINT/SIGTERM',
   builder: (y) =>
-    withTlsFlags(y, { listen: 'serve the client port and a master\'s replication port', connect: 'register with the name servers (and a slave: reach its master)' })
+    withTlsFlags(
+      y
       .usage('$0 broker --dir <store dir> [options]\n\nRuns a broker in the foreground. Flags override the values of the --config file.')
       .option('config', {
         type: 'string',
@@ -259,7 +260,7 @@ export const brokerCommand: CommandModule<object, BrokerArgs> = {
         requiresArg: true,
         describe:
           'For fault-injection harnesses: keep in <file> what each completed fdatasync covered, so that after a SIGKILL the store can be cut to what a power cut would have left (see docs/STORAGE.md) (default: off)',
-      }) as unknown as Argv<BrokerArgs>,
+      }), { listen: 'serve the client port and a master\'s replication port', connect: 'register with the name servers (and a slave: reach its master)' }) as unknown as Argv<BrokerArgs>,
   handler: (a) =>
     serveUntilSignal('broker', async () => {
       const config = brokerConfigFromArgs(a);

@@ -50,7 +50,8 @@ export const namesrvCommand: CommandModule<object, NamesrvArgs> = {
   command: 'namesrv',
   describe: 'Run a name server (where brokers register and clients look up topic routes) until SIGINT/SIGTERM',
   builder: (y) =>
-    withTlsFlags(y, { listen: 'serve the port' })
+    withTlsFlags(
+      y
       .usage('$0 namesrv [options]\n\nRuns a name server in the foreground. Flags override the values of the --config file.')
       .option('config', {
         type: 'string',
@@ -62,7 +63,7 @@ export const namesrvCommand: CommandModule<object, NamesrvArgs> = {
       .option('broker-expiry-ms', {
         requiresArg: true,
         describe: `A broker that has not re-registered for this long is dropped from the routes, ms (default ${d.brokerExpiryMs})`,
-      }) as unknown as Argv<NamesrvArgs>,
+      }), { listen: 'serve the port' }) as unknown as Argv<NamesrvArgs>,
   handler: (a) =>
     serveUntilSignal('namesrv', async () => {
       const ns = await NameServer.start(namesrvConfigFromArgs(a));

@@ -64,7 +64,11 @@ const KEY = 'PEM private key file of --tls-cert (unencrypted; keep it mode 0600)
 export function withTlsFlags<T>(y: Argv<T>, what: { listen?: string; connect?: string }): Argv<T> {
   let out = y;
   out = out
-    .option('tls-cert', { type: 'string', requiresArg: true, describe: `${CERT}${what.listen === undefined ? ' to servers that verify clients' : `: ${what.listen} over TLS`} (default: plain TCP)` })
+    .option('tls-cert', {
+      type: 'string',
+      requiresArg: true,
+      describe: `${CERT}${what.listen === undefined ? ' to servers that verify clients' : `: ${what.listen} over TLS${what.connect === undefined ? '' : '; also presented to servers that ask for a client certificate'}`} (default: plain TCP)`,
+    })
     .option('tls-key', { type: 'string', requiresArg: true, describe: KEY });
   if (what.listen !== undefined) {
     out = out.option('tls-client-ca', { type: 'string', requiresArg: true, describe: 'PEM CA file: every client must present a certificate signed by it (default: clients are not asked for one)' });

@@ -47,6 +47,8 @@ export class RequestClient {
   #nextId = 1;
   #sweep: NodeJS.Timeout;
   #closeError: Error | undefined;
+  /** The server answered at least once (a connection closed before that is worth a hint). */
+  #answered = false;
 
   private constructor(addr: string, conn: FrameConnection) {
     this.addr = addr;
@@ -147,6 +149,7 @@ export class RequestClient {
   }
 
   #onFrame(f: Frame, options: RequestClientOptions): void {
+    this.#answered = true;
     if ((f.flags & FrameFlag.Response) === 0) {
       options.onNotify?.(f);
       return;
@@ -169,7 +172,9 @@ export class RequestClient {
   }
 
   #closedError(): MetaqError {
-    return new ConnectionClosedError(`connection to ${this.addr} is closed`, { cause: this.#closeError });
+    // A plain client on a TLS port (or one a server drops at once) sees only the close: say what may be wrong.
+    const hint = this.#answered || this.#closeError !== undefined ? '' : ' (the server closed it without answering anything: if it serves TLS, connect with TLS options, e.g. --tls-ca)';
+    return new ConnectionClosedError(`connection to ${this.addr} is closed${hint}`, { cause: this.#closeError });
   }
 
   #failAll(err: Error | undefined): void {

@@ -74,6 +74,16 @@ describe('TLS flags of the commands', () => {
     expect(trusted.code, trusted.stderr).toBe(0);
     expect(trusted.lines.join('\n')).toMatch(/reset group g on topic T to offset 0: 2 queue/);
     expect(untrusted.code).not.toBe(0);
+    // Without --tls-ca the admin speaks plain TCP to a TLS port: dropped, with a hint.
+    expect(untrusted.stderr).toMatch(/METAQ_CONNECTION_CLOSED.*closed it without answering anything: if it serves TLS, connect with TLS options, e\.g\. --tls-ca/);
+  });
+
+  it('--help lists the TLS flags of namesrv, broker and admin reset-offsets', async () => {
+    const [broker, namesrv, admin] = await Promise.all([['broker'], ['namesrv'], ['admin', 'reset-offsets']].map((c) => runTs(MAIN, [...c, '--help'], { timeoutMs: 20_000 })));
+    const flags = (r: { lines: string[] }): string[] => r.lines.flatMap((l) => /^\s+--(tls-[a-z-]+)\s+PEM /.exec(l)?.[1] ?? []);
+    expect(flags(broker!)).toEqual(['tls-cert', 'tls-key', 'tls-client-ca', 'tls-ca']);
+    expect(flags(namesrv!)).toEqual(['tls-cert', 'tls-key', 'tls-client-ca']);
+    expect(flags(admin!)).toEqual(['tls-cert', 'tls-key', 'tls-ca']);
   });
 
   it('flag mistakes and unreadable certificate files are one-line typed errors', async () => {
