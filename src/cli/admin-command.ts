@@ -99,7 +99,7 @@ const resetOffsetsCommand: CommandModule<object, ResetArgs> = {
       .example('$0 admin reset-offsets --namesrv 127.0.0.1:9876 --group orders --topic Order --timestamp 2026-12-12T00:00:00+08:00', 're-consume everything stored since midnight (UTC+8)'), { connect: 'reach the name servers and brokers' }) as unknown as Argv<ResetArgs>,
   handler: async (a) => {
     const plan = resetPlanFromArgs(a);
-    const tls = clientTlsFromFlags(a);
+    const tls = clientTlsFromFlags(a, process.cwd(), false);
     const options: AdminOptions = { ...(plan.namesrv === undefined ? {} : { namesrv: plan.namesrv }), ...(tls === undefined ? {} : { tls }) };
     const admin = new Admin(options);
     try {

@@ -40,10 +40,16 @@ export function serverTlsFromFlags(a: TlsArgs, cwd = process.cwd()): TlsServerOp
   return defined({ ...p, clientCaFile });
 }
 
-/** The TLS of links this process opens, or undefined (plain TCP) without --tls-ca. */
-export function clientTlsFromFlags(a: TlsArgs, cwd = process.cwd()): TlsClientOptions | undefined {
+/**
+ * The TLS of links this process opens, or undefined (plain TCP) without
+ * --tls-ca. `listens`: the process also serves (its --tls-cert is then its
+ * server certificate); a client-only command with a certificate but no CA
+ * would silently connect in plain TCP, so that is an error.
+ */
+export function clientTlsFromFlags(a: TlsArgs, cwd = process.cwd(), listens = true): TlsClientOptions | undefined {
   const caFile = fileFlag('tls-ca', a, cwd);
   const p = pair(a, cwd);
+  if (caFile === undefined && p !== undefined && !listens) throw new InvalidConfigError('--tls-cert and --tls-key need --tls-ca (the CA or self-signed certificate that the servers\' certificates are checked against)');
   return caFile === undefined ? undefined : { caFile, ...p };
 }
 

@@ -96,6 +96,7 @@ describe('TLS flags of the commands', () => {
       [['namesrv', '--port', '0', '--tls-cert', missing, '--tls-key', keyFile], /^metaq: \[METAQ_INVALID_CONFIG\] tls: cannot read the certificate file .*missing\.pem/],
       [['broker', '--port', '0', '--dir', path.join(dir, 'b'), '--tls-cert', certFile, '--tls-key', certFile], /^metaq: \[METAQ_INVALID_CONFIG\] tls: the private key file .* is not a valid unencrypted private key/],
       [['broker', '--port', '0', '--dir', path.join(dir, 'c'), '--tls-ca', missing], /^metaq: \[METAQ_INVALID_CONFIG\] namesrvTls: cannot read the CA file .*missing\.pem/],
+      [['admin', 'reset-offsets', '--broker', '127.0.0.1:1', '--group', 'g', '--topic', 'T', '--offset', '0', '--tls-cert', certFile, '--tls-key', keyFile], /^metaq: \[METAQ_INVALID_CONFIG\] --tls-cert and --tls-key need --tls-ca/],
     ];
     const results = await Promise.all(cases.map(([args]) => runTs(MAIN, args, { timeoutMs: 30_000 })));
     results.forEach((r, i) => {
