@@ -110,7 +110,14 @@ function loadPair(certFile: string, keyFile: string, where: string): { cert: Buf
 
 function loadCa(caFile: string, where: string): Buffer {
   const ca = readPem(caFile, 'CA', where);
-  checkMaterial({ ca }, `the CA file ${caFile} is not a valid certificate bundle`, where);
+  const problem = `the CA file ${caFile} is not a valid certificate bundle`;
+  checkMaterial({ ca }, problem, where);
+  // node:tls skips what is not a certificate (a key given by mistake): then nothing would be trusted.
+  try {
+    new X509Certificate(ca);
+  } catch (err) {
+    throw new InvalidConfigError(`${where}: ${problem}: ${(err as Error).message}`, { cause: err });
+  }
   return ca;
 }
 
