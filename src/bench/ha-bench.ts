@@ -15,6 +15,7 @@ import { NameServer } from '../namesrv/index.js';
 import { decodeHistogram, startBenchWorker, type BenchWorker } from './bench-worker.js';
 import { nowUs, percentileMs, threadCpuUs } from '../load/index.js';
 import type { HaReport, HaRole, HaSample } from './ha-worker.js';
+import { makeSelfSignedCert, type SelfSignedCert } from './self-signed-cert.js';
 
 export type HaBenchFlush = 'sync' | 'async';
 export type HaBenchReplication = 'sync' | 'async';
@@ -49,6 +50,8 @@ export interface HaBenchOptions {
   /** Which phases to run: 'max' (closed loop, every mode) and 'fixed' (sync/sync at `rate`). */
   phases: readonly ('max' | 'fixed')[];
   dir: string;
+  /** Every link over TLS (client ports, replication, registration), with a self-signed certificate made per run (needs openssl). */
+  tls: boolean;
 }
 
 export const HA_BENCH_MODES: readonly HaBenchMode[] = [
@@ -77,6 +80,7 @@ export const HA_BENCH_DEFAULTS: HaBenchOptions = {
   modes: HA_BENCH_MODES,
   phases: ['max', 'fixed'],
   dir: os.tmpdir(),
+  tls: false,
 };
 
 const TOPIC = 'bench_ha';
@@ -97,16 +101,17 @@ async function startPair(
   o: HaBenchOptions,
   mode: HaBenchMode,
   samples: HaSample[],
-): Promise<{ namesrv: string; tids: { master: number | undefined; slave: number | undefined }; stop(): Promise<{ masterFlushCycles: number; slaveFlushCycles: number }> }> {
+): Promise<{ namesrv: string; tls: SelfSignedCert | undefined; tids: { master: number | undefined; slave: number | undefined }; stop(): Promise<{ masterFlushCycles: number; slaveFlushCycles: number }> }> {
   const dir = fs.mkdtempSync(path.join(o.dir, 'metaq-ha-'));
-  const ns = await NameServer.start({ port: 0 });
+  const tls = o.tls ? makeSelfSignedCert(dir) : undefined;
+  const ns = await NameServer.start({ port: 0, tls });
   const topics = { [TOPIC]: o.queues };
   const master = startRole(
-    { role: 'master', dir: path.join(dir, 'master'), namesrv: ns.addr, topics, flush: mode.flush, replication: mode.replication, segmentSize: o.segmentSize, statsIntervalMs: o.statsIntervalMs },
+    { role: 'master', dir: path.join(dir, 'master'), namesrv: ns.addr, topics, flush: mode.flush, replication: mode.replication, segmentSize: o.segmentSize, statsIntervalMs: o.statsIntervalMs, tls },
     (s) => samples.push(s),
   );
   const { haAddr, tid: masterTid } = await master.next('broker-ready');
-  const slave = startRole({ role: 'slave', dir: path.join(dir, 'slave'), namesrv: ns.addr, topics, flush: mode.flush, masterHaAddr: haAddr!, segmentSize: o.segmentSize });
+  const slave = startRole({ role: 'slave', dir: path.join(dir, 'slave'), namesrv: ns.addr, topics, flush: mode.flush, masterHaAddr: haAddr!, segmentSize: o.segmentSize, tls });
   const { tid: slaveTid } = await slave.next('broker-ready');
   const deadline = Date.now() + o.slaveConnectTimeoutMs;
   while (!samples.some((s) => s.ha.slaveConnected)) {
@@ -115,6 +120,7 @@ async function startPair(
   }
   return {
     namesrv: ns.addr,
+    tls,
     tids: { master: masterTid, slave: slaveTid },
     stop: async () => {
       slave.send('stop');
@@ -158,7 +164,7 @@ async function run(o: HaBenchOptions, mode: HaBenchMode, rate: number): Promise<
   const cpu: CpuSample[] = [];
   let sampler: NodeJS.Timeout | undefined;
   try {
-    const producer = startRole({ role: 'producer', namesrv: pair.namesrv, topic: TOPIC, bodySize: o.bodySize, batchSize: o.batchSize, rate, inFlight: o.inFlight, durationMs: o.durationMs, warmupMs: o.warmupMs, tickMs: o.tickMs });
+    const producer = startRole({ role: 'producer', namesrv: pair.namesrv, tls: pair.tls, topic: TOPIC, bodySize: o.bodySize, batchSize: o.batchSize, rate, inFlight: o.inFlight, durationMs: o.durationMs, warmupMs: o.warmupMs, tickMs: o.tickMs });
     const { tid: producerTid } = await producer.next('ready');
     const tids: Record<CpuRole, number | undefined> = { master: pair.tids.master, slave: pair.tids.slave, loadGenerator: producerTid };
     const read = (tid: number | undefined): number | undefined => (tid === undefined ? undefined : threadCpuUs(tid));
@@ -268,6 +274,7 @@ export async function runHaBench(options: Partial<HaBenchOptions> = {}): Promise
       fixedRateTickMs: o.tickMs,
       segmentSize: o.segmentSize,
       statsIntervalMs: o.statsIntervalMs,
+      tls: o.tls,
       topology: 'namesrv in the coordinator thread; master, slave and producer each in a worker thread; TCP over 127.0.0.1; the slave has the master\'s flush mode; fresh stores for every run',
     },
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },

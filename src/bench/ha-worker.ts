@@ -13,13 +13,16 @@ import type { HaMasterStats } from '../ha/index.js';
 import { constantRateSchedule, createLatencyHistogram, nowUs, ownThreadTid, percentileMs, runOpenLoop, startClosedLoop } from '../load/index.js';
 
 type Flush = 'sync' | 'async';
+/** `bench ha --tls`: the self-signed certificate every link uses (and every client trusts). */
+type BenchTls = { certFile: string; keyFile: string } | undefined;
 
 export type HaRole =
-  | { role: 'master'; dir: string; namesrv: string; topics: Record<string, number>; flush: Flush; replication: 'sync' | 'async'; segmentSize: number; statsIntervalMs: number }
-  | { role: 'slave'; dir: string; namesrv: string; topics: Record<string, number>; flush: Flush; masterHaAddr: string; segmentSize: number }
+  | { role: 'master'; dir: string; namesrv: string; topics: Record<string, number>; flush: Flush; replication: 'sync' | 'async'; segmentSize: number; statsIntervalMs: number; tls: BenchTls }
+  | { role: 'slave'; dir: string; namesrv: string; topics: Record<string, number>; flush: Flush; masterHaAddr: string; segmentSize: number; tls: BenchTls }
   | {
       role: 'producer';
       namesrv: string;
+      tls: BenchTls;
       topic: string;
       bodySize: number;
       batchSize: number;
@@ -83,6 +86,7 @@ const log: BrokerLogger = {
 };
 
 async function runBroker(j: Extract<HaRole, { role: 'master' | 'slave' }>): Promise<void> {
+  const trust = j.tls === undefined ? undefined : { caFile: j.tls.certFile };
   const broker = await Broker.start(
     {
       port: 0,
@@ -91,7 +95,9 @@ async function runBroker(j: Extract<HaRole, { role: 'master' | 'slave' }>): Prom
       topics: j.topics,
       registerIntervalMs: 1000,
       role: j.role,
-      ...(j.role === 'master' ? { replicationMode: j.replication } : { masterHaAddr: j.masterHaAddr }),
+      ...(j.role === 'master' ? { replicationMode: j.replication, haTls: j.tls } : { masterHaAddr: j.masterHaAddr, masterTls: trust }),
+      tls: j.tls,
+      namesrvTls: trust,
       store: { dir: j.dir, flushMode: j.flush, segmentSize: j.segmentSize },
     },
     log,
@@ -113,7 +119,7 @@ async function runBroker(j: Extract<HaRole, { role: 'master' | 'slave' }>): Prom
 }
 
 async function runProducer(j: Extract<HaRole, { role: 'producer' }>): Promise<void> {
-  const producer = new Producer({ namesrv: j.namesrv, requestTimeoutMs: 30_000 });
+  const producer = new Producer({ namesrv: j.namesrv, requestTimeoutMs: 30_000, ...(j.tls === undefined ? {} : { tls: { caFile: j.tls.certFile } }) });
   const queues = await producer.queues(j.topic);
   const send = await createLatencyHistogram();
   const lag = await createLatencyHistogram();

@@ -2,7 +2,7 @@
 // silently ignored key) and the nested store configuration.
 import { checkInteger, InvalidConfigError } from '../common/index.js';
 import { DEFAULT_MAX_FRAME_SIZE, FRAME_HEADER_SIZE } from '../protocol/index.js';
-import { parseAddress } from '../net/index.js';
+import { checkTlsClientOptions, checkTlsServerOptions, parseAddress, type TlsClientOptions, type TlsServerOptions } from '../net/index.js';
 import { resolveStoreConfig, type MessageStoreConfig } from '../store/index.js';
 import { validateQueueCount, validateTopicName } from '../store/index.js';
 import { checkResourceLimits, RESOURCE_LIMIT_DEFAULTS, type ResourceLimitsConfig } from './resource-limits.js';
@@ -50,9 +50,19 @@ export interface BrokerConfig extends ResourceLimitsConfig {
   slaveTimeoutMs?: number;
   /** Master, sync replication: a slave further behind than this is not waited for. Default 256 MiB. */
   maxSlaveLagBytes?: number;
+  /** TLS on the client port (certificate and key files). Default: plain TCP. */
+  tls?: TlsServerOptions;
+  /** Master: TLS on the replication port. Default: plain TCP. */
+  haTls?: TlsServerOptions;
+  /** Slave: connect to the master's replication port over TLS (what to trust). Default: plain TCP. */
+  masterTls?: TlsClientOptions;
+  /** Register with the name servers over TLS (what to trust). Default: plain TCP. */
+  namesrvTls?: TlsClientOptions;
 }
 
-export type ResolvedBrokerConfig = Required<Omit<BrokerConfig, 'store' | 'topics' | 'namesrvAddrs' | 'retryDelaysMs' | 'haPort' | 'masterHaAddr'>> & {
+type TlsKeys = 'tls' | 'haTls' | 'masterTls' | 'namesrvTls';
+
+export type ResolvedBrokerConfig = Required<Omit<BrokerConfig, 'store' | 'topics' | 'namesrvAddrs' | 'retryDelaysMs' | 'haPort' | 'masterHaAddr' | TlsKeys>> & Pick<BrokerConfig, TlsKeys> & {
   haPort: number;
   masterHaAddr: string | undefined;
   store: MessageStoreConfig;
@@ -83,6 +93,10 @@ export const BROKER_DEFAULTS = {
   slaveTimeoutMs: 3000,
   maxSlaveLagBytes: 256 * 1024 * 1024,
   ...RESOURCE_LIMIT_DEFAULTS,
+  tls: undefined as TlsServerOptions | undefined,
+  haTls: undefined as TlsServerOptions | undefined,
+  masterTls: undefined as TlsClientOptions | undefined,
+  namesrvTls: undefined as TlsClientOptions | undefined,
 };
 
 /** The largest TCP port number. */
@@ -138,6 +152,13 @@ export function resolveBrokerConfig(config: BrokerConfig): ResolvedBrokerConfig 
   } else if (c.masterHaAddr !== undefined) {
     throw new InvalidConfigError('masterHaAddr is for slaves; this broker is a master');
   }
+  // Shapes only: the files are read at start (loadBrokerTls).
+  if (c.tls !== undefined) checkTlsServerOptions(c.tls, 'tls');
+  if (c.haTls !== undefined) checkTlsServerOptions(c.haTls, 'haTls');
+  if (c.masterTls !== undefined) checkTlsClientOptions(c.masterTls, 'masterTls');
+  if (c.namesrvTls !== undefined) checkTlsClientOptions(c.namesrvTls, 'namesrvTls');
+  if (c.role === 'slave' && c.haTls !== undefined) throw new InvalidConfigError('haTls is for masters (their replication port); a slave connects with masterTls');
+  if (c.role === 'master' && c.masterTls !== undefined) throw new InvalidConfigError('masterTls is for slaves; this broker is a master (its replication port takes haTls)');
   const store = resolveStoreConfig(c.store);
   if (c.maxFrameSize < store.maxMessageSize + SEND_FRAME_SLACK) {
     throw new InvalidConfigError(`maxFrameSize ${c.maxFrameSize} cannot carry a message of store.maxMessageSize ${store.maxMessageSize}`);

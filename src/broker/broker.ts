@@ -51,6 +51,7 @@ import { ConsumerOffsets } from './consumer-offsets.js';
 import { checkClientGroup, GroupOffsets } from './group-offsets.js';
 import { LongPolls } from './long-poll.js';
 import { QueueLocks } from './queue-locks.js';
+import { loadBrokerTls, type BrokerTls } from './broker-tls.js';
 import { Registrar } from './registrar.js';
 import { RetryService } from './retry-service.js';
 import { queryKeyBounded } from './key-query.js';
@@ -112,12 +113,14 @@ export class Broker {
   readonly #refusals: RefusalCounters;
   /** Topics, queues, groups and key lookups clients may cost this broker. */
   readonly #limits: ResourceLimits;
+  readonly #tls: BrokerTls;
   #haMaster: HaMaster | undefined;
   #haSlave: HaSlave | undefined;
   #closing: Promise<void> | undefined;
 
-  private constructor(config: ResolvedBrokerConfig, server: RequestServer, store: MessageStore, log: BrokerLogger, refusals: RefusalCounters) {
+  private constructor(config: ResolvedBrokerConfig, server: RequestServer, store: MessageStore, log: BrokerLogger, refusals: RefusalCounters, tls: BrokerTls) {
     this.config = config;
+    this.#tls = tls;
     this.#refusals = refusals;
     this.#server = server;
     this.#store = store;
@@ -150,6 +153,7 @@ export class Broker {
       role: config.role === 'master' ? BrokerRole.Master : BrokerRole.Slave,
       namesrvAddrs: config.namesrvAddrs,
       intervalMs: config.registerIntervalMs,
+      tls: tls.namesrv,
       topics: () => this.#topicInfos(),
       maxFrameSize: config.maxFrameSize,
       onError: (err, ns) => log.warn(`registration with name server ${ns} failed`, err),
@@ -161,12 +165,14 @@ export class Broker {
   /** Opens the store, listens, registers with the name servers. */
   static async start(config: BrokerConfig, log: BrokerLogger = consoleLogger): Promise<Broker> {
     const c = resolveBrokerConfig(config);
+    const tls = loadBrokerTls(c);
     // Listen first: the store stamps message ids with the real port (which may be ephemeral).
     let broker: Broker | undefined;
     const handlers = new Map<number, Handler>();
     const refusals = new RefusalCounters();
     const server = await RequestServer.listen({
       refusals,
+      tls: tls.server,
       host: c.host,
       port: c.port,
       maxFrameSize: c.maxFrameSize,
@@ -181,7 +187,7 @@ export class Broker {
       throw err;
     }
     try {
-      broker = new Broker(c, server, store, log, refusals);
+      broker = new Broker(c, server, store, log, refusals, tls);
     } catch (err) {
       await store.close();
       await server.close();
@@ -214,6 +220,8 @@ export class Broker {
         log: this.#store.replicaLog,
         host: c.host,
         port: c.haPort,
+        tls: this.#tls.ha,
+        refusals: this.#refusals,
         maxFrameSize: c.maxFrameSize,
         mode: c.replicationMode,
         slaveTimeoutMs: c.slaveTimeoutMs,
@@ -228,6 +236,7 @@ export class Broker {
       this.#haSlave = new HaSlave({
         log: this.#store.replicaLog,
         masterHaAddr: c.masterHaAddr!,
+        tls: this.#tls.master,
         onOffsets: (snapshot) => this.#offsets.apply(snapshot),
         offsets: () => this.#offsets.snapshot(),
         onError: (err) => this.#log.warn('replication', err),

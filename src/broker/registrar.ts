@@ -2,7 +2,7 @@
 // start, every registerIntervalMs, and right after a topic is created (so
 // clients find a new topic without waiting a whole interval). A name server
 // that is down is retried at the next tick; the broker serves regardless.
-import { RequestClient } from '../net/index.js';
+import { RequestClient, type ClientTls } from '../net/index.js';
 import { LimitExceededError } from '../common/index.js';
 import { encodeBrokerIdentity, encodeRegisterBroker, FRAME_HEADER_SIZE, Opcode, type BrokerRole, type TopicInfo } from '../protocol/index.js';
 
@@ -18,6 +18,8 @@ export interface RegistrarOptions {
   /** A registration larger than one frame of this size is not sent (the name server would drop the connection). */
   maxFrameSize: number;
   onError: (err: unknown, namesrv: string) => void;
+  /** Register over TLS; default plain TCP. */
+  tls?: ClientTls;
 }
 
 export class Registrar {
@@ -85,7 +87,7 @@ export class Registrar {
   async #client(ns: string): Promise<RequestClient> {
     const c = this.#clients.get(ns);
     if (c !== undefined && !c.closed) return c;
-    const fresh = await RequestClient.connect(ns);
+    const fresh = await RequestClient.connect(ns, { tls: this.#o.tls });
     this.#clients.set(ns, fresh);
     return fresh;
   }

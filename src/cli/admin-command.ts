@@ -7,8 +7,9 @@ import type { Argv, CommandModule } from 'yargs';
 import { Admin, type AdminOptions, type OffsetReset, type ResetTarget } from '../client/index.js';
 import { InvalidConfigError } from '../common/index.js';
 import { intFlag, listFlag, stringFlag } from './options.js';
+import { clientTlsFromFlags, withTlsFlags, type TlsArgs } from './tls-flags.js';
 
-interface ResetArgs {
+interface ResetArgs extends TlsArgs {
   namesrv?: unknown;
   broker?: unknown;
   group?: unknown;
@@ -75,7 +76,8 @@ const resetOffsetsCommand: CommandModule<object, ResetArgs> = {
   command: 'reset-offsets',
   describe: "Move a consumer group's committed offsets on a topic to an offset or to a point in time",
   builder: (y) =>
-    y
+    withTlsFlags(
+      y
       .usage(
         [
           '$0 admin reset-offsets (--namesrv ADDR | --broker ADDR) --group G --topic T (--offset N | --timestamp ISO|ms) [--queue Q]',
@@ -94,10 +96,11 @@ const resetOffsetsCommand: CommandModule<object, ResetArgs> = {
       .option('queue', { requiresArg: true, describe: 'Only this queue id (default: every queue)' })
       .option('offset', { requiresArg: true, describe: 'Queue offset to set (the index of the next message to consume)' })
       .option('timestamp', { type: 'string', requiresArg: true, describe: 'Point in time: milliseconds since the epoch, or ISO 8601 (2026-12-12T00:00:00+08:00)' })
-      .example('$0 admin reset-offsets --namesrv 127.0.0.1:9876 --group orders --topic Order --timestamp 2026-12-12T00:00:00+08:00', 're-consume everything stored since midnight (UTC+8)') as unknown as Argv<ResetArgs>,
+      .example('$0 admin reset-offsets --namesrv 127.0.0.1:9876 --group orders --topic Order --timestamp 2026-12-12T00:00:00+08:00', 're-consume everything stored since midnight (UTC+8)'), { connect: 'reach the name servers and brokers' }) as unknown as Argv<ResetArgs>,
   handler: async (a) => {
     const plan = resetPlanFromArgs(a);
-    const options: AdminOptions = plan.namesrv === undefined ? {} : { namesrv: plan.namesrv };
+    const tls = clientTlsFromFlags(a, process.cwd(), false);
+    const options: AdminOptions = { ...(plan.namesrv === undefined ? {} : { namesrv: plan.namesrv }), ...(tls === undefined ? {} : { tls }) };
     const admin = new Admin(options);
     try {
       const resets = await admin.resetOffsets(plan.group, plan.topic, plan.target, { queueId: plan.queueId, brokerAddrs: plan.brokers });

@@ -29,6 +29,7 @@ interface BenchArgs {
   spares: number;
   settle: number;
   preallocate: boolean;
+  tls: boolean;
 }
 
 /** `bench store --rate`: the scenario's largest put. */
@@ -77,6 +78,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       .option('spares', { type: 'number', default: 2, describe: 'store --rate: spare segments kept ready (spareSegments)' })
       .option('settle', { type: 'number', default: 60, describe: 'store --rate: longest wait, in seconds, for the spares before the load' })
       .option('preallocate', { type: 'boolean', default: true, describe: 'store --rate: keep segments ready (--no-preallocate: sparse segments)' })
+      .option('tls', { type: 'boolean', default: false, describe: 'ha: every link over TLS (client ports, replication, registration) with a self-signed certificate made per run by the openssl command' })
       .option('pull-batch', { type: 'number', default: e.pullBatchSize, describe: 'e2e: messages per pull and per handler call' })
       .check((a) => {
         for (const k of ['messages', 'sync-messages', 'body-size', 'topics', 'queues', 'batch', 'concurrency', 'read-batch', 'segment-size', 'in-flight', 'rate'] as const) {
@@ -117,6 +119,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
             modes: parseModes(a.modes),
             phases,
             dir: a.dir,
+            tls: a.tls,
           })
         : a.rate !== undefined
         ? await runStoreRateBench({

@@ -12,8 +12,9 @@ import { parseAddress } from '../net/index.js';
 import { STORE_DEFAULTS, validateQueueCount, validateTopicName, type MessageStoreConfig } from '../store/index.js';
 import { bytesText, checkKeys, defined, intFlag, isObject, listFlag, readConfigFile, stringFlag } from './options.js';
 import { serveUntilSignal } from './serve-until-signal.js';
+import { clientTlsFromFlags, resolveTlsPaths, serverTlsFromFlags, withTlsFlags, type TlsArgs } from './tls-flags.js';
 
-interface BrokerArgs {
+interface BrokerArgs extends TlsArgs {
   config?: string;
   name?: unknown;
   host?: unknown;
@@ -99,6 +100,10 @@ export function brokerConfigFromArgs(a: BrokerArgs, cwd = process.cwd()): Broker
     }
     if (file.topics !== undefined) checkTopics(file.topics, where);
     if (file.namesrvAddrs !== undefined) checkNamesrvs(file.namesrvAddrs, where);
+    // Certificate paths in a config file are relative to it, like store.dir.
+    for (const k of ['tls', 'haTls', 'masterTls', 'namesrvTls']) {
+      if (file[k] !== undefined) file[k] = resolveTlsPaths(file[k], path.dirname(path.resolve(cwd, a.config)));
+    }
   }
 
   const dirFlag = stringFlag('dir', a.dir);
@@ -146,6 +151,10 @@ export function brokerConfigFromArgs(a: BrokerArgs, cwd = process.cwd()): Broker
       ? undefined
       : { ...((file.topics as Record<string, number> | undefined) ?? {}), ...Object.fromEntries(topicSpecs.map(parseTopicSpec)) };
 
+  // One certificate for the client port and a master's replication port; --tls-ca for the links this broker opens.
+  const serverTls = serverTlsFromFlags(a, cwd);
+  const clientTls = clientTlsFromFlags(a, cwd);
+
   const syncRecord = stringFlag('sync-record', a['sync-record']);
   const store: MessageStoreConfig = {
     ...(fileStore as Partial<MessageStoreConfig>),
@@ -173,6 +182,10 @@ export function brokerConfigFromArgs(a: BrokerArgs, cwd = process.cwd()): Broker
       haPort: intFlag('ha-port', a['ha-port'], 0, 65535),
       replicationMode: replication as 'sync' | 'async' | undefined,
       slaveTimeoutMs: intFlag('slave-timeout-ms', a['slave-timeout-ms'], 1),
+      tls: serverTls,
+      haTls: effectiveRole === 'slave' ? undefined : serverTls,
+      namesrvTls: clientTls,
+      masterTls: effectiveRole === 'slave' ? clientTls : undefined,
     }),
     store,
   };
@@ -185,7 +198,8 @@ export const brokerCommand: CommandModule<object, BrokerArgs> = {
   command: 'broker',
   describe: 'Run a broker (the message store behind the wire protocol) until SIGINT/SIGTERM',
   builder: (y) =>
-    y
+    withTlsFlags(
+      y
       .usage('$0 broker --dir <store dir> [options]\n\nRuns a broker in the foreground. Flags override the values of the --config file.')
       .option('config', {
         type: 'string',
@@ -246,16 +260,17 @@ export const brokerCommand: CommandModule<object, BrokerArgs> = {
         requiresArg: true,
         describe:
           'For fault-injection harnesses: keep in <file> what each completed fdatasync covered, so that after a SIGKILL the store can be cut to what a power cut would have left (see docs/STORAGE.md) (default: off)',
-      }) as unknown as Argv<BrokerArgs>,
+      }), { listen: 'serve the client port and a master\'s replication port', connect: 'register with the name servers (and a slave: reach its master)' }) as unknown as Argv<BrokerArgs>,
   handler: (a) =>
     serveUntilSignal('broker', async () => {
       const config = brokerConfigFromArgs(a);
       const broker = await Broker.start(config);
       const c = broker.config;
       const role = c.role === 'master' ? `master, replication ${c.replicationMode}` : `slave of ${c.masterHaAddr}`;
-      const replicationPort = broker.haAddr === undefined ? '' : `, replication on ${broker.haAddr}`;
+      const replicationPort = broker.haAddr === undefined ? '' : `, replication on ${broker.haAddr}${c.haTls === undefined ? '' : ' (TLS)'}`;
+      const clientTls = c.tls === undefined ? '' : ' (TLS)';
       return {
-        startLine: `metaq broker ${c.brokerName} (${role}) listening on ${broker.addr}${replicationPort} (store ${config.store.dir}, flush ${config.store.flushMode ?? s.flushMode})`,
+        startLine: `metaq broker ${c.brokerName} (${role}) listening on ${broker.addr}${clientTls}${replicationPort} (store ${config.store.dir}, flush ${config.store.flushMode ?? s.flushMode})`,
         close: () => broker.close(),
       };
     }),

@@ -7,8 +7,9 @@ import { InvalidConfigError } from '../common/index.js';
 import { NameServer, NAMESRV_DEFAULTS, type NameServerConfig } from '../namesrv/index.js';
 import { checkKeys, defined, intFlag, readConfigFile, stringFlag } from './options.js';
 import { serveUntilSignal } from './serve-until-signal.js';
+import { resolveTlsPaths, serverTlsFromFlags, withTlsFlags, type TlsArgs } from './tls-flags.js';
 
-interface NamesrvArgs {
+interface NamesrvArgs extends TlsArgs {
   config?: string;
   host?: unknown;
   port?: unknown;
@@ -21,7 +22,9 @@ export function namesrvConfigFromArgs(a: NamesrvArgs, cwd = process.cwd()): Name
   if (a.config !== undefined) {
     const where = `config file ${a.config}`;
     file = readConfigFile(path.resolve(cwd, a.config));
-    checkKeys(file, Object.keys(NAMESRV_DEFAULTS), where);
+    checkKeys(file, [...Object.keys(NAMESRV_DEFAULTS), 'tls'], where);
+    // Certificate paths in a config file are relative to it.
+    if (file.tls !== undefined) file.tls = resolveTlsPaths(file.tls, path.dirname(path.resolve(cwd, a.config)));
     if (file.host !== undefined && (typeof file.host !== 'string' || file.host === '')) throw new InvalidConfigError(`${where}: host must be a non-empty string`);
     for (const k of ['port', 'brokerExpiryMs', 'maxFrameSize'] as const) {
       const v = file[k];
@@ -36,6 +39,7 @@ export function namesrvConfigFromArgs(a: NamesrvArgs, cwd = process.cwd()): Name
       host: stringFlag('host', a.host),
       port: intFlag('port', a.port, 0, 65535),
       brokerExpiryMs: intFlag('broker-expiry-ms', a['broker-expiry-ms'], 1),
+      tls: serverTlsFromFlags(a, cwd),
     }),
   };
 }
@@ -46,24 +50,25 @@ export const namesrvCommand: CommandModule<object, NamesrvArgs> = {
   command: 'namesrv',
   describe: 'Run a name server (where brokers register and clients look up topic routes) until SIGINT/SIGTERM',
   builder: (y) =>
-    y
+    withTlsFlags(
+      y
       .usage('$0 namesrv [options]\n\nRuns a name server in the foreground. Flags override the values of the --config file.')
       .option('config', {
         type: 'string',
         requiresArg: true,
-        describe: 'JSON file holding a NameServerConfig ({"host", "port", "brokerExpiryMs", "maxFrameSize"}); unknown keys are errors',
+        describe: 'JSON file holding a NameServerConfig ({"host", "port", "brokerExpiryMs", "maxFrameSize", "tls": {"certFile", "keyFile", "clientCaFile"}}); unknown keys are errors; relative certificate paths are relative to the file',
       })
       .option('host', { type: 'string', requiresArg: true, describe: `Address to listen on (default ${d.host})` })
       .option('port', { requiresArg: true, describe: `Port to listen on; 0 picks a free one (default ${d.port})` })
       .option('broker-expiry-ms', {
         requiresArg: true,
         describe: `A broker that has not re-registered for this long is dropped from the routes, ms (default ${d.brokerExpiryMs})`,
-      }) as unknown as Argv<NamesrvArgs>,
+      }), { listen: 'serve the port' }) as unknown as Argv<NamesrvArgs>,
   handler: (a) =>
     serveUntilSignal('namesrv', async () => {
       const ns = await NameServer.start(namesrvConfigFromArgs(a));
       return {
-        startLine: `metaq namesrv listening on ${ns.addr} (broker expiry ${ns.config.brokerExpiryMs} ms)`,
+        startLine: `metaq namesrv listening on ${ns.addr}${ns.config.tls === undefined ? '' : ' (TLS)'} (broker expiry ${ns.config.brokerExpiryMs} ms)`,
         close: () => ns.close(),
       };
     }),

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { InvalidConfigError } from '../common/index.js';
+import { checkTlsClientOptions, loadClientTls, type ClientTls, type TlsClientOptions } from '../net/index.js';
 
 export interface ClientOptions {
   /** Name server addresses (host:port), as a list or a ';'-separated string. */
@@ -12,6 +13,8 @@ export interface ClientOptions {
   routeRefreshMs?: number;
   /** Identifies this client to brokers; must be unique among a group's consumers. Default host@pid@random. */
   clientId?: string;
+  /** Connect to name servers and brokers over TLS (what to trust; read at construction). Default: plain TCP. */
+  tls?: TlsClientOptions;
 }
 
 export const CLIENT_DEFAULTS = {
@@ -33,4 +36,9 @@ export function positiveOption(name: string, v: number | undefined, fallback: nu
   if (v === undefined) return fallback;
   if (!Number.isFinite(v) || v < min) throw new InvalidConfigError(`${name} must be a number >= ${min}, got ${v}`);
   return v;
+}
+
+/** The client's TLS material (undefined: plain TCP); a bad option or file is an InvalidConfigError naming it. */
+export function clientTls(tls: TlsClientOptions | undefined): ClientTls | undefined {
+  return tls === undefined ? undefined : loadClientTls(checkTlsClientOptions(tls, 'tls'), 'tls');
 }

@@ -1,17 +1,20 @@
 // One connection per broker or name server address, shared by everything a
 // client does there; reconnected on next use after it closed.
 import { ClientStateError } from '../common/index.js';
-import { RequestClient } from '../net/index.js';
+import { RequestClient, type ClientTls } from '../net/index.js';
 import type { Frame } from '../protocol/index.js';
 
 export class ConnectionPool {
   readonly #live = new Map<string, RequestClient>();
   readonly #connecting = new Map<string, Promise<RequestClient>>();
   readonly #onNotify: ((addr: string, f: Frame) => void) | undefined;
+  readonly #tls: ClientTls | undefined;
   #closed = false;
 
-  constructor(onNotify?: (addr: string, f: Frame) => void) {
+  /** `tls`: every connection of the pool is TLS (default plain TCP). */
+  constructor(onNotify?: (addr: string, f: Frame) => void, tls?: ClientTls) {
     this.#onNotify = onNotify;
+    this.#tls = tls;
   }
 
   /** The open connection to `addr`, without connecting (undefined if none). */
@@ -26,7 +29,7 @@ export class ConnectionPool {
     if (c !== undefined) return Promise.resolve(c);
     const pending = this.#connecting.get(addr);
     if (pending !== undefined) return pending;
-    const p = RequestClient.connect(addr, { onNotify: (f) => this.#onNotify?.(addr, f) }).then(
+    const p = RequestClient.connect(addr, { onNotify: (f) => this.#onNotify?.(addr, f), tls: this.#tls }).then(
       (client) => {
         this.#connecting.delete(addr);
         if (this.#closed) {

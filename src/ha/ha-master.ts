@@ -10,8 +10,8 @@
 // (HA_DURABLE), and the slave serves readers no further. One slave at a time;
 // a slave that fell behind what the master keeps is told to re-sync; no slave
 // can take the master down.
-import { InvalidRequestError, MasterBehindSlaveError, ReplicaBehindRetentionError, SlaveRefusedError } from '../common/index.js';
-import { RequestServer, type Handler, type RequestContext } from '../net/index.js';
+import { InvalidRequestError, MasterBehindSlaveError, ReplicaBehindRetentionError, SlaveRefusedError, type RefusalCounters } from '../common/index.js';
+import { RequestServer, type Handler, type RequestContext, type ServerTls } from '../net/index.js';
 import { crc32 } from 'node:zlib';
 import {
   decodeHaCatchUp,
@@ -66,6 +66,10 @@ export interface HaMasterOptions {
    * accepted. Until then a second slave is refused.
    */
   slaveSilenceMs: number;
+  /** Serve the replication port over TLS; default plain TCP. */
+  tls?: ServerTls;
+  /** The broker's refusal counters (failed TLS handshakes on this port count there). */
+  refusals?: RefusalCounters;
 }
 
 /** Bytes pushed and not yet confirmed: enough to keep the pipe full, bounded so a slow slave cannot fill memory. */
@@ -174,7 +178,7 @@ export class HaMaster {
         },
       ],
     ]);
-    const server = await RequestServer.listen({ host: o.host, port: o.port, maxFrameSize: o.maxFrameSize, handlers });
+    const server = await RequestServer.listen({ host: o.host, port: o.port, maxFrameSize: o.maxFrameSize, handlers, tls: o.tls, refusals: o.refusals });
     master = new HaMaster(o, server);
     return master;
   }

@@ -10,7 +10,7 @@
 // up to (HA_DURABLE). A slave whose log ends before the oldest data the
 // master keeps resets its log and copies on from there (a re-sync).
 import { ReplicaBehindRetentionError, ReplicaDivergedError } from '../common/index.js';
-import { RequestClient } from '../net/index.js';
+import { RequestClient, type ClientTls } from '../net/index.js';
 import {
   decodeHaData,
   decodeHaHandshakeReply,
@@ -41,6 +41,8 @@ export interface HaSlaveOptions {
   onError: (err: unknown) => void;
   reportIntervalMs: number;
   reconnectDelayMs: number;
+  /** Connect to the master over TLS; default plain TCP. */
+  tls?: ClientTls;
 }
 
 /** Record signatures sent per handshake round. */
@@ -105,6 +107,7 @@ export class HaSlave {
     let client: RequestClient | undefined;
     try {
       client = await RequestClient.connect(this.#o.masterHaAddr, {
+        tls: this.#o.tls,
         onNotify: (f) => this.#onPush(f, client!),
         onClose: () => this.#scheduleReconnect(),
       });

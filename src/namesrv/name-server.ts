@@ -2,7 +2,7 @@
 // topic lives. Stateless across restarts on purpose: brokers re-register
 // within one registration interval.
 import { InvalidConfigError, NoRouteError, RefusalCounters } from '../common/index.js';
-import { RequestServer, type Handler } from '../net/index.js';
+import { checkTlsServerOptions, loadServerTls, RequestServer, type Handler, type TlsServerOptions } from '../net/index.js';
 import {
   decodeBrokerIdentity,
   decodeRegisterBroker,
@@ -25,6 +25,8 @@ export interface NameServerConfig extends Partial<RouteLimits> {
   /** A broker silent for longer than this is dropped. Default 30000 ms. */
   brokerExpiryMs?: number;
   maxFrameSize?: number;
+  /** TLS on the port (certificate and key files). Default: plain TCP. */
+  tls?: TlsServerOptions;
 }
 
 export const NAMESRV_DEFAULTS = {
@@ -35,14 +37,18 @@ export const NAMESRV_DEFAULTS = {
   ...ROUTE_LIMIT_DEFAULTS,
 } as const;
 
-const KNOWN_KEYS = new Set(Object.keys(NAMESRV_DEFAULTS));
+/** Options with no default value: off unless given. */
+const OPTIONAL_KEYS = ['tls'];
+const KNOWN_KEYS = new Set([...Object.keys(NAMESRV_DEFAULTS), ...OPTIONAL_KEYS]);
 
-export function resolveNameServerConfig(config: NameServerConfig): Required<NameServerConfig> {
+export type ResolvedNameServerConfig = Required<Omit<NameServerConfig, 'tls'>> & Pick<NameServerConfig, 'tls'>;
+
+export function resolveNameServerConfig(config: NameServerConfig): ResolvedNameServerConfig {
   for (const k of Object.keys(config)) {
     if (!KNOWN_KEYS.has(k)) throw new InvalidConfigError(`unknown name server option ${JSON.stringify(k)} (known: ${[...KNOWN_KEYS].join(', ')})`);
   }
   const given = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
-  const c = { ...NAMESRV_DEFAULTS, ...given } as Required<NameServerConfig>;
+  const c = { ...NAMESRV_DEFAULTS, ...given } as ResolvedNameServerConfig;
   if (typeof c.host !== 'string' || c.host === '') throw new InvalidConfigError(`host must be a non-empty string, got ${JSON.stringify(c.host)}`);
   if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) throw new InvalidConfigError(`port must be an integer 0..65535, got ${JSON.stringify(c.port)}`);
   if (typeof c.brokerExpiryMs !== 'number' || !Number.isInteger(c.brokerExpiryMs) || c.brokerExpiryMs <= 0) {
@@ -52,18 +58,19 @@ export function resolveNameServerConfig(config: NameServerConfig): Required<Name
     throw new InvalidConfigError(`maxFrameSize must be an integer > ${FRAME_HEADER_SIZE}, got ${JSON.stringify(c.maxFrameSize)}`);
   }
   checkRouteLimits(c);
+  if (c.tls !== undefined) checkTlsServerOptions(c.tls, 'tls');
   return c;
 }
 
 export class NameServer {
-  readonly config: Required<NameServerConfig>;
+  readonly config: ResolvedNameServerConfig;
   readonly #routes: RouteTable;
   readonly #server: RequestServer;
   /** What this name server's limits (and security checks) refused, by name: its stats' refusals. */
   readonly #refusals: RefusalCounters;
   readonly #scan: NodeJS.Timeout;
 
-  private constructor(config: Required<NameServerConfig>, server: RequestServer, refusals: RefusalCounters) {
+  private constructor(config: ResolvedNameServerConfig, server: RequestServer, refusals: RefusalCounters) {
     this.config = config;
     this.#refusals = refusals;
     this.#routes = new RouteTable(config, refusals);
@@ -74,6 +81,7 @@ export class NameServer {
 
   static async start(config: NameServerConfig = {}): Promise<NameServer> {
     const c = resolveNameServerConfig(config);
+    const tls = c.tls === undefined ? undefined : loadServerTls(c.tls, 'tls');
     const handlers = new Map<number, Handler>();
     let ns: NameServer | undefined;
     handlers.set(Opcode.GetRoute, (f) => {
@@ -93,7 +101,7 @@ export class NameServer {
     });
     handlers.set(Opcode.BrokerStats, () => ({ body: encodeText(JSON.stringify(ns!.stats())) }));
     const refusals = new RefusalCounters();
-    const server = await RequestServer.listen({ refusals, host: c.host, port: c.port, maxFrameSize: c.maxFrameSize, handlers });
+    const server = await RequestServer.listen({ refusals, host: c.host, port: c.port, maxFrameSize: c.maxFrameSize, handlers, tls });
     ns = new NameServer(c, server, refusals);
     return ns;
   }

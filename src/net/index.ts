@@ -1,5 +1,18 @@
-// Public door of net/: framed TCP transport shared by broker, name server and clients.
+// Public door of net/: framed TCP (optionally TLS) transport shared by broker, name server and clients.
 export { FrameConnection, type FrameConnectionHandlers } from './frame-connection.js';
 export { RequestServer, type RequestServerOptions, type Handler, type Reply, type RequestContext } from './request-server.js';
 export { RequestClient, type RequestClientOptions } from './request-client.js';
 export { parseAddress, formatAddress, type Address } from './address.js';
+export {
+  checkTlsClientOptions,
+  checkTlsServerOptions,
+  loadClientTls,
+  loadServerTls,
+  TLS_HANDSHAKE_TIMEOUT_MS,
+  TLS_MIN_VERSION,
+  type ClientTls,
+  type ServerTls,
+  type TlsClientOptions,
+  type TlsServerOptions,
+} from './tls-options.js';
+export { TLS_HANDSHAKE_REFUSAL } from './transport.js';

@@ -2,7 +2,6 @@
 // responses by request id, a timeout per request (checked by one sweep timer,
 // not a timer per request), typed errors for error statuses, and oneway
 // notifications handed to a listener.
-import { connect as netConnect } from 'node:net';
 import { ConnectError, ConnectionClosedError, MetaqError, RequestTimeoutError } from '../common/index.js';
 import {
   decodeErrorBody,
@@ -15,6 +14,8 @@ import {
 } from '../protocol/index.js';
 import { parseAddress } from './address.js';
 import { FrameConnection } from './frame-connection.js';
+import type { ClientTls } from './tls-options.js';
+import { connectFailure, openSocket } from './transport.js';
 
 export interface RequestClientOptions {
   connectTimeoutMs?: number;
@@ -23,6 +24,8 @@ export interface RequestClientOptions {
   onNotify?: (frame: Frame) => void;
   /** The connection closed (after all pending requests were failed). */
   onClose?: (error: Error | undefined) => void;
+  /** Connect over TLS (loadClientTls); default plain TCP. */
+  tls?: ClientTls;
 }
 
 interface Pending {
@@ -44,6 +47,8 @@ export class RequestClient {
   #nextId = 1;
   #sweep: NodeJS.Timeout;
   #closeError: Error | undefined;
+  /** The server answered at least once (a connection closed before that is worth a hint). */
+  #answered = false;
 
   private constructor(addr: string, conn: FrameConnection) {
     this.addr = addr;
@@ -63,17 +68,17 @@ export class RequestClient {
       // full mark-compact every ~0.4 s for the external memory alone (the
       // largest part of its latency tail). Frames are copied out of it.
       const readBuffer = Buffer.allocUnsafe(READ_BUFFER_SIZE);
-      const socket = netConnect({
-        host,
-        port,
-        onread: {
-          buffer: readBuffer,
-          callback: (n) => {
-            conn?.receive(readBuffer.subarray(0, n));
-            return true;
-          },
+      const onread = {
+        buffer: readBuffer,
+        callback: (n: number) => {
+          conn?.receive(readBuffer.subarray(0, n));
+          return true;
         },
-      });
+      };
+      const { socket, ready } = openSocket(host, port, onread, options.tls);
+      // Under TLS, 'connect' is the TCP connection: a failure after it is the handshake's.
+      let tcpConnected = false;
+      if (options.tls !== undefined) socket.once('connect', () => (tcpConnected = true));
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new ConnectError(`connecting to ${addr} timed out after ${timeoutMs} ms`));
@@ -81,9 +86,9 @@ export class RequestClient {
       socket.once('error', (err) => {
         if (client !== undefined) return;
         clearTimeout(timer);
-        reject(new ConnectError(`cannot connect to ${addr}: ${err.message}`, { cause: err }));
+        reject(connectFailure(addr, err, options.tls, tcpConnected));
       });
-      socket.once('connect', () => {
+      socket.once(ready, () => {
         clearTimeout(timer);
         conn = new FrameConnection(socket, options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE, {
           onFrame: (f) => client!.#onFrame(f, options),
@@ -144,6 +149,7 @@ export class RequestClient {
   }
 
   #onFrame(f: Frame, options: RequestClientOptions): void {
+    this.#answered = true;
     if ((f.flags & FrameFlag.Response) === 0) {
       options.onNotify?.(f);
       return;
@@ -166,7 +172,9 @@ export class RequestClient {
   }
 
   #closedError(): MetaqError {
-    return new ConnectionClosedError(`connection to ${this.addr} is closed`, { cause: this.#closeError });
+    // A plain client on a TLS port (or one a server drops at once) sees only the close: say what may be wrong.
+    const hint = this.#answered || this.#closeError !== undefined ? '' : ' (the server closed it without answering anything: if it serves TLS, connect with TLS options, e.g. --tls-ca)';
+    return new ConnectionClosedError(`connection to ${this.addr} is closed${hint}`, { cause: this.#closeError });
   }
 
   #failAll(err: Error | undefined): void {

@@ -3,7 +3,7 @@
 // of its opcode, turns thrown typed errors into error responses, and closes a
 // connection that sent a malformed frame (after answering it) while every
 // other connection carries on.
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { MalformedFrameError, MetaqError, FrameTooLargeError, UnknownOpcodeError, type RefusalCounters } from '../common/index.js';
 import {
   encodeErrorBody,
@@ -15,6 +15,8 @@ import {
   type FrameStreamFailure,
 } from '../protocol/index.js';
 import { FrameConnection } from './frame-connection.js';
+import type { ServerTls } from './tls-options.js';
+import { createSocketServer, TLS_HANDSHAKE_REFUSAL, type SocketServer } from './transport.js';
 
 /** What a handler answers: a status (default Ok) and a body (one or several buffers). */
 export interface Reply {
@@ -48,6 +50,8 @@ export interface RequestServerOptions {
   onInternalError?: (err: unknown, frame: Frame) => void;
   /** Where this server counts what its limits and security checks refused (the owner's stats). */
   refusals?: RefusalCounters;
+  /** Serve over TLS (loadServerTls); default plain TCP. */
+  tls?: ServerTls;
 }
 
 const OK: Reply = {};
@@ -91,6 +95,7 @@ class Connection implements RequestContext {
 
 export class RequestServer {
   readonly #server: Server;
+  readonly #sockets: SocketServer;
   readonly #options: RequestServerOptions;
   readonly #connections = new Set<Connection>();
   #nextId = 1;
@@ -98,7 +103,8 @@ export class RequestServer {
 
   private constructor(options: RequestServerOptions) {
     this.#options = options;
-    this.#server = createServer((socket) => this.#accept(socket));
+    this.#sockets = createSocketServer(options.tls, (socket) => this.#accept(socket), () => options.refusals?.count(TLS_HANDSHAKE_REFUSAL));
+    this.#server = this.#sockets.server;
   }
 
   static async listen(options: RequestServerOptions): Promise<RequestServer> {
@@ -128,6 +134,7 @@ export class RequestServer {
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     for (const c of this.#connections) c.conn.end();
     for (const c of this.#connections) c.conn.socket.destroy();
+    this.#sockets.destroyAll();
     await closed;
   }
 

@@ -2,7 +2,8 @@
 // (CONSUMER_DEFAULTS), and their resolution and validation.
 import { GROUP_NAME_PATTERN, InvalidConfigError } from '../../common/index.js';
 import { ConsumeMode } from '../../protocol/index.js';
-import { CLIENT_DEFAULTS, defaultClientId, namesrvList, positiveOption, type ClientOptions } from '../client-options.js';
+import type { ClientTls } from '../../net/index.js';
+import { CLIENT_DEFAULTS, clientTls, defaultClientId, namesrvList, positiveOption, type ClientOptions } from '../client-options.js';
 
 export interface ConsumerOptions extends ClientOptions {
   group: string;
@@ -62,7 +63,9 @@ export const CONSUMER_DEFAULTS = {
 export const PULL_MAX_BYTES = 4 * 1024 * 1024;
 
 /** Every option with its value, the mode as the wire says it. */
-export interface ResolvedConsumerOptions extends Required<Omit<ConsumerOptions, 'namesrv' | 'clientId' | 'mode'>> {
+export interface ResolvedConsumerOptions extends Required<Omit<ConsumerOptions, 'namesrv' | 'clientId' | 'mode' | 'tls'>> {
+  /** Loaded TLS material; undefined: plain TCP. */
+  tls: ClientTls | undefined;
   namesrv: string[];
   clientId: string;
   mode: ConsumeMode;
@@ -102,6 +105,7 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
     maxReconsumeTimes: positiveOption('maxReconsumeTimes', options.maxReconsumeTimes, d.maxReconsumeTimes, 0),
     localRetryDelayMs: positiveOption('localRetryDelayMs', options.localRetryDelayMs, d.localRetryDelayMs, 0),
     readFromSlave: options.readFromSlave ?? d.readFromSlave,
+    tls: clientTls(options.tls),
     namesrv: [],
   };
   if (!READ_FROM_SLAVE.includes(resolved.readFromSlave)) {
