@@ -2,11 +2,13 @@
 // silently ignored key) and the nested store configuration.
 import { checkInteger, InvalidConfigError } from '../common/index.js';
 import { DEFAULT_MAX_FRAME_SIZE, FRAME_HEADER_SIZE } from '../protocol/index.js';
-import { parseAddress } from '../net/index.js';
+import { checkConnectionLimits, CONNECTION_LIMIT_DEFAULTS, parseAddress, type ConnectionLimits } from '../net/index.js';
+import { checkHeldPullLimits, HELD_PULL_DEFAULTS, type HeldPullLimits } from './long-poll.js';
 import { resolveStoreConfig, type MessageStoreConfig } from '../store/index.js';
 import { validateQueueCount, validateTopicName } from '../store/index.js';
 
-export interface BrokerConfig {
+/** Connection limits (maxConnections, ...) and held-pull limits: docs/SECURITY.md, "Limits". */
+export interface BrokerConfig extends Partial<ConnectionLimits>, Partial<HeldPullLimits> {
   /** Broker name: registered with the name server, shown to clients. Default 'broker-a'. */
   brokerName?: string;
   /** Listen address. Default 127.0.0.1. */
@@ -80,6 +82,8 @@ export const BROKER_DEFAULTS = {
   replicationMode: 'async' as 'sync' | 'async',
   slaveTimeoutMs: 3000,
   maxSlaveLagBytes: 256 * 1024 * 1024,
+  ...CONNECTION_LIMIT_DEFAULTS,
+  ...HELD_PULL_DEFAULTS,
 };
 
 /** The largest TCP port number. */
@@ -124,6 +128,8 @@ export function resolveBrokerConfig(config: BrokerConfig): ResolvedBrokerConfig 
   if (c.replicationMode !== 'sync' && c.replicationMode !== 'async') throw new InvalidConfigError(`replicationMode must be sync or async, got ${JSON.stringify(c.replicationMode)}`);
   checkInteger('slaveTimeoutMs', c.slaveTimeoutMs);
   checkInteger('maxSlaveLagBytes', c.maxSlaveLagBytes);
+  checkConnectionLimits(c);
+  checkHeldPullLimits(c);
   if (c.haPort === undefined) c.haPort = c.port === 0 ? 0 : c.port + 1;
   checkInteger('haPort', c.haPort, 0, MAX_PORT);
   if (c.role === 'slave') {

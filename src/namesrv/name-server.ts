@@ -1,8 +1,8 @@
 // The name server: brokers register their topics here, clients ask it where a
 // topic lives. Stateless across restarts on purpose: brokers re-register
 // within one registration interval.
-import { InvalidConfigError, NoRouteError } from '../common/index.js';
-import { RequestServer, type Handler } from '../net/index.js';
+import { InvalidConfigError, NoRouteError, RefusalCounters } from '../common/index.js';
+import { checkConnectionLimits, CONNECTION_LIMIT_DEFAULTS, connectionLimitsOf, RequestServer, type ConnectionLimits, type Handler } from '../net/index.js';
 import {
   decodeBrokerIdentity,
   decodeRegisterBroker,
@@ -15,7 +15,8 @@ import {
 } from '../protocol/index.js';
 import { RouteTable } from './route-table.js';
 
-export interface NameServerConfig {
+/** Connection limits (maxConnections, ...): docs/SECURITY.md, "Limits". */
+export interface NameServerConfig extends Partial<ConnectionLimits> {
   /** Listen address. Default 127.0.0.1. */
   host?: string;
   /** Listen port; 0 picks a free one. Default 9876. */
@@ -30,6 +31,7 @@ export const NAMESRV_DEFAULTS = {
   port: 9876,
   brokerExpiryMs: 30_000,
   maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
+  ...CONNECTION_LIMIT_DEFAULTS,
 } as const;
 
 const KNOWN_KEYS = new Set(Object.keys(NAMESRV_DEFAULTS));
@@ -48,6 +50,7 @@ export function resolveNameServerConfig(config: NameServerConfig): Required<Name
   if (typeof c.maxFrameSize !== 'number' || !Number.isInteger(c.maxFrameSize) || c.maxFrameSize <= FRAME_HEADER_SIZE) {
     throw new InvalidConfigError(`maxFrameSize must be an integer > ${FRAME_HEADER_SIZE}, got ${JSON.stringify(c.maxFrameSize)}`);
   }
+  checkConnectionLimits(c);
   return c;
 }
 
@@ -56,10 +59,13 @@ export class NameServer {
   readonly #routes = new RouteTable();
   readonly #server: RequestServer;
   readonly #scan: NodeJS.Timeout;
+  /** What this name server's limits refused, by limit name (its stats' refusals). */
+  readonly #refusals: RefusalCounters;
 
-  private constructor(config: Required<NameServerConfig>, server: RequestServer) {
+  private constructor(config: Required<NameServerConfig>, server: RequestServer, refusals: RefusalCounters) {
     this.config = config;
     this.#server = server;
+    this.#refusals = refusals;
     this.#scan = setInterval(() => this.#routes.expire(Date.now(), config.brokerExpiryMs), Math.max(10, Math.floor(config.brokerExpiryMs / 4)));
     this.#scan.unref();
   }
@@ -83,9 +89,10 @@ export class NameServer {
       ns!.#routes.unregister(b.brokerName, b.addr);
       return {};
     });
-    handlers.set(Opcode.BrokerStats, () => ({ body: encodeText(JSON.stringify({ brokers: ns!.#routes.brokers() })) }));
-    const server = await RequestServer.listen({ host: c.host, port: c.port, maxFrameSize: c.maxFrameSize, handlers });
-    ns = new NameServer(c, server);
+    handlers.set(Opcode.BrokerStats, () => ({ body: encodeText(JSON.stringify(ns!.stats())) }));
+    const refusals = new RefusalCounters();
+    const server = await RequestServer.listen({ host: c.host, port: c.port, maxFrameSize: c.maxFrameSize, handlers, limits: connectionLimitsOf(c), refusals });
+    ns = new NameServer(c, server, refusals);
     return ns;
   }
 
@@ -95,6 +102,11 @@ export class NameServer {
 
   get addr(): string {
     return `${this.config.host}:${this.port}`;
+  }
+
+  /** What BROKER_STATS on a name server answers (as JSON). */
+  stats(): { brokers: ReturnType<RouteTable['brokers']>; connections: number; refusals: Record<string, number> } {
+    return { brokers: this.#routes.brokers(), connections: this.#server.connectionCount, refusals: this.#refusals.snapshot() };
   }
 
   async close(): Promise<void> {

@@ -44,6 +44,8 @@ export class RequestClient {
   #nextId = 1;
   #sweep: NodeJS.Timeout;
   #closeError: Error | undefined;
+  /** Why the server said it closes this connection (an error frame with request id 0: a limit), given to every request it fails. */
+  #serverError: MetaqError | undefined;
 
   private constructor(addr: string, conn: FrameConnection) {
     this.addr = addr;
@@ -149,7 +151,11 @@ export class RequestClient {
       return;
     }
     const p = this.#pending.get(f.requestId);
-    if (p === undefined) return; // timed out already: the late answer has nobody waiting
+    if (p === undefined) {
+      // Request id 0 is never a request's: the server's reason for closing (a limit reached).
+      if (f.requestId === 0 && isErrorStatus(f.status)) this.#serverError = errorForStatus(f.status, `${this.addr}: ${decodeErrorBody(f.body)}`);
+      return; // or timed out already: the late answer has nobody waiting
+    }
     this.#pending.delete(f.requestId);
     p.resolve(f);
   }
@@ -166,6 +172,7 @@ export class RequestClient {
   }
 
   #closedError(): MetaqError {
+    if (this.#serverError !== undefined) return this.#serverError;
     return new ConnectionClosedError(`connection to ${this.addr} is closed`, { cause: this.#closeError });
   }
 
