@@ -15,7 +15,7 @@
 // slave's socket is congested (a slave that does not read holds a bounded
 // amount of the master's memory).
 import { InvalidRequestError, MasterBehindSlaveError, ReplicaBehindRetentionError, SlaveRefusedError, type RefusalCounters } from '../common/index.js';
-import { RequestServer, type ConnectionLimits, type Handler, type RequestContext } from '../net/index.js';
+import { CONNECTION_LIMIT_DEFAULTS, RequestServer, type ConnectionLimits, type Handler, type RequestContext } from '../net/index.js';
 import { crc32 } from 'node:zlib';
 import {
   decodeHaCatchUp,
@@ -82,6 +82,8 @@ export const HA_REPORT_REFUSAL = 'haReportBeyondPushed';
 /** Bytes pushed and not yet confirmed: enough to keep the pipe full, bounded so a slow slave cannot fill memory. */
 const WINDOW_BYTES = 16 * 1024 * 1024;
 const CHUNK_BYTES = 1024 * 1024;
+/** The replication socket's least output high-water mark: above what an honest slave can have unread. */
+const PUSH_HIGH_WATER_BYTES = 2 * WINDOW_BYTES;
 
 interface Session {
   ctx: RequestContext;
@@ -187,7 +189,16 @@ export class HaMaster {
         },
       ],
     ]);
-    const server = await RequestServer.listen({ host: o.host, port: o.port, maxFrameSize: o.maxFrameSize, handlers, limits: o.limits, refusals: o.refusals });
+    // An honest slave never has more than the window (and a chunk) unread: the socket's mark sits above it, so only a slave that does not read is paced by it.
+    const limits = o.limits ?? CONNECTION_LIMIT_DEFAULTS;
+    const server = await RequestServer.listen({
+      host: o.host,
+      port: o.port,
+      maxFrameSize: o.maxFrameSize,
+      handlers,
+      limits: { ...limits, outputHighWaterBytes: Math.max(limits.outputHighWaterBytes, PUSH_HIGH_WATER_BYTES) },
+      refusals: o.refusals,
+    });
     master = new HaMaster(o, server);
     return master;
   }
