@@ -456,7 +456,8 @@ export class HaMaster {
   /** Tells the slave how far this master's own log is durable (flushed under sync flush, written under async). */
   #sendDurable(s: Session): void {
     const durable = this.#o.log.localConfirmedOffset;
-    if (durable <= s.durableSent || s.ctx.closed) return;
+    // On a congested socket it waits: the next one sent (the pump's, once it drains) carries the newest.
+    if (durable <= s.durableSent || s.ctx.closed || s.ctx.congested) return;
     s.durableSent = durable;
     s.ctx.notify(Opcode.HaDurable, encodeOffset(durable));
   }
@@ -536,7 +537,8 @@ export class HaMaster {
 
   #sendOffsets(): void {
     const s = this.#session;
-    if (s !== undefined && !s.ctx.closed) s.ctx.notify(Opcode.HaOffsets, encodeText(JSON.stringify(this.#o.offsets())));
+    // Skipped while the slave does not take what it is sent: the next one carries the whole table anyway.
+    if (s !== undefined && !s.ctx.closed && !s.ctx.congested) s.ctx.notify(Opcode.HaOffsets, encodeText(JSON.stringify(this.#o.offsets())));
   }
 }
 
