@@ -46,10 +46,8 @@ export class FrameConnection {
   #handlers: FrameConnectionHandlers;
   readonly #onFrame: FrameHandler;
   #out: Buffer[] = [];
-  /** Bytes in #out. */
+  /** Bytes in #out, and those whenWritable's answers said they would add (until the next flush). */
   #queued = 0;
-  /** Bytes of answers made in whenWritable and not yet in #out (until the next flush). */
-  #reserved = 0;
   #flushScheduled = false;
   #closed = false;
   /** end() was called: nothing more is read or sent. */
@@ -106,7 +104,6 @@ export class FrameConnection {
       this.#closed = true;
       this.#out = [];
       this.#queued = 0;
-      this.#reserved = 0;
       this.#deferred = [];
       this.#waiters = [];
       handlers.onClose(error);
@@ -191,30 +188,27 @@ export class FrameConnection {
       this.#out.push(encodeHeader(header, n));
       for (const b of body) if (b.length > 0) this.#out.push(b);
     }
-    this.#queued += n;
     // Answers produced within one task (a read of many pipelined requests) count before they reach the socket.
-    if (this.#queued + this.#reserved > this.#highWater && (this.#paused & ReadPause.Output) === 0) this.#pauseForOutput();
-    this.#scheduleFlush();
-  }
-
-  #scheduleFlush(): void {
+    if ((this.#queued += n) > this.#highWater && (this.#paused & ReadPause.Output) === 0) this.#pauseForOutput();
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       queueMicrotask(this.#flush);
     }
   }
 
+  /** An answer of `n` bytes is on its way (made in whenWritable): counted until the next flush, by which it is queued (or counted when it is). */
   #reserve(n: number): void {
     if (n <= 0 || this.#highWater === Infinity) return;
-    this.#reserved += n;
-    if (this.#queued + this.#reserved > this.#highWater && (this.#paused & ReadPause.Output) === 0) this.#pauseForOutput();
-    // The flush ends the reservation (the answer is queued by then, or counted when it is).
-    this.#scheduleFlush();
+    if ((this.#queued += n) > this.#highWater && (this.#paused & ReadPause.Output) === 0) this.#pauseForOutput();
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(this.#flush);
+    }
   }
 
   #flush = (): void => {
     this.#flushScheduled = false;
-    this.#reserved = 0;
+    this.#queued = 0;
     const out = this.#out;
     if (this.#closed) return;
     if (out.length === 0) {
@@ -222,7 +216,6 @@ export class FrameConnection {
       return;
     }
     this.#out = [];
-    this.#queued = 0;
     if (out.length === 1) {
       this.socket.write(out[0]!);
     } else {

@@ -55,7 +55,7 @@ describe('held pulls', () => {
 
       // The refused ones are answered at once, with the limit named.
       const refused = async (ps: Promise<Frame | Error>[]): Promise<LimitExceededError[]> => {
-        const settled = await Promise.race([Promise.all(ps.map((p) => Promise.race([p, sleep(500).then(() => undefined)])))]);
+        const settled = await Promise.all(ps.map((p) => Promise.race([p, sleep(500).then(() => undefined)])));
         return settled.filter((r): r is LimitExceededError => r instanceof LimitExceededError);
       };
       const perConnection = await refused(first);
