@@ -2,13 +2,14 @@
 // silently ignored key) and the nested store configuration.
 import { checkInteger, InvalidConfigError } from '../common/index.js';
 import { DEFAULT_MAX_FRAME_SIZE, FRAME_HEADER_SIZE } from '../protocol/index.js';
-import { checkTlsClientOptions, checkTlsServerOptions, parseAddress, type TlsClientOptions, type TlsServerOptions } from '../net/index.js';
+import { checkConnectionLimits, checkTlsClientOptions, checkTlsServerOptions, CONNECTION_LIMIT_DEFAULTS, parseAddress, type ConnectionLimits, type TlsClientOptions, type TlsServerOptions } from '../net/index.js';
+import { checkHeldPullLimits, HELD_PULL_DEFAULTS, type HeldPullLimits } from './long-poll.js';
 import { resolveStoreConfig, type MessageStoreConfig } from '../store/index.js';
 import { validateQueueCount, validateTopicName } from '../store/index.js';
 import { checkResourceLimits, RESOURCE_LIMIT_DEFAULTS, type ResourceLimitsConfig } from './resource-limits.js';
 
-/** Resource limits (resource-limits.ts, docs/SECURITY.md "Limits") are top-level keys too. */
-export interface BrokerConfig extends ResourceLimitsConfig {
+/** Resource limits (resource-limits.ts), connection limits (maxConnections, ...) and held-pull limits are top-level keys too: docs/SECURITY.md, "Limits". */
+export interface BrokerConfig extends ResourceLimitsConfig, Partial<ConnectionLimits>, Partial<HeldPullLimits> {
   /** Broker name: registered with the name server, shown to clients. Default 'broker-a'. */
   brokerName?: string;
   /** Listen address. Default 127.0.0.1. */
@@ -97,6 +98,8 @@ export const BROKER_DEFAULTS = {
   haTls: undefined as TlsServerOptions | undefined,
   masterTls: undefined as TlsClientOptions | undefined,
   namesrvTls: undefined as TlsClientOptions | undefined,
+  ...CONNECTION_LIMIT_DEFAULTS,
+  ...HELD_PULL_DEFAULTS,
 };
 
 /** The largest TCP port number. */
@@ -144,6 +147,8 @@ export function resolveBrokerConfig(config: BrokerConfig): ResolvedBrokerConfig 
   if (c.replicationMode !== 'sync' && c.replicationMode !== 'async') throw new InvalidConfigError(`replicationMode must be sync or async, got ${JSON.stringify(c.replicationMode)}`);
   checkInteger('slaveTimeoutMs', c.slaveTimeoutMs);
   checkInteger('maxSlaveLagBytes', c.maxSlaveLagBytes);
+  checkConnectionLimits(c);
+  checkHeldPullLimits(c);
   if (c.haPort === undefined) c.haPort = c.port === 0 ? 0 : c.port + 1;
   checkInteger('haPort', c.haPort, 0, MAX_PORT);
   if (c.role === 'slave') {

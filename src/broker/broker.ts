@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { GcPauses } from './gc-pauses.js';
 import { GROUP_NAME_PATTERN, RefusalCounters, retryTopic, SCHEDULE_TOPIC, InvalidRequestError, NotFoundError, ServiceUnavailableError, UnknownQueueError, UnknownTopicError } from '../common/index.js';
-import { RequestServer, type Handler, type RequestContext } from '../net/index.js';
+import { connectionLimitsOf, RequestServer, type Handler, type RequestContext } from '../net/index.js';
 import {
   ConsumeMode,
   decodeClientGroup,
@@ -99,7 +99,7 @@ export class Broker {
   readonly #groupOffsets: GroupOffsets;
   readonly #groups = new ConsumerGroups();
   readonly #locks = new QueueLocks();
-  readonly #polls = new LongPolls();
+  readonly #polls: LongPolls;
   /** SEND requests read in place, one at a time (the store reads it before put returns). */
   readonly #sendView = new SendRequestView();
   /** Masters only: a slave's log is a copy, so it schedules no re-deliveries of its own. */
@@ -122,6 +122,7 @@ export class Broker {
     this.config = config;
     this.#tls = tls;
     this.#refusals = refusals;
+    this.#polls = new LongPolls(config, refusals);
     this.#server = server;
     this.#store = store;
     this.#log = log;
@@ -173,6 +174,7 @@ export class Broker {
     const server = await RequestServer.listen({
       refusals,
       tls: tls.server,
+      limits: connectionLimitsOf(c),
       host: c.host,
       port: c.port,
       maxFrameSize: c.maxFrameSize,
@@ -231,6 +233,7 @@ export class Broker {
         onError: (err) => this.#log.warn('replication', err),
         onOffsets: (snapshot) => this.#offsets.apply(snapshot),
         slaveSilenceMs: SLAVE_SILENCE_MS,
+        limits: connectionLimitsOf(c),
       });
     } else {
       this.#haSlave = new HaSlave({
@@ -484,7 +487,15 @@ export class Broker {
           queueId: req.queueId,
           offset: req.offset,
           ctx,
-          wake: () => resolve(this.#resetRedirect(req) ?? this.#pullReply(this.#read(req))),
+          // Read only when the consumer has room for the answer: woken pulls of a peer that does not read stop at its high-water mark.
+          wake: () =>
+            ctx.whenWritable(() => {
+              const reply = this.#resetRedirect(req) ?? this.#pullReply(this.#read(req));
+              resolve(reply);
+              let bytes = 0;
+              for (const b of reply.body) bytes += b.length;
+              return bytes;
+            }),
         },
         timeout,
       );

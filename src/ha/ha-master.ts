@@ -9,9 +9,13 @@
 // available. The master also tells the slave how far its own log is durable
 // (HA_DURABLE), and the slave serves readers no further. One slave at a time;
 // a slave that fell behind what the master keeps is told to re-sync; no slave
-// can take the master down.
+// can take the master down: a report beyond what was pushed to the slave
+// closes its session (it would release sync sends and lift readers' limit on
+// the word of a peer that holds nothing), and the push stops while the
+// slave's socket is congested (a slave that does not read holds a bounded
+// amount of the master's memory).
 import { InvalidRequestError, MasterBehindSlaveError, ReplicaBehindRetentionError, SlaveRefusedError, type RefusalCounters } from '../common/index.js';
-import { RequestServer, type Handler, type RequestContext, type ServerTls } from '../net/index.js';
+import { CONNECTION_LIMIT_DEFAULTS, RequestServer, type ConnectionLimits, type Handler, type RequestContext, type ServerTls } from '../net/index.js';
 import { crc32 } from 'node:zlib';
 import {
   decodeHaCatchUp,
@@ -68,13 +72,20 @@ export interface HaMasterOptions {
   slaveSilenceMs: number;
   /** Serve the replication port over TLS; default plain TCP. */
   tls?: ServerTls;
-  /** The broker's refusal counters (failed TLS handshakes on this port count there). */
+  /** The replication port's connection limits (default CONNECTION_LIMIT_DEFAULTS); its output high-water mark also paces the push. */
+  limits?: ConnectionLimits;
+  /** Where refusals are counted (the broker's): the connection limits', HA_REPORT_LIMIT, failed TLS handshakes. */
   refusals?: RefusalCounters;
 }
+
+/** Counter of reports beyond what was pushed to the slave (each closes its session). */
+export const HA_REPORT_REFUSAL = 'haReportBeyondPushed';
 
 /** Bytes pushed and not yet confirmed: enough to keep the pipe full, bounded so a slow slave cannot fill memory. */
 const WINDOW_BYTES = 16 * 1024 * 1024;
 const CHUNK_BYTES = 1024 * 1024;
+/** The replication socket's least output high-water mark: above what an honest slave can have unread. */
+const PUSH_HIGH_WATER_BYTES = 2 * WINDOW_BYTES;
 
 interface Session {
   ctx: RequestContext;
@@ -86,6 +97,8 @@ interface Session {
   durableSent: number;
   /** When the slave was last heard from (handshake or report). */
   heardAt: number;
+  /** The push stopped on a congested socket and waits for it to drain. */
+  waitingForRoom: boolean;
 }
 
 /**
@@ -178,7 +191,17 @@ export class HaMaster {
         },
       ],
     ]);
-    const server = await RequestServer.listen({ host: o.host, port: o.port, maxFrameSize: o.maxFrameSize, handlers, tls: o.tls, refusals: o.refusals });
+    // An honest slave never has more than the window (and a chunk) unread: the socket's mark sits above it, so only a slave that does not read is paced by it.
+    const limits = o.limits ?? CONNECTION_LIMIT_DEFAULTS;
+    const server = await RequestServer.listen({
+      host: o.host,
+      port: o.port,
+      maxFrameSize: o.maxFrameSize,
+      handlers,
+      tls: o.tls,
+      limits: { ...limits, outputHighWaterBytes: Math.max(limits.outputHighWaterBytes, PUSH_HIGH_WATER_BYTES) },
+      refusals: o.refusals,
+    });
     master = new HaMaster(o, server);
     return master;
   }
@@ -282,7 +305,8 @@ export class HaMaster {
     }
     // This log holds everything the slave holds: whatever the master was waiting for is settled.
     if (this.#hold === 'unverified' || this.#hold === 'behind' || this.#hold === 'diverged') this.#releaseWrites(h);
-    this.#session = { ctx, pushOffset: h.maxOffset, acked: h.durableOffset, heardAt: Date.now(), durableSent: 0 };
+    // The handshake's decoder keeps durableOffset <= maxOffset, and Stream starts at or below this log's end: acked <= pushOffset from here on.
+    this.#session = { ctx, pushOffset: h.maxOffset, acked: h.durableOffset, heardAt: Date.now(), durableSent: 0, waitingForRoom: false };
     ctx.onClose(() => {
       if (this.#session?.ctx === ctx) this.#dropSession();
     });
@@ -435,7 +459,8 @@ export class HaMaster {
   /** Tells the slave how far this master's own log is durable (flushed under sync flush, written under async). */
   #sendDurable(s: Session): void {
     const durable = this.#o.log.localConfirmedOffset;
-    if (durable <= s.durableSent || s.ctx.closed) return;
+    // On a congested socket it waits: the next one sent (the pump's, once it drains) carries the newest.
+    if (durable <= s.durableSent || s.ctx.closed || s.ctx.congested) return;
     s.durableSent = durable;
     s.ctx.notify(Opcode.HaDurable, encodeOffset(durable));
   }
@@ -455,6 +480,16 @@ export class HaMaster {
   #report(offset: number, ctx: RequestContext): void {
     const s = this.#session;
     if (s === undefined || s.ctx !== ctx) return;
+    if (offset > s.pushOffset) {
+      // The slave cannot hold what it was never sent: whatever it is, its word releases no send and lifts no limit.
+      this.#o.refusals?.count(HA_REPORT_REFUSAL);
+      this.#o.onError?.(
+        new SlaveRefusedError(`slave ${ctx.remote} reported holding the log up to ${offset}, but was sent only up to ${s.pushOffset} (this master's log ends at ${this.#o.log.writtenOffset}): its session is closed`),
+      );
+      this.#dropSession();
+      ctx.close();
+      return;
+    }
     s.heardAt = Date.now();
     if (offset > s.acked) s.acked = offset;
     if (s.acked > this.#replicated) this.#replicated = s.acked;
@@ -468,13 +503,25 @@ export class HaMaster {
     this.#pump();
   }
 
-  /** Pushes log bytes while the window allows. */
+  /** Pushes log bytes while the window and the slave's socket allow. */
   #pump(): void {
     if (this.#pumping) return;
     this.#pumping = true;
     const s = this.#session;
     try {
       while (s !== undefined && this.#session === s && !s.ctx.closed && s.pushOffset - s.acked < WINDOW_BYTES) {
+        if (s.ctx.congested) {
+          // The socket holds more than its high-water mark: read nothing more of the log until it drains.
+          if (!s.waitingForRoom) {
+            s.waitingForRoom = true;
+            s.ctx.whenWritable(() => {
+              s.waitingForRoom = false;
+              this.#pump();
+              return 0;
+            });
+          }
+          break;
+        }
         const chunk = this.#o.log.readLog(s.pushOffset, CHUNK_BYTES);
         if (chunk === undefined) break;
         // One CRC per chunk: the slave checks it instead of each record's (ARCHITECTURE.md, "Checking replicated bytes").
@@ -493,7 +540,8 @@ export class HaMaster {
 
   #sendOffsets(): void {
     const s = this.#session;
-    if (s !== undefined && !s.ctx.closed) s.ctx.notify(Opcode.HaOffsets, encodeText(JSON.stringify(this.#o.offsets())));
+    // Skipped while the slave does not take what it is sent: the next one carries the whole table anyway.
+    if (s !== undefined && !s.ctx.closed && !s.ctx.congested) s.ctx.notify(Opcode.HaOffsets, encodeText(JSON.stringify(this.#o.offsets())));
   }
 }
 

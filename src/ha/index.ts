@@ -1,4 +1,4 @@
 // Public door of ha/: master/slave replication of the CommitLog.
-export { HaMaster, type HaMasterOptions, type HaMasterStats, type ReplicationMode, type WriteHold } from './ha-master.js';
+export { HaMaster, HA_REPORT_REFUSAL, type HaMasterOptions, type HaMasterStats, type ReplicationMode, type WriteHold } from './ha-master.js';
 export { HaSlave, type HaSlaveOptions, type HaSlaveStats } from './ha-slave.js';
 export type { ReplicaOutcome } from './replica-waiters.js';

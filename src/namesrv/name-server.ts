@@ -2,7 +2,7 @@
 // topic lives. Stateless across restarts on purpose: brokers re-register
 // within one registration interval.
 import { InvalidConfigError, NoRouteError, RefusalCounters } from '../common/index.js';
-import { checkTlsServerOptions, loadServerTls, RequestServer, type Handler, type TlsServerOptions } from '../net/index.js';
+import { checkConnectionLimits, checkTlsServerOptions, CONNECTION_LIMIT_DEFAULTS, connectionLimitsOf, loadServerTls, RequestServer, type ConnectionLimits, type Handler, type TlsServerOptions } from '../net/index.js';
 import {
   decodeBrokerIdentity,
   decodeRegisterBroker,
@@ -16,8 +16,8 @@ import {
 import { RouteTable } from './route-table.js';
 import { checkRouteLimits, ROUTE_LIMIT_DEFAULTS, type RouteLimits } from './route-limits.js';
 
-/** Route limits (route-limits.ts, docs/SECURITY.md "Limits") are top-level keys too. */
-export interface NameServerConfig extends Partial<RouteLimits> {
+/** Route limits (route-limits.ts) and connection limits (maxConnections, ...) are top-level keys too: docs/SECURITY.md, "Limits". */
+export interface NameServerConfig extends Partial<RouteLimits>, Partial<ConnectionLimits> {
   /** Listen address. Default 127.0.0.1. */
   host?: string;
   /** Listen port; 0 picks a free one. Default 9876. */
@@ -35,6 +35,7 @@ export const NAMESRV_DEFAULTS = {
   brokerExpiryMs: 30_000,
   maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
   ...ROUTE_LIMIT_DEFAULTS,
+  ...CONNECTION_LIMIT_DEFAULTS,
 } as const;
 
 /** Options with no default value: off unless given. */
@@ -58,6 +59,7 @@ export function resolveNameServerConfig(config: NameServerConfig): ResolvedNameS
     throw new InvalidConfigError(`maxFrameSize must be an integer > ${FRAME_HEADER_SIZE}, got ${JSON.stringify(c.maxFrameSize)}`);
   }
   checkRouteLimits(c);
+  checkConnectionLimits(c);
   if (c.tls !== undefined) checkTlsServerOptions(c.tls, 'tls');
   return c;
 }
@@ -101,22 +103,23 @@ export class NameServer {
     });
     handlers.set(Opcode.BrokerStats, () => ({ body: encodeText(JSON.stringify(ns!.stats())) }));
     const refusals = new RefusalCounters();
-    const server = await RequestServer.listen({ refusals, host: c.host, port: c.port, maxFrameSize: c.maxFrameSize, handlers, tls });
+    const server = await RequestServer.listen({ refusals, host: c.host, port: c.port, maxFrameSize: c.maxFrameSize, handlers, tls, limits: connectionLimitsOf(c) });
     ns = new NameServer(c, server, refusals);
     return ns;
   }
 
   /** What BROKER_STATS answers (as JSON): the registered brokers and the refusals by limit name. */
-  stats(): { brokers: ReturnType<RouteTable['brokers']>; refusals: Record<string, number> } {
-    return { brokers: this.#routes.brokers(), refusals: this.#refusals.snapshot() };
-  }
-
   get port(): number {
     return this.#server.port;
   }
 
   get addr(): string {
     return `${this.config.host}:${this.port}`;
+  }
+
+  /** What BROKER_STATS on a name server answers (as JSON). */
+  stats(): { brokers: ReturnType<RouteTable['brokers']>; connections: number; refusals: Record<string, number> } {
+    return { brokers: this.#routes.brokers(), connections: this.#server.connectionCount, refusals: this.#refusals.snapshot() };
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 // Public door of net/: framed TCP (optionally TLS) transport shared by broker, name server and clients.
-export { FrameConnection, type FrameConnectionHandlers } from './frame-connection.js';
+export { FrameConnection, type FrameConnectionHandlers, type FrameConnectionFlow } from './frame-connection.js';
 export { RequestServer, type RequestServerOptions, type Handler, type Reply, type RequestContext } from './request-server.js';
 export { RequestClient, type RequestClientOptions } from './request-client.js';
 export { parseAddress, formatAddress, type Address } from './address.js';
@@ -16,3 +16,4 @@ export {
   type TlsServerOptions,
 } from './tls-options.js';
 export { TLS_HANDSHAKE_REFUSAL } from './transport.js';
+export { CONNECTION_LIMIT_DEFAULTS, LIMIT, checkConnectionLimits, connectionLimitsOf, type ConnectionLimits } from './connection-limits.js';

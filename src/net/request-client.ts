@@ -49,6 +49,8 @@ export class RequestClient {
   #closeError: Error | undefined;
   /** The server answered at least once (a connection closed before that is worth a hint). */
   #answered = false;
+  /** Why the server said it closes this connection (an error frame with request id 0: a limit), given to every request it fails. */
+  #serverError: MetaqError | undefined;
 
   private constructor(addr: string, conn: FrameConnection) {
     this.addr = addr;
@@ -155,7 +157,11 @@ export class RequestClient {
       return;
     }
     const p = this.#pending.get(f.requestId);
-    if (p === undefined) return; // timed out already: the late answer has nobody waiting
+    if (p === undefined) {
+      // Request id 0 is never a request's: the server's reason for closing (a limit reached).
+      if (f.requestId === 0 && isErrorStatus(f.status)) this.#serverError = errorForStatus(f.status, `${this.addr}: ${decodeErrorBody(f.body)}`);
+      return; // or timed out already: the late answer has nobody waiting
+    }
     this.#pending.delete(f.requestId);
     p.resolve(f);
   }
@@ -172,6 +178,7 @@ export class RequestClient {
   }
 
   #closedError(): MetaqError {
+    if (this.#serverError !== undefined) return this.#serverError;
     // A plain client on a TLS port (or one a server drops at once) sees only the close: say what may be wrong.
     const hint = this.#answered || this.#closeError !== undefined ? '' : ' (the server closed it without answering anything: if it serves TLS, connect with TLS options, e.g. --tls-ca)';
     return new ConnectionClosedError(`connection to ${this.addr} is closed${hint}`, { cause: this.#closeError });

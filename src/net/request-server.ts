@@ -2,9 +2,11 @@
 // server share. It owns connections, dispatches each request to the handler
 // of its opcode, turns thrown typed errors into error responses, and closes a
 // connection that sent a malformed frame (after answering it) while every
-// other connection carries on.
+// other connection carries on. Its ConnectionLimits bound what one peer can
+// hold: connections, requests in flight, queued output (FrameConnection's
+// backpressure) and a stalled partial frame; each refusal is counted.
 import type { Server, Socket } from 'node:net';
-import { MalformedFrameError, MetaqError, FrameTooLargeError, UnknownOpcodeError, type RefusalCounters } from '../common/index.js';
+import { LimitExceededError, MalformedFrameError, MetaqError, FrameTooLargeError, UnknownOpcodeError, type RefusalCounters } from '../common/index.js';
 import {
   encodeErrorBody,
   FrameFlag,
@@ -14,7 +16,8 @@ import {
   type Frame,
   type FrameStreamFailure,
 } from '../protocol/index.js';
-import { FrameConnection } from './frame-connection.js';
+import { CONNECTION_LIMIT_DEFAULTS, LIMIT, type ConnectionLimits } from './connection-limits.js';
+import { FrameConnection, ReadPause } from './frame-connection.js';
 import type { ServerTls } from './tls-options.js';
 import { createSocketServer, TLS_HANDSHAKE_REFUSAL, type SocketServer } from './transport.js';
 
@@ -34,6 +37,15 @@ export interface RequestContext {
   notify(opcode: number, body: Buffer | readonly Buffer[]): void;
   /** Runs `fn` when the connection closes. */
   onClose(fn: () => void): void;
+  /** Output to this peer is above its high-water mark (it reads slower than it is answered): make nothing more for it until whenWritable. */
+  readonly congested: boolean;
+  /**
+   * Runs `produce` now, or once the peer's queued output has drained if it
+   * is congested (never if the connection closes first). `produce` makes an
+   * answer (a held request's) and returns its size in bytes, or 0 if it sent
+   * it itself.
+   */
+  whenWritable(produce: () => number): void;
   /** Sends what is queued, then closes the connection (a peer this server gives up on); FrameConnection.end cuts a peer that does not take it after a grace period. */
   close(): void;
 }
@@ -52,6 +64,8 @@ export interface RequestServerOptions {
   refusals?: RefusalCounters;
   /** Serve over TLS (loadServerTls); default plain TCP. */
   tls?: ServerTls;
+  /** Default CONNECTION_LIMIT_DEFAULTS. */
+  limits?: ConnectionLimits;
 }
 
 const OK: Reply = {};
@@ -59,6 +73,8 @@ const OK: Reply = {};
 class Connection implements RequestContext {
   readonly connectionId: number;
   readonly conn: FrameConnection;
+  /** Requests answered asynchronously and not answered yet. */
+  inFlight = 0;
   #closeHooks: (() => void)[] = [];
 
   constructor(id: number, conn: FrameConnection) {
@@ -86,6 +102,14 @@ class Connection implements RequestContext {
     this.conn.end();
   }
 
+  get congested(): boolean {
+    return this.conn.congested;
+  }
+
+  whenWritable(produce: () => number): void {
+    this.conn.whenWritable(produce);
+  }
+
   runCloseHooks(): void {
     const hooks = this.#closeHooks;
     this.#closeHooks = [];
@@ -98,13 +122,20 @@ export class RequestServer {
   readonly #sockets: SocketServer;
   readonly #options: RequestServerOptions;
   readonly #connections = new Set<Connection>();
+  readonly #limits: ConnectionLimits;
+  readonly #onOutputPause: () => void;
+  #sweep: NodeJS.Timeout | undefined;
   #nextId = 1;
   #port = 0;
 
   private constructor(options: RequestServerOptions) {
     this.#options = options;
+    this.#limits = options.limits ?? CONNECTION_LIMIT_DEFAULTS;
+    this.#onOutputPause = () => options.refusals?.count(LIMIT.output);
     this.#sockets = createSocketServer(options.tls, (socket) => this.#accept(socket), () => options.refusals?.count(TLS_HANDSHAKE_REFUSAL));
     this.#server = this.#sockets.server;
+    // Under TLS a connection reaches #accept (and its count) only after its handshake: bound the sockets still handshaking at the listener too.
+    if (options.tls !== undefined) this.#server.maxConnections = this.#limits.maxConnections;
   }
 
   static async listen(options: RequestServerOptions): Promise<RequestServer> {
@@ -116,6 +147,13 @@ export class RequestServer {
         resolve();
       });
     });
+    // An accept that fails (out of file descriptors) is the server's trouble, not a crash: it keeps listening.
+    s.#server.on('error', () => options.refusals?.count(ACCEPT_FAILED));
+    const timeoutMs = s.#limits.partialFrameTimeoutMs;
+    if (timeoutMs > 0) {
+      s.#sweep = setInterval(() => s.#closeStalled(timeoutMs), Math.max(MIN_SWEEP_MS, Math.floor(timeoutMs / SWEEPS_PER_TIMEOUT)));
+      s.#sweep.unref();
+    }
     const addr = s.#server.address();
     s.#port = typeof addr === 'object' && addr !== null ? addr.port : options.port;
     return s;
@@ -131,6 +169,7 @@ export class RequestServer {
 
   /** Stops accepting, closes every connection, resolves when the listener is closed. */
   async close(): Promise<void> {
+    clearInterval(this.#sweep);
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     for (const c of this.#connections) c.conn.end();
     for (const c of this.#connections) c.conn.socket.destroy();
@@ -139,18 +178,52 @@ export class RequestServer {
   }
 
   #accept(socket: Socket): void {
+    if (this.#connections.size >= this.#limits.maxConnections) {
+      this.#refuseConnection(socket);
+      return;
+    }
     const id = this.#nextId++;
     let ctx: Connection | undefined;
-    const conn = new FrameConnection(socket, this.#options.maxFrameSize, {
-      onFrame: (f) => this.#dispatch(f, ctx!),
-      onStreamFailure: (failure) => this.#refuseStream(ctx!, failure),
-      onClose: () => {
-        this.#connections.delete(ctx!);
-        ctx!.runCloseHooks();
+    const conn = new FrameConnection(
+      socket,
+      this.#options.maxFrameSize,
+      {
+        onFrame: (f) => this.#dispatch(f, ctx!),
+        onStreamFailure: (failure) => this.#refuseStream(ctx!, failure),
+        onClose: () => {
+          this.#connections.delete(ctx!);
+          ctx!.runCloseHooks();
+        },
       },
-    });
+      false,
+      { outputHighWaterBytes: this.#limits.outputHighWaterBytes, onOutputPause: this.#onOutputPause },
+    );
     ctx = new Connection(id, conn);
     this.#connections.add(ctx);
+  }
+
+  /** One connection over maxConnections: told why (request id 0), then closed. */
+  #refuseConnection(socket: Socket): void {
+    this.#options.refusals?.count(LIMIT.connections);
+    const conn = new FrameConnection(socket, this.#options.maxFrameSize, { onFrame: () => undefined, onStreamFailure: () => undefined, onClose: () => undefined });
+    const max = this.#limits.maxConnections;
+    this.#closeWith(conn, new LimitExceededError(LIMIT.connections, `this server serves at most ${max} connections at once (maxConnections): try again later, or raise the limit`));
+  }
+
+  /** Closes connections whose partial frame got no byte for the timeout (a peer holding a frame open). */
+  #closeStalled(timeoutMs: number): void {
+    const now = Date.now();
+    for (const c of this.#connections) {
+      if (c.conn.closed || c.conn.partialFrameIdleMs(now) < timeoutMs) continue;
+      this.#options.refusals?.count(LIMIT.partialFrame);
+      this.#closeWith(c.conn, new LimitExceededError(LIMIT.partialFrame, `a frame begun on this connection got no further byte for ${timeoutMs} ms (partialFrameTimeoutMs): closing`));
+    }
+  }
+
+  /** Tells the peer why this side closes (request id 0: no request of its own), then closes. */
+  #closeWith(conn: FrameConnection, err: MetaqError): void {
+    conn.send({ opcode: 0, flags: FrameFlag.Response, requestId: 0, status: statusForError(err) }, encodeErrorBody(err.message));
+    conn.end();
   }
 
   #dispatch(frame: Frame, ctx: Connection): void {
@@ -171,13 +244,30 @@ export class RequestServer {
       return;
     }
     if (reply instanceof Promise) {
+      // Only answers that wait count as in flight: a synchronous one is sent before the next frame is read.
+      if (++ctx.inFlight >= this.#limits.maxInFlightPerConnection) this.#pauseInFlight(ctx);
       reply.then(
-        (r) => this.#answer(ctx, frame, r),
-        (err: unknown) => this.#fail(ctx, frame, err),
+        (r) => {
+          this.#settled(ctx);
+          this.#answer(ctx, frame, r);
+        },
+        (err: unknown) => {
+          this.#settled(ctx);
+          this.#fail(ctx, frame, err);
+        },
       );
     } else {
       this.#answer(ctx, frame, reply);
     }
+  }
+
+  #pauseInFlight(ctx: Connection): void {
+    ctx.conn.pauseReading(ReadPause.InFlight);
+    this.#options.refusals?.count(LIMIT.inFlight);
+  }
+
+  #settled(ctx: Connection): void {
+    if (ctx.inFlight-- === this.#limits.maxInFlightPerConnection) ctx.conn.resumeReading(ReadPause.InFlight);
   }
 
   #answer(ctx: Connection, req: Frame, reply: Reply): void {
@@ -202,3 +292,9 @@ export class RequestServer {
     ctx.conn.end();
   }
 }
+
+/** Counted when the listener fails to accept a connection (out of file descriptors): raise the process's limit above maxConnections. */
+const ACCEPT_FAILED = 'acceptFailed';
+/** The partial-frame sweep runs this often per timeout (a stalled peer is closed within 1.25 timeouts). */
+const SWEEPS_PER_TIMEOUT = 4;
+const MIN_SWEEP_MS = 10;

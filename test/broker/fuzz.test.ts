@@ -5,8 +5,11 @@
 // ones. The broker must never crash or leak an unhandled rejection, must answer
 // every frame it can read or close the connection, must answer only with
 // well-formed response frames, and afterwards must carry a normal workload
-// (1000 messages sent and consumed). Set METAQ_FUZZ_SEED to replay another seed,
-// METAQ_FUZZ_FRAMES and METAQ_FUZZ_TIME_MS for a longer run.
+// (1000 messages sent and consumed). A second run does the same while a few
+// clients pipeline large pulls and never read their sockets: the broker's
+// memory stays bounded (it stops reading those connections) and everyone else
+// is served. Set METAQ_FUZZ_SEED to replay another seed, METAQ_FUZZ_FRAMES and
+// METAQ_FUZZ_TIME_MS for a longer run.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Broker } from '../../src/broker/index.js';
 import { Consumer, Producer } from '../../src/client/index.js';
@@ -38,6 +41,7 @@ import { prng } from '../helpers/messages.js';
 import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 import { sleep, waitUntil } from '../helpers/wait.js';
 import { RawConn } from './fixtures/bad-input-wire-raw.js';
+import { connectNeverReading, pullFrame } from '../security/wire-helpers.js';
 
 const envInt = (name: string, fallback: number): number => {
   const v = process.env[name];
@@ -47,6 +51,9 @@ const SEED = envInt('METAQ_FUZZ_SEED', 0xf022_2026);
 const FRAMES = envInt('METAQ_FUZZ_FRAMES', 2000);
 const TIME_CAP_MS = envInt('METAQ_FUZZ_TIME_MS', 15_000);
 const PARALLEL = 12;
+/** The second run's clients that never read, and the 8 MiB pulls each pipelines (~1 GB of answers before backpressure). */
+const STALLED_READERS = 2;
+const STALLED_PULLS = 60;
 const TOPIC = 'FuzzT';
 const AFTER_TOPIC = 'FuzzAfter';
 const MAX_FRAME = 1024 * 1024;
@@ -272,6 +279,128 @@ async function runConnection(addr: string, frames: Fuzzed[], rng: Rng, f: Findin
   }
 }
 
+/** Runs `frames` fuzzed frames (the seed's plan) over PARALLEL lanes of connections; logs and returns what was seen. */
+async function fuzz(addr: string, count: number, physical: number[], warnings: string[]): Promise<Findings> {
+  const rng = prng(SEED);
+  // Build every connection's frames up front: the run is a function of the seed alone.
+  let nextId = 1;
+  const plan: Fuzzed[][] = [];
+  let planned = 0;
+  while (planned < count) {
+    const shape = rng();
+    const n = shape < 0.5 ? 1 : shape < 0.92 ? int(rng, 2, 5) : int(rng, 20, 60); // a few long pipelined connections
+    // Long pipelines are mostly valid requests (a bad frame ends a connection: the rest would go unread).
+    const frames = Array.from({ length: Math.min(n, count - planned) }, () => fuzzFrame(rng, physical, nextId++, n >= 20));
+    plan.push(frames);
+    planned += frames.length;
+  }
+  const kinds = new Map<Kind, number>();
+  for (const fr of plan.flat()) kinds.set(fr.kind, (kinds.get(fr.kind) ?? 0) + 1);
+
+  const findings: Findings = { frames: 0, connections: 0, responses: 0, notices: 0, closedByServer: 0, byStatus: new Map(), problems: [], internalErrors: [] };
+  const t0 = Date.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: PARALLEL }, async (_, w) => {
+      const wrng = prng(SEED + 1 + w);
+      while (next < plan.length && Date.now() - t0 < TIME_CAP_MS) {
+        const frames = plan[next++]!;
+        findings.frames += frames.length;
+        await runConnection(addr, frames, wrng, findings);
+      }
+    }),
+  );
+  const elapsed = Date.now() - t0;
+  console.log(
+    `[fuzz] ${findings.frames} frames (${JSON.stringify(Object.fromEntries(kinds))}) over ${findings.connections} connections in ${elapsed} ms; ` +
+      `${findings.responses} responses ${JSON.stringify(Object.fromEntries(findings.byStatus))}; ${findings.notices} notices; ${findings.closedByServer} connections closed by the server; ` +
+      `${findings.internalErrors.length} InternalError answers; ${warnings.length} broker warnings`,
+  );
+  if (findings.internalErrors.length > 0) console.log(`[fuzz] InternalError answers:\n  ${[...new Set(findings.internalErrors)].slice(0, 20).join('\n  ')}`);
+  if (warnings.length > 0) console.log(`[fuzz] broker warnings:\n  ${[...new Set(warnings)].slice(0, 20).join('\n  ')}`);
+
+  return findings;
+}
+
+interface FuzzSetup {
+  namesrv: NameServer;
+  broker: Broker;
+  warnings: string[];
+  /** Unhandled rejections and exceptions seen since the setup. */
+  unhandled: unknown[];
+  /** Physical offsets of real records (for SEND_BACK and QUERY_BY_ID). */
+  physical: number[];
+}
+
+/** A name server and a broker, 20 real messages, and a watch for unhandled errors; everything goes into `cleanup`. */
+async function setUp(cleanup: (() => unknown)[]): Promise<FuzzSetup> {
+  console.log(`[fuzz] seed ${SEED} (set METAQ_FUZZ_SEED to replay another)`);
+  const unhandled: unknown[] = [];
+  const onUnhandled = (err: unknown): void => {
+    unhandled.push(err);
+  };
+  process.on('unhandledRejection', onUnhandled);
+  process.on('uncaughtException', onUnhandled);
+  cleanup.push(() => {
+    process.off('unhandledRejection', onUnhandled);
+    process.off('uncaughtException', onUnhandled);
+  });
+  const warnings: string[] = [];
+  const dir = makeTempDir('fuzz');
+  cleanup.push(() => removeDir(dir));
+  const namesrv = await NameServer.start({ port: 0, brokerExpiryMs: 2000 });
+  cleanup.push(() => namesrv.close());
+  const broker = await Broker.start(
+    {
+      brokerName: 'broker-fuzz',
+      port: 0,
+      namesrvAddrs: [namesrv.addr],
+      topics: { [TOPIC]: 4, [AFTER_TOPIC]: 4 },
+      maxFrameSize: MAX_FRAME,
+      maxPollTimeoutMs: 300,
+      ...FAST_BROKER,
+      store: { dir, segmentSize: 8 * 1024 * 1024, maxMessageSize: 64 * 1024 },
+    },
+    { warn: (m, err) => warnings.push(`${m}${err instanceof Error ? `: ${err.message}` : ''}`) },
+  );
+  cleanup.push(() => broker.close());
+
+  const physical: number[] = [];
+  // Some real messages first, so that SEND_BACK and QUERY_BY_ID hit real records.
+  const seedProducer = new Producer({ namesrv: namesrv.addr });
+  cleanup.push(() => seedProducer.shutdown());
+  for (let i = 0; i < 20; i++) {
+    const r = await seedProducer.send(TOPIC, { body: `seed-${i}`, keys: `k${i}` });
+    physical.push(Number(BigInt(`0x${r.messageId.slice(16)}`)));
+  }
+  return { namesrv, broker, warnings, unhandled, physical };
+}
+
+/** A normal workload on a clean topic: 1000 messages sent, every one consumed. */
+async function normalWorkload(namesrv: NameServer, cleanup: (() => unknown)[]): Promise<void> {
+  const producer = new Producer({ namesrv: namesrv.addr });
+  cleanup.push(() => producer.shutdown());
+  const consumer = new Consumer({ namesrv: namesrv.addr, group: 'fuzz_after', ...FAST_CLIENT });
+  cleanup.push(() => consumer.shutdown());
+  const got = new Set<string>();
+  consumer.subscribe(AFTER_TOPIC);
+  await consumer.start((msgs) => {
+    for (const m of msgs) got.add(m.body.toString());
+  });
+  const sent: string[] = [];
+  for (let i = 0; i < 1000; i += 50) {
+    await Promise.all(
+      Array.from({ length: 50 }, async (_, j) => {
+        const body = `after-${i + j}`;
+        await producer.send(AFTER_TOPIC, { body, keys: `a${i + j}` });
+        sent.push(body);
+      }),
+    );
+  }
+  await waitUntil(() => sent.every((b) => got.has(b)), 'all 1000 messages consumed', 20_000, 10);
+  expect(got.size).toBe(1000);
+}
+
 describe('wire fuzzing', () => {
   const cleanup: (() => unknown)[] = [];
   afterEach(async () => {
@@ -279,113 +408,59 @@ describe('wire fuzzing', () => {
   });
 
   it(`survives ${FRAMES} fuzzed frames (seed ${SEED}) and then carries a normal workload`, async () => {
-    console.log(`[fuzz] seed ${SEED} (set METAQ_FUZZ_SEED to replay another)`);
-    const unhandled: unknown[] = [];
-    const onUnhandled = (err: unknown): void => {
-      unhandled.push(err);
-    };
-    process.on('unhandledRejection', onUnhandled);
-    process.on('uncaughtException', onUnhandled);
-    cleanup.push(() => {
-      process.off('unhandledRejection', onUnhandled);
-      process.off('uncaughtException', onUnhandled);
-    });
-    const warnings: string[] = [];
-    const dir = makeTempDir('fuzz');
-    cleanup.push(() => removeDir(dir));
-    const namesrv = await NameServer.start({ port: 0, brokerExpiryMs: 2000 });
-    cleanup.push(() => namesrv.close());
-    const broker = await Broker.start(
-      {
-        brokerName: 'broker-fuzz',
-        port: 0,
-        namesrvAddrs: [namesrv.addr],
-        topics: { [TOPIC]: 4, [AFTER_TOPIC]: 4 },
-        maxFrameSize: MAX_FRAME,
-        maxPollTimeoutMs: 300,
-        ...FAST_BROKER,
-        store: { dir, segmentSize: 8 * 1024 * 1024, maxMessageSize: 64 * 1024 },
-      },
-      { warn: (m, err) => warnings.push(`${m}${err instanceof Error ? `: ${err.message}` : ''}`) },
-    );
-    cleanup.push(() => broker.close());
-
-    const rng = prng(SEED);
-    const physical: number[] = [];
-    // Some real messages first, so that SEND_BACK and QUERY_BY_ID hit real records.
-    const seedProducer = new Producer({ namesrv: namesrv.addr });
-    cleanup.push(() => seedProducer.shutdown());
-    for (let i = 0; i < 20; i++) {
-      const r = await seedProducer.send(TOPIC, { body: `seed-${i}`, keys: `k${i}` });
-      physical.push(Number(BigInt(`0x${r.messageId.slice(16)}`)));
-    }
-
-    // Build every connection's frames up front: the run is a function of the seed alone.
-    let nextId = 1;
-    const plan: Fuzzed[][] = [];
-    let planned = 0;
-    while (planned < FRAMES) {
-      const shape = rng();
-      const n = shape < 0.5 ? 1 : shape < 0.92 ? int(rng, 2, 5) : int(rng, 20, 60); // a few long pipelined connections
-      // Long pipelines are mostly valid requests (a bad frame ends a connection: the rest would go unread).
-      const frames = Array.from({ length: Math.min(n, FRAMES - planned) }, () => fuzzFrame(rng, physical, nextId++, n >= 20));
-      plan.push(frames);
-      planned += frames.length;
-    }
-    const kinds = new Map<Kind, number>();
-    for (const fr of plan.flat()) kinds.set(fr.kind, (kinds.get(fr.kind) ?? 0) + 1);
-
-    const findings: Findings = { frames: 0, connections: 0, responses: 0, notices: 0, closedByServer: 0, byStatus: new Map(), problems: [], internalErrors: [] };
-    const t0 = Date.now();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: PARALLEL }, async (_, w) => {
-        const wrng = prng(SEED + 1 + w);
-        while (next < plan.length && Date.now() - t0 < TIME_CAP_MS) {
-          const frames = plan[next++]!;
-          findings.frames += frames.length;
-          await runConnection(broker.addr, frames, wrng, findings);
-        }
-      }),
-    );
-    const elapsed = Date.now() - t0;
-    console.log(
-      `[fuzz] ${findings.frames} frames (${JSON.stringify(Object.fromEntries(kinds))}) over ${findings.connections} connections in ${elapsed} ms; ` +
-        `${findings.responses} responses ${JSON.stringify(Object.fromEntries(findings.byStatus))}; ${findings.notices} notices; ${findings.closedByServer} connections closed by the server; ` +
-        `${findings.internalErrors.length} InternalError answers; ${warnings.length} broker warnings`,
-    );
-    if (findings.internalErrors.length > 0) console.log(`[fuzz] InternalError answers:\n  ${[...new Set(findings.internalErrors)].slice(0, 20).join('\n  ')}`);
-    if (warnings.length > 0) console.log(`[fuzz] broker warnings:\n  ${[...new Set(warnings)].slice(0, 20).join('\n  ')}`);
-
+    const { namesrv, broker, warnings, unhandled, physical } = await setUp(cleanup);
+    const findings = await fuzz(broker.addr, FRAMES, physical, warnings);
     expect(findings.frames).toBeGreaterThanOrEqual(Math.min(FRAMES, 1000));
     expect(unhandled).toEqual([]);
     expect(findings.problems).toEqual([]);
     expect(findings.internalErrors).toEqual([]);
     // The broker still accounts for itself and has dropped every fuzz connection.
     await waitUntil(() => broker.stats().connections <= 3, 'the fuzz connections to be gone', 5000, 20);
+    await normalWorkload(namesrv, cleanup);
+    expect(unhandled).toEqual([]);
+  });
 
-    // A normal workload on a clean topic: 1000 messages sent, every one consumed.
-    const producer = new Producer({ namesrv: namesrv.addr });
-    cleanup.push(() => producer.shutdown());
-    const consumer = new Consumer({ namesrv: namesrv.addr, group: 'fuzz_after', ...FAST_CLIENT });
-    cleanup.push(() => consumer.shutdown());
-    const got = new Set<string>();
-    consumer.subscribe(AFTER_TOPIC);
-    await consumer.start((msgs) => {
-      for (const m of msgs) got.add(m.body.toString());
-    });
-    const sent: string[] = [];
-    for (let i = 0; i < 1000; i += 50) {
-      await Promise.all(
-        Array.from({ length: 50 }, async (_, j) => {
-          const body = `after-${i + j}`;
-          await producer.send(AFTER_TOPIC, { body, keys: `a${i + j}` });
-          sent.push(body);
-        }),
-      );
+  it(`survives ${FRAMES} fuzzed frames while ${STALLED_READERS} clients pipeline large pulls and never read; memory stays bounded, then a normal workload`, async () => {
+    const { namesrv, broker, warnings, unhandled, physical } = await setUp(cleanup);
+    // ~10 MB in queue 0: each of the stalled readers' pulls answers up to 8 MiB.
+    const filler = new Producer({ namesrv: namesrv.addr });
+    cleanup.push(() => filler.shutdown());
+    const body = Buffer.alloc(32 * 1024, 0x66);
+    for (let i = 0; i < 320; i += 16) {
+      await filler.sendToQueue({ topic: TOPIC, brokerName: 'broker-fuzz', addr: broker.addr, queueId: 0 }, Array.from({ length: 16 }, () => ({ body })));
     }
-    await waitUntil(() => sent.every((b) => got.has(b)), 'all 1000 messages consumed', 20_000, 10);
-    expect(got.size).toBe(1000);
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const watch = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+    cleanup.push(() => clearInterval(watch));
+    // Each stalled reader: large pulls mixed with valid requests of every kind, all pipelined, never read.
+    const rng = prng(SEED ^ 0x5eed);
+    const stalled = await Promise.all(Array.from({ length: STALLED_READERS }, () => connectNeverReading(broker.addr)));
+    cleanup.push(() => stalled.forEach((x) => x.destroy()));
+    for (const x of stalled) {
+      const frames: Buffer[] = [];
+      for (let i = 0; i < STALLED_PULLS; i++) {
+        frames.push(pullFrame(1_000_000 + i, { topic: TOPIC }));
+        if (rng() < 0.5) {
+          const v = validRequest(rng, physical);
+          frames.push(encodeFrame({ opcode: v.opcode, flags: 0, requestId: 2_000_000 + i, status: 0 }, v.body));
+        }
+      }
+      x.write(Buffer.concat(frames));
+    }
+    const findings = await fuzz(broker.addr, FRAMES, physical, warnings);
+    clearInterval(watch);
+    const growth = peak - before;
+    console.log(`[fuzz] ${STALLED_READERS} stalled readers x ${STALLED_PULLS} pulls of 8 MiB: process RSS +${(growth / 1024 / 1024).toFixed(0)} MB; refusals ${JSON.stringify(broker.stats().refusals)}`);
+    expect(growth, 'memory growth with readers that never drain').toBeLessThan(300 * 1024 * 1024);
+    expect(broker.stats().refusals?.outputBytes ?? 0).toBeGreaterThanOrEqual(1);
+    expect(findings.frames).toBeGreaterThanOrEqual(Math.min(FRAMES, 1000));
+    expect(unhandled).toEqual([]);
+    expect(findings.problems).toEqual([]);
+    expect(findings.internalErrors).toEqual([]);
+    // The stalled readers still hold their connections; the rest are gone.
+    expect(broker.stats().connections).toBeGreaterThanOrEqual(STALLED_READERS);
+    await normalWorkload(namesrv, cleanup);
     expect(unhandled).toEqual([]);
   });
 });
