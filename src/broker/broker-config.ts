@@ -5,6 +5,7 @@ import { DEFAULT_MAX_FRAME_SIZE, FRAME_HEADER_SIZE } from '../protocol/index.js'
 import { parseAddress } from '../net/index.js';
 import { resolveStoreConfig, type MessageStoreConfig } from '../store/index.js';
 import { validateQueueCount, validateTopicName } from '../store/index.js';
+import { checkCredential, checkSafeBinding, type Credential } from '../security/index.js';
 
 export interface BrokerConfig {
   /** Broker name: registered with the name server, shown to clients. Default 'broker-a'. */
@@ -48,9 +49,27 @@ export interface BrokerConfig {
   slaveTimeoutMs?: number;
   /** Master, sync replication: a slave further behind than this is not waited for. Default 256 MiB. */
   maxSlaveLagBytes?: number;
+  /**
+   * JSON file of the accounts this broker takes (docs/SECURITY.md), on its
+   * client port and its replication port (replica accounts only there).
+   * Without it the broker is open: allowed on a loopback host, refused
+   * elsewhere unless `allowUnauthenticated`.
+   */
+  credentialsFile?: string;
+  /** The broker account this broker presents to name servers. */
+  credential?: Credential;
+  /** Slave: the replica account it presents to its master's replication port. */
+  replicaCredential?: Credential;
+  /** Lets a broker bound to a non-loopback host run without accounts (a network you trust). Default false. */
+  allowUnauthenticated?: boolean;
+  /** A connection that has not authenticated within this is closed. Default 10000 ms. */
+  authTimeoutMs?: number;
 }
 
-export type ResolvedBrokerConfig = Required<Omit<BrokerConfig, 'store' | 'topics' | 'namesrvAddrs' | 'retryDelaysMs' | 'haPort' | 'masterHaAddr'>> & {
+export type ResolvedBrokerConfig = Required<Omit<BrokerConfig, 'store' | 'topics' | 'namesrvAddrs' | 'retryDelaysMs' | 'haPort' | 'masterHaAddr' | 'credentialsFile' | 'credential' | 'replicaCredential'>> & {
+  credentialsFile: string | undefined;
+  credential: Credential | undefined;
+  replicaCredential: Credential | undefined;
   haPort: number;
   masterHaAddr: string | undefined;
   store: MessageStoreConfig;
@@ -80,6 +99,11 @@ export const BROKER_DEFAULTS = {
   replicationMode: 'async' as 'sync' | 'async',
   slaveTimeoutMs: 3000,
   maxSlaveLagBytes: 256 * 1024 * 1024,
+  credentialsFile: undefined as string | undefined,
+  credential: undefined as Credential | undefined,
+  replicaCredential: undefined as Credential | undefined,
+  allowUnauthenticated: false,
+  authTimeoutMs: 10_000,
 };
 
 /** The largest TCP port number. */
@@ -132,6 +156,13 @@ export function resolveBrokerConfig(config: BrokerConfig): ResolvedBrokerConfig 
   } else if (c.masterHaAddr !== undefined) {
     throw new InvalidConfigError('masterHaAddr is for slaves; this broker is a master');
   }
+  if (c.credentialsFile !== undefined && (typeof c.credentialsFile !== 'string' || c.credentialsFile === '')) throw new InvalidConfigError('credentialsFile must be a path');
+  if (c.credential !== undefined) c.credential = checkCredential(c.credential, 'credential');
+  if (c.replicaCredential !== undefined) c.replicaCredential = checkCredential(c.replicaCredential, 'replicaCredential');
+  if (c.replicaCredential !== undefined && c.role !== 'slave') throw new InvalidConfigError('replicaCredential is for slaves; this broker is a master');
+  if (typeof c.allowUnauthenticated !== 'boolean') throw new InvalidConfigError(`allowUnauthenticated must be true or false, got ${JSON.stringify(c.allowUnauthenticated)}`);
+  checkInteger('authTimeoutMs', c.authTimeoutMs);
+  checkSafeBinding(`broker ${c.brokerName}`, c.host, c.credentialsFile !== undefined, c.allowUnauthenticated);
   const store = resolveStoreConfig(c.store);
   if (c.maxFrameSize < store.maxMessageSize + SEND_FRAME_SLACK) {
     throw new InvalidConfigError(`maxFrameSize ${c.maxFrameSize} cannot carry a message of store.maxMessageSize ${store.maxMessageSize}`);

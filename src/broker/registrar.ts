@@ -3,6 +3,7 @@
 // clients find a new topic without waiting a whole interval). A name server
 // that is down is retried at the next tick; the broker serves regardless.
 import { RequestClient } from '../net/index.js';
+import type { Credential } from '../security/index.js';
 import { encodeBrokerIdentity, encodeRegisterBroker, Opcode, type BrokerRole, type TopicInfo } from '../protocol/index.js';
 
 const REQUEST_TIMEOUT_MS = 3000;
@@ -15,6 +16,8 @@ export interface RegistrarOptions {
   intervalMs: number;
   topics: () => TopicInfo[];
   onError: (err: unknown, namesrv: string) => void;
+  /** The broker account presented to name servers that have accounts. */
+  credential?: Credential;
 }
 
 export class Registrar {
@@ -76,7 +79,7 @@ export class Registrar {
   async #client(ns: string): Promise<RequestClient> {
     const c = this.#clients.get(ns);
     if (c !== undefined && !c.closed) return c;
-    const fresh = await RequestClient.connect(ns);
+    const fresh = await RequestClient.connect(ns, { credential: this.#o.credential });
     this.#clients.set(ns, fresh);
     return fresh;
   }

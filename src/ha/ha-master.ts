@@ -34,6 +34,8 @@ import {
 
 export type { WriteHold };
 import type { ReplicaLog } from '../store/index.js';
+import type { Authenticator } from '../security/index.js';
+import type { RefusalCounters } from '../common/index.js';
 import { ReplicaWaiters, type ReplicaOutcome } from './replica-waiters.js';
 
 export type ReplicationMode = 'sync' | 'async';
@@ -66,6 +68,11 @@ export interface HaMasterOptions {
    * accepted. Until then a second slave is refused.
    */
   slaveSilenceMs: number;
+  /** Replica accounts this port takes (none: open, as on a loopback-only broker). */
+  authenticator?: Authenticator;
+  authTimeoutMs?: number;
+  /** Where refused handshakes are counted (the broker's stats). */
+  refusals?: RefusalCounters;
 }
 
 /** Bytes pushed and not yet confirmed: enough to keep the pipe full, bounded so a slow slave cannot fill memory. */
@@ -174,7 +181,7 @@ export class HaMaster {
         },
       ],
     ]);
-    const server = await RequestServer.listen({ host: o.host, port: o.port, maxFrameSize: o.maxFrameSize, handlers });
+    const server = await RequestServer.listen({ host: o.host, port: o.port, maxFrameSize: o.maxFrameSize, handlers, authenticator: o.authenticator, authTimeoutMs: o.authTimeoutMs, refusals: o.refusals });
     master = new HaMaster(o, server);
     return master;
   }

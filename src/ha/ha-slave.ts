@@ -28,6 +28,7 @@ import {
   type HaSlaveView,
 } from '../protocol/index.js';
 import type { ReplicaLog } from '../store/index.js';
+import type { Credential } from '../security/index.js';
 
 export interface HaSlaveOptions {
   /** The slave's log (MessageStore.replicaLog). */
@@ -41,6 +42,8 @@ export interface HaSlaveOptions {
   onError: (err: unknown) => void;
   reportIntervalMs: number;
   reconnectDelayMs: number;
+  /** The replica account presented to a master that has accounts. */
+  credential?: Credential;
 }
 
 /** Record signatures sent per handshake round. */
@@ -105,6 +108,7 @@ export class HaSlave {
     let client: RequestClient | undefined;
     try {
       client = await RequestClient.connect(this.#o.masterHaAddr, {
+        credential: this.#o.credential,
         onNotify: (f) => this.#onPush(f, client!),
         onClose: () => this.#scheduleReconnect(),
       });

@@ -1,8 +1,9 @@
 // The name server: brokers register their topics here, clients ask it where a
 // topic lives. Stateless across restarts on purpose: brokers re-register
 // within one registration interval.
-import { InvalidConfigError, NoRouteError } from '../common/index.js';
+import { InvalidConfigError, NoRouteError, RefusalCounters } from '../common/index.js';
 import { RequestServer, type Handler } from '../net/index.js';
+import { Authenticator, checkSafeBinding, loadAccountsFile } from '../security/index.js';
 import {
   decodeBrokerIdentity,
   decodeRegisterBroker,
@@ -23,23 +24,39 @@ export interface NameServerConfig {
   /** A broker silent for longer than this is dropped. Default 30000 ms. */
   brokerExpiryMs?: number;
   maxFrameSize?: number;
+  /**
+   * JSON file of the accounts this name server takes (docs/SECURITY.md):
+   * brokers register only the names their account holds. Without it the
+   * name server is open: allowed on a loopback host, refused elsewhere
+   * unless `allowUnauthenticated`.
+   */
+  credentialsFile?: string;
+  /** Lets a name server bound to a non-loopback host run without accounts. Default false. */
+  allowUnauthenticated?: boolean;
+  /** A connection that has not authenticated within this is closed. Default 10000 ms. */
+  authTimeoutMs?: number;
 }
+
+export type ResolvedNameServerConfig = Required<Omit<NameServerConfig, 'credentialsFile'>> & { credentialsFile: string | undefined };
 
 export const NAMESRV_DEFAULTS = {
   host: '127.0.0.1',
   port: 9876,
   brokerExpiryMs: 30_000,
   maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
+  credentialsFile: undefined as string | undefined,
+  allowUnauthenticated: false,
+  authTimeoutMs: 10_000,
 } as const;
 
 const KNOWN_KEYS = new Set(Object.keys(NAMESRV_DEFAULTS));
 
-export function resolveNameServerConfig(config: NameServerConfig): Required<NameServerConfig> {
+export function resolveNameServerConfig(config: NameServerConfig): ResolvedNameServerConfig {
   for (const k of Object.keys(config)) {
     if (!KNOWN_KEYS.has(k)) throw new InvalidConfigError(`unknown name server option ${JSON.stringify(k)} (known: ${[...KNOWN_KEYS].join(', ')})`);
   }
   const given = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
-  const c = { ...NAMESRV_DEFAULTS, ...given } as Required<NameServerConfig>;
+  const c = { ...NAMESRV_DEFAULTS, ...given } as ResolvedNameServerConfig;
   if (typeof c.host !== 'string' || c.host === '') throw new InvalidConfigError(`host must be a non-empty string, got ${JSON.stringify(c.host)}`);
   if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) throw new InvalidConfigError(`port must be an integer 0..65535, got ${JSON.stringify(c.port)}`);
   if (typeof c.brokerExpiryMs !== 'number' || !Number.isInteger(c.brokerExpiryMs) || c.brokerExpiryMs <= 0) {
@@ -48,17 +65,24 @@ export function resolveNameServerConfig(config: NameServerConfig): Required<Name
   if (typeof c.maxFrameSize !== 'number' || !Number.isInteger(c.maxFrameSize) || c.maxFrameSize <= FRAME_HEADER_SIZE) {
     throw new InvalidConfigError(`maxFrameSize must be an integer > ${FRAME_HEADER_SIZE}, got ${JSON.stringify(c.maxFrameSize)}`);
   }
+  if (c.credentialsFile !== undefined && (typeof c.credentialsFile !== 'string' || c.credentialsFile === '')) throw new InvalidConfigError('credentialsFile must be a path');
+  if (typeof c.allowUnauthenticated !== 'boolean') throw new InvalidConfigError(`allowUnauthenticated must be true or false, got ${JSON.stringify(c.allowUnauthenticated)}`);
+  if (!Number.isInteger(c.authTimeoutMs) || c.authTimeoutMs <= 0) throw new InvalidConfigError(`authTimeoutMs must be a positive integer, got ${JSON.stringify(c.authTimeoutMs)}`);
+  checkSafeBinding('name server', c.host, c.credentialsFile !== undefined, c.allowUnauthenticated);
   return c;
 }
 
 export class NameServer {
-  readonly config: Required<NameServerConfig>;
+  readonly config: ResolvedNameServerConfig;
+  /** What this name server refused (its BROKER_STATS JSON, `refusals`). */
+  readonly #refusals: RefusalCounters;
   readonly #routes = new RouteTable();
   readonly #server: RequestServer;
   readonly #scan: NodeJS.Timeout;
 
-  private constructor(config: Required<NameServerConfig>, server: RequestServer) {
+  private constructor(config: ResolvedNameServerConfig, server: RequestServer, refusals: RefusalCounters) {
     this.config = config;
+    this.#refusals = refusals;
     this.#server = server;
     this.#scan = setInterval(() => this.#routes.expire(Date.now(), config.brokerExpiryMs), Math.max(10, Math.floor(config.brokerExpiryMs / 4)));
     this.#scan.unref();
@@ -67,6 +91,7 @@ export class NameServer {
   static async start(config: NameServerConfig = {}): Promise<NameServer> {
     const c = resolveNameServerConfig(config);
     const handlers = new Map<number, Handler>();
+    const refusals = new RefusalCounters();
     let ns: NameServer | undefined;
     handlers.set(Opcode.GetRoute, (f) => {
       const topic = decodeTopic(f.body);
@@ -74,19 +99,37 @@ export class NameServer {
       if (route.length === 0) throw new NoRouteError(`no live broker serves topic ${JSON.stringify(topic)}`);
       return { body: encodeRoute(route) };
     });
-    handlers.set(Opcode.RegisterBroker, (f) => {
-      ns!.#routes.register(decodeRegisterBroker(f.body), Date.now());
+    // With accounts, only a broker account holding the name registers it, and only the account that registered an entry refreshes or removes it.
+    handlers.set(Opcode.RegisterBroker, (f, ctx) => {
+      const req = decodeRegisterBroker(f.body);
+      ctx.principal?.checkBrokerName(req.brokerName, 'register');
+      ns!.#routes.register(req, Date.now(), ctx.principal);
       return {};
     });
-    handlers.set(Opcode.UnregisterBroker, (f) => {
+    handlers.set(Opcode.UnregisterBroker, (f, ctx) => {
       const b = decodeBrokerIdentity(f.body);
-      ns!.#routes.unregister(b.brokerName, b.addr);
+      ctx.principal?.checkBrokerName(b.brokerName, 'unregister');
+      ns!.#routes.unregister(b.brokerName, b.addr, ctx.principal);
       return {};
     });
-    handlers.set(Opcode.BrokerStats, () => ({ body: encodeText(JSON.stringify({ brokers: ns!.#routes.brokers() })) }));
-    const server = await RequestServer.listen({ host: c.host, port: c.port, maxFrameSize: c.maxFrameSize, handlers });
-    ns = new NameServer(c, server);
+    handlers.set(Opcode.BrokerStats, () => ({ body: encodeText(JSON.stringify({ brokers: ns!.#routes.brokers(), refusals: refusals.snapshot() })) }));
+    const accounts = c.credentialsFile === undefined ? undefined : loadAccountsFile(c.credentialsFile);
+    const server = await RequestServer.listen({
+      host: c.host,
+      port: c.port,
+      maxFrameSize: c.maxFrameSize,
+      handlers,
+      refusals,
+      authenticator: accounts === undefined ? undefined : new Authenticator({ accounts, roles: ['admin', 'producer', 'consumer', 'broker'], what: 'name server' }),
+      authTimeoutMs: c.authTimeoutMs,
+    });
+    ns = new NameServer(c, server, refusals);
     return ns;
+  }
+
+  /** What this name server refused, by name (also in its BROKER_STATS JSON). */
+  refusals(): Record<string, number> {
+    return this.#refusals.snapshot();
   }
 
   get port(): number {

@@ -1,7 +1,9 @@
 // The name server's state: which live broker serves which topic. Brokers
 // re-register every few seconds; one silent for longer than the expiry is
 // dropped, so clients stop being sent to a dead broker.
+import { AccessDeniedError } from '../common/index.js';
 import type { BrokerRole, BrokerRoute, RegisterBrokerRequest } from '../protocol/index.js';
+import type { Principal } from '../security/index.js';
 
 interface BrokerEntry {
   brokerName: string;
@@ -9,6 +11,8 @@ interface BrokerEntry {
   role: BrokerRole;
   topics: Map<string, number>;
   lastSeen: number;
+  /** The account that registered this entry (undefined on a name server without accounts). */
+  owner: string | undefined;
 }
 
 export class RouteTable {
@@ -19,14 +23,24 @@ export class RouteTable {
     return `${brokerName}@${addr}`;
   }
 
-  register(req: RegisterBrokerRequest, now: number): void {
+  register(req: RegisterBrokerRequest, now: number, by?: Principal): void {
+    const key = RouteTable.#key(req.brokerName, req.addr);
+    RouteTable.#checkOwner(this.#brokers.get(key), by, 'refresh');
     const topics = new Map<string, number>();
     for (const t of req.topics) topics.set(t.topic, t.queueCount);
-    this.#brokers.set(RouteTable.#key(req.brokerName, req.addr), { brokerName: req.brokerName, addr: req.addr, role: req.role, topics, lastSeen: now });
+    this.#brokers.set(key, { brokerName: req.brokerName, addr: req.addr, role: req.role, topics, lastSeen: now, owner: by?.name });
   }
 
-  unregister(brokerName: string, addr: string): boolean {
-    return this.#brokers.delete(RouteTable.#key(brokerName, addr));
+  unregister(brokerName: string, addr: string, by?: Principal): boolean {
+    const key = RouteTable.#key(brokerName, addr);
+    RouteTable.#checkOwner(this.#brokers.get(key), by, 'unregister');
+    return this.#brokers.delete(key);
+  }
+
+  /** A live entry is refreshed or removed only by the account that registered it (or an admin). */
+  static #checkOwner(entry: BrokerEntry | undefined, by: Principal | undefined, what: string): void {
+    if (entry === undefined || entry.owner === undefined || by === undefined || by.role === 'admin' || by.name === entry.owner) return;
+    throw new AccessDeniedError(`account ${JSON.stringify(by.name)} may not ${what} broker ${entry.brokerName} at ${entry.addr}: account ${JSON.stringify(entry.owner)} registered it`);
   }
 
   /** Drops brokers not heard from since `now - expiryMs`; returns their names. */

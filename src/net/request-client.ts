@@ -15,6 +15,7 @@ import {
 } from '../protocol/index.js';
 import { parseAddress } from './address.js';
 import { FrameConnection } from './frame-connection.js';
+import { authenticate, type Credential, type Role } from '../security/index.js';
 
 export interface RequestClientOptions {
   connectTimeoutMs?: number;
@@ -23,6 +24,13 @@ export interface RequestClientOptions {
   onNotify?: (frame: Frame) => void;
   /** The connection closed (after all pending requests were failed). */
   onClose?: (error: Error | undefined) => void;
+  /**
+   * Authenticates with this account before `connect` resolves (one handshake
+   * per connection; the server must prove it knows the secret too). A wrong
+   * secret, an unknown name or a server without accounts rejects with
+   * AuthenticationError.
+   */
+  credential?: Credential;
 }
 
 interface Pending {
@@ -44,6 +52,8 @@ export class RequestClient {
   #nextId = 1;
   #sweep: NodeJS.Timeout;
   #closeError: Error | undefined;
+  /** The role the server granted (undefined without a credential). */
+  role: Role | undefined;
 
   private constructor(addr: string, conn: FrameConnection) {
     this.addr = addr;
@@ -52,7 +62,20 @@ export class RequestClient {
     this.#sweep.unref();
   }
 
-  static connect(addr: string, options: RequestClientOptions = {}): Promise<RequestClient> {
+  static async connect(addr: string, options: RequestClientOptions = {}): Promise<RequestClient> {
+    const client = await RequestClient.#open(addr, options);
+    const credential = options.credential;
+    if (credential === undefined) return client;
+    try {
+      client.role = await authenticate(async (opcode, body) => (await client.call(opcode, body, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS)).body, credential, addr);
+    } catch (err) {
+      client.close();
+      throw err;
+    }
+    return client;
+  }
+
+  static #open(addr: string, options: RequestClientOptions): Promise<RequestClient> {
     const { host, port } = parseAddress(addr);
     const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     return new Promise((resolve, reject) => {

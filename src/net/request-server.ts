@@ -8,6 +8,7 @@ import { MalformedFrameError, MetaqError, FrameTooLargeError, UnknownOpcodeError
 import {
   encodeErrorBody,
   FrameFlag,
+  Opcode,
   opcodeName,
   Status,
   statusForError,
@@ -15,6 +16,8 @@ import {
   type FrameStreamFailure,
 } from '../protocol/index.js';
 import { FrameConnection } from './frame-connection.js';
+import type { Authenticator, PendingAuth, Principal } from '../security/index.js';
+import { ACCESS_DENIED, AuthGate, DEFAULT_AUTH_TIMEOUT_MS, type GatedConnection } from './auth-gate.js';
 
 /** What a handler answers: a status (default Ok) and a body (one or several buffers). */
 export interface Reply {
@@ -26,6 +29,8 @@ export interface Reply {
 export interface RequestContext {
   readonly connectionId: number;
   readonly remote: string;
+  /** Who authenticated on this connection (undefined on a server without accounts). */
+  readonly principal: Principal | undefined;
   /** True once the connection closed (a held request then has nobody to answer). */
   readonly closed: boolean;
   /** Sends a oneway frame (a notification) to this peer. */
@@ -48,13 +53,20 @@ export interface RequestServerOptions {
   onInternalError?: (err: unknown, frame: Frame) => void;
   /** Where this server counts what its limits and security checks refused (the owner's stats). */
   refusals?: RefusalCounters;
+  /** Accounts this server takes (security/): without one the server is open, as on a loopback-only broker. */
+  authenticator?: Authenticator;
+  /** A connection that has not authenticated after this long is closed. Default 10000 ms. */
+  authTimeoutMs?: number;
 }
 
 const OK: Reply = {};
 
-class Connection implements RequestContext {
+class Connection implements RequestContext, GatedConnection {
   readonly connectionId: number;
   readonly conn: FrameConnection;
+  principal: Principal | undefined;
+  pendingAuth: PendingAuth | undefined;
+  authTimer: NodeJS.Timeout | undefined;
   #closeHooks: (() => void)[] = [];
 
   constructor(id: number, conn: FrameConnection) {
@@ -93,11 +105,13 @@ export class RequestServer {
   readonly #server: Server;
   readonly #options: RequestServerOptions;
   readonly #connections = new Set<Connection>();
+  readonly #gate: AuthGate | undefined;
   #nextId = 1;
   #port = 0;
 
   private constructor(options: RequestServerOptions) {
     this.#options = options;
+    this.#gate = options.authenticator === undefined ? undefined : new AuthGate(options.authenticator, options.refusals, options.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS);
     this.#server = createServer((socket) => this.#accept(socket));
   }
 
@@ -139,17 +153,27 @@ export class RequestServer {
       onStreamFailure: (failure) => this.#refuseStream(ctx!, failure),
       onClose: () => {
         this.#connections.delete(ctx!);
+        this.#gate?.release(ctx!);
         ctx!.runCloseHooks();
       },
     });
     ctx = new Connection(id, conn);
     this.#connections.add(ctx);
+    this.#gate?.admit(ctx);
   }
 
   #dispatch(frame: Frame, ctx: Connection): void {
     if ((frame.flags & FrameFlag.Response) !== 0) {
       this.#fail(ctx, frame, new MalformedFrameError('a server does not take responses'));
       return;
+    }
+    const gate = this.#gate;
+    if (gate !== undefined) {
+      // Per request: one byte read from the role's mask; the handshake ran once per connection.
+      const p = ctx.principal;
+      if (p === undefined) return gate.unauthenticated(frame, ctx);
+      if (p.mask[frame.opcode] !== 1) return this.#fail(ctx, frame, AuthGate.denied(frame, p));
+      if (frame.opcode === Opcode.AuthHello || frame.opcode === Opcode.AuthProof) return this.#fail(ctx, frame, AuthGate.again(frame));
     }
     const handler = this.#options.handlers.get(frame.opcode);
     if (handler === undefined) {
@@ -183,6 +207,8 @@ export class RequestServer {
   #fail(ctx: Connection, req: Frame, err: unknown): void {
     const status = statusForError(err);
     if (status === Status.InternalError) this.#options.onInternalError?.(err, req);
+    // The role's mask or a handler's scope check (a consumer's group, a broker's name).
+    if (status === Status.AccessDenied) this.#options.refusals?.count(ACCESS_DENIED);
     const message = err instanceof Error ? err.message : String(err);
     if ((req.flags & FrameFlag.Oneway) === 0) ctx.conn.send({ opcode: req.opcode, flags: FrameFlag.Response, requestId: req.requestId, status }, encodeErrorBody(message));
     if (err instanceof MalformedFrameError || err instanceof UnknownOpcodeError || err instanceof FrameTooLargeError) ctx.conn.end();
