@@ -3,7 +3,7 @@
 import { checkInteger, ClientStateError, decodeMessageId, InvalidConfigError } from '../common/index.js';
 import type { BrokerStats, QueueReset, ResetTarget } from '../protocol/index.js';
 import { BrokerApi, type PullStatus } from './broker-api.js';
-import { CLIENT_DEFAULTS, namesrvList, positiveOption, type ClientOptions } from './client-options.js';
+import { CLIENT_DEFAULTS, credentialOption, namesrvList, positiveOption, type ClientOptions } from './client-options.js';
 import { ConnectionPool } from './connection-pool.js';
 import { ReceivedMessage, splitRecords } from './received-message.js';
 import { TopicRoutes, type MessageQueue } from './topic-routes.js';
@@ -51,7 +51,7 @@ export interface OffsetReset extends QueueReset {
 export type AdminOptions = Omit<ClientOptions, 'namesrv'> & { namesrv?: ClientOptions['namesrv'] };
 
 export class Admin {
-  readonly #pool = new ConnectionPool();
+  readonly #pool: ConnectionPool;
   readonly #brokers: BrokerApi;
   readonly #routes: TopicRoutes;
   readonly #timeoutMs: number;
@@ -59,6 +59,7 @@ export class Admin {
 
   constructor(options: AdminOptions) {
     this.#timeoutMs = positiveOption('requestTimeoutMs', options.requestTimeoutMs, CLIENT_DEFAULTS.requestTimeoutMs);
+    this.#pool = new ConnectionPool(undefined, credentialOption(options.credential));
     this.#brokers = new BrokerApi(this.#pool, this.#timeoutMs);
     this.#routes = new TopicRoutes(this.#brokers, options.namesrv === undefined ? [] : namesrvList(options.namesrv), positiveOption('routeRefreshMs', options.routeRefreshMs, CLIENT_DEFAULTS.routeRefreshMs));
   }

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { InvalidConfigError } from '../common/index.js';
+import { checkCredential, type Credential } from '../security/index.js';
 
 export interface ClientOptions {
   /** Name server addresses (host:port), as a list or a ';'-separated string. */
@@ -12,6 +13,12 @@ export interface ClientOptions {
   routeRefreshMs?: number;
   /** Identifies this client to brokers; must be unique among a group's consumers. Default host@pid@random. */
   clientId?: string;
+  /**
+   * The account this client presents to name servers and brokers that have
+   * accounts (docs/SECURITY.md); read it from a file or the environment
+   * (security's loadCredentialFile / resolveCredential), never a flag.
+   */
+  credential?: Credential;
 }
 
 export const CLIENT_DEFAULTS = {
@@ -27,6 +34,11 @@ export function namesrvList(namesrv: string | readonly string[]): string[] {
 
 export function defaultClientId(): string {
   return `${hostname()}@${process.pid}@${randomBytes(4).toString('hex')}`;
+}
+
+/** The credential option, checked (undefined when none). */
+export function credentialOption(c: Credential | undefined): Credential | undefined {
+  return c === undefined ? undefined : checkCredential(c, 'credential');
 }
 
 export function positiveOption(name: string, v: number | undefined, fallback: number, min = 1): number {

@@ -3,15 +3,19 @@
 import { ClientStateError } from '../common/index.js';
 import { RequestClient } from '../net/index.js';
 import type { Frame } from '../protocol/index.js';
+import type { Credential } from '../security/index.js';
 
 export class ConnectionPool {
   readonly #live = new Map<string, RequestClient>();
   readonly #connecting = new Map<string, Promise<RequestClient>>();
   readonly #onNotify: ((addr: string, f: Frame) => void) | undefined;
+  readonly #credential: Credential | undefined;
   #closed = false;
 
-  constructor(onNotify?: (addr: string, f: Frame) => void) {
+  /** `credential`: presented on every connection (each authenticates once, when it opens). */
+  constructor(onNotify?: (addr: string, f: Frame) => void, credential?: Credential) {
     this.#onNotify = onNotify;
+    this.#credential = credential;
   }
 
   /** The open connection to `addr`, without connecting (undefined if none). */
@@ -26,7 +30,7 @@ export class ConnectionPool {
     if (c !== undefined) return Promise.resolve(c);
     const pending = this.#connecting.get(addr);
     if (pending !== undefined) return pending;
-    const p = RequestClient.connect(addr, { onNotify: (f) => this.#onNotify?.(addr, f) }).then(
+    const p = RequestClient.connect(addr, { onNotify: (f) => this.#onNotify?.(addr, f), credential: this.#credential }).then(
       (client) => {
         this.#connecting.delete(addr);
         if (this.#closed) {

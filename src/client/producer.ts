@@ -6,7 +6,7 @@ import { ClientStateError, ConnectError, ConnectionClosedError, InvalidMessageEr
 import { parseAddress } from '../net/index.js';
 import { SendRequestTemplate, type WireMessage } from '../protocol/index.js';
 import { BrokerApi, type SendStatus } from './broker-api.js';
-import { CLIENT_DEFAULTS, namesrvList, positiveOption, type ClientOptions } from './client-options.js';
+import { CLIENT_DEFAULTS, credentialOption, namesrvList, positiveOption, type ClientOptions } from './client-options.js';
 import { ConnectionPool } from './connection-pool.js';
 import { TopicRoutes, type MessageQueue } from './topic-routes.js';
 
@@ -104,7 +104,7 @@ export function hashSelector(key: string): QueueSelector {
 }
 
 export class Producer {
-  readonly #pool = new ConnectionPool();
+  readonly #pool: ConnectionPool;
   readonly #api: BrokerApi;
   readonly #routes: TopicRoutes;
   readonly #timeoutMs: number;
@@ -116,6 +116,7 @@ export class Producer {
     const namesrv = namesrvList(options.namesrv);
     this.#timeoutMs = positiveOption('requestTimeoutMs', options.requestTimeoutMs, CLIENT_DEFAULTS.requestTimeoutMs);
     this.#retries = positiveOption('retries', options.retries, 2, 0);
+    this.#pool = new ConnectionPool(undefined, credentialOption(options.credential));
     this.#api = new BrokerApi(this.#pool, this.#timeoutMs);
     this.#routes = new TopicRoutes(this.#api, namesrv, positiveOption('routeRefreshMs', options.routeRefreshMs, CLIENT_DEFAULTS.routeRefreshMs));
   }

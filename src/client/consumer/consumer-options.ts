@@ -2,7 +2,8 @@
 // (CONSUMER_DEFAULTS), and their resolution and validation.
 import { GROUP_NAME_PATTERN, InvalidConfigError } from '../../common/index.js';
 import { ConsumeMode } from '../../protocol/index.js';
-import { CLIENT_DEFAULTS, defaultClientId, namesrvList, positiveOption, type ClientOptions } from '../client-options.js';
+import type { Credential } from '../../security/index.js';
+import { CLIENT_DEFAULTS, credentialOption, defaultClientId, namesrvList, positiveOption, type ClientOptions } from '../client-options.js';
 
 export interface ConsumerOptions extends ClientOptions {
   group: string;
@@ -62,7 +63,8 @@ export const CONSUMER_DEFAULTS = {
 export const PULL_MAX_BYTES = 4 * 1024 * 1024;
 
 /** Every option with its value, the mode as the wire says it. */
-export interface ResolvedConsumerOptions extends Required<Omit<ConsumerOptions, 'namesrv' | 'clientId' | 'mode'>> {
+export interface ResolvedConsumerOptions extends Required<Omit<ConsumerOptions, 'namesrv' | 'clientId' | 'mode' | 'credential'>> {
+  credential: Credential | undefined;
   namesrv: string[];
   clientId: string;
   mode: ConsumeMode;
@@ -103,6 +105,7 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
     localRetryDelayMs: positiveOption('localRetryDelayMs', options.localRetryDelayMs, d.localRetryDelayMs, 0),
     readFromSlave: options.readFromSlave ?? d.readFromSlave,
     namesrv: [],
+    credential: credentialOption(options.credential),
   };
   if (!READ_FROM_SLAVE.includes(resolved.readFromSlave)) {
     throw new InvalidConfigError(`readFromSlave must be fallback, prefer or never, got ${JSON.stringify(resolved.readFromSlave)}`);
