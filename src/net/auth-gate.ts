@@ -68,7 +68,7 @@ export class AuthGate {
         this.release(c);
         this.#reply(c, frame, Status.Ok, reply);
       } else {
-        throw new AuthenticationError(`${opcodeName(frame.opcode)} refused: this server takes requests only from authenticated connections; send AUTH_HELLO and AUTH_PROOF first (docs/PROTOCOL.md "Authentication")`);
+        throw new AuthenticationError(`${opcodeName(frame.opcode)} refused: this server takes requests only from authenticated connections: give the client a credential (docs/SECURITY.md), which sends AUTH_HELLO and AUTH_PROOF first`);
       }
     } catch (err) {
       this.#refusals?.count(err instanceof AccessDeniedError ? ACCESS_DENIED : UNAUTHENTICATED);

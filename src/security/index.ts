@@ -20,3 +20,4 @@ export { checkSecretFileMode } from './file-mode.js';
 export { Authenticator, type AuthenticatorOptions, type PendingAuth } from './authenticator.js';
 export { authenticate, type CallFn } from './client-handshake.js';
 export { checkSafeBinding, isLoopbackHost } from './safe-binding.js';
+export { writeRunCredentials, RUN_CREDENTIALS_FILE, type RunCredentials } from './run-credentials.js';
