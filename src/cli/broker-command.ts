@@ -12,8 +12,9 @@ import { parseAddress } from '../net/index.js';
 import { STORE_DEFAULTS, validateQueueCount, validateTopicName, type MessageStoreConfig } from '../store/index.js';
 import { bytesText, checkKeys, defined, intFlag, isObject, listFlag, readConfigFile, stringFlag } from './options.js';
 import { serveUntilSignal } from './serve-until-signal.js';
+import { allowUnauthenticatedFrom, clientSecurityOptions, credentialFrom, credentialsFileFrom, replicaCredentialFrom, replicaSecurityOptions, serverSecurityOptions, type SecurityArgs } from './security-flags.js';
 
-interface BrokerArgs {
+interface BrokerArgs extends SecurityArgs {
   config?: string;
   name?: unknown;
   host?: unknown;
@@ -79,7 +80,7 @@ function checkNamesrvs(addrs: unknown, where: string): void {
 }
 
 /** The BrokerConfig a command line asks for: the config file (if any) with the flags laid over it. */
-export function brokerConfigFromArgs(a: BrokerArgs, cwd = process.cwd()): BrokerConfig {
+export function brokerConfigFromArgs(a: BrokerArgs, cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): BrokerConfig {
   let file: Record<string, unknown> = {};
   let fileStore: Record<string, unknown> = {};
   let fileDir: string | undefined;
@@ -173,6 +174,11 @@ export function brokerConfigFromArgs(a: BrokerArgs, cwd = process.cwd()): Broker
       haPort: intFlag('ha-port', a['ha-port'], 0, 65535),
       replicationMode: replication as 'sync' | 'async' | undefined,
       slaveTimeoutMs: intFlag('slave-timeout-ms', a['slave-timeout-ms'], 1),
+      // Flags and the environment over the config file; a relative credentialsFile in the file is relative to it.
+      credentialsFile: credentialsFileFrom(a, env, cwd) ?? (typeof file.credentialsFile === 'string' && a.config !== undefined ? path.resolve(path.dirname(path.resolve(cwd, a.config)), file.credentialsFile) : undefined),
+      credential: credentialFrom(a, env, cwd),
+      replicaCredential: replicaCredentialFrom(a, env, cwd),
+      allowUnauthenticated: allowUnauthenticatedFrom(a),
     }),
     store,
   };
@@ -185,7 +191,8 @@ export const brokerCommand: CommandModule<object, BrokerArgs> = {
   command: 'broker',
   describe: 'Run a broker (the message store behind the wire protocol) until SIGINT/SIGTERM',
   builder: (y) =>
-    y
+    serverSecurityOptions(
+      replicaSecurityOptions(clientSecurityOptions(y
       .usage('$0 broker --dir <store dir> [options]\n\nRuns a broker in the foreground. Flags override the values of the --config file.')
       .option('config', {
         type: 'string',
@@ -246,7 +253,8 @@ export const brokerCommand: CommandModule<object, BrokerArgs> = {
         requiresArg: true,
         describe:
           'For fault-injection harnesses: keep in <file> what each completed fdatasync covered, so that after a SIGKILL the store can be cut to what a power cut would have left (see docs/STORAGE.md) (default: off)',
-      }) as unknown as Argv<BrokerArgs>,
+      }), 'this broker')),
+    ) as unknown as Argv<BrokerArgs>,
   handler: (a) =>
     serveUntilSignal('broker', async () => {
       const config = brokerConfigFromArgs(a);
@@ -255,7 +263,7 @@ export const brokerCommand: CommandModule<object, BrokerArgs> = {
       const role = c.role === 'master' ? `master, replication ${c.replicationMode}` : `slave of ${c.masterHaAddr}`;
       const replicationPort = broker.haAddr === undefined ? '' : `, replication on ${broker.haAddr}`;
       return {
-        startLine: `metaq broker ${c.brokerName} (${role}) listening on ${broker.addr}${replicationPort} (store ${config.store.dir}, flush ${config.store.flushMode ?? s.flushMode})`,
+        startLine: `metaq broker ${c.brokerName} (${role}) listening on ${broker.addr}${replicationPort} (store ${config.store.dir}, flush ${config.store.flushMode ?? s.flushMode}, ${c.credentialsFile === undefined ? 'open: no accounts' : `accounts from ${c.credentialsFile}`})`,
         close: () => broker.close(),
       };
     }),

@@ -7,8 +7,9 @@ import { InvalidConfigError } from '../common/index.js';
 import { NameServer, NAMESRV_DEFAULTS, type NameServerConfig } from '../namesrv/index.js';
 import { checkKeys, defined, intFlag, readConfigFile, stringFlag } from './options.js';
 import { serveUntilSignal } from './serve-until-signal.js';
+import { allowUnauthenticatedFrom, credentialsFileFrom, serverSecurityOptions, type SecurityArgs } from './security-flags.js';
 
-interface NamesrvArgs {
+interface NamesrvArgs extends SecurityArgs {
   config?: string;
   host?: unknown;
   port?: unknown;
@@ -16,7 +17,7 @@ interface NamesrvArgs {
 }
 
 /** The NameServerConfig a command line asks for: the config file (if any) with the flags laid over it. */
-export function namesrvConfigFromArgs(a: NamesrvArgs, cwd = process.cwd()): NameServerConfig {
+export function namesrvConfigFromArgs(a: NamesrvArgs, cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): NameServerConfig {
   let file: Record<string, unknown> = {};
   if (a.config !== undefined) {
     const where = `config file ${a.config}`;
@@ -36,6 +37,8 @@ export function namesrvConfigFromArgs(a: NamesrvArgs, cwd = process.cwd()): Name
       host: stringFlag('host', a.host),
       port: intFlag('port', a.port, 0, 65535),
       brokerExpiryMs: intFlag('broker-expiry-ms', a['broker-expiry-ms'], 1),
+      credentialsFile: credentialsFileFrom(a, env, cwd) ?? (typeof file.credentialsFile === 'string' && a.config !== undefined ? path.resolve(path.dirname(path.resolve(cwd, a.config)), file.credentialsFile) : undefined),
+      allowUnauthenticated: allowUnauthenticatedFrom(a),
     }),
   };
 }
@@ -46,7 +49,7 @@ export const namesrvCommand: CommandModule<object, NamesrvArgs> = {
   command: 'namesrv',
   describe: 'Run a name server (where brokers register and clients look up topic routes) until SIGINT/SIGTERM',
   builder: (y) =>
-    y
+    serverSecurityOptions(y
       .usage('$0 namesrv [options]\n\nRuns a name server in the foreground. Flags override the values of the --config file.')
       .option('config', {
         type: 'string',
@@ -58,12 +61,12 @@ export const namesrvCommand: CommandModule<object, NamesrvArgs> = {
       .option('broker-expiry-ms', {
         requiresArg: true,
         describe: `A broker that has not re-registered for this long is dropped from the routes, ms (default ${d.brokerExpiryMs})`,
-      }) as unknown as Argv<NamesrvArgs>,
+      })) as unknown as Argv<NamesrvArgs>,
   handler: (a) =>
     serveUntilSignal('namesrv', async () => {
       const ns = await NameServer.start(namesrvConfigFromArgs(a));
       return {
-        startLine: `metaq namesrv listening on ${ns.addr} (broker expiry ${ns.config.brokerExpiryMs} ms)`,
+        startLine: `metaq namesrv listening on ${ns.addr} (broker expiry ${ns.config.brokerExpiryMs} ms, ${ns.config.credentialsFile === undefined ? 'open: no accounts' : `accounts from ${ns.config.credentialsFile}`})`,
         close: () => ns.close(),
       };
     }),
