@@ -7,6 +7,11 @@
 // well-formed response frames, and afterwards must carry a normal workload
 // (1000 messages sent and consumed). Set METAQ_FUZZ_SEED to replay another seed,
 // METAQ_FUZZ_FRAMES and METAQ_FUZZ_TIME_MS for a longer run.
+// It runs twice: against an open broker, and against a broker with accounts
+// (docs/SECURITY.md), where half the connections authenticate first (then
+// fuzz as above) and the others fuzz before authenticating, handshake frames
+// included: those must be refused (UNAUTHENTICATED, or a frame-level error)
+// and closed, never served.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Broker } from '../../src/broker/index.js';
 import { Consumer, Producer } from '../../src/client/index.js';
@@ -32,12 +37,17 @@ import {
   Opcode,
   Status,
   statusName,
+  errorForStatus,
+  decodeErrorBody,
 } from '../../src/protocol/index.js';
+import { authenticate } from '../../src/security/index.js';
+import { credentialOf, writeAccounts } from '../helpers/credentials.js';
 import { FAST_BROKER } from '../helpers/cluster.js';
 import { prng } from '../helpers/messages.js';
 import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 import { sleep, waitUntil } from '../helpers/wait.js';
 import { RawConn } from './fixtures/bad-input-wire-raw.js';
+import { join } from 'node:path';
 
 const envInt = (name: string, fallback: number): number => {
   const v = process.env[name];
@@ -63,7 +73,7 @@ function randomBytes(rng: Rng, n: number): Buffer {
 }
 
 /** A valid request body for a random broker opcode. `physical` are real CommitLog offsets seen so far. */
-function validRequest(rng: Rng, physical: number[]): { opcode: number; body: Buffer } {
+function validRequest(rng: Rng, physical: number[], withAuthOps = false): { opcode: number; body: Buffer } {
   const q = int(rng, 0, 3);
   const group = pick(rng, ['fz_g', 'fz_h', 'fz-ordered']);
   const clientId = `fz-client-${int(rng, 0, 5)}`;
@@ -122,6 +132,12 @@ function validRequest(rng: Rng, physical: number[]): { opcode: number; body: Buf
     () => ({ opcode: Opcode.QueueOffsets, body: encodeQueueRef({ topic: TOPIC, queueId: q }) }),
     () => ({ opcode: Opcode.BrokerStats, body: Buffer.alloc(0) }),
   ];
+  // Handshake frames (a broker with accounts): random names and nonces, random proofs.
+  if (withAuthOps && rng() < 0.1) {
+    return rng() < 0.5
+      ? { opcode: Opcode.AuthHello, body: Buffer.concat([Buffer.from([1, 3]), Buffer.from('ops'), randomBytes(rng, 32)]) }
+      : { opcode: Opcode.AuthProof, body: randomBytes(rng, 32) };
+  }
   return pick(rng, ops)();
 }
 
@@ -136,11 +152,11 @@ interface Fuzzed {
   wellFormed: boolean;
 }
 
-function fuzzFrame(rng: Rng, physical: number[], requestId: number, mostlyValid = false): Fuzzed {
+function fuzzFrame(rng: Rng, physical: number[], requestId: number, mostlyValid = false, withAuthOps = false): Fuzzed {
   const r = mostlyValid && rng() < 0.9 ? 0 : rng();
   const kind: Kind =
     r < 0.15 ? 'valid' : r < 0.35 ? 'flip-body' : r < 0.45 ? 'flip-header' : r < 0.55 ? 'truncate' : r < 0.72 ? 'random-body' : r < 0.8 ? 'random-length' : r < 0.9 ? 'random-opcode' : 'garbage';
-  const v = validRequest(rng, physical);
+  const v = validRequest(rng, physical, withAuthOps);
   const frame = encodeFrame({ opcode: v.opcode, flags: rng() < 0.03 ? FrameFlag.Oneway : 0, requestId, status: 0 }, v.body);
   switch (kind) {
     case 'valid':
@@ -187,6 +203,7 @@ function fuzzFrame(rng: Rng, physical: number[], requestId: number, mostlyValid 
 }
 
 interface Findings {
+  unauthenticatedConnections: number;
   frames: number;
   connections: number;
   responses: number;
@@ -202,9 +219,27 @@ interface Findings {
  * waits until every frame is answered or the server closes, then half-closes and
  * checks that the server closes its side too.
  */
-async function runConnection(addr: string, frames: Fuzzed[], rng: Rng, f: Findings): Promise<void> {
+async function runConnection(addr: string, frames: Fuzzed[], rng: Rng, f: Findings, secured: boolean): Promise<void> {
   const c = await RawConn.open(addr);
   f.connections++;
+  // On a broker with accounts: authenticate first (as admin: every request is then served as on an open broker), or fuzz unauthenticated.
+  const unauthenticated = secured && rng() < 0.5;
+  if (secured && !unauthenticated) {
+    try {
+      await authenticate((opcode, body) => rawCall(c, opcode, body), credentialOf('ops'), addr);
+    } finally {
+      c.frames.splice(0);
+    }
+  }
+  if (unauthenticated) {
+    f.unauthenticatedConnections++;
+    try {
+      await runUnauthenticated(c, frames, f);
+    } finally {
+      c.destroy();
+    }
+    return;
+  }
   const all = Buffer.concat(frames.map((x) => x.bytes));
   try {
     if (rng() < 0.5) {
@@ -272,13 +307,55 @@ async function runConnection(addr: string, frames: Fuzzed[], rng: Rng, f: Findin
   }
 }
 
+/** Request ids of the handshake on a raw connection: far above the fuzz frames' ids. */
+let authRequestId = 0x7000_0000;
+
+/** One request on a raw connection: its answer's body, or the typed error of its status. */
+async function rawCall(c: RawConn, opcode: number, body: Buffer): Promise<Buffer> {
+  const id = authRequestId++;
+  c.request(opcode, id, body);
+  if (!(await c.waitFor(() => c.frames.some((r) => r.requestId === id) || c.isClosed, 3000))) throw new Error(`no answer to ${opcode} during the handshake`);
+  const r = c.frames.find((x) => x.requestId === id);
+  if (r === undefined) throw new Error('closed during the handshake');
+  if (r.status >= 20) throw errorForStatus(r.status, decodeErrorBody(r.body));
+  return r.body;
+}
+
+/**
+ * Fuzz before authenticating: nothing is served (only a well-formed
+ * AUTH_HELLO is answered OK), everything else is refused with UNAUTHENTICATED
+ * or a frame-level error, and the server closes the connection (at the
+ * latest when the handshake times out).
+ */
+async function runUnauthenticated(c: RawConn, frames: Fuzzed[], f: Findings): Promise<void> {
+  c.write(Buffer.concat(frames.map((x) => x.bytes)));
+  const closed = await c.waitFor(() => c.isClosed || c.ended, SECURED_AUTH_TIMEOUT_MS + 2500);
+  if (!closed) f.problems.push('the server kept an unauthenticated connection open past the handshake timeout');
+  for (const r of c.frames) {
+    f.responses++;
+    const name = statusName(r.status);
+    f.byStatus.set(name, (f.byStatus.get(name) ?? 0) + 1);
+    if ((r.flags & FrameFlag.Response) === 0) f.problems.push(`unauthenticated: a frame without the Response flag: opcode ${r.opcode}`);
+    if (r.status === Status.InternalError) f.internalErrors.push(`${r.opcode}: ${r.message}`);
+    const refused = r.status === Status.Unauthenticated || r.status === Status.AccessDenied || r.status === Status.MalformedFrame || r.status === Status.FrameTooLarge;
+    if (!refused && !(r.status === Status.Ok && r.opcode === Opcode.AuthHello)) f.problems.push(`unauthenticated: ${opcodeNameOf(r.opcode)} answered ${statusName(r.status)} (served without authentication)`);
+  }
+}
+
+const opcodeNameOf = (op: number): string => Object.entries(Opcode).find(([, v]) => v === op)?.[0] ?? `opcode ${op}`;
+/** Handshake timeout of the broker with accounts: an unauthenticated fuzz connection left waiting is closed by then. */
+const SECURED_AUTH_TIMEOUT_MS = 500;
+
 describe('wire fuzzing', () => {
   const cleanup: (() => unknown)[] = [];
   afterEach(async () => {
     for (const fn of cleanup.splice(0).reverse()) await fn();
   });
 
-  it(`survives ${FRAMES} fuzzed frames (seed ${SEED}) and then carries a normal workload`, async () => {
+  it.each([
+    ['an open broker', false],
+    ['a broker with accounts', true],
+  ])(`%s survives ${FRAMES} fuzzed frames (seed ${SEED}) and then carries a normal workload`, async (_label, secured) => {
     console.log(`[fuzz] seed ${SEED} (set METAQ_FUZZ_SEED to replay another)`);
     const unhandled: unknown[] = [];
     const onUnhandled = (err: unknown): void => {
@@ -293,7 +370,15 @@ describe('wire fuzzing', () => {
     const warnings: string[] = [];
     const dir = makeTempDir('fuzz');
     cleanup.push(() => removeDir(dir));
-    const namesrv = await NameServer.start({ port: 0, brokerExpiryMs: 2000 });
+    const accountsFile = writeAccounts(dir, [
+      { name: 'ops', role: 'admin' },
+      { name: 'shop', role: 'producer' },
+      { name: 'lottery', role: 'consumer' },
+      { name: 'broker-acct', role: 'broker', brokerNames: ['broker-fuzz'] },
+    ]);
+    const security = secured ? { credentialsFile: accountsFile } : {};
+    const as = (name: string) => (secured ? { credential: credentialOf(name) } : {});
+    const namesrv = await NameServer.start({ port: 0, brokerExpiryMs: 2000, ...security });
     cleanup.push(() => namesrv.close());
     const broker = await Broker.start(
       {
@@ -304,7 +389,9 @@ describe('wire fuzzing', () => {
         maxFrameSize: MAX_FRAME,
         maxPollTimeoutMs: 300,
         ...FAST_BROKER,
-        store: { dir, segmentSize: 8 * 1024 * 1024, maxMessageSize: 64 * 1024 },
+        ...security,
+        ...(secured ? { credential: credentialOf('broker-acct'), authTimeoutMs: SECURED_AUTH_TIMEOUT_MS } : {}),
+        store: { dir: join(dir, 'store'), segmentSize: 8 * 1024 * 1024, maxMessageSize: 64 * 1024 },
       },
       { warn: (m, err) => warnings.push(`${m}${err instanceof Error ? `: ${err.message}` : ''}`) },
     );
@@ -313,7 +400,7 @@ describe('wire fuzzing', () => {
     const rng = prng(SEED);
     const physical: number[] = [];
     // Some real messages first, so that SEND_BACK and QUERY_BY_ID hit real records.
-    const seedProducer = new Producer({ namesrv: namesrv.addr });
+    const seedProducer = new Producer({ namesrv: namesrv.addr, ...as('shop') });
     cleanup.push(() => seedProducer.shutdown());
     for (let i = 0; i < 20; i++) {
       const r = await seedProducer.send(TOPIC, { body: `seed-${i}`, keys: `k${i}` });
@@ -328,14 +415,14 @@ describe('wire fuzzing', () => {
       const shape = rng();
       const n = shape < 0.5 ? 1 : shape < 0.92 ? int(rng, 2, 5) : int(rng, 20, 60); // a few long pipelined connections
       // Long pipelines are mostly valid requests (a bad frame ends a connection: the rest would go unread).
-      const frames = Array.from({ length: Math.min(n, FRAMES - planned) }, () => fuzzFrame(rng, physical, nextId++, n >= 20));
+      const frames = Array.from({ length: Math.min(n, FRAMES - planned) }, () => fuzzFrame(rng, physical, nextId++, n >= 20, secured));
       plan.push(frames);
       planned += frames.length;
     }
     const kinds = new Map<Kind, number>();
     for (const fr of plan.flat()) kinds.set(fr.kind, (kinds.get(fr.kind) ?? 0) + 1);
 
-    const findings: Findings = { frames: 0, connections: 0, responses: 0, notices: 0, closedByServer: 0, byStatus: new Map(), problems: [], internalErrors: [] };
+    const findings: Findings = { unauthenticatedConnections: 0, frames: 0, connections: 0, responses: 0, notices: 0, closedByServer: 0, byStatus: new Map(), problems: [], internalErrors: [] };
     const t0 = Date.now();
     let next = 0;
     await Promise.all(
@@ -344,7 +431,7 @@ describe('wire fuzzing', () => {
         while (next < plan.length && Date.now() - t0 < TIME_CAP_MS) {
           const frames = plan[next++]!;
           findings.frames += frames.length;
-          await runConnection(broker.addr, frames, wrng, findings);
+          await runConnection(broker.addr, frames, wrng, findings, secured);
         }
       }),
     );
@@ -352,7 +439,7 @@ describe('wire fuzzing', () => {
     console.log(
       `[fuzz] ${findings.frames} frames (${JSON.stringify(Object.fromEntries(kinds))}) over ${findings.connections} connections in ${elapsed} ms; ` +
         `${findings.responses} responses ${JSON.stringify(Object.fromEntries(findings.byStatus))}; ${findings.notices} notices; ${findings.closedByServer} connections closed by the server; ` +
-        `${findings.internalErrors.length} InternalError answers; ${warnings.length} broker warnings`,
+        `${findings.internalErrors.length} InternalError answers; ${warnings.length} broker warnings; ${findings.unauthenticatedConnections} unauthenticated connections, refusals ${JSON.stringify(broker.stats().refusals)}`,
     );
     if (findings.internalErrors.length > 0) console.log(`[fuzz] InternalError answers:\n  ${[...new Set(findings.internalErrors)].slice(0, 20).join('\n  ')}`);
     if (warnings.length > 0) console.log(`[fuzz] broker warnings:\n  ${[...new Set(warnings)].slice(0, 20).join('\n  ')}`);
@@ -365,9 +452,9 @@ describe('wire fuzzing', () => {
     await waitUntil(() => broker.stats().connections <= 3, 'the fuzz connections to be gone', 5000, 20);
 
     // A normal workload on a clean topic: 1000 messages sent, every one consumed.
-    const producer = new Producer({ namesrv: namesrv.addr });
+    const producer = new Producer({ namesrv: namesrv.addr, ...as('shop') });
     cleanup.push(() => producer.shutdown());
-    const consumer = new Consumer({ namesrv: namesrv.addr, group: 'fuzz_after', ...FAST_CLIENT });
+    const consumer = new Consumer({ namesrv: namesrv.addr, group: 'fuzz_after', ...FAST_CLIENT, ...as('lottery') });
     cleanup.push(() => consumer.shutdown());
     const got = new Set<string>();
     consumer.subscribe(AFTER_TOPIC);
