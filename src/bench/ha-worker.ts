@@ -10,16 +10,25 @@ import * as hdr from 'hdr-histogram-js';
 import { Broker, type BrokerLogger } from '../broker/index.js';
 import { Producer, type Message, type SendResult } from '../client/index.js';
 import type { HaMasterStats } from '../ha/index.js';
+import type { Credential } from '../security/index.js';
 import { constantRateSchedule, createLatencyHistogram, nowUs, ownThreadTid, percentileMs, runOpenLoop, startClosedLoop } from '../load/index.js';
 
 type Flush = 'sync' | 'async';
 
+/** What a broker of the bench authenticates with: the run's accounts file, its broker credential, a slave's replica credential. */
+export interface BrokerSecurity {
+  credentialsFile: string;
+  credential: Credential;
+  replicaCredential?: Credential;
+}
+
 export type HaRole =
-  | { role: 'master'; dir: string; namesrv: string; topics: Record<string, number>; flush: Flush; replication: 'sync' | 'async'; segmentSize: number; statsIntervalMs: number }
-  | { role: 'slave'; dir: string; namesrv: string; topics: Record<string, number>; flush: Flush; masterHaAddr: string; segmentSize: number }
+  | { role: 'master'; dir: string; namesrv: string; topics: Record<string, number>; flush: Flush; replication: 'sync' | 'async'; segmentSize: number; statsIntervalMs: number; security: BrokerSecurity }
+  | { role: 'slave'; dir: string; namesrv: string; topics: Record<string, number>; flush: Flush; masterHaAddr: string; segmentSize: number; security: BrokerSecurity }
   | {
       role: 'producer';
       namesrv: string;
+      credential: Credential;
       topic: string;
       bodySize: number;
       batchSize: number;
@@ -93,6 +102,7 @@ async function runBroker(j: Extract<HaRole, { role: 'master' | 'slave' }>): Prom
       role: j.role,
       ...(j.role === 'master' ? { replicationMode: j.replication } : { masterHaAddr: j.masterHaAddr }),
       store: { dir: j.dir, flushMode: j.flush, segmentSize: j.segmentSize },
+      ...j.security,
     },
     log,
   );
@@ -113,7 +123,7 @@ async function runBroker(j: Extract<HaRole, { role: 'master' | 'slave' }>): Prom
 }
 
 async function runProducer(j: Extract<HaRole, { role: 'producer' }>): Promise<void> {
-  const producer = new Producer({ namesrv: j.namesrv, requestTimeoutMs: 30_000 });
+  const producer = new Producer({ namesrv: j.namesrv, requestTimeoutMs: 30_000, credential: j.credential });
   const queues = await producer.queues(j.topic);
   const send = await createLatencyHistogram();
   const lag = await createLatencyHistogram();
