@@ -17,6 +17,8 @@ export interface RunCredentials {
   credentialsFile: string;
   /** The credential of each role's account. */
   byRole: Readonly<Record<Role, Credential>>;
+  /** Each role's credential as a file (`credential-<role>.json`, mode 0600), for processes started with --credential-file. */
+  fileByRole: Readonly<Record<Role, string>>;
 }
 
 /** Writes `<dir>/credentials.json` with one account per role; the broker account may register `brokerNames`. */
@@ -30,8 +32,20 @@ export function writeRunCredentials(dir: string, brokerNames: readonly string[])
     { name: 'run-replica', role: 'replica', secret: secret() },
   ];
   const credentialsFile = join(dir, RUN_CREDENTIALS_FILE);
-  writeFileSync(credentialsFile, `${JSON.stringify({ accounts }, null, 2)}\n`, { mode: 0o600 });
-  chmodSync(credentialsFile, 0o600);
+  writeSecret(credentialsFile, { accounts });
   const byRole = Object.fromEntries(accounts.map((a) => [a.role, { name: a.name, secret: a.secret }])) as Record<Role, Credential>;
-  return { credentialsFile, byRole };
+  const fileByRole = Object.fromEntries(
+    accounts.map((a) => {
+      const file = join(dir, `credential-${a.role}.json`);
+      writeSecret(file, byRole[a.role]);
+      return [a.role, file];
+    }),
+  ) as Record<Role, string>;
+  return { credentialsFile, byRole, fileByRole };
+}
+
+/** JSON readable by its owner only (chmod as well: the mode option applies only to a new file). */
+function writeSecret(file: string, value: unknown): void {
+  writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
 }
