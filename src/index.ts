@@ -7,3 +7,4 @@ export * from './broker/index.js';
 export * from './namesrv/index.js';
 export * from './client/index.js';
 export * from './message/index.js';
+export * from './security/index.js';

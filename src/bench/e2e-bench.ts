@@ -9,6 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { NameServer } from '../namesrv/index.js';
+import { BROKER_DEFAULTS } from '../broker/index.js';
+import { writeRunCredentials, type RunCredentials } from '../security/index.js';
 import { decodeHistogram, startBenchWorker, type BenchWorker } from './bench-worker.js';
 import { percentileMs } from '../load/index.js';
 import type { E2eReport, E2eRole } from './e2e-worker.js';
@@ -86,10 +88,10 @@ interface PhaseResult {
   drainMs: number;
 }
 
-async function runPhase(namesrv: string, topic: string, o: E2eBenchOptions, rate: number): Promise<PhaseResult> {
-  const consumer = startRole({ role: 'consumer', namesrv, topic, group: `bench_${topic}`, pullBatchSize: o.pullBatchSize });
+async function runPhase(namesrv: string, creds: RunCredentials, topic: string, o: E2eBenchOptions, rate: number): Promise<PhaseResult> {
+  const consumer = startRole({ role: 'consumer', namesrv, credential: creds.byRole.consumer, topic, group: `bench_${topic}`, pullBatchSize: o.pullBatchSize });
   await consumer.next('ready');
-  const producer = startRole({ role: 'producer', namesrv, topic, bodySize: o.bodySize, batchSize: o.batchSize, rate, inFlight: o.inFlight, durationMs: o.durationMs, warmupMs: o.warmupMs });
+  const producer = startRole({ role: 'producer', namesrv, credential: creds.byRole.producer, topic, bodySize: o.bodySize, batchSize: o.batchSize, rate, inFlight: o.inFlight, durationMs: o.durationMs, warmupMs: o.warmupMs });
   await producer.next('ready');
   producer.send('go');
   const produced = (await producer.next('produced')) as PhaseResult['produced'];
@@ -144,8 +146,10 @@ function fixedRateReport(fixed: PhaseResult, rate: number): object {
 export async function runE2eBench(options: Partial<E2eBenchOptions> = {}): Promise<object> {
   const o = { ...E2E_BENCH_DEFAULTS, ...options };
   const dir = fs.mkdtempSync(path.join(o.dir, 'metaq-e2e-'));
-  const ns = await NameServer.start({ port: 0 });
-  const broker = startRole({ role: 'broker', dir, namesrv: ns.addr, topics: { bench_max: o.queues, bench_fixed: o.queues } });
+  // Every link authenticates: fresh accounts per run beside the store (0600).
+  const creds = writeRunCredentials(dir, [BROKER_DEFAULTS.brokerName]);
+  const ns = await NameServer.start({ port: 0, credentialsFile: creds.credentialsFile });
+  const broker = startRole({ role: 'broker', dir: path.join(dir, 'store'), namesrv: ns.addr, topics: { bench_max: o.queues, bench_fixed: o.queues }, credentialsFile: creds.credentialsFile, credential: creds.byRole.broker });
   try {
     await broker.next('broker-ready');
     const report: Record<string, unknown> = {
@@ -166,11 +170,11 @@ export async function runE2eBench(options: Partial<E2eBenchOptions> = {}): Promi
     };
     if (o.phases.includes('max')) {
       console.error(`e2e: max rate for ${o.durationMs / 1000} s ...`);
-      report.maxRate = maxRateReport(await runPhase(ns.addr, 'bench_max', o, 0));
+      report.maxRate = maxRateReport(await runPhase(ns.addr, creds, 'bench_max', o, 0));
     }
     if (o.phases.includes('fixed')) {
       console.error(`e2e: fixed rate ${o.rate} msg/s for ${o.durationMs / 1000} s ...`);
-      report.fixedRate = fixedRateReport(await runPhase(ns.addr, 'bench_fixed', o, o.rate), o.rate);
+      report.fixedRate = fixedRateReport(await runPhase(ns.addr, creds, 'bench_fixed', o, o.rate), o.rate);
     }
     return report;
   } finally {

@@ -6,13 +6,15 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as hdr from 'hdr-histogram-js';
 import { Broker } from '../broker/index.js';
 import { Consumer, Producer, type Message } from '../client/index.js';
+import type { Credential } from '../security/index.js';
 import { constantRateSchedule, createLatencyHistogram, nowUs, percentileMs, runOpenLoop, startClosedLoop } from '../load/index.js';
 
 export type E2eRole =
-  | { role: 'broker'; dir: string; namesrv: string; topics: Record<string, number> }
+  | { role: 'broker'; dir: string; namesrv: string; topics: Record<string, number>; credentialsFile: string; credential: Credential }
   | {
       role: 'producer';
       namesrv: string;
+      credential: Credential;
       topic: string;
       bodySize: number;
       batchSize: number;
@@ -23,7 +25,7 @@ export type E2eRole =
       /** Open loop only: the first `warmupMs` are sent but not measured (JIT, connection set-up). */
       warmupMs: number;
     }
-  | { role: 'consumer'; namesrv: string; topic: string; group: string; pullBatchSize: number };
+  | { role: 'consumer'; namesrv: string; credential: Credential; topic: string; group: string; pullBatchSize: number };
 
 /** Producer/consumer reports to the coordinator. */
 export type E2eReport =
@@ -48,7 +50,7 @@ function post(r: E2eReport): void {
 }
 
 async function runBroker(j: Extract<E2eRole, { role: 'broker' }>): Promise<void> {
-  const broker = await Broker.start({ port: 0, namesrvAddrs: [j.namesrv], topics: j.topics, registerIntervalMs: 1000, store: { dir: j.dir, flushMode: 'async' } });
+  const broker = await Broker.start({ port: 0, namesrvAddrs: [j.namesrv], topics: j.topics, registerIntervalMs: 1000, credentialsFile: j.credentialsFile, credential: j.credential, store: { dir: j.dir, flushMode: 'async' } });
   post({ type: 'broker-ready', addr: broker.addr });
   await new Promise<void>((resolve) => port.once('message', () => resolve()));
   await broker.close();
@@ -56,7 +58,7 @@ async function runBroker(j: Extract<E2eRole, { role: 'broker' }>): Promise<void>
 }
 
 async function runProducer(j: Extract<E2eRole, { role: 'producer' }>): Promise<void> {
-  const producer = new Producer({ namesrv: j.namesrv, requestTimeoutMs: 10_000 });
+  const producer = new Producer({ namesrv: j.namesrv, requestTimeoutMs: 10_000, credential: j.credential });
   const queues = await producer.queues(j.topic);
   const send = await createLatencyHistogram();
   const lag = await createLatencyHistogram();
@@ -163,7 +165,7 @@ async function runConsumer(j: Extract<E2eRole, { role: 'consumer' }>): Promise<v
   let count = 0;
   let firstUs = 0;
   let lastUs = 0;
-  const consumer = new Consumer({ namesrv: j.namesrv, group: j.group, pullBatchSize: j.pullBatchSize, batchSize: j.pullBatchSize, concurrency: 8, pollTimeoutMs: 2000 });
+  const consumer = new Consumer({ namesrv: j.namesrv, credential: j.credential, group: j.group, pullBatchSize: j.pullBatchSize, batchSize: j.pullBatchSize, concurrency: 8, pollTimeoutMs: 2000 });
   consumer.subscribe(j.topic);
   await consumer.start((messages) => {
     const t = nowUs();

@@ -12,6 +12,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { NameServer } from '../namesrv/index.js';
+import { BROKER_DEFAULTS } from '../broker/index.js';
+import { writeRunCredentials, type Credential } from '../security/index.js';
 import { decodeHistogram, startBenchWorker, type BenchWorker } from './bench-worker.js';
 import { nowUs, percentileMs, threadCpuUs } from '../load/index.js';
 import type { HaReport, HaRole, HaSample } from './ha-worker.js';
@@ -101,17 +103,20 @@ async function startPair(
   o: HaBenchOptions,
   mode: HaBenchMode,
   samples: HaSample[],
-): Promise<{ namesrv: string; tls: SelfSignedCert | undefined; tids: { master: number | undefined; slave: number | undefined }; stop(): Promise<{ masterFlushCycles: number; slaveFlushCycles: number }> }> {
+): Promise<{ namesrv: string; tls: SelfSignedCert | undefined; producerCredential: Credential; tids: { master: number | undefined; slave: number | undefined }; stop(): Promise<{ masterFlushCycles: number; slaveFlushCycles: number }> }> {
   const dir = fs.mkdtempSync(path.join(o.dir, 'metaq-ha-'));
   const tls = o.tls ? makeSelfSignedCert(dir) : undefined;
-  const ns = await NameServer.start({ port: 0, tls });
+  // Every link authenticates, as a secured deployment does: fresh secrets per run, in the run's own directory.
+  const creds = writeRunCredentials(dir, [BROKER_DEFAULTS.brokerName]);
+  const ns = await NameServer.start({ port: 0, tls, credentialsFile: creds.credentialsFile });
   const topics = { [TOPIC]: o.queues };
+  const security = { credentialsFile: creds.credentialsFile, credential: creds.byRole.broker };
   const master = startRole(
-    { role: 'master', dir: path.join(dir, 'master'), namesrv: ns.addr, topics, flush: mode.flush, replication: mode.replication, segmentSize: o.segmentSize, statsIntervalMs: o.statsIntervalMs, tls },
+    { role: 'master', dir: path.join(dir, 'master'), namesrv: ns.addr, topics, flush: mode.flush, replication: mode.replication, segmentSize: o.segmentSize, statsIntervalMs: o.statsIntervalMs, security, tls },
     (s) => samples.push(s),
   );
   const { haAddr, tid: masterTid } = await master.next('broker-ready');
-  const slave = startRole({ role: 'slave', dir: path.join(dir, 'slave'), namesrv: ns.addr, topics, flush: mode.flush, masterHaAddr: haAddr!, segmentSize: o.segmentSize, tls });
+  const slave = startRole({ role: 'slave', dir: path.join(dir, 'slave'), namesrv: ns.addr, topics, flush: mode.flush, masterHaAddr: haAddr!, segmentSize: o.segmentSize, security: { ...security, replicaCredential: creds.byRole.replica }, tls });
   const { tid: slaveTid } = await slave.next('broker-ready');
   const deadline = Date.now() + o.slaveConnectTimeoutMs;
   while (!samples.some((s) => s.ha.slaveConnected)) {
@@ -121,6 +126,7 @@ async function startPair(
   return {
     namesrv: ns.addr,
     tls,
+    producerCredential: creds.byRole.producer,
     tids: { master: masterTid, slave: slaveTid },
     stop: async () => {
       slave.send('stop');
@@ -164,7 +170,7 @@ async function run(o: HaBenchOptions, mode: HaBenchMode, rate: number): Promise<
   const cpu: CpuSample[] = [];
   let sampler: NodeJS.Timeout | undefined;
   try {
-    const producer = startRole({ role: 'producer', namesrv: pair.namesrv, tls: pair.tls, topic: TOPIC, bodySize: o.bodySize, batchSize: o.batchSize, rate, inFlight: o.inFlight, durationMs: o.durationMs, warmupMs: o.warmupMs, tickMs: o.tickMs });
+    const producer = startRole({ role: 'producer', namesrv: pair.namesrv, tls: pair.tls, credential: pair.producerCredential, topic: TOPIC, bodySize: o.bodySize, batchSize: o.batchSize, rate, inFlight: o.inFlight, durationMs: o.durationMs, warmupMs: o.warmupMs, tickMs: o.tickMs });
     const { tid: producerTid } = await producer.next('ready');
     const tids: Record<CpuRole, number | undefined> = { master: pair.tids.master, slave: pair.tids.slave, loadGenerator: producerTid };
     const read = (tid: number | undefined): number | undefined => (tid === undefined ? undefined : threadCpuUs(tid));

@@ -10,18 +10,27 @@ import * as hdr from 'hdr-histogram-js';
 import { Broker, type BrokerLogger } from '../broker/index.js';
 import { Producer, type Message, type SendResult } from '../client/index.js';
 import type { HaMasterStats } from '../ha/index.js';
+import type { Credential } from '../security/index.js';
 import { constantRateSchedule, createLatencyHistogram, nowUs, ownThreadTid, percentileMs, runOpenLoop, startClosedLoop } from '../load/index.js';
 
 type Flush = 'sync' | 'async';
 /** `bench ha --tls`: the self-signed certificate every link uses (and every client trusts). */
 type BenchTls = { certFile: string; keyFile: string } | undefined;
 
+/** What a broker of the bench authenticates with: the run's accounts file, its broker credential, a slave's replica credential. */
+export interface BrokerSecurity {
+  credentialsFile: string;
+  credential: Credential;
+  replicaCredential?: Credential;
+}
+
 export type HaRole =
-  | { role: 'master'; dir: string; namesrv: string; topics: Record<string, number>; flush: Flush; replication: 'sync' | 'async'; segmentSize: number; statsIntervalMs: number; tls: BenchTls }
-  | { role: 'slave'; dir: string; namesrv: string; topics: Record<string, number>; flush: Flush; masterHaAddr: string; segmentSize: number; tls: BenchTls }
+  | { role: 'master'; dir: string; namesrv: string; topics: Record<string, number>; flush: Flush; replication: 'sync' | 'async'; segmentSize: number; statsIntervalMs: number; security: BrokerSecurity; tls: BenchTls }
+  | { role: 'slave'; dir: string; namesrv: string; topics: Record<string, number>; flush: Flush; masterHaAddr: string; segmentSize: number; security: BrokerSecurity; tls: BenchTls }
   | {
       role: 'producer';
       namesrv: string;
+      credential: Credential;
       tls: BenchTls;
       topic: string;
       bodySize: number;
@@ -99,6 +108,7 @@ async function runBroker(j: Extract<HaRole, { role: 'master' | 'slave' }>): Prom
       tls: j.tls,
       namesrvTls: trust,
       store: { dir: j.dir, flushMode: j.flush, segmentSize: j.segmentSize },
+      ...j.security,
     },
     log,
   );
@@ -119,7 +129,7 @@ async function runBroker(j: Extract<HaRole, { role: 'master' | 'slave' }>): Prom
 }
 
 async function runProducer(j: Extract<HaRole, { role: 'producer' }>): Promise<void> {
-  const producer = new Producer({ namesrv: j.namesrv, requestTimeoutMs: 30_000, ...(j.tls === undefined ? {} : { tls: { caFile: j.tls.certFile } }) });
+  const producer = new Producer({ namesrv: j.namesrv, requestTimeoutMs: 30_000, credential: j.credential, ...(j.tls === undefined ? {} : { tls: { caFile: j.tls.certFile } }) });
   const queues = await producer.queues(j.topic);
   const send = await createLatencyHistogram();
   const lag = await createLatencyHistogram();

@@ -7,6 +7,7 @@ import { checkHeldPullLimits, HELD_PULL_DEFAULTS, type HeldPullLimits } from './
 import { resolveStoreConfig, type MessageStoreConfig } from '../store/index.js';
 import { validateQueueCount, validateTopicName } from '../store/index.js';
 import { checkResourceLimits, RESOURCE_LIMIT_DEFAULTS, type ResourceLimitsConfig } from './resource-limits.js';
+import { checkCredential, checkSafeBinding, type Credential } from '../security/index.js';
 
 /** Resource limits (resource-limits.ts), connection limits (maxConnections, ...) and held-pull limits are top-level keys too: docs/SECURITY.md, "Limits". */
 export interface BrokerConfig extends ResourceLimitsConfig, Partial<ConnectionLimits>, Partial<HeldPullLimits> {
@@ -59,11 +60,29 @@ export interface BrokerConfig extends ResourceLimitsConfig, Partial<ConnectionLi
   masterTls?: TlsClientOptions;
   /** Register with the name servers over TLS (what to trust). Default: plain TCP. */
   namesrvTls?: TlsClientOptions;
+  /**
+   * JSON file of the accounts this broker takes (docs/SECURITY.md), on its
+   * client port and its replication port (replica accounts only there).
+   * Without it the broker is open: allowed on a loopback host, refused
+   * elsewhere unless `allowUnauthenticated`.
+   */
+  credentialsFile?: string;
+  /** The broker account this broker presents to name servers. */
+  credential?: Credential;
+  /** Slave: the replica account it presents to its master's replication port. */
+  replicaCredential?: Credential;
+  /** Lets a broker bound to a non-loopback host run without accounts (a network you trust). Default false. */
+  allowUnauthenticated?: boolean;
+  /** A connection that has not authenticated within this is closed. Default 10000 ms. */
+  authTimeoutMs?: number;
 }
 
 type TlsKeys = 'tls' | 'haTls' | 'masterTls' | 'namesrvTls';
 
-export type ResolvedBrokerConfig = Required<Omit<BrokerConfig, 'store' | 'topics' | 'namesrvAddrs' | 'retryDelaysMs' | 'haPort' | 'masterHaAddr' | TlsKeys>> & Pick<BrokerConfig, TlsKeys> & {
+export type ResolvedBrokerConfig = Required<Omit<BrokerConfig, 'store' | 'topics' | 'namesrvAddrs' | 'retryDelaysMs' | 'haPort' | 'masterHaAddr' | TlsKeys | 'credentialsFile' | 'credential' | 'replicaCredential'>> & Pick<BrokerConfig, TlsKeys> & {
+  credentialsFile: string | undefined;
+  credential: Credential | undefined;
+  replicaCredential: Credential | undefined;
   haPort: number;
   masterHaAddr: string | undefined;
   store: MessageStoreConfig;
@@ -100,6 +119,11 @@ export const BROKER_DEFAULTS = {
   namesrvTls: undefined as TlsClientOptions | undefined,
   ...CONNECTION_LIMIT_DEFAULTS,
   ...HELD_PULL_DEFAULTS,
+  credentialsFile: undefined as string | undefined,
+  credential: undefined as Credential | undefined,
+  replicaCredential: undefined as Credential | undefined,
+  allowUnauthenticated: false,
+  authTimeoutMs: 10_000,
 };
 
 /** The largest TCP port number. */
@@ -164,6 +188,13 @@ export function resolveBrokerConfig(config: BrokerConfig): ResolvedBrokerConfig 
   if (c.namesrvTls !== undefined) checkTlsClientOptions(c.namesrvTls, 'namesrvTls');
   if (c.role === 'slave' && c.haTls !== undefined) throw new InvalidConfigError('haTls is for masters (their replication port); a slave connects with masterTls');
   if (c.role === 'master' && c.masterTls !== undefined) throw new InvalidConfigError('masterTls is for slaves; this broker is a master (its replication port takes haTls)');
+  if (c.credentialsFile !== undefined && (typeof c.credentialsFile !== 'string' || c.credentialsFile === '')) throw new InvalidConfigError('credentialsFile must be a path');
+  if (c.credential !== undefined) c.credential = checkCredential(c.credential, 'credential');
+  if (c.replicaCredential !== undefined) c.replicaCredential = checkCredential(c.replicaCredential, 'replicaCredential');
+  if (c.replicaCredential !== undefined && c.role !== 'slave') throw new InvalidConfigError('replicaCredential is for slaves; this broker is a master');
+  if (typeof c.allowUnauthenticated !== 'boolean') throw new InvalidConfigError(`allowUnauthenticated must be true or false, got ${JSON.stringify(c.allowUnauthenticated)}`);
+  checkInteger('authTimeoutMs', c.authTimeoutMs);
+  checkSafeBinding(`broker ${c.brokerName}`, c.host, c.credentialsFile !== undefined, c.allowUnauthenticated);
   const store = resolveStoreConfig(c.store);
   if (c.maxFrameSize < store.maxMessageSize + SEND_FRAME_SLACK) {
     throw new InvalidConfigError(`maxFrameSize ${c.maxFrameSize} cannot carry a message of store.maxMessageSize ${store.maxMessageSize}`);

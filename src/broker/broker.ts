@@ -44,6 +44,7 @@ import {
   type TopicInfo,
 } from '../protocol/index.js';
 import { HaMaster, HaSlave } from '../ha/index.js';
+import { Authenticator, loadAccountsFile, type Accounts } from '../security/index.js';
 import { MessageStore, type GetResult } from '../store/index.js';
 import { resolveBrokerConfig, type BrokerConfig, type ResolvedBrokerConfig } from './broker-config.js';
 import { ConsumerGroups } from './consumer-groups.js';
@@ -117,6 +118,8 @@ export class Broker {
   #haMaster: HaMaster | undefined;
   #haSlave: HaSlave | undefined;
   #closing: Promise<void> | undefined;
+  /** The accounts this broker takes (undefined: open). */
+  #accounts: Accounts | undefined;
 
   private constructor(config: ResolvedBrokerConfig, server: RequestServer, store: MessageStore, log: BrokerLogger, refusals: RefusalCounters, tls: BrokerTls) {
     this.config = config;
@@ -158,6 +161,7 @@ export class Broker {
       topics: () => this.#topicInfos(),
       maxFrameSize: config.maxFrameSize,
       onError: (err, ns) => log.warn(`registration with name server ${ns} failed`, err),
+      credential: config.credential,
     });
     this.#maintenance = setInterval(() => this.#maintain(), Math.min(MAINTENANCE_INTERVAL_MS, config.offsetPersistIntervalMs));
     this.#maintenance.unref();
@@ -171,10 +175,13 @@ export class Broker {
     let broker: Broker | undefined;
     const handlers = new Map<number, Handler>();
     const refusals = new RefusalCounters();
+    const accounts = c.credentialsFile === undefined ? undefined : loadAccountsFile(c.credentialsFile);
     const server = await RequestServer.listen({
       refusals,
       tls: tls.server,
       limits: connectionLimitsOf(c),
+      authenticator: accounts === undefined ? undefined : new Authenticator({ accounts, roles: ['admin', 'producer', 'consumer'], what: `broker ${c.brokerName}` }),
+      authTimeoutMs: c.authTimeoutMs,
       host: c.host,
       port: c.port,
       maxFrameSize: c.maxFrameSize,
@@ -195,6 +202,7 @@ export class Broker {
       await server.close();
       throw err;
     }
+    broker.#accounts = accounts;
     try {
       await broker.#startReplication();
     } catch (err) {
@@ -234,6 +242,8 @@ export class Broker {
         onOffsets: (snapshot) => this.#offsets.apply(snapshot),
         slaveSilenceMs: SLAVE_SILENCE_MS,
         limits: connectionLimitsOf(c),
+        authenticator: this.#accounts === undefined ? undefined : new Authenticator({ accounts: this.#accounts, roles: ['replica'], what: `replication port of broker ${c.brokerName}` }),
+        authTimeoutMs: c.authTimeoutMs,
       });
     } else {
       this.#haSlave = new HaSlave({
@@ -245,6 +255,7 @@ export class Broker {
         onError: (err) => this.#log.warn('replication', err),
         reportIntervalMs: SLAVE_REPORT_INTERVAL_MS,
         reconnectDelayMs: SLAVE_RECONNECT_DELAY_MS,
+        credential: c.replicaCredential,
       });
     }
   }
@@ -350,16 +361,18 @@ export class Broker {
 
   #installHandlers(h: Map<number, Handler>): void {
     const store = this.#store;
-    h.set(Opcode.Send, async (f) => {
+    h.set(Opcode.Send, async (f, ctx) => {
       this.#checkOpen();
       this.#checkMaster('send');
       // Plain requests (the common case) are read in place; the view is used up before the await.
       const view = this.#sendView;
       let r;
       if (view.parse(f.body)) {
+        ctx.principal?.checkTopic(view.topic);
         r = await store.putPlain(view.topic, view.queueId, view);
       } else {
         const req = decodeSendRequest(f.body);
+        ctx.principal?.checkTopic(req.topic);
         r = await store.put(req.topic, req.queueId, req.messages);
       }
       // Sync replication: the acknowledgement waits for the slave (pipelined: one report releases many).
@@ -371,8 +384,9 @@ export class Broker {
       };
     });
     h.set(Opcode.Pull, (f, ctx) => this.#pull(f, ctx));
-    h.set(Opcode.CommitOffsets, (f) => {
+    h.set(Opcode.CommitOffsets, (f, ctx) => {
       const req = decodeCommitOffsets(f.body);
+      ctx.principal?.checkGroup(req.group, 'commit offsets');
       this.#groupOffsets.commit(req.group, req.entries, Date.now());
       return {};
     });
@@ -384,6 +398,7 @@ export class Broker {
     h.set(Opcode.Heartbeat, (f, ctx) => {
       const req = decodeHeartbeat(f.body);
       const retryTopics: string[] = [];
+      for (const g of req.groups) ctx.principal?.checkGroup(g.group, 'heartbeat');
       for (const g of req.groups) {
         checkClientGroup(g.group, 'HEARTBEAT');
         if (!GROUP_NAME_PATTERN.test(g.group)) throw new InvalidRequestError(`invalid group name ${JSON.stringify(g.group)}`);
@@ -403,28 +418,33 @@ export class Broker {
         return {};
       });
     });
-    h.set(Opcode.UnregisterClient, (f) => {
+    h.set(Opcode.UnregisterClient, (f, ctx) => {
       const req = decodeClientGroup(f.body);
+      ctx.principal?.checkGroup(req.group, 'unregister');
       this.#groups.unregister(req.clientId, req.group);
       return {};
     });
     h.set(Opcode.GetConsumers, (f) => ({ body: encodeClientIds(this.#groups.members(decodeGroup(f.body))) }));
-    h.set(Opcode.LockQueues, (f) => {
+    h.set(Opcode.LockQueues, (f, ctx) => {
       const req = decodeQueueLock(f.body);
+      ctx.principal?.checkGroup(req.group, 'lock queues');
       const held = this.#groups.isMember(req.group, req.clientId)
         ? this.#locks.lock(req.group, req.clientId, req.queues, Date.now(), this.config.queueLockTimeoutMs)
         : [];
       return { body: encodeQueueList(held) };
     });
-    h.set(Opcode.UnlockQueues, (f) => {
+    h.set(Opcode.UnlockQueues, (f, ctx) => {
       const req = decodeQueueLock(f.body);
+      ctx.principal?.checkGroup(req.group, 'unlock queues');
       this.#locks.unlock(req.group, req.clientId, req.queues);
       return {};
     });
-    h.set(Opcode.SendBack, async (f) => {
+    h.set(Opcode.SendBack, async (f, ctx) => {
       this.#checkOpen();
       this.#checkMaster('take messages back for retry');
-      await this.#retry!.sendBack(decodeSendBack(f.body));
+      const req = decodeSendBack(f.body);
+      ctx.principal?.checkGroup(req.group, 'send back messages');
+      await this.#retry!.sendBack(req);
       return {};
     });
     h.set(Opcode.CreateTopic, async (f) => {
@@ -476,6 +496,7 @@ export class Broker {
     this.#requireQueue(req.topic, req.queueId);
     const moved = this.#resetRedirect(req);
     if (moved !== undefined) return moved;
+    if (req.commitOffset !== undefined) ctx.principal?.checkGroup(req.group, 'commit offsets');
     if (req.commitOffset !== undefined) this.#groupOffsets.commitOnPull(req.group, req.topic, req.queueId, req.commitOffset, Date.now());
     const first = this.#read(req);
     const timeout = Math.min(req.pollTimeoutMs, this.config.maxPollTimeoutMs);

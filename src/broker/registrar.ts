@@ -5,6 +5,7 @@
 import { RequestClient, type ClientTls } from '../net/index.js';
 import { LimitExceededError } from '../common/index.js';
 import { encodeBrokerIdentity, encodeRegisterBroker, FRAME_HEADER_SIZE, Opcode, type BrokerRole, type TopicInfo } from '../protocol/index.js';
+import type { Credential } from '../security/index.js';
 
 const REQUEST_TIMEOUT_MS = 3000;
 
@@ -20,6 +21,8 @@ export interface RegistrarOptions {
   onError: (err: unknown, namesrv: string) => void;
   /** Register over TLS; default plain TCP. */
   tls?: ClientTls;
+  /** The broker account presented to name servers that have accounts. */
+  credential?: Credential;
 }
 
 export class Registrar {
@@ -87,7 +90,7 @@ export class Registrar {
   async #client(ns: string): Promise<RequestClient> {
     const c = this.#clients.get(ns);
     if (c !== undefined && !c.closed) return c;
-    const fresh = await RequestClient.connect(ns, { tls: this.#o.tls });
+    const fresh = await RequestClient.connect(ns, { tls: this.#o.tls, credential: this.#o.credential });
     this.#clients.set(ns, fresh);
     return fresh;
   }

@@ -8,8 +8,9 @@ import { Admin, type AdminOptions, type OffsetReset, type ResetTarget } from '..
 import { InvalidConfigError } from '../common/index.js';
 import { intFlag, listFlag, stringFlag } from './options.js';
 import { clientTlsFromFlags, withTlsFlags, type TlsArgs } from './tls-flags.js';
+import { credentialFrom, type SecurityArgs } from './security-flags.js';
 
-interface ResetArgs extends TlsArgs {
+interface ResetArgs extends TlsArgs, SecurityArgs {
   namesrv?: unknown;
   broker?: unknown;
   group?: unknown;
@@ -96,11 +97,17 @@ const resetOffsetsCommand: CommandModule<object, ResetArgs> = {
       .option('queue', { requiresArg: true, describe: 'Only this queue id (default: every queue)' })
       .option('offset', { requiresArg: true, describe: 'Queue offset to set (the index of the next message to consume)' })
       .option('timestamp', { type: 'string', requiresArg: true, describe: 'Point in time: milliseconds since the epoch, or ISO 8601 (2026-12-12T00:00:00+08:00)' })
-      .example('$0 admin reset-offsets --namesrv 127.0.0.1:9876 --group orders --topic Order --timestamp 2026-12-12T00:00:00+08:00', 're-consume everything stored since midnight (UTC+8)'), { connect: 'reach the name servers and brokers' }) as unknown as Argv<ResetArgs>,
+      .example('$0 admin reset-offsets --namesrv 127.0.0.1:9876 --group orders --topic Order --timestamp 2026-12-12T00:00:00+08:00', 're-consume everything stored since midnight (UTC+8)')
+      .option('credential-file', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'JSON {"name", "secret"} file (mode 600) of an admin account, for brokers and name servers that have accounts; env METAQ_CREDENTIAL_FILE, or METAQ_CREDENTIAL=name:secret (secrets are never taken on the command line)',
+      }), { connect: 'reach the name servers and brokers' }) as unknown as Argv<ResetArgs>,
   handler: async (a) => {
     const plan = resetPlanFromArgs(a);
     const tls = clientTlsFromFlags(a, process.cwd(), false);
-    const options: AdminOptions = { ...(plan.namesrv === undefined ? {} : { namesrv: plan.namesrv }), ...(tls === undefined ? {} : { tls }) };
+    const credential = credentialFrom(a, process.env, process.cwd());
+    const options: AdminOptions = { ...(plan.namesrv === undefined ? {} : { namesrv: plan.namesrv }), ...(tls === undefined ? {} : { tls }), ...(credential === undefined ? {} : { credential }) };
     const admin = new Admin(options);
     try {
       const resets = await admin.resetOffsets(plan.group, plan.topic, plan.target, { queueId: plan.queueId, brokerAddrs: plan.brokers });

@@ -13,8 +13,9 @@ import { STORE_DEFAULTS, validateQueueCount, validateTopicName, type MessageStor
 import { bytesText, checkKeys, defined, intFlag, isObject, listFlag, readConfigFile, stringFlag } from './options.js';
 import { serveUntilSignal } from './serve-until-signal.js';
 import { clientTlsFromFlags, resolveTlsPaths, serverTlsFromFlags, withTlsFlags, type TlsArgs } from './tls-flags.js';
+import { allowUnauthenticatedFrom, clientSecurityOptions, credentialFrom, credentialsFileFrom, replicaCredentialFrom, replicaSecurityOptions, serverSecurityOptions, type SecurityArgs } from './security-flags.js';
 
-interface BrokerArgs extends TlsArgs {
+interface BrokerArgs extends TlsArgs, SecurityArgs {
   config?: string;
   name?: unknown;
   host?: unknown;
@@ -80,7 +81,7 @@ function checkNamesrvs(addrs: unknown, where: string): void {
 }
 
 /** The BrokerConfig a command line asks for: the config file (if any) with the flags laid over it. */
-export function brokerConfigFromArgs(a: BrokerArgs, cwd = process.cwd()): BrokerConfig {
+export function brokerConfigFromArgs(a: BrokerArgs, cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): BrokerConfig {
   let file: Record<string, unknown> = {};
   let fileStore: Record<string, unknown> = {};
   let fileDir: string | undefined;
@@ -186,6 +187,11 @@ export function brokerConfigFromArgs(a: BrokerArgs, cwd = process.cwd()): Broker
       haTls: effectiveRole === 'slave' ? undefined : serverTls,
       namesrvTls: clientTls,
       masterTls: effectiveRole === 'slave' ? clientTls : undefined,
+      // Flags and the environment over the config file; a relative credentialsFile in the file is relative to it.
+      credentialsFile: credentialsFileFrom(a, env, cwd) ?? (typeof file.credentialsFile === 'string' && a.config !== undefined ? path.resolve(path.dirname(path.resolve(cwd, a.config)), file.credentialsFile) : undefined),
+      credential: credentialFrom(a, env, cwd),
+      replicaCredential: replicaCredentialFrom(a, env, cwd),
+      allowUnauthenticated: allowUnauthenticatedFrom(a),
     }),
     store,
   };
@@ -199,7 +205,7 @@ export const brokerCommand: CommandModule<object, BrokerArgs> = {
   describe: 'Run a broker (the message store behind the wire protocol) until SIGINT/SIGTERM',
   builder: (y) =>
     withTlsFlags(
-      y
+      serverSecurityOptions(replicaSecurityOptions(clientSecurityOptions(y
       .usage('$0 broker --dir <store dir> [options]\n\nRuns a broker in the foreground. Flags override the values of the --config file.')
       .option('config', {
         type: 'string',
@@ -260,7 +266,7 @@ export const brokerCommand: CommandModule<object, BrokerArgs> = {
         requiresArg: true,
         describe:
           'For fault-injection harnesses: keep in <file> what each completed fdatasync covered, so that after a SIGKILL the store can be cut to what a power cut would have left (see docs/STORAGE.md) (default: off)',
-      }), { listen: 'serve the client port and a master\'s replication port', connect: 'register with the name servers (and a slave: reach its master)' }) as unknown as Argv<BrokerArgs>,
+      }), 'this broker'))), { listen: 'serve the client port and a master\'s replication port', connect: 'register with the name servers (and a slave: reach its master)' }) as unknown as Argv<BrokerArgs>,
   handler: (a) =>
     serveUntilSignal('broker', async () => {
       const config = brokerConfigFromArgs(a);
@@ -270,7 +276,7 @@ export const brokerCommand: CommandModule<object, BrokerArgs> = {
       const replicationPort = broker.haAddr === undefined ? '' : `, replication on ${broker.haAddr}${c.haTls === undefined ? '' : ' (TLS)'}`;
       const clientTls = c.tls === undefined ? '' : ' (TLS)';
       return {
-        startLine: `metaq broker ${c.brokerName} (${role}) listening on ${broker.addr}${clientTls}${replicationPort} (store ${config.store.dir}, flush ${config.store.flushMode ?? s.flushMode})`,
+        startLine: `metaq broker ${c.brokerName} (${role}) listening on ${broker.addr}${clientTls}${replicationPort} (store ${config.store.dir}, flush ${config.store.flushMode ?? s.flushMode}, ${c.credentialsFile === undefined ? 'open: no accounts' : `accounts from ${c.credentialsFile}`})`,
         close: () => broker.close(),
       };
     }),

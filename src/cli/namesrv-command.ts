@@ -8,8 +8,9 @@ import { NameServer, NAMESRV_DEFAULTS, type NameServerConfig } from '../namesrv/
 import { checkKeys, defined, intFlag, readConfigFile, stringFlag } from './options.js';
 import { serveUntilSignal } from './serve-until-signal.js';
 import { resolveTlsPaths, serverTlsFromFlags, withTlsFlags, type TlsArgs } from './tls-flags.js';
+import { allowUnauthenticatedFrom, credentialsFileFrom, serverSecurityOptions, type SecurityArgs } from './security-flags.js';
 
-interface NamesrvArgs extends TlsArgs {
+interface NamesrvArgs extends TlsArgs, SecurityArgs {
   config?: string;
   host?: unknown;
   port?: unknown;
@@ -17,7 +18,7 @@ interface NamesrvArgs extends TlsArgs {
 }
 
 /** The NameServerConfig a command line asks for: the config file (if any) with the flags laid over it. */
-export function namesrvConfigFromArgs(a: NamesrvArgs, cwd = process.cwd()): NameServerConfig {
+export function namesrvConfigFromArgs(a: NamesrvArgs, cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): NameServerConfig {
   let file: Record<string, unknown> = {};
   if (a.config !== undefined) {
     const where = `config file ${a.config}`;
@@ -40,6 +41,8 @@ export function namesrvConfigFromArgs(a: NamesrvArgs, cwd = process.cwd()): Name
       port: intFlag('port', a.port, 0, 65535),
       brokerExpiryMs: intFlag('broker-expiry-ms', a['broker-expiry-ms'], 1),
       tls: serverTlsFromFlags(a, cwd),
+      credentialsFile: credentialsFileFrom(a, env, cwd) ?? (typeof file.credentialsFile === 'string' && a.config !== undefined ? path.resolve(path.dirname(path.resolve(cwd, a.config)), file.credentialsFile) : undefined),
+      allowUnauthenticated: allowUnauthenticatedFrom(a),
     }),
   };
 }
@@ -51,7 +54,7 @@ export const namesrvCommand: CommandModule<object, NamesrvArgs> = {
   describe: 'Run a name server (where brokers register and clients look up topic routes) until SIGINT/SIGTERM',
   builder: (y) =>
     withTlsFlags(
-      y
+      serverSecurityOptions(y
       .usage('$0 namesrv [options]\n\nRuns a name server in the foreground. Flags override the values of the --config file.')
       .option('config', {
         type: 'string',
@@ -63,12 +66,12 @@ export const namesrvCommand: CommandModule<object, NamesrvArgs> = {
       .option('broker-expiry-ms', {
         requiresArg: true,
         describe: `A broker that has not re-registered for this long is dropped from the routes, ms (default ${d.brokerExpiryMs})`,
-      }), { listen: 'serve the port' }) as unknown as Argv<NamesrvArgs>,
+      })), { listen: 'serve the port' }) as unknown as Argv<NamesrvArgs>,
   handler: (a) =>
     serveUntilSignal('namesrv', async () => {
       const ns = await NameServer.start(namesrvConfigFromArgs(a));
       return {
-        startLine: `metaq namesrv listening on ${ns.addr}${ns.config.tls === undefined ? '' : ' (TLS)'} (broker expiry ${ns.config.brokerExpiryMs} ms)`,
+        startLine: `metaq namesrv listening on ${ns.addr}${ns.config.tls === undefined ? '' : ' (TLS)'} (broker expiry ${ns.config.brokerExpiryMs} ms, ${ns.config.credentialsFile === undefined ? 'open: no accounts' : `accounts from ${ns.config.credentialsFile}`})`,
         close: () => ns.close(),
       };
     }),

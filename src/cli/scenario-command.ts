@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { checkInteger, InvalidConfigError } from '../common/index.js';
+import { credentialFrom, type SecurityArgs } from './security-flags.js';
 import {
   applyOverrides,
   checkScenario,
@@ -20,7 +21,7 @@ import {
   type ScenarioOverrides,
 } from '../harness/index.js';
 
-export interface ScenarioArgs {
+export interface ScenarioArgs extends SecurityArgs {
   name: string;
   flush?: string;
   replication?: string;
@@ -135,6 +136,11 @@ export const scenarioCommand: CommandModule<object, ScenarioArgs> = {
         .option('out', { type: 'string', requiresArg: true, describe: 'Report directory (default results/<scenario>/<timestamp>-<flush>-<replication>/)' })
         .option('broker', { type: 'string', array: true, requiresArg: true, describe: 'Use this running master broker (host:port) instead of booting one; needs --namesrv' })
         .option('namesrv', { type: 'string', requiresArg: true, describe: 'The name server the running brokers registered with (host:port)' })
+        .option('credential-file', {
+          type: 'string',
+          requiresArg: true,
+          describe: 'With --broker: JSON {"name", "secret"} file (mode 600) of the account every client of the run presents (an admin account: the run creates its topic); env METAQ_CREDENTIAL_FILE or METAQ_CREDENTIAL=name:secret. Booted runs make their own accounts',
+        })
         .option('inject-drop', { type: 'number', default: 0, describe: 'Deliberate fault: the consumers silently skip this many messages (the run must then report them lost and fail)' })
         .option('inject-double-issue', {
           type: 'number',
@@ -174,7 +180,7 @@ export const scenarioCommand: CommandModule<object, ScenarioArgs> = {
       injectDoubleIssue: a['inject-double-issue'],
       dataRoot: a['data-dir'] ?? defaultDataRoot(),
       keepData: a['keep-data'],
-      ...(a.broker !== undefined && a.namesrv !== undefined ? { remote: { namesrv: a.namesrv, brokers: a.broker } } : {}),
+      ...(a.broker !== undefined && a.namesrv !== undefined ? { remote: { namesrv: a.namesrv, brokers: a.broker, credential: credentialFrom(a, process.env, process.cwd()) } } : {}),
       signal: abort.signal,
     });
     process.off('SIGINT', onSignal);

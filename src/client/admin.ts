@@ -3,7 +3,7 @@
 import { checkInteger, ClientStateError, decodeMessageId, InvalidConfigError } from '../common/index.js';
 import type { BrokerStats, QueueReset, ResetTarget } from '../protocol/index.js';
 import { BrokerApi, type PullStatus } from './broker-api.js';
-import { CLIENT_DEFAULTS, clientTls, namesrvList, positiveOption, type ClientOptions } from './client-options.js';
+import { CLIENT_DEFAULTS, clientTls, credentialOption, namesrvList, positiveOption, type ClientOptions } from './client-options.js';
 import { ConnectionPool } from './connection-pool.js';
 import { ReceivedMessage, splitRecords } from './received-message.js';
 import { TopicRoutes, type MessageQueue } from './topic-routes.js';
@@ -65,7 +65,7 @@ export class Admin {
 
   constructor(options: AdminOptions) {
     this.#timeoutMs = positiveOption('requestTimeoutMs', options.requestTimeoutMs, CLIENT_DEFAULTS.requestTimeoutMs);
-    this.#pool = new ConnectionPool(undefined, clientTls(options.tls));
+    this.#pool = new ConnectionPool(undefined, clientTls(options.tls), credentialOption(options.credential));
     this.#brokers = new BrokerApi(this.#pool, this.#timeoutMs);
     this.#routes = new TopicRoutes(this.#brokers, options.namesrv === undefined ? [] : namesrvList(options.namesrv), positiveOption('routeRefreshMs', options.routeRefreshMs, CLIENT_DEFAULTS.routeRefreshMs));
   }

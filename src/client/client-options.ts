@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { InvalidConfigError } from '../common/index.js';
 import { checkTlsClientOptions, loadClientTls, type ClientTls, type TlsClientOptions } from '../net/index.js';
+import { checkCredential, type Credential } from '../security/index.js';
 
 export interface ClientOptions {
   /** Name server addresses (host:port), as a list or a ';'-separated string. */
@@ -15,6 +16,12 @@ export interface ClientOptions {
   clientId?: string;
   /** Connect to name servers and brokers over TLS (what to trust; read at construction). Default: plain TCP. */
   tls?: TlsClientOptions;
+  /**
+   * The account this client presents to name servers and brokers that have
+   * accounts (docs/SECURITY.md); read it from a file or the environment
+   * (security's loadCredentialFile / resolveCredential), never a flag.
+   */
+  credential?: Credential;
 }
 
 export const CLIENT_DEFAULTS = {
@@ -30,6 +37,11 @@ export function namesrvList(namesrv: string | readonly string[]): string[] {
 
 export function defaultClientId(): string {
   return `${hostname()}@${process.pid}@${randomBytes(4).toString('hex')}`;
+}
+
+/** The credential option, checked (undefined when none). */
+export function credentialOption(c: Credential | undefined): Credential | undefined {
+  return c === undefined ? undefined : checkCredential(c, 'credential');
 }
 
 export function positiveOption(name: string, v: number | undefined, fallback: number, min = 1): number {

@@ -3,18 +3,21 @@
 import { ClientStateError } from '../common/index.js';
 import { RequestClient, type ClientTls } from '../net/index.js';
 import type { Frame } from '../protocol/index.js';
+import type { Credential } from '../security/index.js';
 
 export class ConnectionPool {
   readonly #live = new Map<string, RequestClient>();
   readonly #connecting = new Map<string, Promise<RequestClient>>();
   readonly #onNotify: ((addr: string, f: Frame) => void) | undefined;
   readonly #tls: ClientTls | undefined;
+  readonly #credential: Credential | undefined;
   #closed = false;
 
-  /** `tls`: every connection of the pool is TLS (default plain TCP). */
-  constructor(onNotify?: (addr: string, f: Frame) => void, tls?: ClientTls) {
+  /** `tls`: every connection of the pool is TLS (default plain TCP); `credential`: presented on every connection (each authenticates once, when it opens). */
+  constructor(onNotify?: (addr: string, f: Frame) => void, tls?: ClientTls, credential?: Credential) {
     this.#onNotify = onNotify;
     this.#tls = tls;
+    this.#credential = credential;
   }
 
   /** The open connection to `addr`, without connecting (undefined if none). */
@@ -29,7 +32,7 @@ export class ConnectionPool {
     if (c !== undefined) return Promise.resolve(c);
     const pending = this.#connecting.get(addr);
     if (pending !== undefined) return pending;
-    const p = RequestClient.connect(addr, { onNotify: (f) => this.#onNotify?.(addr, f), tls: this.#tls }).then(
+    const p = RequestClient.connect(addr, { onNotify: (f) => this.#onNotify?.(addr, f), tls: this.#tls, credential: this.#credential }).then(
       (client) => {
         this.#connecting.delete(addr);
         if (this.#closed) {

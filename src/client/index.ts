@@ -8,3 +8,4 @@ export type { MessageQueue } from './topic-routes.js';
 export type { ClientOptions } from './client-options.js';
 // The send encoder the load generator fills in place (no object per message), and what it makes.
 export { SendRequestBuilder, SendRequestTemplate } from '../protocol/index.js';
+export type { Credential } from '../security/index.js';

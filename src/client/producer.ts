@@ -6,7 +6,7 @@ import { ClientStateError, ConnectError, ConnectionClosedError, InvalidMessageEr
 import { parseAddress } from '../net/index.js';
 import { SendRequestTemplate, type WireMessage } from '../protocol/index.js';
 import { BrokerApi, type SendStatus } from './broker-api.js';
-import { CLIENT_DEFAULTS, clientTls, namesrvList, positiveOption, type ClientOptions } from './client-options.js';
+import { CLIENT_DEFAULTS, clientTls, credentialOption, namesrvList, positiveOption, type ClientOptions } from './client-options.js';
 import { ConnectionPool } from './connection-pool.js';
 import { TopicRoutes, type MessageQueue } from './topic-routes.js';
 
@@ -116,7 +116,7 @@ export class Producer {
     const namesrv = namesrvList(options.namesrv);
     this.#timeoutMs = positiveOption('requestTimeoutMs', options.requestTimeoutMs, CLIENT_DEFAULTS.requestTimeoutMs);
     this.#retries = positiveOption('retries', options.retries, 2, 0);
-    this.#pool = new ConnectionPool(undefined, clientTls(options.tls));
+    this.#pool = new ConnectionPool(undefined, clientTls(options.tls), credentialOption(options.credential));
     this.#api = new BrokerApi(this.#pool, this.#timeoutMs);
     this.#routes = new TopicRoutes(this.#api, namesrv, positiveOption('routeRefreshMs', options.routeRefreshMs, CLIENT_DEFAULTS.routeRefreshMs));
   }

@@ -1,7 +1,7 @@
 // Routes from topics to brokers' queues, fetched from the name servers and
 // refreshed while in use. A client that cannot reach any name server keeps
 // using the routes it has.
-import { NoRouteError } from '../common/index.js';
+import { AccessDeniedError, AuthenticationError, NoRouteError } from '../common/index.js';
 import { BrokerRole, type BrokerRoute } from '../protocol/index.js';
 import type { BrokerApi } from './broker-api.js';
 
@@ -103,6 +103,8 @@ export class TopicRoutes {
     }
     const cached = this.#routes.get(topic);
     if (cached !== undefined) return cached;
+    // Refused credentials are a configuration error to show as it is, not a missing route.
+    if (lastError instanceof AuthenticationError || lastError instanceof AccessDeniedError) throw lastError;
     throw new NoRouteError(`no name server answered for topic ${JSON.stringify(topic)}`, { cause: lastError });
   }
 

@@ -38,6 +38,7 @@ import {
 
 export type { WriteHold };
 import type { ReplicaLog } from '../store/index.js';
+import type { Authenticator } from '../security/index.js';
 import { ReplicaWaiters, type ReplicaOutcome } from './replica-waiters.js';
 
 export type ReplicationMode = 'sync' | 'async';
@@ -74,7 +75,10 @@ export interface HaMasterOptions {
   tls?: ServerTls;
   /** The replication port's connection limits (default CONNECTION_LIMIT_DEFAULTS); its output high-water mark also paces the push. */
   limits?: ConnectionLimits;
-  /** Where refusals are counted (the broker's): the connection limits', HA_REPORT_LIMIT, failed TLS handshakes. */
+  /** Replica accounts this port takes (none: open, as on a loopback-only broker). */
+  authenticator?: Authenticator;
+  authTimeoutMs?: number;
+  /** Where refusals are counted (the broker's): the connection limits', HA_REPORT_LIMIT, failed TLS handshakes, refused handshakes. */
   refusals?: RefusalCounters;
 }
 
@@ -201,6 +205,8 @@ export class HaMaster {
       tls: o.tls,
       limits: { ...limits, outputHighWaterBytes: Math.max(limits.outputHighWaterBytes, PUSH_HIGH_WATER_BYTES) },
       refusals: o.refusals,
+      authenticator: o.authenticator,
+      authTimeoutMs: o.authTimeoutMs,
     });
     master = new HaMaster(o, server);
     return master;

@@ -28,6 +28,7 @@ import {
   type HaSlaveView,
 } from '../protocol/index.js';
 import type { ReplicaLog } from '../store/index.js';
+import type { Credential } from '../security/index.js';
 
 export interface HaSlaveOptions {
   /** The slave's log (MessageStore.replicaLog). */
@@ -43,6 +44,8 @@ export interface HaSlaveOptions {
   reconnectDelayMs: number;
   /** Connect to the master over TLS; default plain TCP. */
   tls?: ClientTls;
+  /** The replica account presented to a master that has accounts. */
+  credential?: Credential;
 }
 
 /** Record signatures sent per handshake round. */
@@ -108,6 +111,7 @@ export class HaSlave {
     try {
       client = await RequestClient.connect(this.#o.masterHaAddr, {
         tls: this.#o.tls,
+        credential: this.#o.credential,
         onNotify: (f) => this.#onPush(f, client!),
         onClose: () => this.#scheduleReconnect(),
       });

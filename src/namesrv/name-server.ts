@@ -3,6 +3,7 @@
 // within one registration interval.
 import { InvalidConfigError, NoRouteError, RefusalCounters } from '../common/index.js';
 import { checkConnectionLimits, checkTlsServerOptions, CONNECTION_LIMIT_DEFAULTS, connectionLimitsOf, loadServerTls, RequestServer, type ConnectionLimits, type Handler, type TlsServerOptions } from '../net/index.js';
+import { Authenticator, checkSafeBinding, loadAccountsFile } from '../security/index.js';
 import {
   decodeBrokerIdentity,
   decodeRegisterBroker,
@@ -27,6 +28,17 @@ export interface NameServerConfig extends Partial<RouteLimits>, Partial<Connecti
   maxFrameSize?: number;
   /** TLS on the port (certificate and key files). Default: plain TCP. */
   tls?: TlsServerOptions;
+  /**
+   * JSON file of the accounts this name server takes (docs/SECURITY.md):
+   * brokers register only the names their account holds. Without it the
+   * name server is open: allowed on a loopback host, refused elsewhere
+   * unless `allowUnauthenticated`.
+   */
+  credentialsFile?: string;
+  /** Lets a name server bound to a non-loopback host run without accounts. Default false. */
+  allowUnauthenticated?: boolean;
+  /** A connection that has not authenticated within this is closed. Default 10000 ms. */
+  authTimeoutMs?: number;
 }
 
 export const NAMESRV_DEFAULTS = {
@@ -36,13 +48,16 @@ export const NAMESRV_DEFAULTS = {
   maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
   ...ROUTE_LIMIT_DEFAULTS,
   ...CONNECTION_LIMIT_DEFAULTS,
+  credentialsFile: undefined as string | undefined,
+  allowUnauthenticated: false,
+  authTimeoutMs: 10_000,
 } as const;
 
 /** Options with no default value: off unless given. */
 const OPTIONAL_KEYS = ['tls'];
 const KNOWN_KEYS = new Set([...Object.keys(NAMESRV_DEFAULTS), ...OPTIONAL_KEYS]);
 
-export type ResolvedNameServerConfig = Required<Omit<NameServerConfig, 'tls'>> & Pick<NameServerConfig, 'tls'>;
+export type ResolvedNameServerConfig = Required<Omit<NameServerConfig, 'tls' | 'credentialsFile'>> & Pick<NameServerConfig, 'tls'> & { credentialsFile: string | undefined };
 
 export function resolveNameServerConfig(config: NameServerConfig): ResolvedNameServerConfig {
   for (const k of Object.keys(config)) {
@@ -61,6 +76,10 @@ export function resolveNameServerConfig(config: NameServerConfig): ResolvedNameS
   checkRouteLimits(c);
   checkConnectionLimits(c);
   if (c.tls !== undefined) checkTlsServerOptions(c.tls, 'tls');
+  if (c.credentialsFile !== undefined && (typeof c.credentialsFile !== 'string' || c.credentialsFile === '')) throw new InvalidConfigError('credentialsFile must be a path');
+  if (typeof c.allowUnauthenticated !== 'boolean') throw new InvalidConfigError(`allowUnauthenticated must be true or false, got ${JSON.stringify(c.allowUnauthenticated)}`);
+  if (!Number.isInteger(c.authTimeoutMs) || c.authTimeoutMs <= 0) throw new InvalidConfigError(`authTimeoutMs must be a positive integer, got ${JSON.stringify(c.authTimeoutMs)}`);
+  checkSafeBinding('name server', c.host, c.credentialsFile !== undefined, c.allowUnauthenticated);
   return c;
 }
 
@@ -85,6 +104,7 @@ export class NameServer {
     const c = resolveNameServerConfig(config);
     const tls = c.tls === undefined ? undefined : loadServerTls(c.tls, 'tls');
     const handlers = new Map<number, Handler>();
+    const refusals = new RefusalCounters();
     let ns: NameServer | undefined;
     handlers.set(Opcode.GetRoute, (f) => {
       const topic = decodeTopic(f.body);
@@ -92,20 +112,39 @@ export class NameServer {
       if (route.length === 0) throw new NoRouteError(`no live broker serves topic ${JSON.stringify(topic)}`);
       return { body: encodeRoute(route) };
     });
-    handlers.set(Opcode.RegisterBroker, (f) => {
-      ns!.#routes.register(decodeRegisterBroker(f.body), Date.now());
+    // With accounts, only a broker account holding the name registers it, and only the account that registered an entry refreshes or removes it.
+    handlers.set(Opcode.RegisterBroker, (f, ctx) => {
+      const req = decodeRegisterBroker(f.body);
+      ctx.principal?.checkBrokerName(req.brokerName, 'register');
+      ns!.#routes.register(req, Date.now(), ctx.principal);
       return {};
     });
-    handlers.set(Opcode.UnregisterBroker, (f) => {
+    handlers.set(Opcode.UnregisterBroker, (f, ctx) => {
       const b = decodeBrokerIdentity(f.body);
-      ns!.#routes.unregister(b.brokerName, b.addr);
+      ctx.principal?.checkBrokerName(b.brokerName, 'unregister');
+      ns!.#routes.unregister(b.brokerName, b.addr, ctx.principal);
       return {};
     });
     handlers.set(Opcode.BrokerStats, () => ({ body: encodeText(JSON.stringify(ns!.stats())) }));
-    const refusals = new RefusalCounters();
-    const server = await RequestServer.listen({ refusals, host: c.host, port: c.port, maxFrameSize: c.maxFrameSize, handlers, tls, limits: connectionLimitsOf(c) });
+    const accounts = c.credentialsFile === undefined ? undefined : loadAccountsFile(c.credentialsFile);
+    const server = await RequestServer.listen({
+      host: c.host,
+      port: c.port,
+      maxFrameSize: c.maxFrameSize,
+      handlers,
+      refusals,
+      tls,
+      limits: connectionLimitsOf(c),
+      authenticator: accounts === undefined ? undefined : new Authenticator({ accounts, roles: ['admin', 'producer', 'consumer', 'broker'], what: 'name server' }),
+      authTimeoutMs: c.authTimeoutMs,
+    });
     ns = new NameServer(c, server, refusals);
     return ns;
+  }
+
+  /** What this name server refused, by name (also in its BROKER_STATS JSON). */
+  refusals(): Record<string, number> {
+    return this.#refusals.snapshot();
   }
 
   /** What BROKER_STATS answers (as JSON): the registered brokers and the refusals by limit name. */

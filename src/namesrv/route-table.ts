@@ -3,10 +3,12 @@
 // dropped, so clients stop being sent to a dead broker. Bounded: brokers
 // registered, topics per registration and route entries per topic (a route
 // is encoded with a u8 count: more than 255 would make it unencodable for
-// everyone), each refusal a LimitExceededError counted under its name.
-import { LimitExceededError, RefusalCounters } from '../common/index.js';
+// everyone), each refusal a LimitExceededError counted under its name. A
+// registration is refreshed or removed only by the account that made it.
+import { AccessDeniedError, LimitExceededError, RefusalCounters } from '../common/index.js';
 import type { BrokerRole, BrokerRoute, RegisterBrokerRequest } from '../protocol/index.js';
 import type { RouteLimits } from './route-limits.js';
+import type { Principal } from '../security/index.js';
 
 interface BrokerEntry {
   brokerName: string;
@@ -14,6 +16,8 @@ interface BrokerEntry {
   role: BrokerRole;
   topics: Map<string, number>;
   lastSeen: number;
+  /** The account that registered this entry (undefined on a name server without accounts). */
+  owner: string | undefined;
 }
 
 export class RouteTable {
@@ -33,10 +37,11 @@ export class RouteTable {
     return `${brokerName}@${addr}`;
   }
 
-  /** Registers (or refreshes) a broker; all or nothing: a registration beyond a limit changes nothing. */
-  register(req: RegisterBrokerRequest, now: number): void {
+  /** Registers (or refreshes) a broker; all or nothing: a registration beyond a limit (or by another account) changes nothing. */
+  register(req: RegisterBrokerRequest, now: number, by?: Principal): void {
     const key = RouteTable.#key(req.brokerName, req.addr);
     const existing = this.#brokers.get(key);
+    RouteTable.#checkOwner(existing, by, 'refresh');
     const l = this.#limits;
     if (existing === undefined && this.#brokers.size >= l.maxBrokers) {
       throw this.#refuse('maxBrokers', `this name server has ${this.#brokers.size} brokers registered, at most ${l.maxBrokers}; ${key} refused`);
@@ -55,11 +60,19 @@ export class RouteTable {
     }
     if (existing !== undefined) this.#forgetTopics(existing);
     for (const topic of topics.keys()) this.#entries.set(topic, (this.#entries.get(topic) ?? 0) + 1);
-    this.#brokers.set(key, { brokerName: req.brokerName, addr: req.addr, role: req.role, topics, lastSeen: now });
+    this.#brokers.set(key, { brokerName: req.brokerName, addr: req.addr, role: req.role, topics, lastSeen: now, owner: by?.name });
   }
 
-  unregister(brokerName: string, addr: string): boolean {
-    return this.#remove(RouteTable.#key(brokerName, addr));
+  unregister(brokerName: string, addr: string, by?: Principal): boolean {
+    const key = RouteTable.#key(brokerName, addr);
+    RouteTable.#checkOwner(this.#brokers.get(key), by, 'unregister');
+    return this.#remove(key);
+  }
+
+  /** A live entry is refreshed or removed only by the account that registered it (or an admin). */
+  static #checkOwner(entry: BrokerEntry | undefined, by: Principal | undefined, what: string): void {
+    if (entry === undefined || entry.owner === undefined || by === undefined || by.role === 'admin' || by.name === entry.owner) return;
+    throw new AccessDeniedError(`account ${JSON.stringify(by.name)} may not ${what} broker ${entry.brokerName} at ${entry.addr}: account ${JSON.stringify(entry.owner)} registered it`);
   }
 
   /** Drops brokers not heard from since `now - expiryMs`; returns their names. */

@@ -16,6 +16,7 @@ import { parseAddress } from './address.js';
 import { FrameConnection } from './frame-connection.js';
 import type { ClientTls } from './tls-options.js';
 import { connectFailure, openSocket } from './transport.js';
+import { authenticate, type Credential, type Role } from '../security/index.js';
 
 export interface RequestClientOptions {
   connectTimeoutMs?: number;
@@ -26,6 +27,13 @@ export interface RequestClientOptions {
   onClose?: (error: Error | undefined) => void;
   /** Connect over TLS (loadClientTls); default plain TCP. */
   tls?: ClientTls;
+  /**
+   * Authenticates with this account before `connect` resolves (one handshake
+   * per connection; the server must prove it knows the secret too). A wrong
+   * secret, an unknown name or a server without accounts rejects with
+   * AuthenticationError.
+   */
+  credential?: Credential;
 }
 
 interface Pending {
@@ -51,6 +59,8 @@ export class RequestClient {
   #answered = false;
   /** Why the server said it closes this connection (an error frame with request id 0: a limit), given to every request it fails. */
   #serverError: MetaqError | undefined;
+  /** The role the server granted (undefined without a credential). */
+  role: Role | undefined;
 
   private constructor(addr: string, conn: FrameConnection) {
     this.addr = addr;
@@ -59,7 +69,20 @@ export class RequestClient {
     this.#sweep.unref();
   }
 
-  static connect(addr: string, options: RequestClientOptions = {}): Promise<RequestClient> {
+  static async connect(addr: string, options: RequestClientOptions = {}): Promise<RequestClient> {
+    const client = await RequestClient.#open(addr, options);
+    const credential = options.credential;
+    if (credential === undefined) return client;
+    try {
+      client.role = await authenticate(async (opcode, body) => (await client.call(opcode, body, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS)).body, credential, addr);
+    } catch (err) {
+      client.close();
+      throw err;
+    }
+    return client;
+  }
+
+  static #open(addr: string, options: RequestClientOptions): Promise<RequestClient> {
     const { host, port } = parseAddress(addr);
     const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     return new Promise((resolve, reject) => {

@@ -10,6 +10,7 @@ import { LimitExceededError, MalformedFrameError, MetaqError, FrameTooLargeError
 import {
   encodeErrorBody,
   FrameFlag,
+  Opcode,
   opcodeName,
   Status,
   statusForError,
@@ -20,6 +21,8 @@ import { CONNECTION_LIMIT_DEFAULTS, LIMIT, type ConnectionLimits } from './conne
 import { FrameConnection, ReadPause } from './frame-connection.js';
 import type { ServerTls } from './tls-options.js';
 import { createSocketServer, TLS_HANDSHAKE_REFUSAL, type SocketServer } from './transport.js';
+import type { Authenticator, PendingAuth, Principal } from '../security/index.js';
+import { ACCESS_DENIED, AuthGate, DEFAULT_AUTH_TIMEOUT_MS, type GatedConnection } from './auth-gate.js';
 
 /** What a handler answers: a status (default Ok) and a body (one or several buffers). */
 export interface Reply {
@@ -31,6 +34,8 @@ export interface Reply {
 export interface RequestContext {
   readonly connectionId: number;
   readonly remote: string;
+  /** Who authenticated on this connection (undefined on a server without accounts). */
+  readonly principal: Principal | undefined;
   /** True once the connection closed (a held request then has nobody to answer). */
   readonly closed: boolean;
   /** Sends a oneway frame (a notification) to this peer. */
@@ -66,15 +71,22 @@ export interface RequestServerOptions {
   tls?: ServerTls;
   /** Default CONNECTION_LIMIT_DEFAULTS. */
   limits?: ConnectionLimits;
+  /** Accounts this server takes (security/): without one the server is open, as on a loopback-only broker. */
+  authenticator?: Authenticator;
+  /** A connection that has not authenticated after this long is closed. Default 10000 ms. */
+  authTimeoutMs?: number;
 }
 
 const OK: Reply = {};
 
-class Connection implements RequestContext {
+class Connection implements RequestContext, GatedConnection {
   readonly connectionId: number;
   readonly conn: FrameConnection;
   /** Requests answered asynchronously and not answered yet. */
   inFlight = 0;
+  principal: Principal | undefined;
+  pendingAuth: PendingAuth | undefined;
+  authTimer: NodeJS.Timeout | undefined;
   #closeHooks: (() => void)[] = [];
 
   constructor(id: number, conn: FrameConnection) {
@@ -125,6 +137,7 @@ export class RequestServer {
   readonly #limits: ConnectionLimits;
   readonly #onOutputPause: () => void;
   #sweep: NodeJS.Timeout | undefined;
+  readonly #gate: AuthGate | undefined;
   #nextId = 1;
   #port = 0;
 
@@ -136,6 +149,7 @@ export class RequestServer {
     this.#server = this.#sockets.server;
     // Under TLS a connection reaches #accept (and its count) only after its handshake: bound the sockets still handshaking at the listener too.
     if (options.tls !== undefined) this.#server.maxConnections = this.#limits.maxConnections;
+    this.#gate = options.authenticator === undefined ? undefined : new AuthGate(options.authenticator, options.refusals, options.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS);
   }
 
   static async listen(options: RequestServerOptions): Promise<RequestServer> {
@@ -192,6 +206,7 @@ export class RequestServer {
         onStreamFailure: (failure) => this.#refuseStream(ctx!, failure),
         onClose: () => {
           this.#connections.delete(ctx!);
+          this.#gate?.release(ctx!);
           ctx!.runCloseHooks();
         },
       },
@@ -200,6 +215,7 @@ export class RequestServer {
     );
     ctx = new Connection(id, conn);
     this.#connections.add(ctx);
+    this.#gate?.admit(ctx);
   }
 
   /** One connection over maxConnections: told why (request id 0), then closed. */
@@ -230,6 +246,14 @@ export class RequestServer {
     if ((frame.flags & FrameFlag.Response) !== 0) {
       this.#fail(ctx, frame, new MalformedFrameError('a server does not take responses'));
       return;
+    }
+    const gate = this.#gate;
+    if (gate !== undefined) {
+      // Per request: one byte read from the role's mask; the handshake ran once per connection.
+      const p = ctx.principal;
+      if (p === undefined) return gate.unauthenticated(frame, ctx);
+      if (p.mask[frame.opcode] !== 1) return this.#fail(ctx, frame, AuthGate.denied(frame, p));
+      if (frame.opcode === Opcode.AuthHello || frame.opcode === Opcode.AuthProof) return this.#fail(ctx, frame, AuthGate.again(frame));
     }
     const handler = this.#options.handlers.get(frame.opcode);
     if (handler === undefined) {
@@ -280,6 +304,8 @@ export class RequestServer {
   #fail(ctx: Connection, req: Frame, err: unknown): void {
     const status = statusForError(err);
     if (status === Status.InternalError) this.#options.onInternalError?.(err, req);
+    // The role's mask or a handler's scope check (a consumer's group, a broker's name).
+    if (status === Status.AccessDenied) this.#options.refusals?.count(ACCESS_DENIED);
     const message = err instanceof Error ? err.message : String(err);
     if ((req.flags & FrameFlag.Oneway) === 0) ctx.conn.send({ opcode: req.opcode, flags: FrameFlag.Response, requestId: req.requestId, status }, encodeErrorBody(message));
     if (err instanceof MalformedFrameError || err instanceof UnknownOpcodeError || err instanceof FrameTooLargeError) ctx.conn.end();

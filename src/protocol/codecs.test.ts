@@ -447,6 +447,8 @@ describe('opcodes and statuses', () => {
       HaDurable: 44,
       HaResync: 45,
       HaCatchUp: 46,
+      AuthHello: 50,
+      AuthProof: 51,
     });
     expect(opcodeName(2)).toBe('Pull');
     expect(opcodeName(99)).toBe('opcode 99');

@@ -18,3 +18,4 @@ export * from './route.js';
 export * from './error-body.js';
 export { encodeProperties, decodeProperties } from './properties.js';
 export * from './ha.js';
+export * from './auth.js';

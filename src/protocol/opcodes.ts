@@ -35,6 +35,9 @@ export const Opcode = {
   HaDurable: 44,
   HaResync: 45,
   HaCatchUp: 46,
+  // authentication, first on any connection to a server that has accounts (docs/PROTOCOL.md "Authentication")
+  AuthHello: 50,
+  AuthProof: 51,
 } as const;
 export type Opcode = (typeof Opcode)[keyof typeof Opcode];
 

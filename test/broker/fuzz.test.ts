@@ -10,6 +10,11 @@
 // memory stays bounded (it stops reading those connections) and everyone else
 // is served. Set METAQ_FUZZ_SEED to replay another seed, METAQ_FUZZ_FRAMES and
 // METAQ_FUZZ_TIME_MS for a longer run.
+// The first run goes twice: against an open broker, and against a broker with
+// accounts (docs/SECURITY.md), where half the connections authenticate first
+// (then fuzz as above) and the others fuzz before authenticating, handshake
+// frames included: those must be refused (UNAUTHENTICATED, or a frame-level
+// error) and closed, never served.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Broker } from '../../src/broker/index.js';
 import { Consumer, Producer } from '../../src/client/index.js';
@@ -35,13 +40,18 @@ import {
   Opcode,
   Status,
   statusName,
+  errorForStatus,
+  decodeErrorBody,
 } from '../../src/protocol/index.js';
+import { authenticate } from '../../src/security/index.js';
+import { credentialOf, writeAccounts } from '../helpers/credentials.js';
 import { FAST_BROKER } from '../helpers/cluster.js';
 import { prng } from '../helpers/messages.js';
 import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 import { sleep, waitUntil } from '../helpers/wait.js';
 import { RawConn } from './fixtures/bad-input-wire-raw.js';
 import { connectNeverReading, pullFrame } from '../security/wire-helpers.js';
+import { join } from 'node:path';
 
 const envInt = (name: string, fallback: number): number => {
   const v = process.env[name];
@@ -70,7 +80,7 @@ function randomBytes(rng: Rng, n: number): Buffer {
 }
 
 /** A valid request body for a random broker opcode. `physical` are real CommitLog offsets seen so far. */
-function validRequest(rng: Rng, physical: number[]): { opcode: number; body: Buffer } {
+function validRequest(rng: Rng, physical: number[], withAuthOps = false): { opcode: number; body: Buffer } {
   const q = int(rng, 0, 3);
   const group = pick(rng, ['fz_g', 'fz_h', 'fz-ordered']);
   const clientId = `fz-client-${int(rng, 0, 5)}`;
@@ -129,6 +139,12 @@ function validRequest(rng: Rng, physical: number[]): { opcode: number; body: Buf
     () => ({ opcode: Opcode.QueueOffsets, body: encodeQueueRef({ topic: TOPIC, queueId: q }) }),
     () => ({ opcode: Opcode.BrokerStats, body: Buffer.alloc(0) }),
   ];
+  // Handshake frames (a broker with accounts): random names and nonces, random proofs.
+  if (withAuthOps && rng() < 0.1) {
+    return rng() < 0.5
+      ? { opcode: Opcode.AuthHello, body: Buffer.concat([Buffer.from([1, 3]), Buffer.from('ops'), randomBytes(rng, 32)]) }
+      : { opcode: Opcode.AuthProof, body: randomBytes(rng, 32) };
+  }
   return pick(rng, ops)();
 }
 
@@ -143,11 +159,11 @@ interface Fuzzed {
   wellFormed: boolean;
 }
 
-function fuzzFrame(rng: Rng, physical: number[], requestId: number, mostlyValid = false): Fuzzed {
+function fuzzFrame(rng: Rng, physical: number[], requestId: number, mostlyValid = false, withAuthOps = false): Fuzzed {
   const r = mostlyValid && rng() < 0.9 ? 0 : rng();
   const kind: Kind =
     r < 0.15 ? 'valid' : r < 0.35 ? 'flip-body' : r < 0.45 ? 'flip-header' : r < 0.55 ? 'truncate' : r < 0.72 ? 'random-body' : r < 0.8 ? 'random-length' : r < 0.9 ? 'random-opcode' : 'garbage';
-  const v = validRequest(rng, physical);
+  const v = validRequest(rng, physical, withAuthOps);
   const frame = encodeFrame({ opcode: v.opcode, flags: rng() < 0.03 ? FrameFlag.Oneway : 0, requestId, status: 0 }, v.body);
   switch (kind) {
     case 'valid':
@@ -194,6 +210,7 @@ function fuzzFrame(rng: Rng, physical: number[], requestId: number, mostlyValid 
 }
 
 interface Findings {
+  unauthenticatedConnections: number;
   frames: number;
   connections: number;
   responses: number;
@@ -209,9 +226,27 @@ interface Findings {
  * waits until every frame is answered or the server closes, then half-closes and
  * checks that the server closes its side too.
  */
-async function runConnection(addr: string, frames: Fuzzed[], rng: Rng, f: Findings): Promise<void> {
+async function runConnection(addr: string, frames: Fuzzed[], rng: Rng, f: Findings, secured: boolean): Promise<void> {
   const c = await RawConn.open(addr);
   f.connections++;
+  // On a broker with accounts: authenticate first (as admin: every request is then served as on an open broker), or fuzz unauthenticated.
+  const unauthenticated = secured && rng() < 0.5;
+  if (secured && !unauthenticated) {
+    try {
+      await authenticate((opcode, body) => rawCall(c, opcode, body), credentialOf('ops'), addr);
+    } finally {
+      c.frames.splice(0);
+    }
+  }
+  if (unauthenticated) {
+    f.unauthenticatedConnections++;
+    try {
+      await runUnauthenticated(c, frames, f);
+    } finally {
+      c.destroy();
+    }
+    return;
+  }
   const all = Buffer.concat(frames.map((x) => x.bytes));
   try {
     if (rng() < 0.5) {
@@ -280,7 +315,7 @@ async function runConnection(addr: string, frames: Fuzzed[], rng: Rng, f: Findin
 }
 
 /** Runs `frames` fuzzed frames (the seed's plan) over PARALLEL lanes of connections; logs and returns what was seen. */
-async function fuzz(addr: string, count: number, physical: number[], warnings: string[]): Promise<Findings> {
+async function fuzz(addr: string, count: number, physical: number[], warnings: string[], secured: boolean, broker: Broker): Promise<Findings> {
   const rng = prng(SEED);
   // Build every connection's frames up front: the run is a function of the seed alone.
   let nextId = 1;
@@ -290,14 +325,14 @@ async function fuzz(addr: string, count: number, physical: number[], warnings: s
     const shape = rng();
     const n = shape < 0.5 ? 1 : shape < 0.92 ? int(rng, 2, 5) : int(rng, 20, 60); // a few long pipelined connections
     // Long pipelines are mostly valid requests (a bad frame ends a connection: the rest would go unread).
-    const frames = Array.from({ length: Math.min(n, count - planned) }, () => fuzzFrame(rng, physical, nextId++, n >= 20));
+    const frames = Array.from({ length: Math.min(n, count - planned) }, () => fuzzFrame(rng, physical, nextId++, n >= 20, secured));
     plan.push(frames);
     planned += frames.length;
   }
   const kinds = new Map<Kind, number>();
   for (const fr of plan.flat()) kinds.set(fr.kind, (kinds.get(fr.kind) ?? 0) + 1);
 
-  const findings: Findings = { frames: 0, connections: 0, responses: 0, notices: 0, closedByServer: 0, byStatus: new Map(), problems: [], internalErrors: [] };
+  const findings: Findings = { unauthenticatedConnections: 0, frames: 0, connections: 0, responses: 0, notices: 0, closedByServer: 0, byStatus: new Map(), problems: [], internalErrors: [] };
   const t0 = Date.now();
   let next = 0;
   await Promise.all(
@@ -306,7 +341,7 @@ async function fuzz(addr: string, count: number, physical: number[], warnings: s
       while (next < plan.length && Date.now() - t0 < TIME_CAP_MS) {
         const frames = plan[next++]!;
         findings.frames += frames.length;
-        await runConnection(addr, frames, wrng, findings);
+        await runConnection(addr, frames, wrng, findings, secured);
       }
     }),
   );
@@ -314,7 +349,7 @@ async function fuzz(addr: string, count: number, physical: number[], warnings: s
   console.log(
     `[fuzz] ${findings.frames} frames (${JSON.stringify(Object.fromEntries(kinds))}) over ${findings.connections} connections in ${elapsed} ms; ` +
       `${findings.responses} responses ${JSON.stringify(Object.fromEntries(findings.byStatus))}; ${findings.notices} notices; ${findings.closedByServer} connections closed by the server; ` +
-      `${findings.internalErrors.length} InternalError answers; ${warnings.length} broker warnings`,
+      `${findings.internalErrors.length} InternalError answers; ${warnings.length} broker warnings; ${findings.unauthenticatedConnections} unauthenticated connections, refusals ${JSON.stringify(broker.stats().refusals)}`,
   );
   if (findings.internalErrors.length > 0) console.log(`[fuzz] InternalError answers:\n  ${[...new Set(findings.internalErrors)].slice(0, 20).join('\n  ')}`);
   if (warnings.length > 0) console.log(`[fuzz] broker warnings:\n  ${[...new Set(warnings)].slice(0, 20).join('\n  ')}`);
@@ -330,10 +365,12 @@ interface FuzzSetup {
   unhandled: unknown[];
   /** Physical offsets of real records (for SEND_BACK and QUERY_BY_ID). */
   physical: number[];
+  /** Client options that authenticate as the named account on a secured broker (nothing on an open one). */
+  as: (name: string) => { credential?: ReturnType<typeof credentialOf> };
 }
 
-/** A name server and a broker, 20 real messages, and a watch for unhandled errors; everything goes into `cleanup`. */
-async function setUp(cleanup: (() => unknown)[]): Promise<FuzzSetup> {
+/** A name server and a broker (with accounts when `secured`), 20 real messages, and a watch for unhandled errors; everything goes into `cleanup`. */
+async function setUp(cleanup: (() => unknown)[], secured: boolean): Promise<FuzzSetup> {
   console.log(`[fuzz] seed ${SEED} (set METAQ_FUZZ_SEED to replay another)`);
   const unhandled: unknown[] = [];
   const onUnhandled = (err: unknown): void => {
@@ -348,7 +385,15 @@ async function setUp(cleanup: (() => unknown)[]): Promise<FuzzSetup> {
   const warnings: string[] = [];
   const dir = makeTempDir('fuzz');
   cleanup.push(() => removeDir(dir));
-  const namesrv = await NameServer.start({ port: 0, brokerExpiryMs: 2000 });
+  const accountsFile = writeAccounts(dir, [
+    { name: 'ops', role: 'admin' },
+    { name: 'shop', role: 'producer' },
+    { name: 'lottery', role: 'consumer' },
+    { name: 'broker-acct', role: 'broker', brokerNames: ['broker-fuzz'] },
+  ]);
+  const security = secured ? { credentialsFile: accountsFile } : {};
+  const as = (name: string): { credential?: ReturnType<typeof credentialOf> } => (secured ? { credential: credentialOf(name) } : {});
+  const namesrv = await NameServer.start({ port: 0, brokerExpiryMs: 2000, ...security });
   cleanup.push(() => namesrv.close());
   const broker = await Broker.start(
     {
@@ -359,7 +404,9 @@ async function setUp(cleanup: (() => unknown)[]): Promise<FuzzSetup> {
       maxFrameSize: MAX_FRAME,
       maxPollTimeoutMs: 300,
       ...FAST_BROKER,
-      store: { dir, segmentSize: 8 * 1024 * 1024, maxMessageSize: 64 * 1024 },
+      ...security,
+      ...(secured ? { credential: credentialOf('broker-acct'), authTimeoutMs: SECURED_AUTH_TIMEOUT_MS } : {}),
+      store: { dir: join(dir, 'store'), segmentSize: 8 * 1024 * 1024, maxMessageSize: 64 * 1024 },
     },
     { warn: (m, err) => warnings.push(`${m}${err instanceof Error ? `: ${err.message}` : ''}`) },
   );
@@ -367,20 +414,20 @@ async function setUp(cleanup: (() => unknown)[]): Promise<FuzzSetup> {
 
   const physical: number[] = [];
   // Some real messages first, so that SEND_BACK and QUERY_BY_ID hit real records.
-  const seedProducer = new Producer({ namesrv: namesrv.addr });
+  const seedProducer = new Producer({ namesrv: namesrv.addr, ...as('shop') });
   cleanup.push(() => seedProducer.shutdown());
   for (let i = 0; i < 20; i++) {
     const r = await seedProducer.send(TOPIC, { body: `seed-${i}`, keys: `k${i}` });
     physical.push(Number(BigInt(`0x${r.messageId.slice(16)}`)));
   }
-  return { namesrv, broker, warnings, unhandled, physical };
+  return { namesrv, broker, warnings, unhandled, physical, as };
 }
 
 /** A normal workload on a clean topic: 1000 messages sent, every one consumed. */
-async function normalWorkload(namesrv: NameServer, cleanup: (() => unknown)[]): Promise<void> {
-  const producer = new Producer({ namesrv: namesrv.addr });
+async function normalWorkload(namesrv: NameServer, cleanup: (() => unknown)[], as: FuzzSetup['as']): Promise<void> {
+  const producer = new Producer({ namesrv: namesrv.addr, ...as('shop') });
   cleanup.push(() => producer.shutdown());
-  const consumer = new Consumer({ namesrv: namesrv.addr, group: 'fuzz_after', ...FAST_CLIENT });
+  const consumer = new Consumer({ namesrv: namesrv.addr, group: 'fuzz_after', ...FAST_CLIENT, ...as('lottery') });
   cleanup.push(() => consumer.shutdown());
   const got = new Set<string>();
   consumer.subscribe(AFTER_TOPIC);
@@ -401,27 +448,69 @@ async function normalWorkload(namesrv: NameServer, cleanup: (() => unknown)[]): 
   expect(got.size).toBe(1000);
 }
 
+/** Request ids of the handshake on a raw connection: far above the fuzz frames' ids. */
+let authRequestId = 0x7000_0000;
+
+/** One request on a raw connection: its answer's body, or the typed error of its status. */
+async function rawCall(c: RawConn, opcode: number, body: Buffer): Promise<Buffer> {
+  const id = authRequestId++;
+  c.request(opcode, id, body);
+  if (!(await c.waitFor(() => c.frames.some((r) => r.requestId === id) || c.isClosed, 3000))) throw new Error(`no answer to ${opcode} during the handshake`);
+  const r = c.frames.find((x) => x.requestId === id);
+  if (r === undefined) throw new Error('closed during the handshake');
+  if (r.status >= 20) throw errorForStatus(r.status, decodeErrorBody(r.body));
+  return r.body;
+}
+
+/**
+ * Fuzz before authenticating: nothing is served (only a well-formed
+ * AUTH_HELLO is answered OK), everything else is refused with UNAUTHENTICATED
+ * or a frame-level error, and the server closes the connection (at the
+ * latest when the handshake times out).
+ */
+async function runUnauthenticated(c: RawConn, frames: Fuzzed[], f: Findings): Promise<void> {
+  c.write(Buffer.concat(frames.map((x) => x.bytes)));
+  const closed = await c.waitFor(() => c.isClosed || c.ended, SECURED_AUTH_TIMEOUT_MS + 2500);
+  if (!closed) f.problems.push('the server kept an unauthenticated connection open past the handshake timeout');
+  for (const r of c.frames) {
+    f.responses++;
+    const name = statusName(r.status);
+    f.byStatus.set(name, (f.byStatus.get(name) ?? 0) + 1);
+    if ((r.flags & FrameFlag.Response) === 0) f.problems.push(`unauthenticated: a frame without the Response flag: opcode ${r.opcode}`);
+    if (r.status === Status.InternalError) f.internalErrors.push(`${r.opcode}: ${r.message}`);
+    const refused = r.status === Status.Unauthenticated || r.status === Status.AccessDenied || r.status === Status.MalformedFrame || r.status === Status.FrameTooLarge;
+    if (!refused && !(r.status === Status.Ok && r.opcode === Opcode.AuthHello)) f.problems.push(`unauthenticated: ${opcodeNameOf(r.opcode)} answered ${statusName(r.status)} (served without authentication)`);
+  }
+}
+
+const opcodeNameOf = (op: number): string => Object.entries(Opcode).find(([, v]) => v === op)?.[0] ?? `opcode ${op}`;
+/** Handshake timeout of the broker with accounts: an unauthenticated fuzz connection left waiting is closed by then. */
+const SECURED_AUTH_TIMEOUT_MS = 500;
+
 describe('wire fuzzing', () => {
   const cleanup: (() => unknown)[] = [];
   afterEach(async () => {
     for (const fn of cleanup.splice(0).reverse()) await fn();
   });
 
-  it(`survives ${FRAMES} fuzzed frames (seed ${SEED}) and then carries a normal workload`, async () => {
-    const { namesrv, broker, warnings, unhandled, physical } = await setUp(cleanup);
-    const findings = await fuzz(broker.addr, FRAMES, physical, warnings);
+  it.each([
+    ['an open broker', false],
+    ['a broker with accounts', true],
+  ])(`%s survives ${FRAMES} fuzzed frames (seed ${SEED}) and then carries a normal workload`, async (_label, secured) => {
+    const { namesrv, broker, warnings, unhandled, physical, as } = await setUp(cleanup, secured);
+    const findings = await fuzz(broker.addr, FRAMES, physical, warnings, secured, broker);
     expect(findings.frames).toBeGreaterThanOrEqual(Math.min(FRAMES, 1000));
     expect(unhandled).toEqual([]);
     expect(findings.problems).toEqual([]);
     expect(findings.internalErrors).toEqual([]);
     // The broker still accounts for itself and has dropped every fuzz connection.
     await waitUntil(() => broker.stats().connections <= 3, 'the fuzz connections to be gone', 5000, 20);
-    await normalWorkload(namesrv, cleanup);
+    await normalWorkload(namesrv, cleanup, as);
     expect(unhandled).toEqual([]);
   });
 
   it(`survives ${FRAMES} fuzzed frames while ${STALLED_READERS} clients pipeline large pulls and never read; memory stays bounded, then a normal workload`, async () => {
-    const { namesrv, broker, warnings, unhandled, physical } = await setUp(cleanup);
+    const { namesrv, broker, warnings, unhandled, physical, as } = await setUp(cleanup, false);
     // ~10 MB in queue 0: each of the stalled readers' pulls answers up to 8 MiB.
     const filler = new Producer({ namesrv: namesrv.addr });
     cleanup.push(() => filler.shutdown());
@@ -448,7 +537,7 @@ describe('wire fuzzing', () => {
       }
       x.write(Buffer.concat(frames));
     }
-    const findings = await fuzz(broker.addr, FRAMES, physical, warnings);
+    const findings = await fuzz(broker.addr, FRAMES, physical, warnings, false, broker);
     clearInterval(watch);
     const growth = peak - before;
     console.log(`[fuzz] ${STALLED_READERS} stalled readers x ${STALLED_PULLS} pulls of 8 MiB: process RSS +${(growth / 1024 / 1024).toFixed(0)} MB; refusals ${JSON.stringify(broker.stats().refusals)}`);
@@ -460,7 +549,7 @@ describe('wire fuzzing', () => {
     expect(findings.internalErrors).toEqual([]);
     // The stalled readers still hold their connections; the rest are gone.
     expect(broker.stats().connections).toBeGreaterThanOrEqual(STALLED_READERS);
-    await normalWorkload(namesrv, cleanup);
+    await normalWorkload(namesrv, cleanup, as);
     expect(unhandled).toEqual([]);
   });
 });

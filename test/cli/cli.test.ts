@@ -54,7 +54,7 @@ describe('metaq namesrv and metaq broker', () => {
     const broker = start(['broker', '--port', '0', '--namesrv', nsAddr, '--dir', dir, '--topic', 'T:4', '--segment-size', SEGMENT]);
     const { line, addr } = await listeningAddr(broker);
     const haAddr = /, replication on (127\.0\.0\.1:\d+) /.exec(line)?.[1];
-    expect(line).toBe(`metaq broker broker-a (master, replication async) listening on ${addr}, replication on ${haAddr} (store ${dir}, flush async)`);
+    expect(line).toBe(`metaq broker broker-a (master, replication async) listening on ${addr}, replication on ${haAddr} (store ${dir}, flush async, open: no accounts)`);
     expect(fs.readFileSync(path.join(dir, 'lock'), 'utf8').trim()).toBe(String(broker.child.pid));
 
     // While it runs, a second broker on the same dir is refused with a typed error.
@@ -106,7 +106,7 @@ describe('metaq namesrv and metaq broker', () => {
       const slaveDir = tempDir();
       const slave = start(['broker', '--role', 'slave', '--master', haAddr!, '--port', '0', '--namesrv', ns.addr, '--dir', slaveDir, '--topic', 'T:2', '--segment-size', SEGMENT]);
       const { line: slaveLine, addr: slaveAddr } = await listeningAddr(slave);
-      expect(slaveLine).toBe(`metaq broker broker-a (slave of ${haAddr}) listening on ${slaveAddr} (store ${slaveDir}, flush async)`);
+      expect(slaveLine).toBe(`metaq broker broker-a (slave of ${haAddr}) listening on ${slaveAddr} (store ${slaveDir}, flush async, open: no accounts)`);
 
       // Until the slave has connected, a sync-replicated master takes no writes (it cannot know
       // whether it is behind its slave): METAQ_MASTER_BEHIND_SLAVE, then SEND_OK.

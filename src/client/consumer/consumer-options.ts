@@ -3,7 +3,8 @@
 import { GROUP_NAME_PATTERN, InvalidConfigError } from '../../common/index.js';
 import { ConsumeMode } from '../../protocol/index.js';
 import type { ClientTls } from '../../net/index.js';
-import { CLIENT_DEFAULTS, clientTls, defaultClientId, namesrvList, positiveOption, type ClientOptions } from '../client-options.js';
+import type { Credential } from '../../security/index.js';
+import { CLIENT_DEFAULTS, clientTls, credentialOption, defaultClientId, namesrvList, positiveOption, type ClientOptions } from '../client-options.js';
 
 export interface ConsumerOptions extends ClientOptions {
   group: string;
@@ -63,9 +64,10 @@ export const CONSUMER_DEFAULTS = {
 export const PULL_MAX_BYTES = 4 * 1024 * 1024;
 
 /** Every option with its value, the mode as the wire says it. */
-export interface ResolvedConsumerOptions extends Required<Omit<ConsumerOptions, 'namesrv' | 'clientId' | 'mode' | 'tls'>> {
+export interface ResolvedConsumerOptions extends Required<Omit<ConsumerOptions, 'namesrv' | 'clientId' | 'mode' | 'tls' | 'credential'>> {
   /** Loaded TLS material; undefined: plain TCP. */
   tls: ClientTls | undefined;
+  credential: Credential | undefined;
   namesrv: string[];
   clientId: string;
   mode: ConsumeMode;
@@ -107,6 +109,7 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
     readFromSlave: options.readFromSlave ?? d.readFromSlave,
     tls: clientTls(options.tls),
     namesrv: [],
+    credential: credentialOption(options.credential),
   };
   if (!READ_FROM_SLAVE.includes(resolved.readFromSlave)) {
     throw new InvalidConfigError(`readFromSlave must be fallback, prefer or never, got ${JSON.stringify(resolved.readFromSlave)}`);

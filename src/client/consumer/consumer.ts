@@ -51,7 +51,7 @@ export class Consumer {
     const o = resolveConsumerOptions(options);
     this.group = o.group;
     this.clientId = o.clientId;
-    this.#pool = new ConnectionPool((_addr, f) => this.#onNotify(f), o.tls);
+    this.#pool = new ConnectionPool((_addr, f) => this.#onNotify(f), o.tls, o.credential);
     const api = new BrokerApi(this.#pool, o.requestTimeoutMs);
     const routes = new TopicRoutes(api, o.namesrv, o.routeRefreshMs);
     this.#core = {

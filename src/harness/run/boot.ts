@@ -29,7 +29,8 @@ export async function bootTopology(run: RunContext): Promise<void> {
     keepData: o.keepData,
     ...(o.remote !== undefined ? { remote: o.remote } : {}),
   });
-  run.admin = new Admin({ namesrv: run.topology.namesrv, routeRefreshMs: ADMIN_ROUTE_REFRESH_MS });
+  const credential = run.topology.credentials?.admin;
+  run.admin = new Admin({ namesrv: run.topology.namesrv, routeRefreshMs: ADMIN_ROUTE_REFRESH_MS, ...(credential !== undefined ? { credential } : {}) });
 }
 
 export async function waitForRoute(run: RunContext): Promise<void> {

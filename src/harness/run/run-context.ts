@@ -5,6 +5,7 @@
 // read it whatever step the run got to.
 import { randomInt } from 'node:crypto';
 import os from 'node:os';
+import type { Credential } from '../../security/index.js';
 import type { Admin } from '../../client/index.js';
 import { nowUs } from '../../load/index.js';
 import { RunMetrics, type ActivitySnapshot } from '../measure/index.js';
@@ -27,7 +28,7 @@ export interface RunOptions {
   dataRoot: string;
   keepData: boolean;
   /** Servers that already run, instead of booting them. */
-  remote?: { namesrv: string; brokers: string[] };
+  remote?: { namesrv: string; brokers: string[]; credential?: Credential };
   /** Aborts the run (SIGINT): the generators stop, the rest stops cleanly and the run fails. */
   signal?: AbortSignal;
   progress?: Progress;

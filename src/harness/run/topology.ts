@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BrokerConfig } from '../../broker/index.js';
 import { InvalidConfigError } from '../../common/index.js';
+import { writeRunCredentials, type Credential } from '../../security/index.js';
 import type { RoleJob } from './role-worker.js';
 import type { BrokerFigures } from '../run-result.js';
 import { brokerGroupName, type FlushMode, type Isolation, type ReplicationMode } from '../scenario/index.js';
@@ -27,8 +28,8 @@ export interface TopologyOptions {
   /** Where the brokers' data directories are made (a fresh one per run). */
   dataRoot: string;
   keepData: boolean;
-  /** Remote: the name server and broker(s) that already run. */
-  remote?: { namesrv: string; brokers: string[] };
+  /** Remote: the name server and broker(s) that already run, and the credential to present to them. */
+  remote?: { namesrv: string; brokers: string[]; credential?: Credential };
 }
 
 /** One master/slave pair; with process isolation its roles can be faulted. */
@@ -43,6 +44,12 @@ export interface RunningTopology {
   /** Master addresses at the start (clients' send targets). */
   brokerAddrs: string[];
   groups: BrokerGroup[];
+  /**
+   * What the harness's own clients present: each role's credential of the
+   * run's accounts (fresh per run); a remote run's one credential for all
+   * (from --credential-file or the environment); undefined: open servers.
+   */
+  credentials: { admin: Credential; producer: Credential; consumer: Credential } | undefined;
   /** Where the data lives (empty when remote). */
   dataDir: string | undefined;
   /** Busy time so far of each broker (event-loop active time of a thread, CPU time of a process), for shares over a window. */
@@ -64,10 +71,15 @@ const SLAVE_TIMEOUT_MS = 5000;
 export async function startTopology(o: TopologyOptions): Promise<RunningTopology> {
   if (o.isolation === 'remote') {
     if (o.remote === undefined) throw new InvalidConfigError('a remote run needs --namesrv and --broker');
-    return { namesrv: o.remote.namesrv, brokerAddrs: o.remote.brokers, groups: [], dataDir: undefined, activity: () => [], close: async () => [] };
+    const c = o.remote.credential;
+    const credentials = c === undefined ? undefined : { admin: c, producer: c, consumer: c };
+    return { namesrv: o.remote.namesrv, brokerAddrs: o.remote.brokers, credentials, groups: [], dataDir: undefined, activity: () => [], close: async () => [] };
   }
   fs.mkdirSync(o.dataRoot, { recursive: true });
   const dataDir = fs.mkdtempSync(path.join(o.dataRoot, 'metaq-run-'));
+  // Every measured run authenticates: fresh secrets per run, in the run's directory (0600), one account per role.
+  const creds = writeRunCredentials(dataDir, Array.from({ length: o.brokerGroups }, (_, g) => brokerGroupName(g)));
+  const security = { credentialsFile: creds.credentialsFile, credentialFile: creds.fileByRole.broker };
   const started: BrokerRole[] = [];
   // Each role's busy time and clock at its start: its share of a core over the run, at close.
   const startActive = new Map<BrokerRole, number>();
@@ -97,7 +109,7 @@ export async function startTopology(o: TopologyOptions): Promise<RunningTopology
     return figures;
   };
   try {
-    const ns = keep(await startRole(o, 'namesrv', undefined, { role: 'namesrv', brokerExpiryMs: BROKER_EXPIRY_MS }, dataDir));
+    const ns = keep(await startRole(o, 'namesrv', undefined, { role: 'namesrv', brokerExpiryMs: BROKER_EXPIRY_MS, credentialsFile: creds.credentialsFile }, dataDir));
     const groups: BrokerGroup[] = [];
     for (let g = 0; g < o.brokerGroups; g++) {
       const name = brokerGroupName(g);
@@ -109,22 +121,25 @@ export async function startTopology(o: TopologyOptions): Promise<RunningTopology
         namesrvAddrs: [ns.addr],
         registerIntervalMs: REGISTER_INTERVAL_MS,
         topics: { [o.topic]: o.queues },
+        credentialsFile: security.credentialsFile,
         store: { dir: path.join(dataDir, `${name}-${role}`), flushMode: o.flush, segmentSize: o.segmentSize },
       });
       const masterJob: RoleJob = {
         role: 'broker',
+        credentialFile: security.credentialFile,
         config: { ...base('master'), role: 'master', replicationMode: o.replication === 'sync' ? 'sync' : 'async', slaveTimeoutMs: SLAVE_TIMEOUT_MS },
       };
       const master = keep(await startRole(o, 'master', name, masterJob, dataDir));
       let slave: BrokerRole | undefined;
       if (o.replication !== 'none') {
-        slave = keep(await startRole(o, 'slave', name, { role: 'broker', config: { ...base('slave'), role: 'slave', masterHaAddr: master.haAddr } }, dataDir));
+        slave = keep(await startRole(o, 'slave', name, { role: 'broker', credentialFile: security.credentialFile, replicaCredentialFile: creds.fileByRole.replica, config: { ...base('slave'), role: 'slave', masterHaAddr: master.haAddr } }, dataDir));
       }
       groups.push({ name, master, slave });
     }
     const activity = (): RoleActivity[] =>
       started.filter((r) => r.name !== 'namesrv').map((r) => ({ role: brokerRoleName(r, o.brokerGroups), activeMs: r.activeMs(), cpuUs: r.cpuUs() }));
-    return { namesrv: ns.addr, brokerAddrs: groups.map((g) => g.master.addr), groups, dataDir, activity, close };
+    const credentials = { admin: creds.byRole.admin, producer: creds.byRole.producer, consumer: creds.byRole.consumer };
+    return { namesrv: ns.addr, brokerAddrs: groups.map((g) => g.master.addr), credentials, groups, dataDir, activity, close };
   } catch (err) {
     await close().catch(() => undefined);
     throw err;
@@ -145,9 +160,13 @@ function startRole(o: TopologyOptions, name: BrokerRole['name'], brokerName: str
 
 /** Arguments of `metaq namesrv` / `metaq broker` for a job. */
 function cliArgs(job: RoleJob, syncRecord: string | undefined): string[] {
-  if (job.role === 'namesrv') return ['namesrv', '--host', '127.0.0.1', '--port', '0', '--broker-expiry-ms', String(job.brokerExpiryMs)];
+  // Paths only: no secret on a command line (visible in ps).
+  const accounts = (file: string | undefined): string[] => (file === undefined ? [] : ['--credentials-file', file]);
+  if (job.role === 'namesrv') return ['namesrv', '--host', '127.0.0.1', '--port', '0', '--broker-expiry-ms', String(job.brokerExpiryMs), ...accounts(job.credentialsFile)];
   const c = job.config;
-  const args = ['broker', '--name', c.brokerName!, '--host', '127.0.0.1', '--port', '0', '--namesrv', ...(c.namesrvAddrs ?? []), '--dir', c.store.dir];
+  const args = ['broker', '--name', c.brokerName!, '--host', '127.0.0.1', '--port', '0', '--namesrv', ...(c.namesrvAddrs ?? []), '--dir', c.store.dir, ...accounts(c.credentialsFile)];
+  if (job.credentialFile !== undefined) args.push('--credential-file', job.credentialFile);
+  if (job.replicaCredentialFile !== undefined) args.push('--replica-credential-file', job.replicaCredentialFile);
   args.push('--flush', c.store.flushMode ?? 'async', '--segment-size', String(c.store.segmentSize), '--register-interval-ms', String(c.registerIntervalMs));
   // What its fdatasyncs covered, so that a power cut can be played honestly.
   if (syncRecord !== undefined) args.push('--sync-record', syncRecord);

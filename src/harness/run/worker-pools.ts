@@ -68,6 +68,7 @@ export class WorkerPools {
       const task: ConsumerTask = {
         worker: w,
         namesrv: run.topology!.namesrv,
+        credential: run.topology!.credentials?.consumer,
         topic: run.topic,
         group: run.group,
         producers: run.producers,
@@ -89,6 +90,7 @@ export class WorkerPools {
         worker: w,
         workers: run.producers,
         namesrv: run.topology!.namesrv,
+        credential: run.topology!.credentials?.producer,
         topic: run.topic,
         activity: s.name,
         bodySize: s.bodySize,

@@ -11,6 +11,7 @@
 import { threadId, type MessagePort } from 'node:worker_threads';
 import type * as hdr from 'hdr-histogram-js';
 import { Consumer, type ReceivedMessage } from '../../client/index.js';
+import type { Credential } from '../../security/index.js';
 import { createLatencyHistogram, encodeHistogram, nowUs, ownThreadTid, sleep } from '../../load/index.js';
 import { decodeClaim } from './claim.js';
 import { IntervalClock } from './interval-clock.js';
@@ -22,6 +23,8 @@ import type { ConsumerOutcome, WorkerCommand, WorkerEvent } from './worker-repor
 export interface ConsumerTask {
   worker: number;
   namesrv: string;
+  /** The run's consumer account (undefined: the servers are open). */
+  credential?: Credential;
   topic: string;
   group: string;
   /** Producer workers (a claim's message index is seq * producers + producer). */
@@ -82,6 +85,7 @@ export default async function consume(task: ConsumerTask): Promise<ConsumerOutco
 
   const consumer = new Consumer({
     namesrv: task.namesrv,
+    ...(task.credential !== undefined ? { credential: task.credential } : {}),
     group: task.group,
     clientId: `lottery-${worker}-${process.pid}`,
     consumeFrom: 'first',

@@ -12,6 +12,7 @@
 import { threadId, type MessagePort } from 'node:worker_threads';
 import type * as hdr from 'hdr-histogram-js';
 import { Producer, SendRequestBuilder, SendRequestTemplate, type MessageQueue, type SendResult } from '../../client/index.js';
+import type { Credential } from '../../security/index.js';
 import { createLatencyHistogram, encodeHistogram, nowUs, ownThreadTid, runOpenLoop, type OpenLoopSchedule } from '../../load/index.js';
 import { claimTemplate, USER_ID_BASE, userIndexOf, writeClaimHeader } from './claim.js';
 import { messagesDueAt, phaseAt, timeOfMessage, type Phase } from '../scenario/index.js';
@@ -24,6 +25,8 @@ export interface ProducerTask {
   worker: number;
   workers: number;
   namesrv: string;
+  /** The run's producer account (undefined: the servers are open). */
+  credential?: Credential;
   topic: string;
   activity: string;
   bodySize: number;
@@ -75,7 +78,7 @@ export default async function produce(task: ProducerTask): Promise<ProducerOutco
   const post = (e: WorkerEvent): void => port.postMessage(e);
   const acked = new Uint8Array(task.shared.acked);
   const control = new Int32Array(task.shared.control);
-  const producer = new Producer({ namesrv: task.namesrv, requestTimeoutMs: task.sendTimeoutMs });
+  const producer = new Producer({ namesrv: task.namesrv, requestTimeoutMs: task.sendTimeoutMs, ...(task.credential !== undefined ? { credential: task.credential } : {}) });
   let queues: MessageQueue[] = await producer.queues(task.topic);
   const phaseNames = [...phases.map((p) => p.name), 'drain'];
   const phaseIndex = (tSec: number): number => phaseNames.indexOf(phaseAt(phases, tSec));
