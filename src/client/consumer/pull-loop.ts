@@ -40,6 +40,11 @@ export class PullLoop {
         continue;
       }
       const addr = this.#reads.addr(pq.mq);
+      // Reads moved to the other broker of the pair (to the slave while its master is down, or back to
+      // the master): what was committed on the one before is not there, so commit afresh. Without this
+      // a master back from a failure kept the offsets of before it, and re-delivered what the slave had
+      // seen consumed.
+      if (pq.readAddr !== undefined && pq.readAddr !== addr) pq.committed = -1;
       pq.readAddr = addr;
       try {
         const consumed = pq.consumedOffset();
