@@ -21,7 +21,9 @@ export class ActivityMetrics {
   readonly latency = new Histogram({ name: 'metaq_activity_request_duration_seconds', help: 'Time from a request to its answer, by route', labelNames: ['route'] as const, buckets: LATENCY_BUCKETS, registers: [this.registry] });
 
   constructor() {
-    // The worker side of AggregatorRegistry.clusterMetrics answers with these registries.
+    // The worker side of AggregatorRegistry.clusterMetrics: constructing one
+    // installs prom-client's IPC listener, which answers with these registries.
+    new AggregatorRegistry();
     AggregatorRegistry.setRegistries([this.registry]);
   }
 }

@@ -77,7 +77,8 @@ export async function startActivityService(options: ActivityServiceOptions): Pro
     ready.push(
       new Promise<number>((resolve, reject) => {
         w.on('message', (m: ToPrimary) => {
-          if (m?.t === 'ready') resolve(m.port);
+          if (m?.t === 'hello') w.send({ t: 'config', index: i, options: o } satisfies ToWorker);
+          else if (m?.t === 'ready') resolve(m.port);
           else if (m?.t === 'failed') reject(new ActivityStartError(`activity worker ${i} failed to start: [${m.code}] ${m.message}`));
           else if (m?.t !== undefined) relay(i, m);
         });
@@ -85,7 +86,6 @@ export async function startActivityService(options: ActivityServiceOptions): Pro
           reject(new ActivityStartError(`activity worker ${i} exited before serving (${signal ?? `code ${code}`})`));
           if (!closing) process.stderr.write(`metaq activity: worker ${i} (pid ${w.process.pid}) exited (${signal ?? `code ${code}`}); claims of its users are answered 503 until the service is restarted\n`);
         });
-        w.once('online', () => w.send({ t: 'config', index: i, options: o } satisfies ToWorker));
       }),
     );
   }

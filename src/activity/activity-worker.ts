@@ -31,6 +31,7 @@ if (cluster.isWorker) {
       default: // prom-client's own aggregation messages, handled by prom-client
     }
   });
+  send({ t: 'hello' });
   // The primary gone (killed): nothing can be forwarded or aggregated any more.
   process.on('disconnect', () => void (server?.close() ?? Promise.resolve()).finally(() => process.exit(0)));
 

@@ -31,6 +31,8 @@ export type ToWorker =
   | { t: 'close' };
 
 export type ToPrimary =
+  /** The worker's IPC listener is installed: it can take its configuration (messages sent before are lost). */
+  | { t: 'hello' }
   | { t: 'ready'; port: number }
   | { t: 'failed'; code: string; message: string }
   | { t: 'fwd'; to: number; items: ForwardItem[] }
