@@ -1,8 +1,10 @@
 // The metrics one service worker keeps (prom-client, its own registry). The
-// primary process merges every worker's registry on GET /metrics through
-// prom-client's AggregatorRegistry, so the text covers the whole service:
-// counters and histograms are summed, the in-flight gauge too.
-import { AggregatorRegistry, Counter, Gauge, Histogram, Registry } from 'prom-client';
+// primary process merges its workers' registries on GET /metrics with
+// prom-client's AggregatorRegistry.aggregate, so the text covers the whole
+// service: counters and histograms are summed, the in-flight gauge too.
+// (Not AggregatorRegistry.clusterMetrics: it asks every cluster worker of the
+// process, which mixes two services started in one process.)
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Response time buckets, seconds: from well under a millisecond to the producer's timeouts. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10];
@@ -19,11 +21,4 @@ export class ActivityMetrics {
   readonly batchSize = new Histogram({ name: 'metaq_activity_producer_batch_size', help: 'Messages per producer send request', buckets: BATCH_BUCKETS, registers: [this.registry] });
   readonly inFlight = new Gauge({ name: 'metaq_activity_claims_in_flight', help: 'Claim requests open (received, not yet answered)', registers: [this.registry], aggregator: 'sum' });
   readonly latency = new Histogram({ name: 'metaq_activity_request_duration_seconds', help: 'Time from a request to its answer, by route', labelNames: ['route'] as const, buckets: LATENCY_BUCKETS, registers: [this.registry] });
-
-  constructor() {
-    // The worker side of AggregatorRegistry.clusterMetrics: constructing one
-    // installs prom-client's IPC listener, which answers with these registries.
-    new AggregatorRegistry();
-    AggregatorRegistry.setRegistries([this.registry]);
-  }
 }

@@ -5,9 +5,10 @@
 // worker process crashing does not take the others down. Each user's
 // allocation record lives in exactly one worker (users sharded by id,
 // ownerOf); a claim reaching another worker is forwarded to the owner through
-// this primary process, which also merges the workers' metrics
-// (prom-client's AggregatorRegistry) for GET /metrics.
+// this primary process, which also merges its workers' metrics
+// (prom-client's AggregatorRegistry.aggregate) for GET /metrics.
 import cluster, { type Worker } from 'node:cluster';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { AggregatorRegistry } from 'prom-client';
 import { MetaqError } from '../common/index.js';
@@ -37,6 +38,10 @@ export class ActivityStartError extends MetaqError {
   override readonly code = 'METAQ_ACTIVITY_START';
 }
 
+/** A worker's metrics are waited for this long. */
+const COLLECT_TIMEOUT_MS = 2000;
+const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
 /** A worker not exited this long after being told to close is killed. */
 const WORKER_EXIT_TIMEOUT_MS = 10_000;
 
@@ -47,22 +52,59 @@ function workerEntry(): { exec: string; execArgv: string[] } {
   return { exec: fileURLToPath(new URL(ts ? './activity-worker.ts' : './activity-worker.js', self)), execArgv: ts ? ['--import', 'tsx'] : [] };
 }
 
+/**
+ * A free port on `host`, for port 0: the cluster shares listening sockets by
+ * (address, port), so workers of two services of one process that both asked
+ * for port 0 would share one socket; each service gets its own port instead.
+ */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
 export async function startActivityService(options: ActivityServiceOptions): Promise<ActivityService> {
-  const o = resolveActivityOptions(options);
+  const resolved = resolveActivityOptions(options);
   if (!cluster.isPrimary) throw new ActivityStartError('startActivityService runs in a primary process, not in a cluster worker');
+  const o: ResolvedActivityOptions = resolved.port === 0 ? { ...resolved, port: await freePort(resolved.host) } : resolved;
   cluster.setupPrimary({ ...workerEntry(), args: [] });
-  const aggregator = new AggregatorRegistry();
   const workers: Worker[] = [];
   let closing = false;
+  let nextCollect = 1;
+  const collecting = new Map<number, { parts: unknown[]; waiting: number; done: (text: string) => void }>();
+
+  /** Every live worker's metrics, merged (a worker not answering within COLLECT_TIMEOUT_MS is left out, and said so). */
+  const metrics = (): Promise<string> =>
+    new Promise((resolve) => {
+      const id = nextCollect++;
+      const live = workers.filter((w) => w.isConnected());
+      const finish = (note: string): void => {
+        const c = collecting.get(id);
+        if (c === undefined) return;
+        collecting.delete(id);
+        clearTimeout(timer);
+        void AggregatorRegistry.aggregate(c.parts as Parameters<typeof AggregatorRegistry.aggregate>[0]).metrics().then((text) => resolve(note + text));
+      };
+      const timer = setTimeout(() => finish(`# ${collecting.get(id)?.waiting ?? 0} of ${live.length} workers did not answer within ${COLLECT_TIMEOUT_MS} ms: their figures are missing\n`), COLLECT_TIMEOUT_MS);
+      collecting.set(id, { parts: [], waiting: live.length, done: () => finish('') });
+      for (const w of live) w.send({ t: 'collect', id } satisfies ToWorker);
+      if (live.length === 0) finish('# no worker is running\n');
+    });
 
   const relay = (from: number, m: ToPrimary): void => {
     if (m.t === 'fwd') sendTo(m.to, { t: 'fwd', from, items: m.items });
     else if (m.t === 'ans') sendTo(m.to, { t: 'ans', items: m.items });
-    else if (m.t === 'metrics') {
-      aggregator.clusterMetrics().then(
-        (text) => sendTo(from, { t: 'metrics', id: m.id, text, contentType: aggregator.contentType }),
-        (err: Error) => sendTo(from, { t: 'metrics', id: m.id, text: `# metrics could not be gathered: ${err.message}\n`, contentType: aggregator.contentType }),
-      );
+    else if (m.t === 'metrics') void metrics().then((text) => sendTo(from, { t: 'metrics', id: m.id, text, contentType: PROMETHEUS_CONTENT_TYPE }));
+    else if (m.t === 'collected') {
+      const c = collecting.get(m.id);
+      if (c === undefined) return;
+      c.parts.push(m.metrics);
+      if (--c.waiting === 0) c.done('');
     }
   };
   const sendTo = (index: number, m: ToWorker): void => {
@@ -127,7 +169,7 @@ export async function startActivityService(options: ActivityServiceOptions): Pro
     topic: o.topic,
     options: { ...shown, port },
     pids: workers.map((w) => w.process.pid!),
-    metrics: () => aggregator.clusterMetrics(),
+    metrics,
     close: stop,
   };
 }

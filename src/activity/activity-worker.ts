@@ -25,12 +25,19 @@ if (cluster.isWorker) {
       case 'metrics':
         server?.onMetrics(m.id, m.text, m.contentType);
         break;
+      case 'collect':
+        void server?.metrics.registry.getMetricsAsJSON().then((metrics) => send({ t: 'collected', id: m.id, metrics }));
+        break;
       case 'close':
         void (server?.close() ?? Promise.resolve()).finally(() => process.exit(0));
         break;
-      default: // prom-client's own aggregation messages, handled by prom-client
+      default:
     }
   });
+  // A Ctrl-C reaches the whole process group: the primary stops the workers
+  // in order (claims in flight answered first), so a worker does not die on it.
+  process.on('SIGINT', () => undefined);
+  process.on('SIGTERM', () => undefined);
   send({ t: 'hello' });
   // The primary gone (killed): nothing can be forwarded or aggregated any more.
   process.on('disconnect', () => void (server?.close() ?? Promise.resolve()).finally(() => process.exit(0)));

@@ -28,6 +28,8 @@ export type ToWorker =
   | { t: 'fwd'; from: number; items: ForwardItem[] }
   | { t: 'ans'; items: AnswerItem[] }
   | { t: 'metrics'; id: number; text: string; contentType: string }
+  /** Asks for the worker's metrics (as prom-client's JSON) for the merged exposition. */
+  | { t: 'collect'; id: number }
   | { t: 'close' };
 
 export type ToPrimary =
@@ -37,7 +39,8 @@ export type ToPrimary =
   | { t: 'failed'; code: string; message: string }
   | { t: 'fwd'; to: number; items: ForwardItem[] }
   | { t: 'ans'; to: number; items: AnswerItem[] }
-  | { t: 'metrics'; id: number };
+  | { t: 'metrics'; id: number }
+  | { t: 'collected'; id: number; metrics: unknown[] };
 
 /** The worker owning a user's allocation record: users are sharded by id. */
 export function ownerOf(userId: number, workers: number): number {

@@ -3,7 +3,7 @@
 // over its workers), the topic's messages read back, and metric values.
 import http from 'node:http';
 import { afterEach } from 'vitest';
-import { Admin } from '../../src/client/index.js';
+import { Admin, type Credential } from '../../src/client/index.js';
 import { startActivityService, type ActivityService, type ActivityServiceOptions } from '../../src/activity/index.js';
 import { decodeClaim, type Claim } from '../../src/harness/workers/index.js';
 
@@ -59,8 +59,8 @@ export interface ReadClaim {
 }
 
 /** Every message of the topic, read from offset 0 of every queue. */
-export async function readTopic(ns: string, topic: string, nonce: number): Promise<ReadClaim[]> {
-  const admin = new Admin({ namesrv: ns });
+export async function readTopic(ns: string, topic: string, nonce: number, credential?: Credential): Promise<ReadClaim[]> {
+  const admin = new Admin({ namesrv: ns, ...(credential !== undefined ? { credential } : {}) });
   try {
     const out: ReadClaim[] = [];
     for (const mq of await admin.queues(topic)) {
