@@ -7,7 +7,8 @@
 // count what happened, over all workers.
 import { describe, expect, it } from 'vitest';
 import { useCluster } from '../helpers/cluster.js';
-import { sleep } from '../helpers/wait.js';
+import { sleep, waitUntil } from '../helpers/wait.js';
+import { masterHa } from '../ha/ha-helpers.js';
 import { claim, metric, readTopic, request, useActivityServices } from './activity-helpers.js';
 
 const TOPIC = 'LOTTERY_CLAIM';
@@ -94,20 +95,34 @@ describe('the activity service', () => {
   });
 
   it('answers 503 with Retry-After when a sync master has no slave, and the next scan sends again', async () => {
-    const c = await cluster({ topics: { [TOPIC]: 1 }, broker: { replicationMode: 'sync', slaveTimeoutMs: 500 } });
+    const c = await cluster({ topics: { [TOPIC]: 1 }, brokers: 0 });
+    const master = await c.startBroker({ brokerName: 'm', replicationMode: 'sync', slaveTimeoutMs: 500 });
     const s = await start({ namesrv: c.ns, workers: 1, retryAfterSec: 2, producer: FAST_PRODUCER });
+    // A sync master that never heard from a slave takes no writes at all (an error, not a status).
+    const unverified = await claim(s.url, { userId: USER });
+    expect(unverified.status, unverified.text).toBe(503);
+    expect(unverified.headers['retry-after']).toBe('2');
+    expect(unverified.body.error).toBe('METAQ_MASTER_BEHIND_SLAVE');
+
+    const slave = await c.startBroker({ brokerName: 'm', role: 'slave', masterHaAddr: master.haAddr! });
+    await waitUntil(() => masterHa(master.stats()).slaveConnected, 'the slave to connect', 10_000, 10);
+    const withSlave = await claim(s.url, { userId: USER });
+    expect(withSlave.status, withSlave.text).toBe(200);
+
+    // The slave gone: the master stores the claim but answers SLAVE_NOT_AVAILABLE, a status, not SEND_OK.
+    await c.stopBroker(slave);
+    await waitUntil(() => !masterHa(master.stats()).slaveConnected, 'the master to notice the slave is gone', 10_000, 10);
     for (let scan = 0; scan < 2; scan++) {
-      const r = await claim(s.url, { userId: USER });
+      const r = await claim(s.url, { userId: USER + 1 });
       expect(r.status, r.text).toBe(503);
       expect(r.headers['retry-after']).toBe('2');
-      // SLAVE_NOT_AVAILABLE or SLAVE_TIMEOUT as a status, or the master refusing outright (METAQ_MASTER_BEHIND_SLAVE).
-      expect(r.body.error).toMatch(/SLAVE/);
+      expect(r.body.error).toMatch(/^SLAVE_(NOT_AVAILABLE|TIMEOUT)$/);
     }
     const text = await s.metrics();
-    // Both scans sent (nothing was recorded for the user after the first refusal).
-    expect(metric(text, 'metaq_activity_producer_batch_size_count')).toBe(2);
-    expect(metric(text, 'metaq_activity_claims_produced_total')).toBe(0);
-    expect(metric(text, 'metaq_activity_requests_total', { route: 'claims', status: '503' })).toBe(2);
+    // Both scans of user + 1 sent (nothing was recorded for the user after the first refusal).
+    expect(metric(text, 'metaq_activity_producer_batch_size_count')).toBe(4);
+    expect(metric(text, 'metaq_activity_claims_produced_total')).toBe(1);
+    expect(metric(text, 'metaq_activity_requests_total', { route: 'claims', status: '503' })).toBe(3);
   });
 
   it('answers 503, never 200, while the broker is down; every claim answered 200 is in the topic exactly once', async () => {
