@@ -2,6 +2,7 @@
 // The `metaq` command: one entry point with subcommands (yargs).
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { activityCommand } from './activity-command.js';
 import { adminCommand } from './admin-command.js';
 import { benchCommand } from './bench-command.js';
 import { brokerCommand } from './broker-command.js';
@@ -18,6 +19,7 @@ await yargs(hideBin(process.argv))
   .command(scenarioCommand)
   .command(compareCommand)
   .command(adminCommand)
+  .command(activityCommand)
   .demandCommand(1, 'Name a command; see --help.')
   .strict()
   .recommendCommands()

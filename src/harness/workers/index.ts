@@ -14,3 +14,5 @@ export type { ConsumerInterval, ConsumerOutcome, PhaseFigures, ProducerInterval,
  */
 export const PRODUCER_TASK_FILE = new URL('./producer-task.js', import.meta.url).href;
 export const CONSUMER_TASK_FILE = new URL('./consumer-task.js', import.meta.url).href;
+// The claim body codec, shared with the activity service (src/activity), which produces the same claims over HTTP.
+export { CLAIM_HEADER_BYTES, CLAIM_MAGIC, claimTemplate, decodeClaim, writeClaimHeader, type Claim } from './claim.js';
