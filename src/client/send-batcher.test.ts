@@ -183,6 +183,31 @@ describe('SendBatcher', () => {
     await expect(ps[2]).resolves.toMatchObject({ status: 'SEND_OK' });
   });
 
+  it('a batch that cannot be encoded is sent one message at a time: only the bad message fails', async () => {
+    const t = fakeTransport();
+    const send = t.sendBatch.bind(t);
+    t.sendBatch = (topic, mq, messages, retry, timeoutMs) => {
+      if (messages.some((m) => typeof m.tags !== 'string' && m.tags !== undefined)) throw new TypeError('tags must be a string');
+      return send(topic, mq, messages, retry, timeoutMs);
+    };
+    const { b } = batcher({ lingerMs: 1 }, t);
+    const ps = [{ body: 'a' }, { body: 'b', tags: 5 as unknown as string }, { body: 'c' }].map((m) => b.send(TOPIC, m, { shardingKey: 'k' }));
+    vi.advanceTimersByTime(1);
+    expect(t.sent.map((s) => s.bodies)).toEqual([['a'], ['c']]);
+    for (const s of t.sent) s.resolve();
+    await expect(ps[0]).resolves.toMatchObject({ queueOffset: 0 });
+    await expect(ps[1]).rejects.toBeInstanceOf(TypeError);
+    await expect(ps[2]).resolves.toMatchObject({ queueOffset: 1 });
+  });
+
+  it('a throwing onBatch callback costs nothing', async () => {
+    const { b, t } = batcher({ lingerMs: 1, onBatch: () => { throw new Error('metrics down'); } });
+    const p = b.send(TOPIC, { body: 'x' }, {});
+    vi.advanceTimersByTime(1);
+    t.sent[0]!.resolve();
+    await expect(p).resolves.toMatchObject({ status: 'SEND_OK' });
+  });
+
   it('rejects a bad message at once, without touching the open batch', async () => {
     const { b, t } = batcher({ lingerMs: 1 });
     const good = b.send(TOPIC, { body: 'ok' }, { shardingKey: 'k' });
@@ -241,7 +266,7 @@ describe('SendBatcher', () => {
 
 describe('resolveBatching', () => {
   it('fills in the defaults and rejects unknown keys and bad values', () => {
-    expect(resolveBatching({})).toMatchObject({ lingerMs: 1, maxMessages: 128, maxBytes: 256 * 1024 });
+    expect(resolveBatching({})).toMatchObject({ lingerMs: 0, maxMessages: 128, maxBytes: 256 * 1024 });
     expect(() => resolveBatching({ lingerMS: 5 })).toThrow(InvalidConfigError);
     expect(() => resolveBatching({ lingerMS: 5 })).toThrow(/unknown key "lingerMS"/);
     expect(() => resolveBatching({ lingerMs: -1 })).toThrow(/batching.lingerMs/);

@@ -4,7 +4,8 @@
 // queue when it is sent, exactly as an unbatched send would (round robin, or
 // its selector / sharding key); it then waits in that queue's open batch,
 // which goes out when it holds `maxMessages`, reaches `maxBytes`, or its
-// first message has waited `lingerMs` (one timer per open batch). Keyed
+// first message has waited `lingerMs` (one timer per open batch; lingerMs 0,
+// the default: at the end of the event-loop turn it was opened in). Keyed
 // (ordered) and plain messages wait in separate batches: a plain batch is
 // retried on another queue as a plain send is, an ordered one is not. Every
 // caller gets the batch's outcome for its own message: its own id and queue
@@ -17,7 +18,12 @@ import type { SendResultImpl } from './send-result.js';
 import type { MessageQueue } from './topic-routes.js';
 
 export interface BatchingOptions {
-  /** How long the first message of a batch may wait for more (0: until the end of this event-loop turn). Default 1 ms. */
+  /**
+   * How long the first message of a batch may wait for more. 0 (the
+   * default): until the end of the current event-loop turn, so a batch holds
+   * what was sent during one turn (one setImmediate per batch) and no timer
+   * delays it; 1-5 ms make larger batches when each turn sends only a few.
+   */
   lingerMs?: number;
   /** A batch is sent once it holds this many messages. Default 128. */
   maxMessages?: number;
@@ -30,7 +36,7 @@ export interface BatchingOptions {
 /** What sent a batch: full by count, full by bytes, its linger elapsed, flush()/timeout change, or a message too large to share a batch. */
 export type BatchFlushReason = 'messages' | 'bytes' | 'linger' | 'flush' | 'alone';
 
-export const BATCHING_DEFAULTS = { lingerMs: 1, maxMessages: 128, maxBytes: 256 * 1024 } as const;
+export const BATCHING_DEFAULTS = { lingerMs: 0, maxMessages: 128, maxBytes: 256 * 1024 } as const;
 /** A longer wait is a misconfiguration, not batching: the request timeout is of the order of seconds. */
 export const MAX_LINGER_MS = 1000;
 export const MAX_BATCH_MESSAGES = 65_535;
@@ -314,12 +320,19 @@ export class SendBatcher {
   #dispatch(b: Batch, reason: BatchFlushReason): void {
     this.#batches++;
     this.#messages += b.messages.length;
-    this.#o.onBatch?.(b.messages.length, b.bytes, reason);
+    try {
+      this.#o.onBatch?.(b.messages.length, b.bytes, reason);
+    } catch {
+      // A failing metrics callback must not cost the batch.
+    }
     let sent: Promise<SendResultImpl>;
     try {
       sent = this.#t.sendBatch(b.topic, b.mq, b.messages, !b.ordered, b.timeoutMs);
     } catch (err) {
-      sent = Promise.reject(err); // an encoding error: settled below like any other
+      // The batch could not be encoded (a field of some message is not what the wire takes): nothing went out.
+      if (b.messages.length > 1) this.#sendOneByOne(b);
+      else b.rejects[0]!(err);
+      return;
     }
     const done = sent.then(
       (r) => {

@@ -6,6 +6,7 @@
 // of them, and a sync master whose slave died answers every caller
 // SLAVE_NOT_AVAILABLE: never SEND_OK for a message that was not acknowledged.
 import { describe, expect, it } from 'vitest';
+import type { BrokerConfig } from '../../src/broker/index.js';
 import { MasterBehindSlaveError, MetaqError } from '../../src/common/index.js';
 import type { Producer, SendResult } from '../../src/client/index.js';
 import { useCluster } from '../helpers/cluster.js';
@@ -101,6 +102,19 @@ describe('producer batching against a real broker', () => {
     }
     // Plain sends still spread over every queue (the round robin of unbatched sends).
     expect(new Set(sends.flatMap((s, i) => (s.key === undefined ? [results[i]!.queueId] : []))).size).toBe(QUEUES);
+  });
+
+  it('bad messages in a batch (too large for the broker, unencodable) fail alone; the others of their batch are stored, in order', async () => {
+    const c = await cluster({ brokers: 0, topics: { [TOPIC]: QUEUES } });
+    await c.startBroker({ store: { maxMessageSize: 1024 } as BrokerConfig['store'] });
+    const producer = clients.producer(c.ns, { batching: { lingerMs: 5 } });
+    await producer.queues(TOPIC);
+    const bodies = ['g0', 'x'.repeat(2000), 'g1', 'g2', 'g3'];
+    const ps = bodies.map((body, i) => settle(producer.send(TOPIC, i === 3 ? { body, tags: 't'.repeat(300) } : { body }, { shardingKey: 'one-key' })));
+    const out = await Promise.all(ps);
+    expect(out.map((o) => (o.ok ? o.r.status : (o.err as MetaqError).code))).toEqual(['SEND_OK', 'METAQ_MESSAGE_TOO_LARGE', 'SEND_OK', 'METAQ_MALFORMED_FRAME', 'SEND_OK']);
+    const offsets = out.flatMap((o) => (o.ok ? [o.r.queueOffset] : []));
+    expect(offsets).toEqual([0, 1, 2]);
   });
 
   it('a broker killed while messages wait in its batches: every caller fails with a typed error, none is SEND_OK', async () => {
