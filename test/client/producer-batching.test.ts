@@ -109,12 +109,14 @@ describe('producer batching against a real broker', () => {
     await c.startBroker({ store: { maxMessageSize: 1024 } as BrokerConfig['store'] });
     const producer = clients.producer(c.ns, { batching: { lingerMs: 5 } });
     await producer.queues(TOPIC);
-    const bodies = ['g0', 'x'.repeat(2000), 'g1', 'g2', 'g3'];
-    const ps = bodies.map((body, i) => settle(producer.send(TOPIC, i === 3 ? { body, tags: 't'.repeat(300) } : { body }, { shardingKey: 'one-key' })));
-    const out = await Promise.all(ps);
-    expect(out.map((o) => (o.ok ? o.r.status : (o.err as MetaqError).code))).toEqual(['SEND_OK', 'METAQ_MESSAGE_TOO_LARGE', 'SEND_OK', 'METAQ_MALFORMED_FRAME', 'SEND_OK']);
+    const send = (body: string, tags?: string): Promise<Outcome> => settle(producer.send(TOPIC, { body, tags }, { shardingKey: 'one-key' }));
+    // One batch the broker refuses whole (a body over its maxMessageSize), one the producer cannot encode (tags over 255 bytes).
+    const refused = await Promise.all([send('g0'), send('x'.repeat(2000)), send('g1')]);
+    const unencodable = await Promise.all([send('g2'), send('g3', 't'.repeat(300)), send('g4')]);
+    const out = [...refused, ...unencodable];
+    expect(out.map((o) => (o.ok ? o.r.status : (o.err as MetaqError).code))).toEqual(['SEND_OK', 'METAQ_MESSAGE_TOO_LARGE', 'SEND_OK', 'SEND_OK', 'METAQ_MALFORMED_FRAME', 'SEND_OK']);
     const offsets = out.flatMap((o) => (o.ok ? [o.r.queueOffset] : []));
-    expect(offsets).toEqual([0, 1, 2]);
+    expect(offsets).toEqual([0, 1, 2, 3]);
   });
 
   it('a broker killed while messages wait in its batches: every caller fails with a typed error, none is SEND_OK', async () => {
