@@ -2,7 +2,7 @@
 // brokers, round-robin by default or by a selector (ordered messages), with
 // many sends in flight, a timeout per send and retries on another queue for
 // failures that are safe to retry (never for ordered sends).
-import { ClientStateError, ConnectError, ConnectionClosedError, InvalidMessageError, MasterBehindSlaveError, MetaqError, NoRouteError, RequestTimeoutError, ServiceUnavailableError, StoreUnavailableError, UnknownQueueError, UnknownTopicError, stringHash } from '../common/index.js';
+import { ClientStateError, ConnectError, ConnectionClosedError, InvalidConfigError, InvalidMessageError, MasterBehindSlaveError, MetaqError, NoRouteError, RequestTimeoutError, ServiceUnavailableError, StoreUnavailableError, UnknownQueueError, UnknownTopicError, stringHash } from '../common/index.js';
 import { SendRequestTemplate, type WireMessage } from '../protocol/index.js';
 import { BrokerApi, type SendStatus } from './broker-api.js';
 import { CLIENT_DEFAULTS, clientTls, credentialOption, namesrvList, positiveOption, type ClientOptions } from './client-options.js';
@@ -45,6 +45,9 @@ export interface ProducerOptions extends ClientOptions {
   batching?: BatchingOptions;
 }
 
+/** Every key ProducerOptions has: any other is a typo, refused (a misspelt `batching` would silently leave batching off). */
+const PRODUCER_OPTION_KEYS = new Set(['namesrv', 'requestTimeoutMs', 'routeRefreshMs', 'clientId', 'tls', 'credential', 'retries', 'batching']);
+
 /** Failures after which another queue (another broker) may well succeed. */
 function retryable(err: unknown): boolean {
   return (
@@ -75,14 +78,18 @@ export class Producer {
   #closed = false;
 
   constructor(options: ProducerOptions) {
+    for (const k of Object.keys(options)) {
+      if (!PRODUCER_OPTION_KEYS.has(k)) throw new InvalidConfigError(`unknown producer option ${JSON.stringify(k)} (known: ${[...PRODUCER_OPTION_KEYS].join(', ')})`);
+    }
+    const batching = options.batching === undefined ? undefined : resolveBatching(options.batching);
     const namesrv = namesrvList(options.namesrv);
     this.#timeoutMs = positiveOption('requestTimeoutMs', options.requestTimeoutMs, CLIENT_DEFAULTS.requestTimeoutMs);
     this.#retries = positiveOption('retries', options.retries, 2, 0);
     this.#pool = new ConnectionPool(undefined, clientTls(options.tls), credentialOption(options.credential));
     this.#api = new BrokerApi(this.#pool, this.#timeoutMs);
     this.#routes = new TopicRoutes(this.#api, namesrv, positiveOption('routeRefreshMs', options.routeRefreshMs, CLIENT_DEFAULTS.routeRefreshMs));
-    if (options.batching !== undefined) {
-      this.#batcher = new SendBatcher(resolveBatching(options.batching), {
+    if (batching !== undefined) {
+      this.#batcher = new SendBatcher(batching, {
         cachedQueues: (topic) => {
           const q = this.#routes.cachedQueues(topic);
           return q === undefined ? undefined : writableQueues(q);

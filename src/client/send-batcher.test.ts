@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ClientStateError, InvalidConfigError, InvalidMessageError, RequestTimeoutError, encodeMessageId, stringHash } from '../common/index.js';
 import type { WireMessage } from '../protocol/index.js';
+import { Producer, type ProducerOptions } from './producer.js';
 import { resolveBatching, SendBatcher, type BatchingOptions, type BatchTransport } from './send-batcher.js';
 import { SendResultImpl } from './send-result.js';
 import type { MessageQueue } from './topic-routes.js';
@@ -275,5 +276,15 @@ describe('resolveBatching', () => {
     expect(() => resolveBatching({ maxBytes: 64 * 1024 * 1024 })).toThrow(/batching.maxBytes/);
     expect(() => resolveBatching(true)).toThrow(InvalidConfigError);
     expect(() => resolveBatching({ onBatch: 3 })).toThrow(/onBatch/);
+  });
+});
+
+describe('Producer options', () => {
+  it('refuses an unknown key (a misspelt batching) and a bad batching value before opening anything', () => {
+    expect(() => new Producer({ namesrv: '127.0.0.1:1', batchng: {} } as ProducerOptions)).toThrow(/unknown producer option "batchng"/);
+    expect(() => new Producer({ namesrv: '127.0.0.1:1', batching: { linger: 1 } as BatchingOptions })).toThrow(/unknown key "linger"/);
+    const p = new Producer({ namesrv: '127.0.0.1:1', batching: undefined });
+    expect(p.batchingStats()).toBeUndefined();
+    p.shutdown();
   });
 });
