@@ -2,7 +2,7 @@
 // (progress and errors go to stderr, so stdout can be piped to a file or jq).
 import fs from 'node:fs';
 import type { CommandModule } from 'yargs';
-import { E2E_BENCH_DEFAULTS, HA_BENCH_DEFAULTS, HA_BENCH_MODES, runE2eBench, runHaBench, runStoreBench, runStoreRateBench, STORE_BENCH_DEFAULTS, type HaBenchMode } from '../bench/index.js';
+import { BATCHING_BENCH_DEFAULTS, E2E_BENCH_DEFAULTS, HA_BENCH_DEFAULTS, HA_BENCH_MODES, runBatchingBench, runE2eBench, runHaBench, runStoreBench, runStoreRateBench, STORE_BENCH_DEFAULTS, type HaBenchMode } from '../bench/index.js';
 
 interface BenchArgs {
   target: string;
@@ -30,6 +30,9 @@ interface BenchArgs {
   settle: number;
   preallocate: boolean;
   tls: boolean;
+  callers: number;
+  variants: string;
+  flush: string;
 }
 
 /** `bench store --rate`: the scenario's largest put. */
@@ -38,6 +41,18 @@ const STORE_RATE_BATCH = 512;
 const d = STORE_BENCH_DEFAULTS;
 const e = E2E_BENCH_DEFAULTS;
 const h = HA_BENCH_DEFAULTS;
+const bb = BATCHING_BENCH_DEFAULTS;
+
+/** `off,0,1`: batching off, or on with that lingerMs. */
+function parseVariants(text: string): (number | undefined)[] {
+  return text.split(',').map((v) => {
+    const t = v.trim();
+    if (t === 'off') return undefined;
+    const n = Number(t);
+    if (t === '' || !Number.isInteger(n) || n < 0) throw new Error(`--variants: ${JSON.stringify(v)} is neither "off" nor a lingerMs (an integer >= 0)`);
+    return n;
+  });
+}
 
 /** `sync/async` (flush/replication) pairs, comma separated. */
 function parseModes(text: string): HaBenchMode[] {
@@ -52,16 +67,16 @@ function parseModes(text: string): HaBenchMode[] {
 
 export const benchCommand: CommandModule<object, BenchArgs> = {
   command: 'bench <target>',
-  describe: 'Run a benchmark and print a JSON report (targets: store, e2e, ha)',
+  describe: 'Run a benchmark and print a JSON report (targets: store, e2e, ha, batching)',
   builder: (y) =>
     y
-      .positional('target', { choices: ['store', 'e2e', 'ha'], describe: 'What to benchmark', type: 'string', demandOption: true })
+      .positional('target', { choices: ['store', 'e2e', 'ha', 'batching'], describe: 'What to benchmark', type: 'string', demandOption: true })
       .option('messages', { type: 'number', default: d.messages, describe: 'Messages appended (async) and read back' })
       .option('sync-messages', { type: 'number', default: d.syncMessages, describe: 'Messages appended in sync flush mode' })
       .option('body-size', { type: 'number', default: d.bodySize, describe: 'Message body bytes' })
       .option('topics', { type: 'number', default: d.topics, describe: 'Topics' })
       .option('queues', { type: 'number', default: d.queuesPerTopic, describe: 'Queues per topic' })
-      .option('batch', { type: 'number', describe: `Messages per put (store, default ${d.batchSize}) or per send (e2e, default ${e.batchSize}; ha, default ${h.batchSize})` })
+      .option('batch', { type: 'number', describe: `Messages per put (store, default ${d.batchSize}) or per send (e2e, default ${e.batchSize}; ha, default ${h.batchSize}); batching: maxMessages (default ${bb.maxMessages})` })
       .option('concurrency', { type: 'number', default: d.concurrency, describe: 'Batches in flight' })
       .option('read-batch', { type: 'number', default: d.readBatch, describe: 'Messages per read' })
       .option('segment-size', { type: 'number', default: d.segmentSize, describe: 'CommitLog segment bytes (store, ha)' })
@@ -79,20 +94,36 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       .option('settle', { type: 'number', default: 60, describe: 'store --rate: longest wait, in seconds, for the spares before the load' })
       .option('preallocate', { type: 'boolean', default: true, describe: 'store --rate: keep segments ready (--no-preallocate: sparse segments)' })
       .option('tls', { type: 'boolean', default: false, describe: 'ha: every link over TLS (client ports, replication, registration) with a self-signed certificate made per run by the openssl command' })
+      .option('callers', { type: 'number', default: bb.callers, describe: 'batching: concurrent callers, each sending one message at a time' })
+      .option('variants', { type: 'string', default: 'off,0,1', describe: 'batching: runs, comma separated: "off" (batching off) or a lingerMs' })
+      .option('flush', { type: 'string', default: bb.flush, choices: ['async', 'sync'], describe: 'batching: the broker\'s flush mode (no slave)' })
       .option('pull-batch', { type: 'number', default: e.pullBatchSize, describe: 'e2e: messages per pull and per handler call' })
       .check((a) => {
-        for (const k of ['messages', 'sync-messages', 'body-size', 'topics', 'queues', 'batch', 'concurrency', 'read-batch', 'segment-size', 'in-flight', 'rate'] as const) {
+        for (const k of ['messages', 'sync-messages', 'body-size', 'topics', 'queues', 'batch', 'concurrency', 'read-batch', 'segment-size', 'in-flight', 'rate', 'callers'] as const) {
           const v = a[k];
           if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new Error(`--${k} must be a positive integer`);
         }
         if (!(a.tick > 0)) throw new Error('--tick must be a positive number of ms');
         parseModes(a.modes);
+        parseVariants(a.variants);
         return true;
       }),
   handler: async (a) => {
     const phases = a.phases.split(',').filter((p): p is 'max' | 'fixed' => p === 'max' || p === 'fixed');
     const report =
-      a.target === 'e2e'
+      a.target === 'batching'
+        ? await runBatchingBench({
+            durationMs: a.duration * 1000,
+            warmupMs: a.warmup * 1000,
+            bodySize: a['body-size'],
+            queues: a.queues,
+            callers: a.callers,
+            lingers: parseVariants(a.variants),
+            maxMessages: a.batch ?? bb.maxMessages,
+            flush: a.flush === 'sync' ? 'sync' : 'async',
+            dir: a.dir,
+          })
+        : a.target === 'e2e'
         ? await runE2eBench({
             durationMs: a.duration * 1000,
             rate: a.rate ?? e.rate,

@@ -5,6 +5,7 @@ export { Admin, type AdminOptions, type KeyLookup, type OffsetReset, type ResetO
 export { ReceivedMessage, splitRecords } from './received-message.js';
 export { allocateAveragely } from './allocate.js';
 export type { MessageQueue } from './topic-routes.js';
+export { BATCHING_DEFAULTS, type BatchingOptions, type BatchFlushReason, type SendBatcherStats } from './send-batcher.js';
 export type { ClientOptions } from './client-options.js';
 // The send encoder the load generator fills in place (no object per message), and what it makes.
 export { SendRequestBuilder, SendRequestTemplate } from '../protocol/index.js';

@@ -2,12 +2,13 @@
 // brokers, round-robin by default or by a selector (ordered messages), with
 // many sends in flight, a timeout per send and retries on another queue for
 // failures that are safe to retry (never for ordered sends).
-import { ClientStateError, ConnectError, ConnectionClosedError, InvalidMessageError, MasterBehindSlaveError, MetaqError, NoRouteError, RequestTimeoutError, ServiceUnavailableError, StoreUnavailableError, UnknownQueueError, UnknownTopicError, encodeMessageId, stringHash } from '../common/index.js';
-import { parseAddress } from '../net/index.js';
+import { ClientStateError, ConnectError, ConnectionClosedError, InvalidConfigError, InvalidMessageError, MasterBehindSlaveError, MetaqError, NoRouteError, RequestTimeoutError, ServiceUnavailableError, StoreUnavailableError, UnknownQueueError, UnknownTopicError, stringHash } from '../common/index.js';
 import { SendRequestTemplate, type WireMessage } from '../protocol/index.js';
 import { BrokerApi, type SendStatus } from './broker-api.js';
 import { CLIENT_DEFAULTS, clientTls, credentialOption, namesrvList, positiveOption, type ClientOptions } from './client-options.js';
 import { ConnectionPool } from './connection-pool.js';
+import { resolveBatching, SendBatcher, type BatchingOptions, type SendBatcherStats } from './send-batcher.js';
+import { SendResultImpl, type SendResult } from './send-result.js';
 import { TopicRoutes, type MessageQueue } from './topic-routes.js';
 
 export interface Message {
@@ -21,22 +22,7 @@ export interface Message {
   flag?: number;
 }
 
-export type { SendStatus };
-
-export interface SendResult {
-  status: SendStatus;
-  topic: string;
-  brokerName: string;
-  queueId: number;
-  /** Queue offset of the first message; a batch's offsets are consecutive. */
-  queueOffset: number;
-  count: number;
-  storeTimestamp: number;
-  /** Id of the first (or only) message. */
-  readonly messageId: string;
-  /** Ids of every message of the batch, in order. */
-  readonly messageIds: string[];
-}
+export type { SendStatus, SendResult };
 
 export type QueueSelector = (queues: readonly MessageQueue[]) => MessageQueue;
 
@@ -51,38 +37,16 @@ export interface SendOptions {
 export interface ProducerOptions extends ClientOptions {
   /** Extra attempts on another queue after a retryable failure. Default 2. */
   retries?: number;
+  /**
+   * Coalesce single-message sends made close together into one request per
+   * queue (README, "Send batching"). Off when absent; `{}` turns it on with
+   * the defaults. Explicit batches (an array) are sent as they are.
+   */
+  batching?: BatchingOptions;
 }
 
-class SendResultImpl implements SendResult {
-  #ids: string[] | undefined;
-  constructor(
-    readonly status: SendStatus,
-    readonly topic: string,
-    readonly brokerName: string,
-    readonly queueId: number,
-    readonly queueOffset: number,
-    readonly count: number,
-    readonly storeTimestamp: number,
-    readonly addr: string,
-    readonly physicalOffsets: readonly number[],
-  ) {}
-
-  get messageIds(): string[] {
-    if (this.#ids === undefined) {
-      const { host, port } = parseAddress(this.addr);
-      this.#ids = this.physicalOffsets.map((o) => encodeMessageId(host, port, o));
-    }
-    return this.#ids;
-  }
-
-  get messageId(): string {
-    return this.messageIds[0]!;
-  }
-
-  toJSON(): object {
-    return { status: this.status, topic: this.topic, brokerName: this.brokerName, queueId: this.queueId, queueOffset: this.queueOffset, count: this.count, messageIds: this.messageIds };
-  }
-}
+/** Every key ProducerOptions has: any other is a typo, refused (a misspelt `batching` would silently leave batching off). */
+const PRODUCER_OPTION_KEYS = new Set(['namesrv', 'requestTimeoutMs', 'routeRefreshMs', 'clientId', 'tls', 'credential', 'retries', 'batching']);
 
 /** Failures after which another queue (another broker) may well succeed. */
 function retryable(err: unknown): boolean {
@@ -110,32 +74,79 @@ export class Producer {
   readonly #timeoutMs: number;
   readonly #retries: number;
   readonly #counters = new Map<string, number>();
+  readonly #batcher: SendBatcher | undefined;
   #closed = false;
 
   constructor(options: ProducerOptions) {
+    for (const k of Object.keys(options)) {
+      if (!PRODUCER_OPTION_KEYS.has(k)) throw new InvalidConfigError(`unknown producer option ${JSON.stringify(k)} (known: ${[...PRODUCER_OPTION_KEYS].join(', ')})`);
+    }
+    const batching = options.batching === undefined ? undefined : resolveBatching(options.batching);
     const namesrv = namesrvList(options.namesrv);
     this.#timeoutMs = positiveOption('requestTimeoutMs', options.requestTimeoutMs, CLIENT_DEFAULTS.requestTimeoutMs);
     this.#retries = positiveOption('retries', options.retries, 2, 0);
     this.#pool = new ConnectionPool(undefined, clientTls(options.tls), credentialOption(options.credential));
     this.#api = new BrokerApi(this.#pool, this.#timeoutMs);
     this.#routes = new TopicRoutes(this.#api, namesrv, positiveOption('routeRefreshMs', options.routeRefreshMs, CLIENT_DEFAULTS.routeRefreshMs));
+    if (batching !== undefined) {
+      this.#batcher = new SendBatcher(batching, {
+        cachedQueues: (topic) => {
+          const q = this.#routes.cachedQueues(topic);
+          return q === undefined ? undefined : writableQueues(q);
+        },
+        queues: (topic) => this.queues(topic),
+        roundRobin: (topic, queues) => this.#roundRobin(topic, queues, undefined),
+        sendBatch: (topic, mq, messages, retry, timeoutMs) => this.#attempts(topic, new SendRequestTemplate(topic, messages), retry ? undefined : () => mq, timeoutMs, mq),
+      }, this.#timeoutMs);
+    }
   }
 
-  /** Sends one message, or a batch (all to one queue, consecutive offsets). */
-  async send(topic: string, messages: Message | readonly Message[], options: SendOptions = {}): Promise<SendResult> {
+  /**
+   * Sends one message, or a batch (all to one queue, consecutive offsets).
+   * With `batching` on, one message waits (up to lingerMs) to share a request
+   * with others to its queue; its result is its own.
+   */
+  send(topic: string, messages: Message | readonly Message[], options: SendOptions = {}): Promise<SendResult> {
+    if (this.#batcher !== undefined && !Array.isArray(messages)) return this.#batcher.send(topic, messages as Message, options);
+    return this.#send(topic, messages, options);
+  }
+
+  /** Sends what waits in open batches now; resolves once every batch sent so far is answered (before shutdown, say). */
+  async flush(): Promise<void> {
+    await this.#batcher?.flush();
+  }
+
+  /** Batches sent, the messages in them, and messages waiting now (undefined without batching). */
+  batchingStats(): SendBatcherStats | undefined {
+    return this.#batcher?.stats();
+  }
+
+  async #send(topic: string, messages: Message | readonly Message[], options: SendOptions): Promise<SendResult> {
     if (this.#closed) throw new ClientStateError('producer is shut down');
     const batch = Array.isArray(messages) ? (messages as readonly Message[]) : [messages as Message];
     if (batch.length === 0) throw new InvalidMessageError('a batch needs at least one message');
     const body = new SendRequestTemplate(topic, toWireBatch(batch));
     const selector = options.selector ?? (options.shardingKey !== undefined ? hashSelector(options.shardingKey) : undefined);
-    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+    return this.#attempts(topic, body, selector, options.timeoutMs ?? this.#timeoutMs);
+  }
+
+  /**
+   * Sends an encoded batch: to `first` if given, else to the queue the
+   * selector or the round robin picks; a plain send (no selector) is retried
+   * on another broker's queue after a retryable failure, an ordered one is not.
+   */
+  async #attempts(topic: string, body: SendRequestTemplate, selector: QueueSelector | undefined, timeoutMs: number, first?: MessageQueue): Promise<SendResultImpl> {
     const attempts = selector === undefined ? this.#retries + 1 : 1;
     let lastError: unknown;
     let avoid: string | undefined;
     for (let attempt = 0; attempt < attempts; attempt++) {
-      const queues = writableQueues(await this.#routes.queues(topic));
-      if (queues.length === 0) throw new NoRouteError(`no queue of topic ${JSON.stringify(topic)} is served`);
-      const mq = selector !== undefined ? selector(queues) : this.#roundRobin(topic, queues, avoid);
+      let mq: MessageQueue;
+      if (attempt === 0 && first !== undefined) mq = first;
+      else {
+        const queues = writableQueues(await this.#routes.queues(topic));
+        if (queues.length === 0) throw new NoRouteError(`no queue of topic ${JSON.stringify(topic)} is served`);
+        mq = selector !== undefined ? selector(queues) : this.#roundRobin(topic, queues, avoid);
+      }
       try {
         return await this.#sendTo(mq, body, timeoutMs);
       } catch (err) {
@@ -180,8 +191,10 @@ export class Producer {
     return this.#sendTo(mq, template, timeoutMs);
   }
 
+  /** Closes the connections; messages still waiting in open batches fail with a ClientStateError (not sent): await flush() first to send them. */
   shutdown(): void {
     this.#closed = true;
+    this.#batcher?.close();
     this.#routes.close();
     this.#pool.close();
   }
@@ -196,7 +209,7 @@ export class Producer {
     return mq;
   }
 
-  async #sendTo(mq: MessageQueue, template: SendRequestTemplate, timeoutMs: number): Promise<SendResult> {
+  async #sendTo(mq: MessageQueue, template: SendRequestTemplate, timeoutMs: number): Promise<SendResultImpl> {
     const r = await this.#api.send(mq.addr, template, mq.queueId, timeoutMs);
     return new SendResultImpl(r.status, mq.topic, mq.brokerName, r.queueId, r.queueOffset, r.count, r.storeTimestamp, mq.addr, r.physicalOffsets);
   }
