@@ -8,7 +8,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Response time buckets, seconds: from well under a millisecond to the producer's timeouts. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10];
-/** Messages per producer send request (1 per claim until the Producer batches). */
+/** Messages per producer send request (the Producer's batches). */
 const BATCH_BUCKETS = [0, 1, 2, 4, 8, 16, 32, 64, 128, 256];
 
 export class ActivityMetrics {

@@ -66,12 +66,8 @@ export const ACTIVITY_DEFAULTS = {
 
 const KEYS = ['namesrv', 'topic', 'activity', 'host', 'port', 'workers', 'credential', 'producer', 'claimNonce', 'bodySize', 'maxBodyBytes', 'maxInFlight', 'recordCapacity', 'retryAfterSec', 'requestTimeoutMs', 'keepAliveTimeoutMs'];
 
-/**
- * The Producer options the service knows. PRODUCER BATCHING: when the
- * Producer gains its `batching` option, add 'batching' here (and, to turn
- * it on by default, in producerOptionsFor in claim-sender.ts).
- */
-const PRODUCER_KEYS = ['requestTimeoutMs', 'routeRefreshMs', 'clientId', 'tls', 'retries'];
+/** The Producer options the service knows (`batching` defaults on: see producerOptionsFor in claim-sender.ts). */
+const PRODUCER_KEYS = ['requestTimeoutMs', 'routeRefreshMs', 'clientId', 'tls', 'retries', 'batching'];
 
 const CLAIM_HEADER_BYTES = 32;
 const MAX_WORKERS = 256;

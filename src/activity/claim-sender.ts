@@ -4,7 +4,7 @@
 // claim the broker did not take. The claim body is the harness's claim
 // record (harness/workers claim codec), keyed by the user id, so that the
 // lottery consumers and the verifier read these claims as their own.
-import { Producer, type ProducerOptions } from '../client/index.js';
+import { Producer, type BatchingOptions, type ProducerOptions } from '../client/index.js';
 import {
   ConnectError,
   ConnectionClosedError,
@@ -40,12 +40,18 @@ const CLAIM_PRODUCER = 0;
 const MAX_TEMPLATES = 64;
 
 /**
- * The one place where a worker's Producer options are built. PRODUCER
- * BATCHING: the lead turns batching on here when merging (for instance
- * `batching: options.producer.batching ?? { ... }`).
+ * The service's claims batch by default: every claim is one concurrent
+ * single send, which the Producer coalesces per queue into one request
+ * (docs/BENCHMARKS.md: at 256 concurrent callers about a third of the CPU
+ * per message of one request per claim). `lingerMs: 0` waits for nothing
+ * beyond the event-loop turn; `producer.batching` overrides it.
  */
-export function producerOptionsFor(o: ResolvedActivityOptions): ProducerOptions {
-  return { ...o.producer, namesrv: o.namesrv, ...(o.credential !== undefined ? { credential: o.credential } : {}) };
+export const SERVICE_BATCHING: BatchingOptions = { lingerMs: 0 };
+
+/** The one place where a worker's Producer options are built; `onBatch` feeds the batch-size metric. */
+export function producerOptionsFor(o: ResolvedActivityOptions, onBatch?: (messages: number) => void): ProducerOptions {
+  const batching = { ...(o.producer.batching ?? SERVICE_BATCHING), ...(onBatch === undefined ? {} : { onBatch }) };
+  return { ...o.producer, batching, namesrv: o.namesrv, ...(o.credential !== undefined ? { credential: o.credential } : {}) };
 }
 
 export class ClaimSender {
@@ -53,9 +59,9 @@ export class ClaimSender {
   readonly #o: ResolvedActivityOptions;
   readonly #templates = new Map<string, Buffer>();
 
-  constructor(o: ResolvedActivityOptions) {
+  constructor(o: ResolvedActivityOptions, onBatch?: (messages: number) => void) {
     this.#o = o;
-    this.#producer = new Producer(producerOptionsFor(o));
+    this.#producer = new Producer(producerOptionsFor(o, onBatch));
   }
 
   /** Sends the claim; resolves with the allocation only on SEND_OK, else rejects with a ClaimRefusal. */

@@ -53,7 +53,7 @@ export class ClaimServer {
     this.#index = index;
     this.#toPrimary = toPrimary;
     this.#record = new AllocationRecord(o.recordCapacity);
-    this.#sender = new ClaimSender(o);
+    this.#sender = new ClaimSender(o, (messages) => this.metrics.batchSize.observe(messages));
     const p = o.producer;
     this.#forwardTimeoutMs = (p.requestTimeoutMs ?? DEFAULT_PRODUCER_TIMEOUT_MS) * ((p.retries ?? DEFAULT_PRODUCER_RETRIES) + 1) + FORWARD_MARGIN_MS;
     this.#server = http.createServer({ requestTimeout: o.requestTimeoutMs, keepAliveTimeout: o.keepAliveTimeoutMs }, (req, res) => this.#onRequest(req, res));
@@ -169,7 +169,6 @@ export class ClaimServer {
     const activityId = c.activityId ?? this.#o.activity;
     const r = this.#record.claim(c.userId, () => {
       const seq = c.seq ?? this.#serviceSeq();
-      this.metrics.batchSize.observe(1);
       return this.#sender.send(c.userId, activityId, seq, c.intendedUs ?? nowUs());
     });
     try {
