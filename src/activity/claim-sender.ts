@@ -4,20 +4,8 @@
 // claim the broker did not take. The claim body is the harness's claim
 // record (harness/workers claim codec), keyed by the user id, so that the
 // lottery consumers and the verifier read these claims as their own.
-import { Producer, type BatchingOptions, type ProducerOptions } from '../client/index.js';
-import {
-  ConnectError,
-  ConnectionClosedError,
-  LimitExceededError,
-  MasterBehindSlaveError,
-  MetaqError,
-  NoRouteError,
-  RequestTimeoutError,
-  ServiceUnavailableError,
-  StoreUnavailableError,
-  UnknownQueueError,
-  UnknownTopicError,
-} from '../common/index.js';
+import { isRetryableSendError, Producer, type BatchingOptions, type ProducerOptions } from '../client/index.js';
+import { LimitExceededError, MetaqError, NoRouteError } from '../common/index.js';
 import { claimTemplate, writeClaimHeader } from '../harness/workers/index.js';
 import type { Allocation } from './allocation-record.js';
 import type { ResolvedActivityOptions } from './activity-options.js';
@@ -92,20 +80,14 @@ export class ClaimSender {
   }
 }
 
-/** Failures where the broker side may take the claim a little later: 503 and Retry-After. */
+/**
+ * Failures where the broker side may take the claim a little later: 503 and
+ * Retry-After. Those the producer itself retries on another queue, and two
+ * more a user's later scan may get past: no route yet, a limit.
+ */
 function refusalOf(err: unknown): ClaimRefusal {
   const code = err instanceof MetaqError ? err.code : 'ERROR';
   const message = err instanceof Error ? err.message : String(err);
-  const retryable =
-    err instanceof NoRouteError ||
-    err instanceof ConnectError ||
-    err instanceof ConnectionClosedError ||
-    err instanceof RequestTimeoutError ||
-    err instanceof ServiceUnavailableError ||
-    err instanceof StoreUnavailableError ||
-    err instanceof MasterBehindSlaveError ||
-    err instanceof UnknownTopicError ||
-    err instanceof UnknownQueueError ||
-    err instanceof LimitExceededError;
+  const retryable = isRetryableSendError(err) || err instanceof NoRouteError || err instanceof LimitExceededError;
   return new ClaimRefusal(code, retryable, message);
 }

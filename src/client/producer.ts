@@ -48,8 +48,8 @@ export interface ProducerOptions extends ClientOptions {
 /** Every key ProducerOptions has: any other is a typo, refused (a misspelt `batching` would silently leave batching off). */
 const PRODUCER_OPTION_KEYS = new Set(['namesrv', 'requestTimeoutMs', 'routeRefreshMs', 'clientId', 'tls', 'credential', 'retries', 'batching']);
 
-/** Failures after which another queue (another broker) may well succeed. */
-function retryable(err: unknown): boolean {
+/** Failures after which another queue (another broker) may well succeed: the producer retries them. */
+export function isRetryableSendError(err: unknown): boolean {
   return (
     err instanceof ConnectError ||
     err instanceof ConnectionClosedError ||
@@ -151,7 +151,7 @@ export class Producer {
         return await this.#sendTo(mq, body, timeoutMs);
       } catch (err) {
         lastError = err;
-        if (!retryable(err)) throw err;
+        if (!isRetryableSendError(err)) throw err;
         avoid = mq.brokerName;
         this.#routes.refreshSoon(topic);
       }

@@ -142,11 +142,6 @@ export class NameServer {
     return ns;
   }
 
-  /** What this name server refused, by name (also in its BROKER_STATS JSON). */
-  refusals(): Record<string, number> {
-    return this.#refusals.snapshot();
-  }
-
   /** What BROKER_STATS answers (as JSON): the registered brokers and the refusals by limit name. */
   get port(): number {
     return this.#server.port;

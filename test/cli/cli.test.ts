@@ -4,12 +4,12 @@
 // typed config errors.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Broker, BROKER_DEFAULTS } from '../../src/broker/index.js';
 import { Producer } from '../../src/client/index.js';
 import { NAMESRV_DEFAULTS, NameServer } from '../../src/namesrv/index.js';
 import { STORE_DEFAULTS } from '../../src/store/index.js';
-import { REPO_ROOT, runTs, spawnTs, type RunningChild } from '../helpers/child.js';
+import { REPO_ROOT, runTs, useChildren, type RunningChild } from '../helpers/child.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
 const MAIN = path.join(REPO_ROOT, 'src', 'cli', 'main.ts');
@@ -20,15 +20,10 @@ const SEGMENT = String(8 * 1024 * 1024);
 const quiet = { warn: () => undefined };
 
 const tempDir = useTempDirs('cli');
-const running: RunningChild[] = [];
-afterEach(() => {
-  for (const r of running.splice(0)) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
-});
+const spawnChild = useChildren();
 
 function start(args: readonly string[]): RunningChild {
-  const r = spawnTs(MAIN, args);
-  running.push(r);
-  return r;
+  return spawnChild(MAIN, args);
 }
 
 /** Waits for the start line and returns the address it names. */

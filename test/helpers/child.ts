@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -78,4 +79,21 @@ export async function runTs(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Registers an afterEach that SIGKILLs every child started through the
+ * returned function and still running (a test that fails midway leaves no
+ * server behind); the function is spawnTs.
+ */
+export function useChildren(): (file: string, args: readonly string[], options?: SpawnOptions) => RunningChild {
+  const running: RunningChild[] = [];
+  afterEach(() => {
+    for (const r of running.splice(0)) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
+  });
+  return (file, args, options) => {
+    const r = spawnTs(file, args, options);
+    running.push(r);
+    return r;
+  };
 }

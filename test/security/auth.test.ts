@@ -87,10 +87,10 @@ describe('authentication and roles', () => {
     // Everyone else carries on.
     expect((await producer.send(TOPIC, { body: 'after' })).status).toBe('SEND_OK');
     const refusals = broker.stats().refusals ?? {};
-    console.log(`broker refusals ${JSON.stringify(refusals)}, name server refusals ${JSON.stringify(ns.refusals())}`);
+    console.log(`broker refusals ${JSON.stringify(refusals)}, name server refusals ${JSON.stringify(ns.stats().refusals)}`);
     expect(refusals.unauthenticated).toBeGreaterThanOrEqual(3);
     expect(refusals.accessDenied).toBeGreaterThanOrEqual(1);
-    expect(ns.refusals().unauthenticated).toBeGreaterThanOrEqual(1);
+    expect(ns.stats().refusals.unauthenticated).toBeGreaterThanOrEqual(1);
   });
 
   it('refuses a producer creating a topic and a consumer committing for another group, and keeps their connections', async () => {

@@ -94,7 +94,7 @@ describe('broker registration ownership', () => {
     const after = await route(reader);
     expect(after).toEqual(before);
     expect(after.map((r) => r.addr)).toEqual([broker.addr]);
-    console.log(`secured name server refusals ${JSON.stringify(ns.refusals())}`);
-    expect(ns.refusals().accessDenied).toBe(5);
+    console.log(`secured name server refusals ${JSON.stringify(ns.stats().refusals)}`);
+    expect(ns.stats().refusals.accessDenied).toBe(5);
   });
 });

@@ -4,25 +4,20 @@
 // with --tls-ca and is refused without it; flag mistakes and unreadable
 // files are one-line typed errors (exit 2).
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeSelfSignedCert } from '../../src/bench/index.js';
 import { Producer } from '../../src/client/index.js';
-import { REPO_ROOT, runTs, spawnTs, type RunningChild } from '../helpers/child.js';
+import { REPO_ROOT, runTs, useChildren, type RunningChild } from '../helpers/child.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
 const MAIN = path.join(REPO_ROOT, 'src', 'cli', 'main.ts');
 const SEGMENT = String(8 * 1024 * 1024);
 
 const tempDir = useTempDirs('tls-cli');
-const running: RunningChild[] = [];
-afterEach(() => {
-  for (const r of running.splice(0)) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
-});
+const spawnChild = useChildren();
 
 function start(args: readonly string[]): RunningChild {
-  const r = spawnTs(MAIN, args);
-  running.push(r);
-  return r;
+  return spawnChild(MAIN, args);
 }
 
 async function startLine(r: RunningChild, timeoutMs = 15_000): Promise<string> {
