@@ -1,11 +1,12 @@
-// `metaq bench <target>`: runs a benchmark and prints its JSON report on stdout
+// `metaq bench <benchmark>`: runs a benchmark and prints its JSON report on stdout
 // (progress and errors go to stderr, so stdout can be piped to a file or jq).
 import fs from 'node:fs';
 import type { CommandModule } from 'yargs';
+import { ACTIVITY_BENCH_DEFAULTS, runActivityBench, type ActivityBenchMode } from '../bench/index.js';
 import { BATCHING_BENCH_DEFAULTS, E2E_BENCH_DEFAULTS, HA_BENCH_DEFAULTS, HA_BENCH_MODES, runBatchingBench, runE2eBench, runHaBench, runStoreBench, runStoreRateBench, STORE_BENCH_DEFAULTS, type HaBenchMode } from '../bench/index.js';
 
 interface BenchArgs {
-  target: string;
+  benchmark: string;
   messages: number;
   'sync-messages': number;
   'body-size': number;
@@ -33,6 +34,13 @@ interface BenchArgs {
   callers: number;
   variants: string;
   flush: string;
+  mode: string;
+  connections: number;
+  'load-workers': number;
+  'service-workers': number | undefined;
+  linger: number | undefined;
+  target: string;
+  'cpu-prof': string | undefined;
 }
 
 /** `bench store --rate`: the scenario's largest put. */
@@ -42,6 +50,7 @@ const d = STORE_BENCH_DEFAULTS;
 const e = E2E_BENCH_DEFAULTS;
 const h = HA_BENCH_DEFAULTS;
 const bb = BATCHING_BENCH_DEFAULTS;
+const ab = ACTIVITY_BENCH_DEFAULTS;
 
 /** `off,0,1`: batching off, or on with that lingerMs. */
 function parseVariants(text: string): (number | undefined)[] {
@@ -52,6 +61,13 @@ function parseVariants(text: string): (number | undefined)[] {
     if (t === '' || !Number.isInteger(n) || n < 0) throw new Error(`--variants: ${JSON.stringify(v)} is neither "off" nor a lingerMs (an integer >= 0)`);
     return n;
   });
+}
+
+/** `bench activity --mode`: one flush/replication pair. */
+function parseActivityMode(text: string): ActivityBenchMode {
+  const [mode, more] = parseModes(text);
+  if (more !== undefined) throw new Error('--mode: one flush/replication pair, e.g. sync/sync (run the bench once per mode)');
+  return mode!;
 }
 
 /** `sync/async` (flush/replication) pairs, comma separated. */
@@ -66,11 +82,11 @@ function parseModes(text: string): HaBenchMode[] {
 }
 
 export const benchCommand: CommandModule<object, BenchArgs> = {
-  command: 'bench <target>',
-  describe: 'Run a benchmark and print a JSON report (targets: store, e2e, ha, batching)',
+  command: 'bench <benchmark>',
+  describe: 'Run a benchmark and print a JSON report (store, e2e, ha, batching, activity)',
   builder: (y) =>
     y
-      .positional('target', { choices: ['store', 'e2e', 'ha', 'batching'], describe: 'What to benchmark', type: 'string', demandOption: true })
+      .positional('benchmark', { choices: ['store', 'e2e', 'ha', 'batching', 'activity'], describe: 'What to benchmark', type: 'string', demandOption: true })
       .option('messages', { type: 'number', default: d.messages, describe: 'Messages appended (async) and read back' })
       .option('sync-messages', { type: 'number', default: d.syncMessages, describe: 'Messages appended in sync flush mode' })
       .option('body-size', { type: 'number', default: d.bodySize, describe: 'Message body bytes' })
@@ -97,21 +113,45 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       .option('callers', { type: 'number', default: bb.callers, describe: 'batching: concurrent callers, each sending one message at a time' })
       .option('variants', { type: 'string', default: 'off,0,1', describe: 'batching: runs, comma separated: "off" (batching off) or a lingerMs' })
       .option('flush', { type: 'string', default: bb.flush, choices: ['async', 'sync'], describe: 'batching: the broker\'s flush mode (no slave)' })
+      .option('mode', { type: 'string', default: `${ab.mode.flush}/${ab.mode.replication}`, describe: 'activity: the brokers\' flush/replication (a master and its slave), e.g. sync/sync or async/async' })
+      .option('target', { type: 'string', default: ab.target, choices: ['claims', 'hello'], describe: 'activity: claims (the activity service) or hello (a plain node:http hello-world served and loaded the same way)' })
+      .option('connections', { type: 'number', default: ab.connections, describe: 'activity: concurrent HTTP connections (users), each with one request outstanding' })
+      .option('load-workers', { type: 'number', default: ab.loadWorkers, describe: 'activity: autocannon worker threads' })
+      .option('service-workers', { type: 'number', describe: `activity: HTTP server worker processes (default ${ab.serviceWorkers}, this machine's cores)` })
+      .option('linger', { type: 'number', describe: 'activity: the service producer\'s batching lingerMs (default: the service\'s own)' })
+      .option('cpu-prof', { type: 'string', describe: 'activity: write a V8 CPU profile of the HTTP server\'s processes into this directory (open in Chrome DevTools)' })
       .option('pull-batch', { type: 'number', default: e.pullBatchSize, describe: 'e2e: messages per pull and per handler call' })
       .check((a) => {
-        for (const k of ['messages', 'sync-messages', 'body-size', 'topics', 'queues', 'batch', 'concurrency', 'read-batch', 'segment-size', 'in-flight', 'rate', 'callers'] as const) {
+        for (const k of ['messages', 'sync-messages', 'body-size', 'topics', 'queues', 'batch', 'concurrency', 'read-batch', 'segment-size', 'in-flight', 'rate', 'callers', 'connections', 'load-workers', 'service-workers'] as const) {
           const v = a[k];
           if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new Error(`--${k} must be a positive integer`);
         }
         if (!(a.tick > 0)) throw new Error('--tick must be a positive number of ms');
         parseModes(a.modes);
         parseVariants(a.variants);
+        parseActivityMode(a.mode);
+        if (a.linger !== undefined && (!Number.isInteger(a.linger) || a.linger < 0)) throw new Error('--linger must be an integer >= 0 (ms)');
         return true;
       }),
   handler: async (a) => {
     const phases = a.phases.split(',').filter((p): p is 'max' | 'fixed' => p === 'max' || p === 'fixed');
     const report =
-      a.target === 'batching'
+      a.benchmark === 'activity'
+        ? await runActivityBench({
+            target: a.target === 'hello' ? 'hello' : 'claims',
+            mode: parseActivityMode(a.mode),
+            durationMs: a.duration * 1000,
+            warmupMs: a.warmup * 1000,
+            connections: a.connections,
+            loadWorkers: a['load-workers'],
+            serviceWorkers: a['service-workers'] ?? ab.serviceWorkers,
+            queues: a.queues,
+            bodySize: a['body-size'],
+            lingerMs: a.linger,
+            cpuProfDir: a['cpu-prof'],
+            dir: a.dir,
+          })
+        : a.benchmark === 'batching'
         ? await runBatchingBench({
             durationMs: a.duration * 1000,
             warmupMs: a.warmup * 1000,
@@ -123,7 +163,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
             flush: a.flush === 'sync' ? 'sync' : 'async',
             dir: a.dir,
           })
-        : a.target === 'e2e'
+        : a.benchmark === 'e2e'
         ? await runE2eBench({
             durationMs: a.duration * 1000,
             rate: a.rate ?? e.rate,
@@ -136,7 +176,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
             dir: a.dir,
             phases,
           })
-        : a.target === 'ha'
+        : a.benchmark === 'ha'
         ? await runHaBench({
             durationMs: a.duration * 1000,
             warmupMs: a.warmup * 1000,
