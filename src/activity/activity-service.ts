@@ -49,7 +49,9 @@ const WORKER_EXIT_TIMEOUT_MS = 10_000;
 function workerEntry(): { exec: string; execArgv: string[] } {
   const self = import.meta.url;
   const ts = self.endsWith('.ts');
-  return { exec: fileURLToPath(new URL(ts ? './activity-worker.ts' : './activity-worker.js', self)), execArgv: ts ? ['--import', 'tsx'] : [] };
+  // A primary started with --cpu-prof (bench activity --cpu-prof) has its workers profiled too; nothing else of its execArgv is passed on.
+  const profiling = process.execArgv.filter((a) => a.startsWith('--cpu-prof'));
+  return { exec: fileURLToPath(new URL(ts ? './activity-worker.ts' : './activity-worker.js', self)), execArgv: [...profiling, ...(ts ? ['--import', 'tsx'] : [])] };
 }
 
 /**

@@ -32,13 +32,15 @@ const MAX_TEMPLATES = 64;
  * single send, which the Producer coalesces per queue into one request
  * (docs/BENCHMARKS.md: at 256 concurrent callers about a third of the CPU
  * per message of one request per claim). `lingerMs: 0` waits for nothing
- * beyond the event-loop turn; `producer.batching` overrides it.
+ * beyond the event-loop turn; `sticky`: a turn's claims make one batch, not
+ * one per queue (claims have no order to keep; docs/BENCHMARKS.md, bench
+ * activity); `producer.batching` overrides either, key by key.
  */
-export const SERVICE_BATCHING: BatchingOptions = { lingerMs: 0 };
+export const SERVICE_BATCHING: BatchingOptions = { lingerMs: 0, sticky: true };
 
 /** The one place where a worker's Producer options are built; `onBatch` feeds the batch-size metric. */
 export function producerOptionsFor(o: ResolvedActivityOptions, onBatch?: (messages: number) => void): ProducerOptions {
-  const batching = { ...(o.producer.batching ?? SERVICE_BATCHING), ...(onBatch === undefined ? {} : { onBatch }) };
+  const batching = { ...SERVICE_BATCHING, ...o.producer.batching, ...(onBatch === undefined ? {} : { onBatch }) };
   return { ...o.producer, batching, namesrv: o.namesrv, ...(o.credential !== undefined ? { credential: o.credential } : {}) };
 }
 

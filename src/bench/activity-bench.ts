@@ -50,6 +50,8 @@ export interface ActivityBenchOptions {
   bodySize: number;
   /** The producer's batching linger in the service (the service default: 0). */
   lingerMs: number | undefined;
+  /** The producer's sticky batching in the service (the service default: on). */
+  sticky: boolean;
   /** Write a V8 CPU profile of every service worker into this directory (node --cpu-prof). */
   cpuProfDir: string | undefined;
   dir: string;
@@ -66,6 +68,7 @@ export const ACTIVITY_BENCH_DEFAULTS: ActivityBenchOptions = {
   queues: 8,
   bodySize: 128,
   lingerMs: undefined,
+  sticky: true,
   cpuProfDir: undefined,
   dir: os.tmpdir(),
 };
@@ -116,7 +119,7 @@ interface Server {
 function startServer(job: ServerJob, cpuProfDir: string | undefined): Promise<Server> {
   const child: ChildProcess = fork(new URL('./activity-bench-server.js', import.meta.url), [], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    // The cluster workers inherit the primary's execArgv: --cpu-prof profiles each of them.
+    // The service passes --cpu-prof on to its cluster workers (activity-service.ts, workerEntry).
     execArgv: cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`],
   });
   return new Promise((resolve, reject) => {
@@ -210,6 +213,18 @@ function cpuNow(server: Server, brokerTids: readonly number[]): { server: number
   return { server: sum(server.pids.map(processCpuUs)), brokers: sum(brokerTids.map(threadCpuUs)), self: processCpuUs(process.pid) ?? 0 };
 }
 
+/** A few figures of the service's own /metrics (the whole run, warm-up included). */
+function serviceFigures(text: string): { meanBatchSize: number | null; batches: number; claimsProduced: number; forwarded: number } {
+  const value = (name: string): number => {
+    let total = 0;
+    for (const line of text.split('\n')) if (line.startsWith(name) && (line[name.length] === ' ' || line[name.length] === '{')) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+    return total;
+  };
+  const batches = value('metaq_activity_producer_batch_size_count');
+  const messages = value('metaq_activity_producer_batch_size_sum');
+  return { meanBatchSize: batches === 0 ? null : round2(messages / batches), batches, claimsProduced: value('metaq_activity_claims_produced_total'), forwarded: value('metaq_activity_claims_forwarded_total') };
+}
+
 const round2 = (n: number): number => Math.round(n * 100) / 100;
 
 export async function runActivityBench(options: Partial<ActivityBenchOptions> = {}): Promise<object> {
@@ -232,7 +247,7 @@ export async function runActivityBench(options: Partial<ActivityBenchOptions> = 
             port: 0,
             workers: o.serviceWorkers,
             bodySize: o.bodySize,
-            ...(o.lingerMs === undefined ? {} : { producer: { batching: { lingerMs: o.lingerMs } } }),
+            producer: { batching: { sticky: o.sticky, ...(o.lingerMs === undefined ? {} : { lingerMs: o.lingerMs }) } },
           },
         },
         o.cpuProfDir,
@@ -246,6 +261,7 @@ export async function runActivityBench(options: Partial<ActivityBenchOptions> = 
     const before = cpuNow(server, brokers?.tids ?? []);
     const r = await load(o, server.url, setupRequest, o.durationMs);
     const after = cpuNow(server, brokers?.tids ?? []);
+    const service = o.target === 'claims' ? serviceFigures(await (await fetch(`${server.url}/metrics`)).text()) : null;
     const ok = r['2xx'];
     const perOk = (us: number): number | null => (ok === 0 ? null : round2(us / ok));
     const serverUs = after.server - before.server;
@@ -266,9 +282,11 @@ export async function runActivityBench(options: Partial<ActivityBenchOptions> = 
       cpuUsPer200: { server: perOk(serverUs), brokers: o.target === 'claims' ? perOk(brokersUs) : null, loadGenerator: perOk(loadUs) },
       cpuCores: { server: round2(serverUs / 1e6 / seconds), brokers: round2(brokersUs / 1e6 / seconds), loadGenerator: round2(loadUs / 1e6 / seconds) },
       measuredSec: seconds,
+      /** From the service's /metrics, warm-up included: producer batches, claims forwarded to their owner worker. */
+      service,
     };
     console.error(
-      `activity: ${run.answered200PerSec} answered 200/s, p50 ${l.p50} ms p99 ${l.p99} ms max ${l.max} ms; CPU per 200: server ${run.cpuUsPer200.server} µs, brokers ${run.cpuUsPer200.brokers ?? '—'} µs, load generator ${run.cpuUsPer200.loadGenerator} µs`,
+      `activity: ${run.answered200PerSec} answered 200/s, p50 ${l.p50} ms p99 ${l.p99} ms max ${l.max} ms; CPU per 200: server ${run.cpuUsPer200.server} µs, brokers ${run.cpuUsPer200.brokers ?? '—'} µs, load generator ${run.cpuUsPer200.loadGenerator} µs${service === null ? '' : `; mean batch ${service.meanBatchSize}, forwarded ${service.forwarded} of ${service.claimsProduced}`}`,
     );
     return {
       bench: 'activity',
@@ -283,6 +301,7 @@ export async function runActivityBench(options: Partial<ActivityBenchOptions> = 
         queues: o.queues,
         bodySize: o.bodySize,
         lingerMs: o.lingerMs ?? 'service default',
+        sticky: o.sticky,
         topology:
           'namesrv in the coordinator thread; master and slave each in a worker thread; the HTTP server (activity service or hello-world) in a child process and its cluster workers; autocannon in worker threads of the coordinator; closed loop, each request the claim of a distinct user; TCP over 127.0.0.1',
       },

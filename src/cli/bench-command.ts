@@ -39,6 +39,7 @@ interface BenchArgs {
   'load-workers': number;
   'service-workers': number | undefined;
   linger: number | undefined;
+  sticky: boolean;
   target: string;
   'cpu-prof': string | undefined;
 }
@@ -119,6 +120,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       .option('load-workers', { type: 'number', default: ab.loadWorkers, describe: 'activity: autocannon worker threads' })
       .option('service-workers', { type: 'number', describe: `activity: HTTP server worker processes (default ${ab.serviceWorkers}, this machine's cores)` })
       .option('linger', { type: 'number', describe: 'activity: the service producer\'s batching lingerMs (default: the service\'s own)' })
+      .option('sticky', { type: 'boolean', default: ab.sticky, describe: 'activity: the service producer\'s sticky batching (--no-sticky: a batch per queue)' })
       .option('cpu-prof', { type: 'string', describe: 'activity: write a V8 CPU profile of the HTTP server\'s processes into this directory (open in Chrome DevTools)' })
       .option('pull-batch', { type: 'number', default: e.pullBatchSize, describe: 'e2e: messages per pull and per handler call' })
       .check((a) => {
@@ -148,6 +150,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
             queues: a.queues,
             bodySize: a['body-size'],
             lingerMs: a.linger,
+            sticky: a.sticky,
             cpuProfDir: a['cpu-prof'],
             dir: a.dir,
           })

@@ -29,6 +29,14 @@ export interface BatchingOptions {
   maxMessages?: number;
   /** A batch is sent once its messages reach this many bytes (as encoded, near enough); a message this large goes alone. Default 256 KiB. */
   maxBytes?: number;
+  /**
+   * Plain messages (no selector, no sharding key) join the topic's open
+   * plain batch, whatever its queue, instead of each taking the next queue of
+   * the round robin: one batch per topic per linger instead of one per queue
+   * (Kafka's sticky partitioner). The round robin then moves on per batch,
+   * so the queues still share the load. Default false.
+   */
+  sticky?: boolean;
   /** Called as each batch goes out: its message count, bytes, and what sent it (for metrics). */
   onBatch?: (messages: number, bytes: number, reason: BatchFlushReason) => void;
 }
@@ -36,18 +44,19 @@ export interface BatchingOptions {
 /** What sent a batch: full by count, full by bytes, its linger elapsed, flush()/timeout change, or a message too large to share a batch. */
 export type BatchFlushReason = 'messages' | 'bytes' | 'linger' | 'flush' | 'alone';
 
-export const BATCHING_DEFAULTS = { lingerMs: 0, maxMessages: 128, maxBytes: 256 * 1024 } as const;
+export const BATCHING_DEFAULTS = { lingerMs: 0, maxMessages: 128, maxBytes: 256 * 1024, sticky: false } as const;
 /** A longer wait is a misconfiguration, not batching: the request timeout is of the order of seconds. */
 export const MAX_LINGER_MS = 1000;
 export const MAX_BATCH_MESSAGES = 65_535;
 /** Well below the default frame limit (16 MiB): a batch must fit one frame. */
 export const MAX_BATCH_BYTES = 8 * 1024 * 1024;
-const BATCHING_KEYS = new Set(['lingerMs', 'maxMessages', 'maxBytes', 'onBatch']);
+const BATCHING_KEYS = new Set(['lingerMs', 'maxMessages', 'maxBytes', 'sticky', 'onBatch']);
 
 export interface ResolvedBatching {
   lingerMs: number;
   maxMessages: number;
   maxBytes: number;
+  sticky: boolean;
   onBatch: ((messages: number, bytes: number, reason: BatchFlushReason) => void) | undefined;
 }
 
@@ -59,10 +68,12 @@ export function resolveBatching(o: unknown): ResolvedBatching {
   }
   const b = o as BatchingOptions;
   if (b.onBatch !== undefined && typeof b.onBatch !== 'function') throw new InvalidConfigError('batching.onBatch must be a function');
+  if (b.sticky !== undefined && typeof b.sticky !== 'boolean') throw new InvalidConfigError(`batching.sticky must be a boolean, got ${JSON.stringify(b.sticky)}`);
   return {
     lingerMs: checkInteger('batching.lingerMs', b.lingerMs ?? BATCHING_DEFAULTS.lingerMs, 0, MAX_LINGER_MS),
     maxMessages: checkInteger('batching.maxMessages', b.maxMessages ?? BATCHING_DEFAULTS.maxMessages, 1, MAX_BATCH_MESSAGES),
     maxBytes: checkInteger('batching.maxBytes', b.maxBytes ?? BATCHING_DEFAULTS.maxBytes, 1, MAX_BATCH_BYTES),
+    sticky: b.sticky ?? BATCHING_DEFAULTS.sticky,
     onBatch: b.onBatch,
   };
 }
@@ -153,6 +164,8 @@ export class SendBatcher {
   /** topic -> brokerName -> queueId -> slot. */
   readonly #slots = new Map<string, Map<string, Slot[]>>();
   readonly #open = new Set<Batch>();
+  /** Sticky batching: per topic, the plain batch new plain messages join (see BatchingOptions.sticky). */
+  readonly #sticky = new Map<string, Batch>();
   readonly #waiting = new Map<string, Waiting[]>();
   readonly #sending = new Set<Promise<void>>();
   #closed = false;
@@ -241,7 +254,7 @@ export class SendBatcher {
     let mq: MessageQueue;
     try {
       // The same choice an unbatched send makes (hashSelector for a sharding key).
-      mq = selector !== undefined ? selector(queues) : shardingKey !== undefined ? queues[Math.abs(stringHash(shardingKey)) % queues.length]! : this.#t.roundRobin(topic, queues);
+      mq = selector !== undefined ? selector(queues) : shardingKey !== undefined ? queues[Math.abs(stringHash(shardingKey)) % queues.length]! : (this.#stickyQueue(topic, queues) ?? this.#t.roundRobin(topic, queues));
     } catch (err) {
       return reject(err);
     }
@@ -269,7 +282,10 @@ export class SendBatcher {
     if (b === undefined) {
       b = new Batch(topic, mq, ordered, timeoutMs, slot);
       if (ordered) slot.ordered = b;
-      else slot.plain = b;
+      else {
+        slot.plain = b;
+        if (o.sticky) this.#sticky.set(topic, b);
+      }
       this.#open.add(b);
       const batch = b;
       b.timer = o.lingerMs === 0 ? setImmediate(() => this.#flush(batch, 'linger')) : setTimeout(() => this.#flush(batch, 'linger'), o.lingerMs);
@@ -278,6 +294,16 @@ export class SendBatcher {
     this.#pending++;
     if (b.messages.length >= o.maxMessages) this.#flush(b, 'messages');
     else if (b.bytes >= o.maxBytes) this.#flush(b, 'bytes');
+  }
+
+  /** Sticky batching: the queue of the topic's open plain batch, while it is open and its queue still in the route. */
+  #stickyQueue(topic: string, queues: readonly MessageQueue[]): MessageQueue | undefined {
+    if (!this.#o.sticky) return undefined;
+    const b = this.#sticky.get(topic);
+    if (b === undefined) return undefined;
+    if (this.#open.has(b) && queues.includes(b.mq)) return b.mq;
+    this.#sticky.delete(topic);
+    return undefined;
   }
 
   #push(b: Batch, wire: WireMessage, bytes: number, resolve: Resolve, reject: Reject): void {
