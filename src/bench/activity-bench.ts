@@ -208,9 +208,9 @@ function load(o: ActivityBenchOptions, url: string, setupRequest: string, durati
 }
 
 /** CPU (µs) now: the server's processes; the broker threads; this whole process (brokers, name server, autocannon). */
-function cpuNow(server: Server, brokerTids: readonly number[]): { server: number; brokers: number; self: number } {
+function cpuNow(server: Server, brokerTids: readonly number[]): { server: number; primary: number; brokers: number; self: number } {
   const sum = (xs: (number | undefined)[]): number => xs.reduce<number>((a, b) => a + (b ?? 0), 0);
-  return { server: sum(server.pids.map(processCpuUs)), brokers: sum(brokerTids.map(threadCpuUs)), self: processCpuUs(process.pid) ?? 0 };
+  return { server: sum(server.pids.map(processCpuUs)), primary: processCpuUs(server.pids[0]!) ?? 0, brokers: sum(brokerTids.map(threadCpuUs)), self: processCpuUs(process.pid) ?? 0 };
 }
 
 /** A few figures of the service's own /metrics (the whole run, warm-up included). */
@@ -278,15 +278,21 @@ export async function runActivityBench(options: Partial<ActivityBenchOptions> = 
       errors: r.errors,
       timeouts: r.timeouts,
       responseMs: { p50: l.p50, p90: l.p90, p99: l.p99, p999: l.p99_9, max: l.max, mean: round2(l.mean ?? l.average ?? 0) },
-      /** CPU µs per request answered 200, and share of one core, over the measured run. */
-      cpuUsPer200: { server: perOk(serverUs), brokers: o.target === 'claims' ? perOk(brokersUs) : null, loadGenerator: perOk(loadUs) },
+      /**
+       * CPU µs per request answered 200 over the measured run: the HTTP server's
+       * processes (serverPrimary: the cluster primary alone, which relays
+       * forwarded claims), the brokers' JS threads, and the rest of this process
+       * (autocannon's threads, the name server, the brokers' I/O threads:
+       * fdatasync, replication writes).
+       */
+      cpuUsPer200: { server: perOk(serverUs), serverPrimary: perOk(after.primary - before.primary), brokers: o.target === 'claims' ? perOk(brokersUs) : null, loadGenerator: perOk(loadUs) },
       cpuCores: { server: round2(serverUs / 1e6 / seconds), brokers: round2(brokersUs / 1e6 / seconds), loadGenerator: round2(loadUs / 1e6 / seconds) },
       measuredSec: seconds,
       /** From the service's /metrics, warm-up included: producer batches, claims forwarded to their owner worker. */
       service,
     };
     console.error(
-      `activity: ${run.answered200PerSec} answered 200/s, p50 ${l.p50} ms p99 ${l.p99} ms max ${l.max} ms; CPU per 200: server ${run.cpuUsPer200.server} µs, brokers ${run.cpuUsPer200.brokers ?? '—'} µs, load generator ${run.cpuUsPer200.loadGenerator} µs${service === null ? '' : `; mean batch ${service.meanBatchSize}, forwarded ${service.forwarded} of ${service.claimsProduced}`}`,
+      `activity: ${run.answered200PerSec} answered 200/s, p50 ${l.p50} ms p99 ${l.p99} ms max ${l.max} ms; CPU per 200: server ${run.cpuUsPer200.server} µs (primary ${run.cpuUsPer200.serverPrimary}), brokers ${run.cpuUsPer200.brokers ?? '—'} µs, rest ${run.cpuUsPer200.loadGenerator} µs${service === null ? '' : `; mean batch ${service.meanBatchSize}, forwarded ${service.forwarded} of ${service.claimsProduced}`}`,
     );
     return {
       bench: 'activity',
