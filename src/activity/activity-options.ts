@@ -42,6 +42,8 @@ export interface ActivityServiceOptions {
   requestTimeoutMs?: number;
   /** Idle keep-alive connections are closed after this. Default 5,000 ms. */
   keepAliveTimeoutMs?: number;
+  /** Dead workers forked again at most this many times within a minute (past it a dead worker stays down); 0: never. Default 10. */
+  maxRestartsPerMinute?: number;
 }
 
 export type ResolvedActivityOptions = Required<Omit<ActivityServiceOptions, 'credential' | 'namesrv'>> & {
@@ -62,9 +64,10 @@ export const ACTIVITY_DEFAULTS = {
   retryAfterSec: 1,
   requestTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5_000,
+  maxRestartsPerMinute: 10,
 } as const;
 
-const KEYS = ['namesrv', 'topic', 'activity', 'host', 'port', 'workers', 'credential', 'producer', 'claimNonce', 'bodySize', 'maxBodyBytes', 'maxInFlight', 'recordCapacity', 'retryAfterSec', 'requestTimeoutMs', 'keepAliveTimeoutMs'];
+const KEYS = ['namesrv', 'topic', 'activity', 'host', 'port', 'workers', 'credential', 'producer', 'claimNonce', 'bodySize', 'maxBodyBytes', 'maxInFlight', 'recordCapacity', 'retryAfterSec', 'requestTimeoutMs', 'keepAliveTimeoutMs', 'maxRestartsPerMinute'];
 
 /** The Producer options the service knows (`batching` defaults on: see producerOptionsFor in claim-sender.ts). */
 const PRODUCER_KEYS = ['requestTimeoutMs', 'routeRefreshMs', 'clientId', 'tls', 'retries', 'batching'];
@@ -105,6 +108,7 @@ export function resolveActivityOptions(o: ActivityServiceOptions): ResolvedActiv
     retryAfterSec: int('retryAfterSec', o.retryAfterSec, d.retryAfterSec, 1, 3600),
     requestTimeoutMs: int('requestTimeoutMs', o.requestTimeoutMs, d.requestTimeoutMs, 100, 600_000),
     keepAliveTimeoutMs: int('keepAliveTimeoutMs', o.keepAliveTimeoutMs, d.keepAliveTimeoutMs, 100, 600_000),
+    maxRestartsPerMinute: int('maxRestartsPerMinute', o.maxRestartsPerMinute, d.maxRestartsPerMinute, 0, 1000),
   };
 }
 

@@ -6,14 +6,18 @@
 // allocation record lives in exactly one worker (users sharded by id,
 // ownerOf); a claim reaching another worker is forwarded to the owner through
 // this primary process, which also merges its workers' metrics
-// (prom-client's AggregatorRegistry.aggregate) for GET /metrics.
+// (prom-client's AggregatorRegistry.aggregate) for GET /metrics. A worker
+// that dies is forked again in its place (at most maxRestartsPerMinute times
+// a minute, each logged and counted): its users are served again, by a worker
+// whose allocation record starts empty. Until then, claims forwarded to it
+// are answered 503 at once.
 import cluster, { type Worker } from 'node:cluster';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { AggregatorRegistry } from 'prom-client';
+import { AggregatorRegistry, Counter, Registry } from 'prom-client';
 import { MetaqError } from '../common/index.js';
 import { resolveActivityOptions, type ActivityServiceOptions, type ResolvedActivityOptions } from './activity-options.js';
-import type { ToPrimary, ToWorker } from './worker-messages.js';
+import type { ClaimAnswer, ToPrimary, ToWorker } from './worker-messages.js';
 
 export interface ActivityService {
   /** http://host:port, the service's base URL. */
@@ -25,8 +29,10 @@ export interface ActivityService {
   readonly topic: string;
   /** The options in force, defaults filled in (the credential left out). */
   readonly options: Omit<ResolvedActivityOptions, 'credential'>;
-  /** Process ids of the workers (for CPU accounting). */
+  /** Process ids of the workers (for CPU accounting); a re-forked worker's new pid replaces the dead one's. */
   readonly pids: readonly number[];
+  /** Workers forked again after dying, since the start. */
+  readonly restarts: number;
   /** The merged metrics of every worker, in Prometheus text format (what GET /metrics answers). */
   metrics(): Promise<string>;
   /** Stops accepting, lets claims in flight be answered, stops the workers. */
@@ -44,6 +50,8 @@ const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /** A worker not exited this long after being told to close is killed. */
 const WORKER_EXIT_TIMEOUT_MS = 10_000;
+/** The window of maxRestartsPerMinute. */
+const RESTART_WINDOW_MS = 60_000;
 
 /** The worker entry next to this file (compiled .js, or .ts under the test runner, loaded through tsx). */
 function workerEntry(): { exec: string; execArgv: string[] } {
@@ -84,13 +92,16 @@ export async function startActivityService(options: ActivityServiceOptions): Pro
   const metrics = (): Promise<string> =>
     new Promise((resolve) => {
       const id = nextCollect++;
-      const live = workers.filter((w) => w.isConnected());
+      const live = workers.filter((w, i) => w.isConnected() && serving[i] === true);
       const finish = (note: string): void => {
         const c = collecting.get(id);
         if (c === undefined) return;
         collecting.delete(id);
         clearTimeout(timer);
-        void AggregatorRegistry.aggregate(c.parts as Parameters<typeof AggregatorRegistry.aggregate>[0]).metrics().then((text) => resolve(note + text));
+        void primaryRegistry
+          .getMetricsAsJSON()
+          .then((own) => AggregatorRegistry.aggregate([...c.parts, own] as Parameters<typeof AggregatorRegistry.aggregate>[0]).metrics())
+          .then((text) => resolve(note + text));
       };
       const timer = setTimeout(() => finish(`# ${collecting.get(id)?.waiting ?? 0} of ${live.length} workers did not answer within ${COLLECT_TIMEOUT_MS} ms: their figures are missing\n`), COLLECT_TIMEOUT_MS);
       collecting.set(id, { parts: [], waiting: live.length, done: () => finish('') });
@@ -98,9 +109,17 @@ export async function startActivityService(options: ActivityServiceOptions): Pro
       if (live.length === 0) finish('# no worker is running\n');
     });
 
+  // The primary's own figures, merged with the workers' on GET /metrics.
+  const primaryRegistry = new Registry();
+  const restartsCounter = new Counter({ name: 'metaq_activity_worker_restarts_total', help: 'Worker processes forked again after dying', registers: [primaryRegistry] });
+  const restartTimes: number[] = [];
+  let restarts = 0;
+
   const relay = (from: number, m: ToPrimary): void => {
-    if (m.t === 'fwd') sendTo(m.to, { t: 'fwd', from, items: m.items });
-    else if (m.t === 'ans') sendTo(m.to, { t: 'ans', items: m.items });
+    if (m.t === 'fwd') {
+      // The owner is down (dead, not re-forked yet): the forwarder answers 503 now rather than after its forward timeout.
+      if (!sendTo(m.to, { t: 'fwd', from, items: m.items })) sendTo(from, { t: 'ans', items: m.items.map((it) => ({ id: it.id, answer: ownerDown(o) })) });
+    } else if (m.t === 'ans') sendTo(m.to, { t: 'ans', items: m.items });
     else if (m.t === 'metrics') void metrics().then((text) => sendTo(from, { t: 'metrics', id: m.id, text, contentType: PROMETHEUS_CONTENT_TYPE }));
     else if (m.t === 'collected') {
       const c = collecting.get(m.id);
@@ -109,30 +128,56 @@ export async function startActivityService(options: ActivityServiceOptions): Pro
       if (--c.waiting === 0) c.done('');
     }
   };
-  const sendTo = (index: number, m: ToWorker): void => {
+  /** False when the worker cannot take it (dead or not serving yet). */
+  const sendTo = (index: number, m: ToWorker): boolean => {
     const w = workers[index];
-    if (w !== undefined && w.isConnected()) w.send(m);
+    if (w === undefined || !w.isConnected() || !serving[index]) return false;
+    w.send(m);
+    return true;
   };
 
-  const ready: Promise<number>[] = [];
-  for (let i = 0; i < o.workers; i++) {
+  const serving: boolean[] = [];
+  /** Forks worker `i` (again, after a death); resolves with its port once it serves. */
+  const spawn = (i: number): Promise<number> => {
     const w = cluster.fork();
-    workers.push(w);
-    ready.push(
-      new Promise<number>((resolve, reject) => {
-        w.on('message', (m: ToPrimary) => {
-          if (m?.t === 'hello') w.send({ t: 'config', index: i, options: o } satisfies ToWorker);
-          else if (m?.t === 'ready') resolve(m.port);
-          else if (m?.t === 'failed') reject(new ActivityStartError(`activity worker ${i} failed to start: [${m.code}] ${m.message}`));
-          else if (m?.t !== undefined) relay(i, m);
-        });
-        w.once('exit', (code, signal) => {
-          reject(new ActivityStartError(`activity worker ${i} exited before serving (${signal ?? `code ${code}`})`));
-          if (!closing) process.stderr.write(`metaq activity: worker ${i} (pid ${w.process.pid}) exited (${signal ?? `code ${code}`}); claims of its users are answered 503 until the service is restarted\n`);
-        });
-      }),
+    workers[i] = w;
+    serving[i] = false;
+    return new Promise<number>((resolve, reject) => {
+      w.on('message', (m: ToPrimary) => {
+        if (m?.t === 'hello') w.send({ t: 'config', index: i, options: o } satisfies ToWorker);
+        else if (m?.t === 'ready') {
+          serving[i] = true;
+          resolve(m.port);
+        } else if (m?.t === 'failed') reject(new ActivityStartError(`activity worker ${i} failed to start: [${m.code}] ${m.message}`));
+        else if (m?.t !== undefined) relay(i, m);
+      });
+      w.once('exit', (code, signal) => {
+        serving[i] = false;
+        reject(new ActivityStartError(`activity worker ${i} exited before serving (${signal ?? `code ${code}`})`));
+        if (!closing && started) onDeath(i, w, signal ?? `code ${code}`);
+      });
+    });
+  };
+  const onDeath = (i: number, w: Worker, how: string): void => {
+    const now = Date.now();
+    while (restartTimes.length > 0 && restartTimes[0]! <= now - RESTART_WINDOW_MS) restartTimes.shift();
+    if (restartTimes.length >= o.maxRestartsPerMinute) {
+      process.stderr.write(`metaq activity: worker ${i} (pid ${w.process.pid}) exited (${how}); not forked again: ${restartTimes.length} restarts in the last minute (maxRestartsPerMinute ${o.maxRestartsPerMinute}); claims of its users are answered 503 until the service is restarted\n`);
+      return;
+    }
+    restartTimes.push(now);
+    restarts++;
+    restartsCounter.inc();
+    process.stderr.write(`metaq activity: worker ${i} (pid ${w.process.pid}) exited (${how}); forking it again (restart ${restarts}); its users' allocation record starts empty\n`);
+    spawn(i).then(
+      () => process.stderr.write(`metaq activity: worker ${i} serves again (pid ${workers[i]?.process.pid})\n`),
+      (err: unknown) => process.stderr.write(`metaq activity: worker ${i} could not be forked again: ${(err as Error).message}\n`),
     );
-  }
+  };
+
+  let started = false;
+  const ready: Promise<number>[] = [];
+  for (let i = 0; i < o.workers; i++) ready.push(spawn(i));
 
   const stop = async (): Promise<void> => {
     closing = true;
@@ -157,6 +202,7 @@ export async function startActivityService(options: ActivityServiceOptions): Pro
   try {
     const ports = await Promise.all(ready);
     port = ports[0]!;
+    started = true;
   } catch (err) {
     await stop();
     throw err;
@@ -170,8 +216,17 @@ export async function startActivityService(options: ActivityServiceOptions): Pro
     workers: o.workers,
     topic: o.topic,
     options: { ...shown, port },
-    pids: workers.map((w) => w.process.pid!),
+    get pids() {
+      return workers.map((w) => w.process.pid!);
+    },
+    get restarts() {
+      return restarts;
+    },
     metrics,
     close: stop,
   };
+}
+
+function ownerDown(o: ResolvedActivityOptions): ClaimAnswer {
+  return { status: 503, body: { error: 'OWNER_DOWN', message: "the worker holding this user's record is down; retry later" }, retryAfterSec: o.retryAfterSec };
 }

@@ -18,6 +18,7 @@ interface ActivityArgs extends SecurityArgs {
   activity?: unknown;
   'max-body-bytes'?: unknown;
   'max-in-flight'?: unknown;
+  'max-restarts-per-minute'?: unknown;
   'send-timeout-ms'?: unknown;
 }
 
@@ -37,6 +38,7 @@ export function activityOptionsFromArgs(a: ActivityArgs, cwd = process.cwd(), en
       activity: stringFlag('activity', a.activity),
       maxBodyBytes: intFlag('max-body-bytes', a['max-body-bytes'], 1),
       maxInFlight: intFlag('max-in-flight', a['max-in-flight'], 1),
+      maxRestartsPerMinute: intFlag('max-restarts-per-minute', a['max-restarts-per-minute'], 0),
       credential,
       producer: sendTimeoutMs === undefined ? undefined : { requestTimeoutMs: sendTimeoutMs },
     }),
@@ -60,6 +62,7 @@ export const activityCommand: CommandModule<object, ActivityArgs> = {
         .option('activity', { type: 'string', requiresArg: true, describe: `Activity id of a claim that names none (default ${d.activity})` })
         .option('max-body-bytes', { requiresArg: true, describe: `Largest claim body; larger is answered 413 (default ${d.maxBodyBytes})` })
         .option('max-in-flight', { requiresArg: true, describe: `Claims one worker holds open at once; past it 503 (default ${d.maxInFlight})` })
+        .option('max-restarts-per-minute', { requiresArg: true, describe: `Dead workers forked again at most this often within a minute; 0: never (default ${d.maxRestartsPerMinute})` })
         .option('send-timeout-ms', { requiresArg: true, describe: 'Timeout of one send to a broker, ms (default: the Producer default, 3000)' }),
       'the service',
     ) as unknown as Argv<ActivityArgs>,
