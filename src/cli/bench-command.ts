@@ -118,7 +118,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       .option('target', { type: 'string', default: ab.target, choices: ['claims', 'hello'], describe: 'activity: claims (the activity service) or hello (a plain node:http hello-world served and loaded the same way)' })
       .option('connections', { type: 'number', default: ab.connections, describe: 'activity: concurrent HTTP connections (users), each with one request outstanding' })
       .option('load-workers', { type: 'number', default: ab.loadWorkers, describe: 'activity: autocannon worker threads' })
-      .option('service-workers', { type: 'number', describe: `activity: HTTP server worker processes (default ${ab.serviceWorkers}, this machine's cores)` })
+      .option('service-workers', { type: 'number', describe: `activity: HTTP server worker processes (default ${ab.serviceWorkers}: see docs/BENCHMARKS.md)` })
       .option('linger', { type: 'number', describe: 'activity: the service producer\'s batching lingerMs (default: the service\'s own)' })
       .option('sticky', { type: 'boolean', default: ab.sticky, describe: 'activity: the service producer\'s sticky batching (--no-sticky: a batch per queue)' })
       .option('cpu-prof', { type: 'string', describe: 'activity: write a V8 CPU profile of the HTTP server\'s processes into this directory (open in Chrome DevTools)' })

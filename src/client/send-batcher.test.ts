@@ -107,6 +107,30 @@ describe('SendBatcher', () => {
     expect(t.sent[0]!.bodies).toHaveLength(5);
   });
 
+  it('sticky: the plain messages of a turn make one batch on one queue, the next batch takes the next queue; without it one batch per queue', async () => {
+    vi.useRealTimers();
+    const sticky = batcher({ lingerMs: 0, sticky: true });
+    for (let i = 0; i < 8; i++) void sticky.b.send(TOPIC, { body: `m${i}` }, {});
+    await new Promise((r) => setImmediate(r));
+    expect(sticky.t.sent.map((s) => [s.mq.queueId, s.bodies.length, s.retry])).toEqual([[0, 8, true]]);
+    for (let i = 0; i < 3; i++) void sticky.b.send(TOPIC, { body: `n${i}` }, {});
+    await new Promise((r) => setImmediate(r));
+    expect(sticky.t.sent.map((s) => s.mq.queueId)).toEqual([0, 1]);
+    // A full batch ends the stickiness: the rest of the turn goes to the next queue.
+    const full = batcher({ lingerMs: 0, sticky: true, maxMessages: 3 });
+    for (let i = 0; i < 5; i++) void full.b.send(TOPIC, { body: `f${i}` }, {});
+    await new Promise((r) => setImmediate(r));
+    expect(full.t.sent.map((s) => [s.mq.queueId, s.bodies.length])).toEqual([[0, 3], [1, 2]]);
+    // Keyed messages still go to their hashed queue.
+    void full.b.send(TOPIC, { body: 'k' }, { shardingKey: 'k' });
+    await new Promise((r) => setImmediate(r));
+    expect(full.t.sent.at(-1)!.mq.queueId).toBe(Math.abs(stringHash('k')) % QUEUES.length);
+    const plain = batcher({ lingerMs: 0 });
+    for (let i = 0; i < 8; i++) void plain.b.send(TOPIC, { body: `m${i}` }, {});
+    await new Promise((r) => setImmediate(r));
+    expect(plain.t.sent.map((s) => [s.mq.queueId, s.bodies.length])).toEqual([[0, 2], [1, 2], [2, 2], [3, 2]]);
+  });
+
   it('gives each caller its own message id and queue offset, as a single send would report them', async () => {
     const { b, t } = batcher({ lingerMs: 1 });
     const ps = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => b.send(TOPIC, { body: `m${i}` }, {}));
@@ -276,6 +300,8 @@ describe('resolveBatching', () => {
     expect(() => resolveBatching({ maxBytes: 64 * 1024 * 1024 })).toThrow(/batching.maxBytes/);
     expect(() => resolveBatching(true)).toThrow(InvalidConfigError);
     expect(() => resolveBatching({ onBatch: 3 })).toThrow(/onBatch/);
+    expect(resolveBatching({}).sticky).toBe(false);
+    expect(() => resolveBatching({ sticky: 'yes' })).toThrow(/batching.sticky/);
   });
 });
 
