@@ -66,7 +66,13 @@ function parseVariants(text: string): (number | undefined)[] {
 
 /** `bench activity --mode`: one flush/replication pair. */
 function parseActivityMode(text: string): ActivityBenchMode {
-  const [mode, more] = parseModes(text);
+  let modes: HaBenchMode[];
+  try {
+    modes = parseModes(text);
+  } catch (err) {
+    throw new Error((err as Error).message.replace('--modes', '--mode'));
+  }
+  const [mode, more] = modes;
   if (more !== undefined) throw new Error('--mode: one flush/replication pair, e.g. sync/sync (run the bench once per mode)');
   return mode!;
 }
@@ -100,8 +106,8 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       .option('dir', { type: 'string', default: d.dir, describe: 'Where the temporary bench stores are made' })
       .option('keep', { type: 'boolean', default: false, describe: 'Keep the bench stores afterwards' })
       .option('out', { type: 'string', describe: 'Also write the JSON report to this file' })
-      .option('duration', { type: 'number', default: e.durationMs / 1000, describe: 'e2e, ha: measured seconds of producing in each phase or mode' })
-      .option('warmup', { type: 'number', default: e.warmupMs / 1000, describe: 'e2e: seconds sent at the fixed rate before measuring; ha: seconds sent before measuring, in every run' })
+      .option('duration', { type: 'number', default: e.durationMs / 1000, describe: 'e2e, ha: measured seconds of producing in each phase or mode; activity: measured seconds of load' })
+      .option('warmup', { type: 'number', default: e.warmupMs / 1000, describe: 'e2e: seconds sent at the fixed rate before measuring; ha: seconds sent before measuring, in every run; activity: seconds of load before measuring' })
       .option('rate', { type: 'number', describe: `Offered msg/s of the fixed-rate phase (e2e, default ${e.rate}; ha, sync flush + sync replication, default ${h.rate}); store: run only a fixed-rate sync-flush phase with per-second p99 and fdatasync figures` })
       .option('in-flight', { type: 'number', describe: `Batches outstanding in the max-rate phase (e2e, default ${e.inFlight}) or the closed loop (ha, default ${h.inFlight})` })
       .option('phases', { type: 'string', default: 'max,fixed', describe: 'e2e, ha: phases to run (max: max rate / closed loop in every mode, fixed: fixed rate)' })
