@@ -9,7 +9,10 @@
 // What the hooks do, per autocannon thread:
 //   setupClient   registers the connection, blocks it (quota BLOCKED_RATE)
 //                 until the sale starts, then sets its quota at every second
-//                 boundary from the plan; listens to its request / response /
+//                 boundary from the plan (autocannon's Client fields `rate`
+//                 and `reqsMadeThisSecond`, and `_doRequest` to start an
+//                 idle connection: internals of autocannon 9; the HTTP
+//                 scenario test fails if they change); listens to its request / response /
 //                 timeout / error events (status counts, autocannon's own
 //                 response time); once the curve is over ends every idle
 //                 connection, so autocannon ends when the last answer is in.
@@ -104,18 +107,46 @@ const at = (t) => {
   return second;
 };
 
+let started = false;
+
+/**
+ * Second k's quotas, on our own clock: every connection's count restarts at
+ * the boundary and an idle connection with a quota is started at once
+ * (autocannon's own per-connection timer is stopped at the start: it would
+ * restart counts at its own phase, and it never resumes a connection that
+ * was blocked at its tick).
+ */
 function setQuotas(k) {
   const aborted = Atomics.load(control, cfg.abortField) !== 0;
+  if (k >= 0 && !started) {
+    started = true;
+    for (const c of clients) {
+      clearInterval(c.rateInterval);
+      // The request a connection built before the start is a GET /healthz: built again, it is a claim.
+      if (!c.metaqBusy && !c.destroyed) c.setRequests(c.opts.requests);
+    }
+  }
   const d = k >= 0 && k < due.length && !aborted ? due[k] : 0;
   for (let j = 0; j < clients.length; j++) {
+    const c = clients[j];
     const q = connectionQuota(d, Math.max(0, k), thread * cfg.connectionsPerThread + j, cfg.connections);
-    clients[j].rate = q > 0 ? q : BLOCKED_RATE;
+    c.rate = q > 0 ? q : BLOCKED_RATE;
+    if (!started) continue;
+    c.reqsMadeThisSecond = 0;
+    if (q > 0 && !c.metaqBusy && !c.destroyed) c._doRequest();
   }
   if (k >= due.length || aborted) ending = true;
 }
 
 function endIdle() {
-  for (const c of clients) if (!c.metaqBusy && !c.destroyed) c.destroy();
+  for (const c of clients) {
+    if (c.metaqBusy || c.destroyed) continue;
+    // A claim built at the start and never written (its connection never had a quota): not sent after all.
+    // (Later claims are built as they are written; only a connection that wrote nothing holds one unwritten.)
+    const built = c.requestIterator.context.metaqIndex;
+    if (c.reqsMade === 0 && built !== undefined && built >= 0) totals.claimsSent--;
+    c.destroy();
+  }
 }
 
 function finish() {
