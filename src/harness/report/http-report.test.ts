@@ -12,6 +12,7 @@ import { renderRunHtml, RUN_CHARTS } from './report-html.js';
 import { renderSummaryMarkdown } from './summary-md.js';
 import { HTTP_CSV_COLUMNS, renderTimelineCsv } from './timeline-csv.js';
 import { HTTP_RUN_FILES, writeRunReport } from './write.js';
+import { renderCompareHtml, renderCompareMarkdown } from './compare.js';
 
 function httpRun(): RunResult {
   const r = buildRunResult();
@@ -76,5 +77,15 @@ describe('the HTTP side of the report', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('the compare page: an HTTP front by mode table when a run had the front, none otherwise', () => {
+    const http = httpRun().summary;
+    const plain = buildRunResult().summary;
+    const md = renderCompareMarkdown([http, { ...http, flush: 'async', replication: 'async' }]);
+    expect(md).toContain('### HTTP front by mode');
+    expect(md).toMatch(/\| +98 \/ 100 +\| +98 +\|/);
+    expect(renderCompareHtml([http])).toContain('<h2>HTTP front by mode</h2>');
+    expect(renderCompareMarkdown([plain])).not.toContain('HTTP front');
   });
 });

@@ -424,3 +424,28 @@ export function httpLatencyTable(s: RunSummary): Table | undefined {
     ],
   };
 }
+
+/** HTTP runs: the users' side per mode (what each mode costs the user waiting on the service); undefined when no run had the HTTP front. */
+export function compareHttpTable(summaries: readonly RunSummary[]): Table | undefined {
+  if (!summaries.some((s) => s.http !== undefined)) return undefined;
+  const mixed = mixedScenarios(summaries);
+  return {
+    headers: [mixed ? 'Scenario: flush / replication' : 'Flush / replication', 'Users', 'Achieved / offered /s', '200 /s', '503 share', 'Timeouts', 'Response p50 ms', 'Response p99 ms', 'Response max ms'],
+    numericFrom: 2,
+    rows: summaries.map((s) => {
+      const h = s.http;
+      if (h === undefined) return [compareRowName(s, mixed), '—', '—', '—', '—', '—', '—', '—', '—'];
+      return [
+        compareRowName(s, mixed),
+        h.label,
+        `${formatCount(h.ratePerSec.achieved)} / ${formatCount(h.ratePerSec.offered)}`,
+        formatCount(h.ratePerSec.ok),
+        formatPercent(h.unavailableShare),
+        formatCount(h.timeouts),
+        formatMs(h.responseMs.p50),
+        formatMs(h.responseMs.p99),
+        formatMs(h.responseMs.max),
+      ];
+    }),
+  };
+}
