@@ -289,7 +289,7 @@ export interface HttpSummary {
   /** Requests abandoned after the timeout, and connection errors. */
   timeouts: number;
   errors: number;
-  /** GET /healthz requests sent instead of a claim (a connection's first request before the start, or past the last claim). */
+  /** GET /healthz requests sent instead of a claim (past the last claim: the quotas' rounding). */
   nonClaimRequests: number;
   /** Per second over the producing phases: offered, achieved (answered), by status. */
   ratePerSec: { offered: number; achieved: number; ok: number; unavailable: number; other: number };

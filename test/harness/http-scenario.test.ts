@@ -29,6 +29,7 @@ interface Summary {
     responseMs: { p50: number; p99: number; count: number };
     autocannonMs: { p99: number };
     shortfall: number;
+    nonClaimRequests: number;
   };
 }
 
@@ -54,6 +55,8 @@ describe('metaq scenario, HTTP front', () => {
       expect(h.claims.answered).toBeLessThanOrEqual(h.claims.sent);
       expect(h.claims.sent).toBeLessThanOrEqual(h.claims.offered);
       expect(h.responseMs.count).toBe(h.claims.answered);
+      // Past the last claim, at most what the connections held when the claims ran out.
+      expect(h.nonClaimRequests).toBeLessThanOrEqual(h.connections);
       expect(h.responseMs.p99).toBeGreaterThanOrEqual(h.responseMs.p50);
       expect(h.autocannonMs.p99).toBeGreaterThan(0);
       expect(fs.readFileSync(path.join(out, 'http.hgrm'), 'utf8')).toContain('Percentile TotalCount');

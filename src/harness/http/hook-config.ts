@@ -11,7 +11,7 @@ export const CLOCK_RUN_START = 0;
 export const COUNTER_NEXT = 0;
 /** counters[COUNTER_THREADS]: hook threads started (each takes its index from it). */
 export const COUNTER_THREADS = 1;
-/** counters[COUNTER_NON_CLAIM]: GET /healthz requests sent instead of a claim (before the start, or once every claim was taken). */
+/** counters[COUNTER_NON_CLAIM]: GET /healthz requests sent instead of a claim (once every claim was taken). */
 export const COUNTER_NON_CLAIM = 2;
 /** counters[COUNTER_STOP]: 1 once the coordinator gives up on the load (a failed run): the hooks end their thread's part at once. */
 export const COUNTER_STOP = 3;

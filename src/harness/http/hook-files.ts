@@ -19,7 +19,8 @@
 //   setupRequest  takes the next message index (one Atomics.add over all
 //                 threads: every request a distinct user) and builds its
 //                 claim, POST /claims {userId, seq, intendedUs}; before the
-//                 start or once every claim is taken, a GET /healthz instead.
+//                 start (built again at the start) or once every claim is
+//                 taken, a GET /healthz instead.
 //   onResponse    marks the claim in the shared `acked` array: ACK_OK on 200
 //                 (exact: one request in flight per connection, pipelining
 //                 1, so the context is that request's), ACK_FAILED otherwise.
@@ -210,7 +211,8 @@ function setupRequest(req, context) {
   const start = clock[${CLOCK_RUN_START}];
   const i = start === 0 ? cfg.totalMessages : Atomics.add(counters, ${COUNTER_NEXT}, 1);
   if (i >= cfg.totalMessages) {
-    Atomics.add(counters, ${COUNTER_NON_CLAIM}, 1);
+    // Before the start this request is built again at the start (setQuotas): only one past the last claim goes out.
+    if (start !== 0) Atomics.add(counters, ${COUNTER_NON_CLAIM}, 1);
     context.metaqIndex = -1;
     return Object.assign(req, { method: 'GET', path: '/healthz', body: '' });
   }

@@ -53,7 +53,7 @@ export interface HttpLoadResult {
   autocannon: autocannon.Result;
   /** Each hook thread's totals (one per autocannon thread that reported in time). */
   threads: HttpThreadDone[];
-  /** Requests that carried no claim (GET /healthz before the start or once every claim was taken). */
+  /** Requests that carried no claim (GET /healthz once every claim was taken). */
   nonClaimRequests: number;
   /** Message indices handed out (claims built; a claim built and never sent is not acknowledged, and not lost). */
   claimsBuilt: number;
