@@ -4,7 +4,7 @@
 // request in flight at a time (pipelining 1), its next request only after
 // the answer. The curve is followed by per-second quotas (rate-plan.ts) that
 // the hooks (hook-files.ts) set on every connection; a connection therefore
-// sends in bursts at the start of its own second, and the achieved rate falls
+// sends in bursts at the start of each second, and the achieved rate falls
 // below the offered one whenever `connections` answers at a time cannot keep
 // up (reported, never hidden). Coordinated-omission correction is off
 // (ignoreCoordinatedOmission): autocannon's correction assumes one request

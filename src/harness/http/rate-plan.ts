@@ -4,10 +4,11 @@
 // the curve changes every second. So every second k of the curve has its
 // claims due (dueBySecond) split over all connections of all autocannon
 // threads (connectionQuota), and each thread sets its connections' quota at
-// every second boundary. A connection with nothing due is blocked with a
+// every second boundary of the run's clock (restarting their counts, and the
+// idle ones: hook-files.ts). A connection with nothing due is blocked with a
 // negative quota (autocannon reads 0 as "no limit"). Requests still go out in
-// bursts at the start of each connection's own second: the quota bounds the
-// rate, it does not space the requests.
+// bursts at the start of each second: the quota bounds the rate, it does not
+// space the requests.
 import { messagesDueAt, type Phase } from '../scenario/index.js';
 
 /** The quota that blocks a connection for the second (autocannon's check is `sent < rate`; 0 would mean unlimited). */
