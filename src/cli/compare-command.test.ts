@@ -16,6 +16,12 @@ describe('childScenarioArgs', () => {
     }
   });
 
+  it('passes --front http and --connections to every mode (npm run compare -- --front http)', () => {
+    for (const m of [syncSync!, asyncAsync!]) {
+      expect(childScenarioArgs('double12', m, '/o', { 'keep-data': false, front: 'http', connections: 128 }).slice(8)).toEqual(['--front', 'http', '--connections', '128']);
+    }
+  });
+
   it('takes one --fault given as a string, and passes nothing that was not given', () => {
     const one = childScenarioArgs('smoke', syncSync!, '/o', { 'keep-data': true, fault: 'kill-master@10' as unknown as string[] });
     expect(one.slice(8)).toEqual(['--fault', 'kill-master@10', '--keep-data']);

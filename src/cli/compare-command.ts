@@ -45,12 +45,15 @@ interface CompareArgs {
   /** `<kind>@<second>[:<arg>]`, repeatable (README "Faults"); the same faults in every mode. */
   fault?: string[];
   'broker-groups'?: number;
+  /** Who plays the users (producers or http), and the HTTP front's connections: the same in every mode. */
+  front?: string;
+  connections?: number;
 }
 
 /** The options every mode's `metaq scenario` run gets from the compare's own. */
 export type PassedArgs = Pick<
   CompareArgs,
-  'duration' | 'rate' | 'queues' | 'consumers' | 'producers' | 'isolation' | 'data-dir' | 'keep-data' | 'fault' | 'broker-groups'
+  'duration' | 'rate' | 'queues' | 'consumers' | 'producers' | 'isolation' | 'data-dir' | 'keep-data' | 'fault' | 'broker-groups' | 'front' | 'connections'
 >;
 
 /** The arguments of one mode's child run: the scenario, the mode, its directory, then what the compare passes on to every mode. */
@@ -65,6 +68,8 @@ export function childScenarioArgs(scenario: string, m: Mode, dir: string, a: Pas
     ['--isolation', a.isolation],
     ['--data-dir', a['data-dir']],
     ['--broker-groups', a['broker-groups']],
+    ['--front', a.front],
+    ['--connections', a.connections],
   ] as const) {
     if (value !== undefined) args.push(flag, String(value));
   }

@@ -40,6 +40,8 @@ export interface ScenarioArgs extends SecurityArgs {
   fault?: string[];
   'broker-groups'?: number;
   'inject-double-issue': number;
+  front?: string;
+  connections?: number;
 }
 
 function oneOf<T extends string>(flag: string, v: string | undefined, allowed: readonly T[]): T | undefined {
@@ -72,6 +74,8 @@ export function overridesFromArgs(a: Omit<ScenarioArgs, 'name' | 'keep-data' | '
   const groups = positiveNumber('broker-groups', a['broker-groups'], true);
   if (groups !== undefined && groups > MAX_BROKER_GROUPS) throw new InvalidConfigError(`--broker-groups must be at most ${MAX_BROKER_GROUPS}, got ${groups}`);
   set('brokerGroups', groups);
+  set('front', oneOf('front', a.front, ['producers', 'http'] as const));
+  set('connections', positiveNumber('connections', a.connections, true));
   // `--fault none` runs a scenario without the faults it lists.
   if (a.fault !== undefined) set('faults', a.fault.filter((f) => f !== 'none').map(parseFault));
   return o;
@@ -122,6 +126,14 @@ export function scenarioOptions<T>(y: Argv<T>): Argv<T> {
         'replaces the scenario\'s own faults (--fault none: no fault). A broker fault hits broker-a unless :<group> says (kill-master@50:b); ' +
         'faults on brokers switch --isolation process on. Kinds are listed below',
     })
+    .option('front', {
+      type: 'string',
+      requiresArg: true,
+      describe:
+        'Who plays the users: producers (open-loop producer threads) or http (autocannon users, closed loop, call the activity service; ' +
+        'without --rate the curve is scaled to a 3,000 claims/s peak) (default: the scenario\'s)',
+    })
+    .option('connections', { type: 'number', requiresArg: true, describe: 'With --front http: autocannon connections, i.e. concurrent users (default: the scenario\'s, or 256)' })
     .option('data-dir', { type: 'string', requiresArg: true, describe: 'Where the brokers\' fresh data directories are made (default: the OS temp directory)' })
     .option('keep-data', { type: 'boolean', default: false, describe: 'Keep the brokers\' data directories after the run' }) as Argv<T>;
 }

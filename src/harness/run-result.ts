@@ -121,6 +121,8 @@ export interface RunSummary {
   lossLimit: number;
   /** HdrHistogram compressed base64, microseconds: the whole run's distributions. */
   histograms: { send: string; e2e: string; generatorLag: string };
+  /** The HTTP front's side of the run (absent when producers played the users). */
+  http?: HttpSummary;
   passed: boolean;
   /** Why the run failed, one line each; empty when it passed. */
   failures: string[];
@@ -245,6 +247,62 @@ export interface TimelineRow {
   cpu?: Record<string, number | null>;
   /** Each broker's figures in this second, by role name ('master', 'slave broker-b'); null: it did not answer (down, paused). */
   brokers?: Record<string, BrokerSecond | null>;
+  /** The HTTP front's figures in this second (HTTP runs only). */
+  http?: HttpSecond;
+}
+
+/** One second of the HTTP front: claims answered by status, requests lost, autocannon's response p99. */
+export interface HttpSecond {
+  /** Claims answered 200. */
+  ok: number;
+  /** Claims answered 503. */
+  unavailable: number;
+  /** Claims answered with another status. */
+  other: number;
+  /** Requests abandoned after autocannon's timeout. */
+  timeouts: number;
+  /** Connection errors. */
+  errors: number;
+  /** p99 of autocannon's response times of the answers in this second (ms; 0 without answers). */
+  responseP99Ms: number;
+}
+
+/**
+ * summary.json's `http` block: the HTTP front's side of the run, beside the
+ * broker's (README "The HTTP front"). autocannon is closed loop: `label`
+ * says how many users, and its response times are what those users waited
+ * for, not what an open-loop arrival would have.
+ */
+export interface HttpSummary {
+  /** "closed loop, 64 concurrent users, 1 ms resolution". */
+  label: string;
+  connections: number;
+  /** autocannon worker threads. */
+  threads: number;
+  /** Activity service worker processes. */
+  serviceWorkers: number;
+  url: string;
+  /** Claims the curve offered; claims sent; claims answered (any status). */
+  claims: { offered: number; sent: number; answered: number };
+  /** Claims answered, by status. */
+  status: { ok: number; unavailable: number; other: number };
+  /** Requests abandoned after the timeout, and connection errors. */
+  timeouts: number;
+  errors: number;
+  /** GET /healthz requests sent instead of a claim (past the last claim: the quotas' rounding). */
+  nonClaimRequests: number;
+  /** Per second over the producing phases: offered, achieved (answered), by status. */
+  ratePerSec: { offered: number; achieved: number; ok: number; unavailable: number; other: number };
+  /** How far the achieved rate fell below the offered one: 1 - achieved / offered (0 when it kept up). */
+  shortfall: number;
+  /** Claims answered 503 over claims answered. */
+  unavailableShare: number;
+  /** autocannon's response times (its per-response timer, merged from its threads' histograms), ms. */
+  responseMs: LatencySummaryMs;
+  /** autocannon's own summary of the same (1 ms resolution, its threads' histograms merged by autocannon). */
+  autocannonMs: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number };
+  /** HdrHistogram compressed base64, µs: the response times. */
+  histogram: string;
 }
 
 /** One broker in one second (README "Reading the report"); null: not measurable in that second. */

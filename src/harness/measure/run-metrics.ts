@@ -5,7 +5,8 @@
 // not grow with the length of the run.
 import type * as hdr from 'hdr-histogram-js';
 import { createMergeHistogram, decodeHistogram, percentileMs } from '../../load/index.js';
-import type { TimelineRow } from '../run-result.js';
+import type { HttpInterval } from '../http/index.js';
+import type { HttpSecond, TimelineRow } from '../run-result.js';
 import { phaseAt, type Phase } from '../scenario/index.js';
 import type { ConsumerInterval, ProducerInterval } from '../workers/index.js';
 
@@ -25,6 +26,8 @@ interface OpenSecond {
   send: hdr.Histogram;
   e2e: hdr.Histogram;
   lag: hdr.Histogram;
+  /** The HTTP front's figures (HTTP runs only). */
+  http?: { ok: number; unavailable: number; other: number; timeouts: number; errors: number; response: hdr.Histogram };
 }
 
 export interface SecondFigures {
@@ -41,6 +44,8 @@ export interface SecondFigures {
   sendP99Ms: number;
   e2eP99Ms: number;
   lagP99Ms: number;
+  /** HTTP runs: the HTTP front's second. */
+  http?: HttpSecond;
 }
 
 function p99Ms(h: hdr.Histogram): number {
@@ -55,6 +60,8 @@ export class RunMetrics {
   readonly send = createMergeHistogram();
   readonly e2e = createMergeHistogram();
   readonly lag = createMergeHistogram();
+  /** HTTP runs: autocannon's response times over the run (µs), merged from its threads. */
+  readonly httpResponse = createMergeHistogram();
   readonly #open = new Map<number, OpenSecond>();
   readonly #done: SecondFigures[] = [];
   readonly #phases: readonly Phase[];
@@ -63,23 +70,50 @@ export class RunMetrics {
   /** Workers expected to report each second (running producers and consumers). */
   expectedReporters = 0;
 
-  constructor(phases: readonly Phase[]) {
+  readonly #http: boolean;
+
+  /** `http`: the users are played over HTTP (every second gets the HTTP front's figures). */
+  constructor(phases: readonly Phase[], http = false) {
     this.#phases = phases;
+    this.#http = http;
+  }
+
+  /** The claims the curve offered in `second` (the HTTP front: its threads report what was answered, the plan says what was due). */
+  offer(second: number, claims: number): void {
+    this.#second(second).offered += claims;
   }
 
   #second(k: number): OpenSecond {
     let s = this.#open.get(k);
     if (s === undefined) {
       s = { reports: 0, offered: 0, acked: 0, failed: 0, retried: 0, consumed: 0, duplicates: 0, fromSlave: 0, send: packedHistogram(), e2e: packedHistogram(), lag: packedHistogram() };
+      if (this.#http) s.http = { ok: 0, unavailable: 0, other: 0, timeouts: 0, errors: 0, response: packedHistogram() };
       this.#open.set(k, s);
     }
     return s;
   }
 
-  add(r: ProducerInterval | ConsumerInterval): void {
+  add(r: ProducerInterval | ConsumerInterval | HttpInterval): void {
     const s = this.#second(r.second);
     s.reports++;
-    if (r.kind === 'producer-interval') {
+    if (r.kind === 'http-interval') {
+      s.acked += r.ok;
+      // Answered, not acknowledged: the user was told to retry (503) or got an error.
+      s.failed += r.unavailable + r.other;
+      const send = decodeHistogram(r.send);
+      s.send.add(send);
+      this.send.add(send);
+      const response = decodeHistogram(r.response);
+      this.httpResponse.add(response);
+      if (s.http !== undefined) {
+        s.http.ok += r.ok;
+        s.http.unavailable += r.unavailable;
+        s.http.other += r.other;
+        s.http.timeouts += r.timeouts;
+        s.http.errors += r.errors;
+        s.http.response.add(response);
+      }
+    } else if (r.kind === 'producer-interval') {
       s.offered += r.offered;
       s.acked += r.acked;
       s.failed += r.failed;
@@ -139,6 +173,7 @@ export class RunMetrics {
       sendP99Ms: s === undefined ? 0 : p99Ms(s.send),
       e2eP99Ms: s === undefined ? 0 : p99Ms(s.e2e),
       lagP99Ms: s === undefined ? 0 : p99Ms(s.lag),
+      ...(this.#http ? { http: httpSecond(s?.http) } : {}),
     };
   }
 
@@ -161,6 +196,12 @@ export class RunMetrics {
       sendP99Ms: s.sendP99Ms,
       e2eP99Ms: s.e2eP99Ms,
       generatorLagP99Ms: s.lagP99Ms,
+      ...(s.http !== undefined ? { http: s.http } : {}),
     }));
   }
+}
+
+function httpSecond(h: OpenSecond['http']): HttpSecond {
+  if (h === undefined) return { ok: 0, unavailable: 0, other: 0, timeouts: 0, errors: 0, responseP99Ms: 0 };
+  return { ok: h.ok, unavailable: h.unavailable, other: h.other, timeouts: h.timeouts, errors: h.errors, responseP99Ms: p99Ms(h.response) };
 }

@@ -7,7 +7,7 @@ import { percentileCurve } from './hgrm.js';
 import { figure, htmlPage, htmlTable, verdictBanner, warningsBanner } from './html-page.js';
 import { markdownListItem, markdownTable } from './markdown.js';
 import { escapeXml, renderLineChart, type ChartSeries } from './svg-chart.js';
-import { compareCpuTable, compareFaultTable, compareLatencyTable, compareTable, faultsOf, hasCpuPerMessage, machineLine, type Table } from './tables.js';
+import { compareCpuTable, compareFaultTable, compareHttpTable, compareLatencyTable, compareTable, faultsOf, hasCpuPerMessage, machineLine, type Table } from './tables.js';
 
 /** How far a run may fall behind its baseline before it counts as a regression. */
 export interface BaselineTolerance {
@@ -196,6 +196,8 @@ export function renderCompareMarkdown(
 ): string {
   const sections = [`## ${compareTitle(summaries)}`, faultsLine(summaries), markdownTable(compareTable(summaries))];
   sections.push('### Latency by mode', markdownTable(compareLatencyTable(summaries)));
+  const http = compareHttpTable(summaries);
+  if (http !== undefined) sections.push('### HTTP front by mode', markdownTable(http));
   if (summaries.some(hasCpuPerMessage)) sections.push('### CPU per acknowledged message by mode', markdownTable(compareCpuTable(summaries)));
   if (anyFault(summaries)) sections.push('### Faults by mode', markdownTable(compareFaultTable(summaries)));
   const failures = failureLines(summaries);
@@ -254,6 +256,8 @@ export function renderCompareHtml(
     '<h2>Latency by mode</h2>',
     htmlTable(compareLatencyTable(summaries)),
   ];
+  const http = compareHttpTable(summaries);
+  if (http !== undefined) parts.push('<h2>HTTP front by mode</h2>', htmlTable(http));
   if (summaries.some(hasCpuPerMessage)) parts.push('<h2>CPU per acknowledged message by mode</h2>', htmlTable(compareCpuTable(summaries)));
   if (anyFault(summaries)) parts.push('<h2>Faults by mode</h2>', htmlTable(compareFaultTable(summaries)));
   if (regressions !== undefined) {

@@ -18,6 +18,8 @@ import {
   faultsOf,
   faultTable,
   headlineTable,
+  httpLatencyTable,
+  httpTable,
   latencyTable,
   lossLimitLine,
   machineLine,
@@ -31,6 +33,8 @@ export const RUN_CHARTS = {
   throughput: 'throughput',
   p99OverTime: 'p99-over-time',
   percentiles: 'latency-percentiles',
+  http: 'http-over-time',
+  httpPercentiles: 'http-percentiles',
 } as const;
 
 /** Latencies below 10 µs sit on the p99-over-time chart's floor: finer is below what the generator can time. */
@@ -146,6 +150,54 @@ function percentileChart(summary: RunSummary): string {
   });
 }
 
+/** HTTP runs: claims answered per second by status against the offered rate, and each second's response p99 (right axis). */
+function httpChart(result: RunResult, markers: readonly ChartMarker[]): string {
+  const { summary, timeline } = result;
+  const at = (pick: (r: TimelineRow) => number) => timeline.map((r) => ({ x: r.second + RATE_X_OFFSET_SEC, y: pick(r) }));
+  const p99 = timeline.map((r) => ({ x: r.second + RATE_X_OFFSET_SEC, y: (r.http?.responseP99Ms ?? 0) > 0 ? r.http!.responseP99Ms : Number.NaN }));
+  return renderLineChart({
+    name: RUN_CHARTS.http,
+    title: 'HTTP: claims per second by status, and response p99',
+    x: { label: 'time since start (s)', min: 0, max: timeDomainEnd(summary, timeline) },
+    y: { label: 'claims per second', integer: true },
+    y2: { label: 'response p99 (ms)', format: formatMsTick },
+    series: [
+      { name: 'offered claims/s', points: at((r) => r.offered) },
+      { name: '200/s', points: at((r) => r.http?.ok ?? 0) },
+      { name: '503/s', points: at((r) => r.http?.unavailable ?? 0) },
+      { name: 'other status/s', points: at((r) => r.http?.other ?? 0) },
+      { name: 'timeouts/s', points: at((r) => r.http?.timeouts ?? 0) },
+      { name: 'response p99 (ms)', points: p99, axis: 'right', dashed: true },
+    ],
+    markers,
+  });
+}
+
+function httpSection(result: RunResult, markers: readonly ChartMarker[]): string {
+  const s = result.summary;
+  const table = httpTable(s);
+  const latency = httpLatencyTable(s);
+  if (s.http === undefined || table === undefined || latency === undefined) return '';
+  const percentiles = renderLineChart({
+    name: RUN_CHARTS.httpPercentiles,
+    title: 'HTTP response time by percentile (whole run)',
+    x: { label: 'percentile', mode: 'percentile' },
+    y: { label: 'milliseconds (log scale)', scale: 'log', logFloor: CURVE_LOG_FLOOR_MS, format: formatMsTick },
+    series: [{ name: 'response', points: curve('http', s.http.histogram) }],
+  });
+  return [
+    '<h2>HTTP front</h2>',
+    htmlTable(table),
+    htmlTable(latency),
+    '<p class="meta">autocannon is closed loop: each of the ' +
+      `${s.http.connections} connections (users) sends its next claim only after the answer to the one before, so its response times are what those users waited, ` +
+      'not what users arriving on the curve would have; its per-second quotas send in bursts; coordinated-omission correction is off. ' +
+      'The claim-level latencies above (intended time to 200, to consumption) keep the open-loop view. Full table: http.hgrm.</p>',
+    figure(httpChart(result, markers), 'Offered is the curve; 200, 503 and other count the claims answered in each second; the dashed line is each second’s response p99 (right axis).'),
+    figure(percentiles, 'HdrHistogram percentile distribution of autocannon’s response times, merged from its threads.'),
+  ].join('\n');
+}
+
 /** The faults table with its notes, or nothing for a run without faults (the meta line says "no fault injected"). */
 function faultSection(summary: RunSummary): string {
   if (faultsOf(summary).length === 0) return '';
@@ -233,6 +285,7 @@ export function renderRunHtml(result: RunResult): string {
       'HdrHistogram percentile distribution of the whole run (x: log of 1/(1−percentile)); the last point of each curve is its maximum. ' +
         'Full tables: send.hgrm and e2e.hgrm.',
     ),
+    httpSection(result, markers),
     systemSection(result, markers),
     hasCpuPerMessage(summary) ? `<h2>CPU per role</h2>\n${htmlTable(cpuTable(summary))}\n<p>${escapeXml(cpuPerMessageLine(summary))}</p>` : '',
     summary.cpu.length > 0 ? `<p class="meta">${escapeXml(cpuLine(summary))}</p>` : '',

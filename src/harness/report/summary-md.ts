@@ -12,6 +12,8 @@ import {
   faultsOf,
   faultTable,
   headlineTable,
+  httpLatencyTable,
+  httpTable,
   latencyTable,
   lossLimitLine,
   machineLine,
@@ -25,6 +27,9 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
   // A clean run with nothing allowed to be lost needs no loss line: the Lost row says 0.
   if (faultsOf(summary).length > 0 || (summary.lossLimit ?? 0) !== 0) sections.push(lossLimitLine(summary));
   sections.push(markdownTable(latencyTable(summary)));
+  const http = httpTable(summary);
+  const httpLatency = httpLatencyTable(summary);
+  if (http !== undefined && httpLatency !== undefined) sections.push(['### HTTP front', '', markdownTable(http), '', markdownTable(httpLatency)].join('\n'));
   if (faultsOf(summary).length > 0) {
     const notes = faultNotes(summary);
     sections.push(['### Faults', '', markdownTable(faultTable(summary)), ...(notes.length > 0 ? ['', ...notes.map(markdownListItem)] : [])].join('\n'));

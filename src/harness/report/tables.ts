@@ -386,3 +386,66 @@ function faultsLabel(s: RunSummary): string {
 export function runTitle(s: RunSummary): string {
   return `metaq ${s.scenario}: ${modeLabel(s)}: ${verdict(s.passed)}`;
 }
+
+/** HTTP runs: the users' side, beside the broker's (README "The HTTP front"). */
+export function httpTable(s: RunSummary): Table | undefined {
+  const h = s.http;
+  if (h === undefined) return undefined;
+  const perSec = (n: number): string => `${formatCount(n)} /s`;
+  return {
+    headers: ['HTTP front', 'Value'],
+    numericFrom: 1,
+    rows: [
+      ['Users (autocannon)', h.label],
+      ['Claims offered / sent / answered', `${formatCount(h.claims.offered)} / ${formatCount(h.claims.sent)} / ${formatCount(h.claims.answered)}`],
+      ['Rate offered / achieved', `${perSec(h.ratePerSec.offered)} / ${perSec(h.ratePerSec.achieved)}`],
+      ['Achieved below offered by', formatPercent(h.shortfall)],
+      ['Answered 200 / 503 / other', `${formatCount(h.status.ok)} / ${formatCount(h.status.unavailable)} / ${formatCount(h.status.other)}`],
+      ['Per second 200 / 503 / other', `${perSec(h.ratePerSec.ok)} / ${perSec(h.ratePerSec.unavailable)} / ${perSec(h.ratePerSec.other)}`],
+      ['503 share', formatPercent(h.unavailableShare)],
+      ['Timeouts / connection errors', `${formatCount(h.timeouts)} / ${formatCount(h.errors)}`],
+      ['Requests without a claim (GET /healthz)', formatCount(h.nonClaimRequests)],
+      ['autocannon threads / service workers', `${formatCount(h.threads)} / ${formatCount(h.serviceWorkers)}`],
+    ],
+  };
+}
+
+/** HTTP runs: response times, as the histogram merged from autocannon's threads holds them and as autocannon itself summed them up. */
+export function httpLatencyTable(s: RunSummary): Table | undefined {
+  const h = s.http;
+  if (h === undefined) return undefined;
+  const a = h.autocannonMs;
+  return {
+    headers: ['HTTP response (ms)', 'p50', 'p90', 'p99', 'p99.9', 'max', 'mean', 'count'],
+    numericFrom: 1,
+    rows: [
+      latencyRow(`Response (${h.label})`, h.responseMs),
+      ['autocannon’s own summary (1 ms buckets)', formatMs(a.p50), formatMs(a.p90), formatMs(a.p99), formatMs(a.p999), formatMs(a.max), formatMs(a.mean), formatCount(h.responseMs.count)],
+    ],
+  };
+}
+
+/** HTTP runs: the users' side per mode (what each mode costs the user waiting on the service); undefined when no run had the HTTP front. */
+export function compareHttpTable(summaries: readonly RunSummary[]): Table | undefined {
+  if (!summaries.some((s) => s.http !== undefined)) return undefined;
+  const mixed = mixedScenarios(summaries);
+  return {
+    headers: [mixed ? 'Scenario: flush / replication' : 'Flush / replication', 'Users', 'Achieved / offered /s', '200 /s', '503 share', 'Timeouts', 'Response p50 ms', 'Response p99 ms', 'Response max ms'],
+    numericFrom: 2,
+    rows: summaries.map((s) => {
+      const h = s.http;
+      if (h === undefined) return [compareRowName(s, mixed), '—', '—', '—', '—', '—', '—', '—', '—'];
+      return [
+        compareRowName(s, mixed),
+        h.label,
+        `${formatCount(h.ratePerSec.achieved)} / ${formatCount(h.ratePerSec.offered)}`,
+        formatCount(h.ratePerSec.ok),
+        formatPercent(h.unavailableShare),
+        formatCount(h.timeouts),
+        formatMs(h.responseMs.p50),
+        formatMs(h.responseMs.p99),
+        formatMs(h.responseMs.max),
+      ];
+    }),
+  };
+}

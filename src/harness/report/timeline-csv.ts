@@ -1,9 +1,10 @@
 // timeline.csv: one row per second of the run (README, "Reading the report": time,
 // phase, produced, consumed, backlog, send p99, e2e p99, then the fault
 // columns retried, duplicates, from_slave, then the system's columns: each
-// role's CPU and each broker's fdatasync, GC, slave lag and RSS figures),
+// role's CPU and each broker's fdatasync, GC, slave lag and RSS figures, then
+// in HTTP runs the HTTP front's: answers by status, timeouts, errors, response p99),
 // for spreadsheets and for re-plotting a run without re-running it.
-import type { BrokerSecond, TimelineRow } from '../run-result.js';
+import type { BrokerSecond, HttpSecond, TimelineRow } from '../run-result.js';
 
 /** The columns added for faults come last, so that a reader of the older columns by position still reads them right. */
 export const TIMELINE_CSV_HEADER =
@@ -17,6 +18,16 @@ export const BROKER_CSV_COLUMNS: readonly (readonly [string, keyof BrokerSecond]
   ['slave_lag_bytes', 'slaveLagBytes'],
   ['gc_ms', 'gcMs'],
   ['rss_mb', 'rssMb'],
+];
+
+/** The HTTP front's columns (HTTP runs only, last), and the field each shows. */
+export const HTTP_CSV_COLUMNS: readonly (readonly [string, keyof HttpSecond])[] = [
+  ['http_2xx', 'ok'],
+  ['http_503', 'unavailable'],
+  ['http_other', 'other'],
+  ['http_timeouts', 'timeouts'],
+  ['http_errors', 'errors'],
+  ['http_response_p99_ms', 'responseP99Ms'],
 ];
 
 /** Shares of a core keep 3 decimals (0.1%). */
@@ -70,11 +81,14 @@ export function renderTimelineCsv(rows: readonly TimelineRow[]): string {
     ...roles.cpu.map((r) => `cpu_${columnName(r)}`),
     ...roles.brokers.flatMap((r) => BROKER_CSV_COLUMNS.map(([c]) => `${columnName(r)}_${c}`)),
   ];
+  const http = rows.some((r) => r.http !== undefined);
+  if (http) header.push(...HTTP_CSV_COLUMNS.map(([c]) => c));
   const lines = [header.join(',')];
   for (const r of rows) {
     const system = [
       ...roles.cpu.map((role) => optional(r.cpu?.[role], SHARE_DECIMALS)),
       ...roles.brokers.flatMap((role) => BROKER_CSV_COLUMNS.map(([, field]) => optional(r.brokers?.[role]?.[field], MS_DECIMALS))),
+      ...(http ? HTTP_CSV_COLUMNS.map(([, field]) => optional(r.http?.[field], MS_DECIMALS)) : []),
     ];
     lines.push(
       [

@@ -20,6 +20,9 @@ export const RUN_FILES = {
   reportHtml: 'report.html',
 } as const;
 
+/** The files only an HTTP run's directory has, beside RUN_FILES. */
+export const HTTP_RUN_FILES = { httpHgrm: 'http.hgrm' } as const;
+
 export const COMPARE_FILES = { markdown: 'compare.md', html: 'compare.html' } as const;
 
 /** Renders one file's content; a failure names the file, so that a bad histogram is not a mystery. */
@@ -33,7 +36,7 @@ function render(file: string, make: () => string): string {
 
 /**
  * Writes summary.json, summary.md, send.hgrm, e2e.hgrm, timeline.csv and
- * report.html into `dir` (created if needed). summary.json is written first
+ * report.html (and http.hgrm in HTTP runs) into `dir` (created if needed). summary.json is written first
  * and alone: it is what decides and records the run, so a rendering bug in
  * another file must not cost it.
  */
@@ -48,6 +51,8 @@ export async function writeRunReport(dir: string, result: RunResult): Promise<vo
     [RUN_FILES.timelineCsv, render(RUN_FILES.timelineCsv, () => renderTimelineCsv(timeline))],
     [RUN_FILES.reportHtml, render(RUN_FILES.reportHtml, () => renderRunHtml(result))],
   ];
+  const http = summary.http;
+  if (http !== undefined) files.push([HTTP_RUN_FILES.httpHgrm, render(HTTP_RUN_FILES.httpHgrm, () => renderHgrm(http.histogram))]);
   await Promise.all(files.map(([name, content]) => writeFile(path.join(dir, name), content)));
 }
 

@@ -10,7 +10,8 @@ import type { Admin } from '../../client/index.js';
 import { nowUs } from '../../load/index.js';
 import { RunMetrics, type ActivitySnapshot } from '../measure/index.js';
 import type { BrokerFigures, RunSummary } from '../run-result.js';
-import { brokerGroups, checkFaults, isBrokerFault, messagesDueAt, producingSeconds, sortFaults, type FaultSpec, type Scenario } from '../scenario/index.js';
+import { brokerGroups, checkFaults, frontOf, isBrokerFault, messagesDueAt, producingSeconds, sortFaults, type FaultSpec, type Front, type Scenario } from '../scenario/index.js';
+import type { HttpRun } from './http-front.js';
 import type { FaultScheduler, FaultRecord } from './fault-scheduler.js';
 import { createSharedRunState, userPermutation, type ConsumerOutcome, type ProducerOutcome, type SharedRunState } from '../workers/index.js';
 import type { Progress } from './progress.js';
@@ -56,6 +57,10 @@ export interface RunContext {
   readonly metrics: RunMetrics;
   /** The faults to inject, in time order. */
   readonly faults: readonly FaultSpec[];
+  /** Who plays the users: the producer pool, or autocannon over HTTP (then `producers` is 1: the activity service, one producer to the lottery). */
+  readonly front: Front;
+  /** The HTTP front's parts, as its steps start them (HTTP runs only). */
+  http?: HttpRun;
 
   // Filled in by the steps, in order; teardown and the summary take what is there.
   topology?: RunningTopology;
@@ -102,6 +107,7 @@ export function planRun(o: RunOptions, progress: Progress): RunContext {
   const totalMessages = messagesDueAt(s.phases, producingSeconds(s));
   const shared = createSharedRunState(totalMessages, o.injectDrop, o.injectDoubleIssue ?? 0);
   const nonce = randomInt(1, 0xffffffff);
+  const front = frontOf(s);
   // On servers that already run, a topic and group of this run's own keep earlier runs' messages out.
   const own = (name: string): string => (o.remote !== undefined ? `${name}_${nonce.toString(36)}` : name);
   return {
@@ -114,13 +120,15 @@ export function planRun(o: RunOptions, progress: Progress): RunContext {
     shared,
     control: new Int32Array(shared.control),
     nonce,
-    producers: producerWorkers(s),
+    // The activity service writes every claim as producer 0, sequence = message index.
+    producers: front === 'http' ? 1 : producerWorkers(s),
     consumers: s.consumer.workers,
     isolation: o.remote !== undefined ? 'remote' : s.topology.isolation,
     topic: own(s.topic),
     group: own(GROUP),
-    metrics: new RunMetrics(s.phases),
+    metrics: new RunMetrics(s.phases, front === 'http'),
     faults,
+    front,
     faultRecords: [],
     producerOutcomes: [],
     consumerOutcomes: [],

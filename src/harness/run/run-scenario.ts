@@ -20,10 +20,13 @@ import { planRun, type RunContext, type RunOptions } from './run-context.js';
 import { describeError, runSteps, type RunStep, type StepFailure } from './run-steps.js';
 import { runSale, startWorkers, waitUntilReady } from './sale.js';
 import { stopRun } from './stop-run.js';
+import { startActivity } from './http-front.js';
+import { httpSummary } from '../http/index.js';
 
 const RUN_STEPS: readonly RunStep[] = [
   { name: 'boot the topology', run: bootTopology },
   { name: 'wait for the route', run: waitForRoute },
+  { name: 'start the activity service', run: startActivity },
   { name: 'start the worker pools', run: startWorkers },
   { name: 'wait until every worker is ready', run: waitUntilReady },
   { name: 'run the sale', run: runSale },
@@ -48,6 +51,10 @@ export async function runScenario(o: RunOptions): Promise<RunResult> {
   if (failure?.error instanceof InvalidConfigError) throw failure.error;
   const timeline = addSystemSeconds(run.metrics.timeline(), run.poller?.samples ?? []);
   const figures = measure(run, failure, timeline);
+  const h = run.http;
+  if (h?.result !== undefined && h.service !== undefined) {
+    figures.summary.http = httpSummary({ load: h.result, response: run.metrics.httpResponse, offered: run.totalMessages, producingSec: producingSeconds(run.scenario), serviceWorkers: h.service.workers, url: h.service.url });
+  }
   const verdict = judgeRun(figures, run.scenario.thresholds);
   return { summary: { ...figures.summary, ...verdict }, timeline };
 }
@@ -57,7 +64,8 @@ function announce(run: RunContext): void {
   const s = run.scenario;
   run.progress.note(
     `metaq scenario ${s.name}: ${run.totalMessages.toLocaleString('en-US')} messages over ${producingSeconds(s).toFixed(0)} s (peak ${peakRate(s).toLocaleString('en-US')} msg/s), ` +
-      `flush ${s.topology.flush}, replication ${s.topology.replication}, ${run.isolation}, ${run.producers} producer / ${run.consumers} consumer workers`,
+      `flush ${s.topology.flush}, replication ${s.topology.replication}, ${run.isolation}, ` +
+      (run.front === 'http' ? `users over HTTP (autocannon, closed loop) / ${run.consumers} consumer workers` : `${run.producers} producer / ${run.consumers} consumer workers`),
   );
 }
 

@@ -8,6 +8,8 @@ import { activitySnapshot, elapsedSec, type RunContext } from './run-context.js'
 import { WorkerPools } from './worker-pools.js';
 import { FaultScheduler } from './fault-scheduler.js';
 import { SystemPoller } from './system-poller.js';
+import { dueBySecond, httpOutcome } from '../http/index.js';
+import { startHttpLoad } from './http-front.js';
 
 /** Load starts this long after every worker is ready (all threads see the same t = 0). */
 const START_DELAY_US = 300_000;
@@ -16,10 +18,13 @@ const LIVE_VIEW_MS = 250;
 
 export async function startWorkers(run: RunContext): Promise<void> {
   run.pools = new WorkerPools(run);
+  if (run.front === 'http') startHttpLoad(run);
 }
 
 export async function waitUntilReady(run: RunContext): Promise<void> {
   await run.pools!.untilReady();
+  const load = run.http?.load;
+  if (load !== undefined) await Promise.race([load.untilReady(), run.pools!.failed]);
 }
 
 export async function runSale(run: RunContext): Promise<void> {
@@ -27,6 +32,7 @@ export async function runSale(run: RunContext): Promise<void> {
   const { metrics, progress } = run;
   const runStartUs = nowUs() + START_DELAY_US;
   pools.post({ kind: 'start', runStartUs });
+  run.http?.load?.begin(runStartUs);
   await sleep(START_DELAY_US / 1000);
   run.runStartUs = runStartUs;
   if (run.faults.length > 0) {
@@ -39,10 +45,20 @@ export async function runSale(run: RunContext): Promise<void> {
     run.poller = new SystemPoller(run, run.admin);
     run.poller.start();
   }
-  metrics.expectedReporters = run.producers + pools.liveConsumers;
+  const load = run.http?.load;
+  metrics.expectedReporters = (load?.threads ?? run.producers) + pools.liveConsumers;
   run.ticker = setInterval(() => {
     for (const sec of metrics.settle(Math.floor(elapsedSec(run)))) progress.second(sec, sec.second + 1);
   }, LIVE_VIEW_MS);
+  if (load !== undefined) {
+    // autocannon's threads report what was answered; the plan says what was due.
+    dueBySecond(run.scenario.phases).forEach((claims, second) => metrics.offer(second, claims));
+    const result = await Promise.race([load.finished(), pools.failed]);
+    run.http!.result = result;
+    run.producerOutcomes = httpOutcome(result.threads);
+    run.saleEnd = activitySnapshot(run);
+    return;
+  }
   let running = run.producers;
   run.producerOutcomes = await Promise.race([
     Promise.all(

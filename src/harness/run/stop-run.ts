@@ -6,6 +6,7 @@
 // Each part runs even if one before it failed; the first failure is returned.
 import { activitySnapshot, elapsedSec, type RunContext } from './run-context.js';
 import type { StepFailure } from './run-steps.js';
+import { stopHttp } from './http-front.js';
 
 export const STOP_STEP = 'stop the run';
 
@@ -33,6 +34,7 @@ export async function stopRun(run: RunContext): Promise<StepFailure | undefined>
     run.saleEnd ??= activitySnapshot(run);
     run.drainEnd ??= activitySnapshot(run);
   });
+  await attempt(() => stopHttp(run));
   await attempt(() => run.pools?.destroy());
   await attempt(() => run.admin?.close());
   await attempt(async () => {

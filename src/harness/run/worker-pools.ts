@@ -82,8 +82,10 @@ export class WorkerPools {
       // A consumer killed on purpose ends its thread: that is its outcome, not the run's failure.
       this.consumerRuns.push(done.catch((err: unknown) => (this.#killed.has(w) ? this.#diedOutcome(w) : Promise.reject(err))));
     }
-    const producerPool = this.#pool(PRODUCER_TASK_FILE, run.producers);
-    for (let w = 0; w < run.producers; w++) {
+    // The HTTP front plays the users with autocannon instead (http-front.ts).
+    const producers = run.front === 'http' ? 0 : run.producers;
+    const producerPool = producers > 0 ? this.#pool(PRODUCER_TASK_FILE, producers) : undefined;
+    for (let w = 0; w < producers; w++) {
       const port = this.#listen(run, 'producer');
       this.#producerPorts.push(port.ours);
       const task: ProducerTask = {
@@ -106,7 +108,7 @@ export class WorkerPools {
         shared: run.shared,
         port: port.theirs,
       };
-      this.producerRuns.push(producerPool.run(task, { transferList: [port.theirs] }) as Promise<ProducerOutcome>);
+      this.producerRuns.push(producerPool!.run(task, { transferList: [port.theirs] }) as Promise<ProducerOutcome>);
     }
     this.failed = Promise.race([...this.producerRuns, ...this.consumerRuns].map((r) => r.then(() => new Promise<never>(() => undefined))));
     // A failure nobody is racing at that moment (during the drain, at teardown) must not crash the process.

@@ -9,6 +9,8 @@ export type FlushMode = 'sync' | 'async';
 export type ReplicationMode = 'sync' | 'async' | 'none';
 /** Where the brokers and the name server run: worker threads of the harness, or child processes (can be SIGKILLed). */
 export type Isolation = 'thread' | 'process';
+/** Who plays the users: the harness's open-loop producer threads, or autocannon over HTTP against the activity service. */
+export type Front = 'producers' | 'http';
 /** A flush/replication pair as the loss limits name it: `sync/sync`, `async/none`, ... */
 export type ModeName = `${FlushMode}/${ReplicationMode}`;
 
@@ -45,7 +47,39 @@ export interface Thresholds {
    * fails by it. sync/sync must stay 0. Scaled with the rate by --rate.
    */
   maxLost?: Readonly<Partial<Record<ModeName, number>>>;
+  /** Bounds on the HTTP side, judged only when the front is http. */
+  http?: HttpThresholds;
 }
+
+/** What an HTTP-front run must meet beyond zero loss (each optional). */
+export interface HttpThresholds {
+  /** Claims answered 503 over claims answered, at most (0..1). */
+  max503Share?: number;
+  /** Response time p99 (autocannon's, closed loop) at most this many ms. */
+  maxResponseP99Ms?: number;
+  /** Claims answered over claims the curve offered, at least (0..1): how far the closed loop may fall behind. */
+  minAchievedRatio?: number;
+}
+
+/** The HTTP front's load generator (autocannon) and the activity service it calls. */
+export interface HttpFront {
+  /** autocannon's connections over all its threads: closed loop, this many concurrent users. */
+  connections: number;
+  /** autocannon worker threads; 0 sizes it to the machine (half the cores). */
+  workers: number;
+  /** Activity service worker processes; 0: the service's default (every core). */
+  serviceWorkers: number;
+  /** A request unanswered this long counts as a timeout (autocannon drops the connection and reconnects). */
+  timeoutSec: number;
+}
+
+export const HTTP_FRONT_DEFAULTS: HttpFront = { connections: 256, workers: 0, serviceWorkers: 0, timeoutSec: 20 };
+/**
+ * `--front http` on a scenario written for the producers, without --rate:
+ * its peak becomes this (claims/s), what HTTP carries on a 2-core machine
+ * with the whole system on it (docs/BENCHMARKS.md).
+ */
+export const HTTP_DEFAULT_PEAK_RATE = 3000;
 
 export interface Scenario {
   name: string;
@@ -82,6 +116,10 @@ export interface Scenario {
   };
   /** Faults injected during the run, at their seconds (default none). */
   faults?: readonly FaultSpec[];
+  /** Who plays the users (default producers). */
+  front?: Front;
+  /** The HTTP front's settings (defaults HTTP_FRONT_DEFAULTS); used when front is http. */
+  http?: Partial<HttpFront>;
   thresholds: Thresholds;
 }
 
@@ -100,6 +138,10 @@ export interface ScenarioOverrides {
   brokerGroups?: number;
   /** Replace the scenario's own faults (an empty list runs it without any); at the times given, not scaled. */
   faults?: readonly FaultSpec[];
+  /** Who plays the users; switching a producers scenario to http without `rate` scales its peak to HTTP_DEFAULT_PEAK_RATE. */
+  front?: Front;
+  /** autocannon's connections (closed-loop users) of the HTTP front. */
+  connections?: number;
 }
 
 export function producingSeconds(s: Scenario): number {
@@ -114,11 +156,15 @@ export function peakRate(s: Scenario): number {
 export function applyOverrides(s: Scenario, o: ScenarioOverrides): Scenario {
   const timeScale = o.durationSec === undefined ? 1 : o.durationSec / producingSeconds(s);
   const peak = peakRate(s);
-  const rateScale = o.rate === undefined || peak === 0 ? 1 : o.rate / peak;
+  const toHttp = o.front === 'http' && frontOf(s) !== 'http';
+  const rate = o.rate ?? (toHttp ? Math.min(peak, HTTP_DEFAULT_PEAK_RATE) : undefined);
+  const rateScale = rate === undefined || peak === 0 ? 1 : rate / peak;
   // The consumer's capacity is part of the curve's shape (the backlog it builds): it scales with the rate.
   return {
     ...s,
     queues: o.queues ?? s.queues,
+    ...(o.front !== undefined ? { front: o.front } : {}),
+    ...(o.connections !== undefined ? { http: { ...s.http, connections: o.connections } } : {}),
     phases: s.phases.map((p) => ({
       name: p.name,
       durationSec: p.durationSec * timeScale,
@@ -144,6 +190,15 @@ export function applyOverrides(s: Scenario, o: ScenarioOverrides): Scenario {
     // The scenario's own faults sit on its curve and scale with it; the command line's are taken as given.
     ...(o.faults !== undefined ? { faults: o.faults } : s.faults !== undefined ? { faults: s.faults.map((f) => ({ ...f, atSec: f.atSec * timeScale })) } : {}),
   };
+}
+
+export function frontOf(s: Scenario): Front {
+  return s.front ?? 'producers';
+}
+
+/** The HTTP front's settings with the defaults filled in. */
+export function httpFront(s: Scenario): HttpFront {
+  return { ...HTTP_FRONT_DEFAULTS, ...s.http };
 }
 
 export function brokerGroups(s: Scenario): number {

@@ -77,8 +77,30 @@ export function checkScenario(s: Scenario, where: string): void {
     if (!Number.isInteger(limit) || limit < 0) bad(`thresholds.maxLost[${mode}] must be an integer >= 0, got ${limit}`);
   }
   if ((s.thresholds.maxLost?.['sync/sync'] ?? 0) !== 0) bad('thresholds.maxLost: sync/sync promises no loss; its limit stays 0');
+  checkHttp(s, bad);
   const end = producingSeconds(s) + s.drainTimeoutSec;
   for (const f of s.faults ?? []) {
     if (!(f.atSec >= 0 && f.atSec < end)) bad(`fault ${f.text} at ${f.atSec} s is outside the run (0 to ${end} s: the curve and the drain timeout)`);
   }
+}
+
+const HTTP_KEYS = ['connections', 'workers', 'serviceWorkers', 'timeoutSec'];
+const HTTP_THRESHOLD_KEYS = ['max503Share', 'maxResponseP99Ms', 'minAchievedRatio'];
+
+/** The front and its HTTP settings and thresholds: unknown keys and out-of-range values are errors. */
+function checkHttp(s: Scenario, bad: (what: string) => never): void {
+  if (s.front !== undefined && s.front !== 'producers' && s.front !== 'http') bad(`front must be producers or http, got ${JSON.stringify(s.front)}`);
+  const h = s.http ?? {};
+  for (const k of Object.keys(h)) if (!HTTP_KEYS.includes(k)) bad(`http: unknown setting ${JSON.stringify(k)} (known: ${HTTP_KEYS.join(', ')})`);
+  if (h.connections !== undefined && !(Number.isInteger(h.connections) && h.connections >= 1 && h.connections <= 10_000)) bad(`http.connections must be an integer within 1..10000, got ${h.connections}`);
+  if (h.workers !== undefined && !(Number.isInteger(h.workers) && h.workers >= 0 && h.workers <= 64)) bad(`http.workers must be an integer within 0..64 (0 sizes it to the machine), got ${h.workers}`);
+  if (h.serviceWorkers !== undefined && !(Number.isInteger(h.serviceWorkers) && h.serviceWorkers >= 0 && h.serviceWorkers <= 256)) bad(`http.serviceWorkers must be an integer within 0..256, got ${h.serviceWorkers}`);
+  if (h.timeoutSec !== undefined && !positive(h.timeoutSec)) bad(`http.timeoutSec must be positive, got ${h.timeoutSec}`);
+  const t = s.thresholds.http ?? {};
+  for (const k of Object.keys(t)) if (!HTTP_THRESHOLD_KEYS.includes(k)) bad(`thresholds.http: unknown threshold ${JSON.stringify(k)} (known: ${HTTP_THRESHOLD_KEYS.join(', ')})`);
+  for (const k of ['max503Share', 'minAchievedRatio'] as const) {
+    const v = t[k];
+    if (v !== undefined && !(v >= 0 && v <= 1)) bad(`thresholds.http.${k} must be within 0..1, got ${v}`);
+  }
+  if (t.maxResponseP99Ms !== undefined && !positive(t.maxResponseP99Ms)) bad(`thresholds.http.maxResponseP99Ms must be positive, got ${t.maxResponseP99Ms}`);
 }

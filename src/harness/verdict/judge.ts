@@ -121,6 +121,31 @@ function latency(f: RunFigures, t: Thresholds): string[] {
   return out;
 }
 
+/**
+ * The HTTP front (HTTP runs only): no claim answered other than 200 or 503
+ * (a 400 or 500 is the service's or the harness's bug), and the scenario's
+ * bounds on the 503 share, the response p99 and the achieved rate.
+ */
+function http(f: RunFigures, t: Thresholds, judged: boolean): string[] {
+  const h = f.summary.http;
+  if (h === undefined) return [];
+  const out: string[] = [];
+  if (h.status.other > 0) out.push(`${h.status.other} claim(s) answered neither 200 nor 503 by the activity service`);
+  const b = t.http;
+  if (b === undefined || !judged) return out;
+  if (b.max503Share !== undefined && h.unavailableShare > b.max503Share) {
+    out.push(`${(h.unavailableShare * PERCENT).toFixed(2)}% of the claims answered were 503 (${h.status.unavailable}), above ${(b.max503Share * PERCENT).toFixed(2)}%`);
+  }
+  if (b.maxResponseP99Ms !== undefined && h.responseMs.p99 > b.maxResponseP99Ms) out.push(`HTTP response p99 ${ms(h.responseMs.p99)} ms (${h.label}) is above ${b.maxResponseP99Ms} ms`);
+  if (b.minAchievedRatio !== undefined && 1 - h.shortfall < b.minAchievedRatio) {
+    out.push(
+      `the users got ${h.claims.answered.toLocaleString('en-US')} claims answered of ${h.claims.offered.toLocaleString('en-US')} offered ` +
+        `(${((1 - h.shortfall) * PERCENT).toFixed(1)}%, below ${(b.minAchievedRatio * PERCENT).toFixed(0)}%; ${h.label})`,
+    );
+  }
+  return out;
+}
+
 function warnings(f: RunFigures): string[] {
   const out: string[] = [];
   const lagP99 = f.summary.latencyMs.generatorLag.p99;
@@ -138,6 +163,8 @@ function warnings(f: RunFigures): string[] {
   }
   if (m.retried > 0) out.push(`${m.retried} message(s) were re-sent after a failed attempt (${m.attempts.ok + m.attempts.slaveTimeout + m.attempts.slaveNotAvailable + m.attempts.otherStatus + m.attempts.error} attempts in all)`);
   for (const fault of f.summary.faults) if (fault.note?.startsWith('failed') === true) out.push(`fault ${fault.spec}: ${fault.note}`);
+  const h = f.summary.http;
+  if (h !== undefined && h.timeouts + h.errors > 0) out.push(`HTTP: ${h.timeouts} request(s) timed out and ${h.errors} connection error(s) (those claims are not acknowledged, and not lost)`);
   return out;
 }
 
@@ -154,6 +181,7 @@ export function judgeRun(f: RunFigures, t: Thresholds): RunVerdict {
     ...failedSends(f),
     ...(judged ? ackedRate(f, t) : []),
     ...(judged ? latency(f, t) : []),
+    ...http(f, t, judged),
   ];
   return { passed: failures.length === 0, failures, warnings: warnings(f) };
 }
