@@ -159,6 +159,7 @@ export class Broker {
     this.#tx = config.role === 'slave' ? undefined : new TransactionService({
       store,
       offsets: this.#offsets,
+      brokerName: config.brokerName,
       transactionTimeoutMs: config.transactionTimeoutMs,
       transactionCheckIntervalMs: config.transactionCheckIntervalMs,
       transactionCheckMax: config.transactionCheckMax,

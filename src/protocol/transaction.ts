@@ -8,7 +8,7 @@
 // END_TRANSACTION request:   group str8 | halfPhysicalOffset u64 | halfQueueOffset u64 | action u8 | fromCheck u8
 //   response: outcome u8 | duplicate u8 | queueId u32 | queueOffset u64 | physicalOffset u64
 // CHECK_TRANSACTION_STATE (broker to producer, oneway):
-//   group str8 | halfPhysicalOffset u64 | halfQueueOffset u64 | checkTimes u16 | record bytes32
+//   brokerName str8 | group str8 | halfPhysicalOffset u64 | halfQueueOffset u64 | checkTimes u16 | record bytes32
 // REGISTER_PRODUCER / UNREGISTER_PRODUCER request: clientId str8 | group str8; response empty
 import { MalformedFrameError } from '../common/index.js';
 import { BodyReader, BodyWriter } from './body.js';
@@ -66,6 +66,8 @@ export interface EndTransactionResponse {
 }
 
 export interface CheckTransactionState extends HalfRef {
+  /** The broker asking (with the half's physical offset, the transaction's id). */
+  brokerName: string;
   /** Checks sent before this one. */
   checkTimes: number;
   /** The half message's raw record (the producer's checker reads its keys and properties). */
@@ -121,12 +123,12 @@ export function decodeEndTransactionResponse(body: Buffer): EndTransactionRespon
 }
 
 export function encodeCheckTransactionState(c: CheckTransactionState): Buffer {
-  return new BodyWriter(64 + c.record.length).str8(c.group, 'group').u64(c.halfPhysicalOffset).u64(c.halfQueueOffset).u16(c.checkTimes).bytes32(c.record).finish();
+  return new BodyWriter(128 + c.record.length).str8(c.brokerName, 'brokerName').str8(c.group, 'group').u64(c.halfPhysicalOffset).u64(c.halfQueueOffset).u16(c.checkTimes).bytes32(c.record).finish();
 }
 
 export function decodeCheckTransactionState(body: Buffer): CheckTransactionState {
   const r = new BodyReader(body);
-  const c = { group: r.str8('group'), halfPhysicalOffset: r.u64('halfPhysicalOffset'), halfQueueOffset: r.u64('halfQueueOffset'), checkTimes: r.u16('checkTimes'), record: r.bytes32('record') };
+  const c = { brokerName: r.str8('brokerName'), group: r.str8('group'), halfPhysicalOffset: r.u64('halfPhysicalOffset'), halfQueueOffset: r.u64('halfQueueOffset'), checkTimes: r.u16('checkTimes'), record: r.bytes32('record') };
   r.done('the check-transaction-state request');
   return c;
 }

@@ -46,6 +46,8 @@ export interface TransactionTimings {
 export interface TransactionServiceOptions extends TransactionTimings {
   store: MessageStore;
   offsets: ConsumerOffsets;
+  /** Named in checks: with the half message's physical offset, the transaction's id. */
+  brokerName: string;
   /** A producer silent for longer than this is no longer checked with. */
   producerTimeoutMs: number;
   /** Sync replication: resolves once the slave holds the log up to `endOffset` (as a SEND waits). */
@@ -357,7 +359,7 @@ export class TransactionService {
           this.#stats.checksWithoutProducer++;
           return;
         }
-        ctx.notify(Opcode.CheckTransactionState, encodeCheckTransactionState({ group: p.group, halfPhysicalOffset: p.halfPhysicalOffset, halfQueueOffset: p.halfQueueOffset, checkTimes, record }));
+        ctx.notify(Opcode.CheckTransactionState, encodeCheckTransactionState({ brokerName: this.#o.brokerName, group: p.group, halfPhysicalOffset: p.halfPhysicalOffset, halfQueueOffset: p.halfQueueOffset, checkTimes, record }));
       },
       (err: unknown) => {
         p.checking = false;
