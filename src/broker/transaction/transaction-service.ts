@@ -124,9 +124,16 @@ export class TransactionService {
     return { pending: this.#pending.size, ...this.#stats };
   }
 
+  /** Stops the checks; records the progress (the broker persists offsets after this). */
   close(): void {
     this.#closed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
+    try {
+      this.#catchUp();
+      this.#saveProgress();
+    } catch (err) {
+      this.#o.onError('recording the transaction check progress failed', err);
+    }
   }
 
   /** TRANSACTION_HALF: stores the half message; the caller waits for the slave as for a SEND. */
