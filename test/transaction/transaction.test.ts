@@ -171,6 +171,18 @@ describe('transactional messages', () => {
     expect(bodies(await readTopic(admin, broker, TOPIC))).toEqual(['order-8']);
   });
 
+  it('a check answered rollback, then the late END says commit: it stays rolled back, and the END says so', async () => {
+    const { c, broker, admin } = await cluster();
+    const p = clients.producer(c.ns, { checker: () => 'rollback' });
+    const r = await p.sendTransactional(TOPIC, { body: 'order-9' }, async (): Promise<'commit'> => {
+      await waitUntil(() => broker.transactionStats()!.rolledBack === 1, 'the check to roll back', 5000);
+      return 'commit';
+    });
+    expect(r).toMatchObject({ localState: 'commit', outcome: 'ROLLED_BACK', duplicate: true });
+    await sleep(ALL_CHECKS_OVER_MS);
+    expect(await readTopic(admin, broker, TOPIC)).toEqual([]);
+  });
+
   it('no SEND to the broker\'s transaction topics (a forged half message)', async () => {
     const { c } = await cluster();
     const plain = new Producer({ namesrv: c.ns });

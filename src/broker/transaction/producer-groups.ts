@@ -2,7 +2,11 @@
 // checks a transaction back with one of them, on the connection the producer
 // registered on. A producer whose connection closes leaves at once; a silent
 // one after the timeout.
+import { LimitExceededError } from '../../common/index.js';
 import type { RequestContext } from '../../net/index.js';
+
+/** Registrations a broker keeps at most (producers times their groups): a client cannot grow the table without bound. */
+export const MAX_PRODUCER_REGISTRATIONS = 65_536;
 
 interface LiveProducer {
   ctx: RequestContext;
@@ -13,18 +17,23 @@ export class ProducerGroups {
   readonly #groups = new Map<string, Map<string, LiveProducer>>();
   /** Round robin over a group's producers, per group. */
   readonly #next = new Map<string, number>();
+  #count = 0;
 
   register(clientId: string, group: string, ctx: RequestContext, now: number): void {
+    const existing = this.#groups.get(group)?.get(clientId);
+    if (existing !== undefined && existing.ctx === ctx) {
+      existing.lastSeen = now;
+      return;
+    }
+    if (existing === undefined && this.#count >= MAX_PRODUCER_REGISTRATIONS) {
+      throw new LimitExceededError('producerRegistrations', `limit producerRegistrations: the broker already knows ${this.#count} producers of transaction groups`);
+    }
     let g = this.#groups.get(group);
     if (g === undefined) {
       g = new Map();
       this.#groups.set(group, g);
     }
-    const existing = g.get(clientId);
-    if (existing !== undefined && existing.ctx === ctx) {
-      existing.lastSeen = now;
-      return;
-    }
+    if (existing === undefined) this.#count++;
     g.set(clientId, { ctx, lastSeen: now });
     ctx.onClose(() => {
       // Only if the producer still uses that connection: it may have reconnected.
@@ -34,8 +43,8 @@ export class ProducerGroups {
 
   unregister(clientId: string, group: string): void {
     const g = this.#groups.get(group);
-    if (g === undefined) return;
-    g.delete(clientId);
+    if (g === undefined || !g.delete(clientId)) return;
+    this.#count--;
     if (g.size === 0) {
       this.#groups.delete(group);
       this.#next.delete(group);
