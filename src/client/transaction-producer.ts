@@ -71,6 +71,9 @@ export interface TransactionSendResult extends TransactionInfo {
 
 const OPTION_KEYS = new Set(['namesrv', 'requestTimeoutMs', 'routeRefreshMs', 'clientId', 'tls', 'credential', 'group', 'checker', 'topics', 'heartbeatIntervalMs', 'retries']);
 const DEFAULT_HEARTBEAT_MS = 5000;
+/** An END that fails retryably (connection lost, broker busy recovering) is sent this many times in all, this far apart; then the broker's check settles it. */
+const END_ATTEMPTS = 3;
+const END_RETRY_DELAY_MS = 200;
 const OUTCOMES: Record<TransactionOutcome, TransactionSendOutcome> = {
   [TransactionOutcome.Committed]: 'COMMITTED',
   [TransactionOutcome.RolledBack]: 'ROLLED_BACK',
@@ -174,16 +177,23 @@ export class TransactionProducer {
     }
     const result: TransactionSendResult = { ...info, localState, outcome: 'UNKNOWN', status: r.status, queueOffset: undefined, duplicate: false, endError: undefined, localError };
     if (localState === 'unknown') return result;
-    try {
-      const end = await this.#api.endTransaction(mq.addr, { ...ref, action: localState === 'commit' ? TransactionAction.Commit : TransactionAction.Rollback, fromCheck: false }, this.#timeoutMs);
-      result.outcome = OUTCOMES[end.outcome];
-      result.status = end.status;
-      result.duplicate = end.duplicate;
-      if (end.outcome === TransactionOutcome.Committed && end.physicalOffset > 0) result.queueOffset = end.queueOffset;
-    } catch (err) {
-      result.endError = err instanceof MetaqError ? err : new ServiceUnavailableError('end of transaction failed', { cause: err });
+    const action = localState === 'commit' ? TransactionAction.Commit : TransactionAction.Rollback;
+    // An END is idempotent (the broker ends a transaction once): a lost or refused-for-now one is simply sent again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const end = await this.#api.endTransaction(mq.addr, { ...ref, action, fromCheck: false }, this.#timeoutMs);
+        result.outcome = OUTCOMES[end.outcome];
+        result.status = end.status;
+        result.duplicate = end.duplicate;
+        if (end.outcome === TransactionOutcome.Committed && end.physicalOffset > 0) result.queueOffset = end.queueOffset;
+        result.endError = undefined;
+        return result;
+      } catch (err) {
+        result.endError = err instanceof MetaqError ? err : new ServiceUnavailableError('end of transaction failed', { cause: err });
+        if (attempt >= END_ATTEMPTS || this.#closed || !isRetryableSendError(err)) return result;
+        await new Promise((resolve) => setTimeout(resolve, END_RETRY_DELAY_MS));
+      }
     }
-    return result;
   }
 
   /** Leaves the group on every broker, closes the connections; transactions left open are checked with the group's other producers. */

@@ -10,10 +10,15 @@ import { InvalidRequestError, NoRouteError } from '../../src/common/index.js';
 import { RequestClient } from '../../src/net/index.js';
 import { encodeEndTransaction, decodeEndTransactionResponse, Opcode, Status, TransactionAction, TransactionOutcome } from '../../src/protocol/index.js';
 import { DISCARD_TOPIC, HALF_TOPIC, OP_TOPIC } from '../../src/broker/transaction/index.js';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnTs } from '../helpers/child.js';
 import { useCluster } from '../helpers/cluster.js';
 import { rejectionOf } from '../helpers/errors.js';
 import { sleep, waitUntil } from '../helpers/wait.js';
 import { bodies, FAST_TX, GROUP, QUEUES, readTopic, TOPIC, useTxClients } from './tx-helpers.js';
+
+const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'producer-child.ts');
 
 /** Longer than the first check plus every check of FAST_TX and the discard: nothing can still happen after it. */
 const ALL_CHECKS_OVER_MS = 300 + 3 * 300 + 1500;
@@ -123,6 +128,23 @@ describe('transactional messages', () => {
     await waitUntil(() => broker.transactionStats()!.committed === 1, 'the commit through the other producer', 5000);
     await sleep(ALL_CHECKS_OVER_MS);
     expect(bodies(await readTopic(admin, broker, TOPIC))).toEqual(['order-6']);
+  });
+
+  it('a producer process killed (SIGKILL) between its half message and its END: another producer of the group commits on check', async () => {
+    const { c, broker, admin } = await cluster();
+    const other = clients.producer(c.ns, { topics: [TOPIC], checker: (ch) => (ch.message.body.toString() === 'order-10' ? 'commit' : 'rollback') });
+    await other.register();
+    const child = spawnTs(CHILD, [c.ns, TOPIC, GROUP, 'order-10']);
+    try {
+      await waitUntil(() => child.lines.some((l) => l.startsWith('half ')), 'the child to store its half message', 20_000);
+      child.child.kill('SIGKILL');
+      expect((await child.exited).signal).toBe('SIGKILL');
+    } finally {
+      if (child.child.exitCode === null && child.child.signalCode === null) child.child.kill('SIGKILL');
+    }
+    await waitUntil(() => broker.transactionStats()!.committed === 1, 'the commit through the other producer', 5000);
+    await sleep(ALL_CHECKS_OVER_MS);
+    expect(bodies(await readTopic(admin, broker, TOPIC))).toEqual(['order-10']);
   });
 
   it('a duplicate END (twice in a row, and two at once) writes one message and answers the same outcome', async () => {
