@@ -276,7 +276,10 @@ export class TransactionService {
     let offset = from;
     for (;;) {
       const got = this.#o.store.getMessages(topic, 0, offset, SCAN_BATCH, SCAN_BYTES);
-      if (got.status === 'OFFSET_MOVED' || got.status === 'OFFSET_OVERFLOW') {
+      // Below retention's minimum: go to it. Past the end: readers may not see the whole log yet (a sync
+      // master's dispatch waits for its slave) so wait; once they do, the progress outran what a crash kept.
+      const moved = got.status === 'OFFSET_MOVED' || (got.status === 'OFFSET_OVERFLOW' && this.#isCaughtUp());
+      if (moved && got.nextOffset !== offset) {
         offset = got.nextOffset;
         continue;
       }
