@@ -13,7 +13,7 @@
 // answer racing a late END) share the first one's write, and after a crash
 // between the committed message and its op record, the committed message's
 // key (commitKey) says it was committed.
-import { GROUP_NAME_PATTERN, InvalidMessageError, InvalidRequestError, ServiceUnavailableError, UnknownQueueError, UnknownTopicError } from '../../common/index.js';
+import { GROUP_NAME_PATTERN, InvalidMessageError, LimitExceededError, InvalidRequestError, ServiceUnavailableError, UnknownQueueError, UnknownTopicError } from '../../common/index.js';
 import { encodeCheckTransactionState, Opcode, TransactionAction, TransactionOutcome, type DecodedTransactionHalf, type EndTransactionRequest } from '../../protocol/index.js';
 import { decodeRecords, type DecodedMessage, type MessageStore, type PutResult, type StoreMessage } from '../../store/index.js';
 import type { ConsumerOffsets } from '../consumer-offsets.js';
@@ -30,6 +30,12 @@ const MIN_TICK_MS = 10;
 const MAX_TICK_MS = 1000;
 /** Key index entries examined when looking for a committed message after a restart. */
 const COMMIT_KEY_CANDIDATES = 64;
+/**
+ * Pending half messages are held in memory (a few hundred bytes each): past
+ * this many, new half messages are refused until some end, so a producer
+ * group that never answers cannot grow the heap without bound.
+ */
+export const MAX_PENDING_TRANSACTIONS = 262_144;
 const EMPTY_AT: CommittedAt = { queueId: 0, queueOffset: 0, physicalOffset: 0 };
 
 export type ReplicaOutcome = 'confirmed' | 'timeout' | 'no-slave';
@@ -53,6 +59,8 @@ export interface TransactionServiceOptions extends TransactionTimings {
   /** Sync replication: resolves once the slave holds the log up to `endOffset` (as a SEND waits). */
   waitForSlave: (endOffset: number) => ReplicaOutcome | Promise<ReplicaOutcome>;
   onError: (message: string, err?: unknown) => void;
+  /** Pending half messages at most (default MAX_PENDING_TRANSACTIONS; tests lower it). */
+  maxPending?: number;
 }
 
 export interface EndResult {
@@ -120,7 +128,9 @@ export class TransactionService {
     this.#schedule();
   }
 
+  /** Counters, and the pending half messages as readers see them now. */
   stats(): TransactionStats {
+    if (!this.#closed) this.#catchUp();
     return { pending: this.#pending.size, ...this.#stats };
   }
 
@@ -148,6 +158,10 @@ export class TransactionService {
     const m = req.send.messages[0]!;
     for (const k of RESERVED_PROPERTIES) {
       if (m.properties?.[k] !== undefined) throw new InvalidMessageError(`property ${k} is reserved for transactional messages`);
+    }
+    this.#catchUp();
+    if (this.#pending.size >= (this.#o.maxPending ?? MAX_PENDING_TRANSACTIONS)) {
+      throw new LimitExceededError('pendingTransactions', `limit pendingTransactions: ${this.#pending.size} half messages wait for their END or check; end some first`);
     }
     const properties = { ...m.properties, [PROPERTY_TRANSACTION_TOPIC]: topic, [PROPERTY_TRANSACTION_QUEUE_ID]: String(queueId), [PROPERTY_PRODUCER_GROUP]: req.group };
     return store.put(HALF_TOPIC, 0, [{ body: m.body, tags: m.tags, keys: m.keys, properties, flag: m.flag, bornTimestamp: m.bornTimestamp }]);
