@@ -75,6 +75,12 @@ export interface BrokerConfig extends ResourceLimitsConfig, Partial<ConnectionLi
   allowUnauthenticated?: boolean;
   /** A connection that has not authenticated within this is closed. Default 10000 ms. */
   authTimeoutMs?: number;
+  /** Transactional messages: a half message with no END is first checked back this long after it was stored. Default 6000 ms. */
+  transactionTimeoutMs?: number;
+  /** Transactional messages: then checked again at this interval. Default 30000 ms. */
+  transactionCheckIntervalMs?: number;
+  /** Transactional messages: checks before an unanswered half message is discarded (to TRANS_CHECK_MAX_TIME_TOPIC). Default 15. */
+  transactionCheckMax?: number;
 }
 
 type TlsKeys = 'tls' | 'haTls' | 'masterTls' | 'namesrvTls';
@@ -124,6 +130,9 @@ export const BROKER_DEFAULTS = {
   replicaCredential: undefined as Credential | undefined,
   allowUnauthenticated: false,
   authTimeoutMs: 10_000,
+  transactionTimeoutMs: 6000,
+  transactionCheckIntervalMs: 30_000,
+  transactionCheckMax: 15,
 };
 
 /** The largest TCP port number. */
@@ -194,6 +203,9 @@ export function resolveBrokerConfig(config: BrokerConfig): ResolvedBrokerConfig 
   if (c.replicaCredential !== undefined && c.role !== 'slave') throw new InvalidConfigError('replicaCredential is for slaves; this broker is a master');
   if (typeof c.allowUnauthenticated !== 'boolean') throw new InvalidConfigError(`allowUnauthenticated must be true or false, got ${JSON.stringify(c.allowUnauthenticated)}`);
   checkInteger('authTimeoutMs', c.authTimeoutMs);
+  checkInteger('transactionTimeoutMs', c.transactionTimeoutMs);
+  checkInteger('transactionCheckIntervalMs', c.transactionCheckIntervalMs);
+  checkInteger('transactionCheckMax', c.transactionCheckMax, 0, 65535);
   checkSafeBinding(`broker ${c.brokerName}`, c.host, c.credentialsFile !== undefined, c.allowUnauthenticated);
   const store = resolveStoreConfig(c.store);
   if (c.maxFrameSize < store.maxMessageSize + SEND_FRAME_SLACK) {

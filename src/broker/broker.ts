@@ -24,6 +24,10 @@ import {
   decodeResetOffsets,
   decodeSendBack,
   decodeSendRequest,
+  decodeTransactionHalf,
+  decodeEndTransaction,
+  decodeProducerRegistration,
+  encodeEndTransactionResponse,
   SendRequestView,
   encodeClientIds,
   encodeOffset,
@@ -57,6 +61,7 @@ import { Registrar } from './registrar.js';
 import { RetryService } from './retry-service.js';
 import { queryKeyBounded } from './key-query.js';
 import { groupsOfTopics, ResourceLimits } from './resource-limits.js';
+import { isTransactionTopic, TransactionService } from './transaction/index.js';
 
 /** A pull never returns more than this many messages, whatever it asks. */
 const MAX_PULL_COUNT = 4096;
@@ -105,6 +110,8 @@ export class Broker {
   readonly #sendView = new SendRequestView();
   /** Masters only: a slave's log is a copy, so it schedules no re-deliveries of its own. */
   readonly #retry: RetryService | undefined;
+  /** Masters only: half messages, their ends and checks (transaction/). */
+  readonly #tx: TransactionService | undefined;
   readonly #registrar: Registrar;
   readonly #maintenance: NodeJS.Timeout;
   readonly #log: BrokerLogger;
@@ -148,6 +155,17 @@ export class Broker {
         this.#limits.admitGroups([group], false);
         return this.createTopic(topic, queueCount);
       },
+    });
+    this.#tx = config.role === 'slave' ? undefined : new TransactionService({
+      store,
+      offsets: this.#offsets,
+      brokerName: config.brokerName,
+      transactionTimeoutMs: config.transactionTimeoutMs,
+      transactionCheckIntervalMs: config.transactionCheckIntervalMs,
+      transactionCheckMax: config.transactionCheckMax,
+      producerTimeoutMs: config.consumerTimeoutMs,
+      waitForSlave: (end) => this.#haMaster!.waitForSlave(end),
+      onError: (message, err) => log.warn(message, err),
     });
     this.#groups.onLeave = (group, clientId) => this.#locks.releaseAll(group, clientId);
     store.onArrival((topic, queueId, maxOffset) => this.#polls.arrived(topic, queueId, maxOffset));
@@ -287,6 +305,11 @@ export class Broker {
     };
   }
 
+  /** Transactional messages: pending half messages and what became of the others since start (masters; undefined on a slave). */
+  transactionStats(): ReturnType<TransactionService['stats']> | undefined {
+    return this.#tx?.stats();
+  }
+
   /** Memory, GC pauses and the CommitLog's fdatasync cycles so far (counters: a poller diffs two readings). */
   #runtime(): BrokerRuntimeView {
     const sync = this.#store.syncLatency();
@@ -323,6 +346,7 @@ export class Broker {
     clearInterval(this.#maintenance);
     this.#gc.stop();
     this.#retry?.close();
+    this.#tx?.close();
     this.#haSlave?.close();
     await this.#haMaster?.close();
     await this.#registrar.close();
@@ -338,7 +362,7 @@ export class Broker {
   #topicInfos(): TopicInfo[] {
     const out: TopicInfo[] = [];
     for (const topic of this.#store.topicNames()) {
-      if (topic === SCHEDULE_TOPIC) continue;
+      if (topic === SCHEDULE_TOPIC || isTransactionTopic(topic)) continue;
       out.push({ topic, queueCount: this.#store.queueCount(topic)! });
     }
     return out;
@@ -368,10 +392,12 @@ export class Broker {
       const view = this.#sendView;
       let r;
       if (view.parse(f.body)) {
+        if (isTransactionTopic(view.topic)) throw new InvalidRequestError(`topic ${view.topic} is the broker's own`);
         ctx.principal?.checkTopic(view.topic);
         r = await store.putPlain(view.topic, view.queueId, view);
       } else {
         const req = decodeSendRequest(f.body);
+        if (isTransactionTopic(req.topic)) throw new InvalidRequestError(`topic ${req.topic} is the broker's own`);
         ctx.principal?.checkTopic(req.topic);
         r = await store.put(req.topic, req.queueId, req.messages);
       }
@@ -481,7 +507,41 @@ export class Broker {
       for (const r of resets) this.#polls.arrived(req.topic, r.queueId, Number.MAX_SAFE_INTEGER);
       return { body: encodeQueueResets(resets) };
     });
+    this.#installTransactionHandlers(h);
     h.set(Opcode.BrokerStats, () => ({ body: encodeBrokerStats(this.stats()) }));
+  }
+
+  /** Transactional messages (docs/PROTOCOL.md): the logic is the TransactionService's. */
+  #installTransactionHandlers(h: Map<number, Handler>): void {
+    h.set(Opcode.TransactionHalf, async (f, ctx) => {
+      this.#checkOpen();
+      this.#checkMaster('take transactional messages');
+      const req = decodeTransactionHalf(f.body);
+      ctx.principal?.checkTopic(req.send.topic);
+      const r = await this.#tx!.putHalf(req);
+      const waited = this.#haMaster!.waitForSlave(r.endOffset);
+      const outcome = typeof waited === 'string' ? waited : await waited;
+      return { status: SEND_STATUS[outcome], body: encodeSendResponse({ queueId: r.queueId, queueOffset: r.queueOffset, count: r.count, storeTimestamp: r.storeTimestamp, physicalOffsets: r.physicalOffsets }) };
+    });
+    h.set(Opcode.EndTransaction, async (f, ctx) => {
+      this.#checkOpen();
+      this.#checkMaster('end transactions');
+      const req = decodeEndTransaction(f.body);
+      const r = await this.#tx!.end(req, (topic) => ctx.principal?.checkTopic(topic));
+      return { status: SEND_STATUS[r.replica], body: encodeEndTransactionResponse({ outcome: r.outcome, duplicate: r.duplicate, ...r.at }) };
+    });
+    h.set(Opcode.RegisterProducer, (f, ctx) => {
+      this.#checkMaster('check transactions');
+      const req = decodeProducerRegistration(f.body);
+      if (!GROUP_NAME_PATTERN.test(req.group)) throw new InvalidRequestError(`invalid producer group name ${JSON.stringify(req.group)}`);
+      this.#tx!.producers.register(req.clientId, req.group, ctx, Date.now());
+      return {};
+    });
+    h.set(Opcode.UnregisterProducer, (f) => {
+      const req = decodeProducerRegistration(f.body);
+      this.#tx?.producers.unregister(req.clientId, req.group);
+      return {};
+    });
   }
 
   #requireQueue(topic: string, queueId: number): void {

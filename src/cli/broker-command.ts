@@ -27,6 +27,9 @@ interface BrokerArgs extends TlsArgs, SecurityArgs {
   'max-reconsume-times'?: unknown;
   'register-interval-ms'?: unknown;
   'consumer-timeout-ms'?: unknown;
+  'transaction-timeout-ms'?: unknown;
+  'transaction-check-interval-ms'?: unknown;
+  'transaction-check-max'?: unknown;
   'segment-size'?: unknown;
   'max-message-size'?: unknown;
   role?: unknown;
@@ -178,6 +181,9 @@ export function brokerConfigFromArgs(a: BrokerArgs, cwd = process.cwd(), env: No
       maxReconsumeTimes: intFlag('max-reconsume-times', a['max-reconsume-times'], 0),
       registerIntervalMs: intFlag('register-interval-ms', a['register-interval-ms'], 1),
       consumerTimeoutMs: intFlag('consumer-timeout-ms', a['consumer-timeout-ms'], 1),
+      transactionTimeoutMs: intFlag('transaction-timeout-ms', a['transaction-timeout-ms'], 1),
+      transactionCheckIntervalMs: intFlag('transaction-check-interval-ms', a['transaction-check-interval-ms'], 1),
+      transactionCheckMax: intFlag('transaction-check-max', a['transaction-check-max'], 0, 65535),
       role: role as 'master' | 'slave' | undefined,
       masterHaAddr: master,
       haPort: intFlag('ha-port', a['ha-port'], 0, 65535),
@@ -239,6 +245,9 @@ export const brokerCommand: CommandModule<object, BrokerArgs> = {
       })
       .option('register-interval-ms', { requiresArg: true, describe: `How often the broker re-registers its topics with the name servers, ms (default ${b.registerIntervalMs})` })
       .option('consumer-timeout-ms', { requiresArg: true, describe: `A consumer silent for longer than this leaves its group, ms (default ${b.consumerTimeoutMs})` })
+      .option('transaction-timeout-ms', { requiresArg: true, describe: `Transactional messages: a half message not ended is first checked back with its producer group this long after it was stored, ms (default ${b.transactionTimeoutMs})` })
+      .option('transaction-check-interval-ms', { requiresArg: true, describe: `Transactional messages: then checked again at this interval, ms (default ${b.transactionCheckIntervalMs})` })
+      .option('transaction-check-max', { requiresArg: true, describe: `Transactional messages: checks before an unanswered half message is discarded to TRANS_CHECK_MAX_TIME_TOPIC (default ${b.transactionCheckMax})` })
       .option('segment-size', {
         requiresArg: true,
         describe: `CommitLog segment size in bytes; each segment is preallocated, and must hold the largest message (default ${bytesText(s.segmentSize)})`,

@@ -30,6 +30,14 @@ import {
   encodeResetOffsets,
   encodeSendBack,
   encodeTopic,
+  encodeTransactionHalf,
+  encodeEndTransaction,
+  encodeProducerRegistration,
+  decodeEndTransactionResponse,
+  type EndTransactionRequest,
+  type EndTransactionResponse,
+  type ProducerRegistration,
+  type TransactionHalfRequest,
   errorForStatus,
   isErrorStatus,
   Opcode,
@@ -108,6 +116,37 @@ export class BrokerApi {
     if (status === undefined) throw new InternalServerError(`${addr} answered a send with ${statusName(f.status)}`);
     const r = decodeSendResponse(f.body);
     return { status, queueId: r.queueId, queueOffset: r.queueOffset, count: r.count, storeTimestamp: r.storeTimestamp, physicalOffsets: r.physicalOffsets };
+  }
+
+  /** TRANSACTION_HALF: stores a half message (answered as a SEND: where it is, and the slave's confirmation). */
+  async transactionHalf(addr: string, req: TransactionHalfRequest, timeoutMs: number): Promise<SentBatch> {
+    const c = await this.#pool.get(addr);
+    const f = await c.call(Opcode.TransactionHalf, encodeTransactionHalf(req), timeoutMs);
+    const status = SEND_STATUS[f.status];
+    if (status === undefined) throw new InternalServerError(`${addr} answered a half message with ${statusName(f.status)}`);
+    const r = decodeSendResponse(f.body);
+    return { status, queueId: r.queueId, queueOffset: r.queueOffset, count: r.count, storeTimestamp: r.storeTimestamp, physicalOffsets: r.physicalOffsets };
+  }
+
+  /** END_TRANSACTION: commits or rolls back a half message; the status says whether the slave holds the outcome. */
+  async endTransaction(addr: string, req: EndTransactionRequest, timeoutMs: number): Promise<EndTransactionResponse & { status: SendStatus }> {
+    const c = await this.#pool.get(addr);
+    const f = await c.call(Opcode.EndTransaction, encodeEndTransaction(req), timeoutMs);
+    const status = SEND_STATUS[f.status];
+    if (status === undefined) throw new InternalServerError(`${addr} answered an end of transaction with ${statusName(f.status)}`);
+    return { status, ...decodeEndTransactionResponse(f.body) };
+  }
+
+  /** REGISTER_PRODUCER on the pooled connection to `addr`: the broker checks transactions of the group back on it. */
+  async registerProducer(addr: string, req: ProducerRegistration): Promise<void> {
+    const c = await this.#pool.get(addr);
+    await c.call(Opcode.RegisterProducer, encodeProducerRegistration(req), this.#timeoutMs);
+  }
+
+  /** Leaves the producer group on `addr` if a connection is open; never throws. */
+  async unregisterProducer(addr: string, req: ProducerRegistration): Promise<void> {
+    const c = this.#pool.current(addr);
+    if (c !== undefined) await c.call(Opcode.UnregisterProducer, encodeProducerRegistration(req), this.#timeoutMs).catch(() => undefined);
   }
 
   /** PULL; `timeoutMs` must cover the time the broker may hold it. */

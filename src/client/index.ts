@@ -6,6 +6,7 @@ export { ReceivedMessage, splitRecords } from './received-message.js';
 export { allocateAveragely } from './allocate.js';
 export type { MessageQueue } from './topic-routes.js';
 export { BATCHING_DEFAULTS, type BatchingOptions, type BatchFlushReason, type SendBatcherStats } from './send-batcher.js';
+export { TransactionProducer, type TransactionProducerOptions, type TransactionSendResult, type TransactionSendOutcome, type TransactionInfo, type TransactionCheck, type TransactionChecker, type LocalTransaction, type LocalTransactionState } from './transaction-producer.js';
 export type { ClientOptions } from './client-options.js';
 // The send encoder the load generator fills in place (no object per message), and what it makes.
 export { SendRequestBuilder, SendRequestTemplate } from '../protocol/index.js';

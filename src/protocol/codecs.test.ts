@@ -449,6 +449,11 @@ describe('opcodes and statuses', () => {
       HaCatchUp: 46,
       AuthHello: 50,
       AuthProof: 51,
+      TransactionHalf: 60,
+      EndTransaction: 61,
+      CheckTransactionState: 62,
+      RegisterProducer: 63,
+      UnregisterProducer: 64,
     });
     expect(opcodeName(2)).toBe('Pull');
     expect(opcodeName(99)).toBe('opcode 99');

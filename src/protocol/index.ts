@@ -19,3 +19,4 @@ export * from './error-body.js';
 export { encodeProperties, decodeProperties } from './properties.js';
 export * from './ha.js';
 export * from './auth.js';
+export * from './transaction.js';

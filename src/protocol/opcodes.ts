@@ -38,6 +38,12 @@ export const Opcode = {
   // authentication, first on any connection to a server that has accounts (docs/PROTOCOL.md "Authentication")
   AuthHello: 50,
   AuthProof: 51,
+  // transactional messages (docs/PROTOCOL.md "Transactional messages"); CHECK_TRANSACTION_STATE goes broker to producer (oneway)
+  TransactionHalf: 60,
+  EndTransaction: 61,
+  CheckTransactionState: 62,
+  RegisterProducer: 63,
+  UnregisterProducer: 64,
 } as const;
 export type Opcode = (typeof Opcode)[keyof typeof Opcode];
 

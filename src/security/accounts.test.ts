@@ -76,6 +76,10 @@ describe('credentials file', () => {
 describe('roles', () => {
   it('grants each role its requests only', () => {
     expect(roleMay('producer', Opcode.Send)).toBe(true);
+    for (const op of [Opcode.TransactionHalf, Opcode.EndTransaction, Opcode.RegisterProducer, Opcode.UnregisterProducer]) {
+      expect(roleMay('producer', op)).toBe(true);
+      expect(roleMay('consumer', op)).toBe(false);
+    }
     expect(roleMay('producer', Opcode.CreateTopic)).toBe(false);
     expect(roleMay('consumer', Opcode.Send)).toBe(false);
     expect(roleMay('consumer', Opcode.CommitOffsets)).toBe(true);

@@ -25,6 +25,11 @@ export const PERMISSIONS: Readonly<Record<number, readonly Role[]>> = {
   [Opcode.SendBack]: ['consumer'],
   [Opcode.OffsetForTimestamp]: ['consumer'],
   [Opcode.QueueOffsets]: ['consumer'],
+  // transactional messages: a producer's, scoped to the real topic (TRANSACTION_HALF) and checked again at END
+  [Opcode.TransactionHalf]: ['producer'],
+  [Opcode.EndTransaction]: ['producer'],
+  [Opcode.RegisterProducer]: ['producer'],
+  [Opcode.UnregisterProducer]: ['producer'],
   // name server
   [Opcode.GetRoute]: ['producer', 'consumer'],
   [Opcode.RegisterBroker]: ['broker'],
