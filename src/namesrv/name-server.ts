@@ -13,6 +13,7 @@ import {
   FRAME_HEADER_SIZE,
   encodeText,
   Opcode,
+  type NameServerStats,
 } from '../protocol/index.js';
 import { RouteTable } from './route-table.js';
 import { checkRouteLimits, ROUTE_LIMIT_DEFAULTS, type RouteLimits } from './route-limits.js';
@@ -174,7 +175,7 @@ export class NameServer {
   }
 
   /** What BROKER_STATS on a name server answers (as JSON). */
-  stats(): { brokers: ReturnType<RouteTable['brokers']>; connections: number; refusals: Record<string, number> } {
+  stats(): NameServerStats {
     return { brokers: this.#routes.brokers(), connections: this.#server.connectionCount, refusals: this.#refusals.snapshot() };
   }
 

@@ -2,19 +2,12 @@
 // the brokers it routes to, how long since each last registered, its
 // connections and refusals, read from one stats() snapshot per scrape.
 import { Counter, Gauge, Registry } from 'prom-client';
-import { BrokerRole } from '../protocol/index.js';
+import { BrokerRole, type NameServerStats } from '../protocol/index.js';
 import type { MetricsSource } from '../net/index.js';
-
-/** What NameServer.stats() gives the metrics. */
-export interface NameServerFigures {
-  brokers: { brokerName: string; addr: string; role: BrokerRole; topics: number; lastSeen: number }[];
-  connections: number;
-  refusals: Record<string, number>;
-}
 
 const MS_PER_SEC = 1000;
 
-export function nameServerMetrics(stats: () => NameServerFigures): MetricsSource {
+export function nameServerMetrics(stats: () => NameServerStats): MetricsSource {
   const registry = new Registry();
   let s = stats();
   const BR = ['broker', 'addr', 'role'] as const;
