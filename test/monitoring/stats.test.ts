@@ -104,6 +104,8 @@ describe('metaq stats, alerts and /metrics', () => {
     let consumed = 0;
     const consumer = new Consumer({ ...FAST_CLIENT, namesrv: ns.addr, group: GROUP, concurrency: 1, batchSize: 1 });
     closers.push(() => consumer.shutdown());
+    // A failed assertion must not leave the handler stalled (the consumer's shutdown waits for it).
+    closers.push(async () => release());
     consumer.subscribe(TOPIC);
     await consumer.start(async (msgs) => {
       if (stalled) await gate;

@@ -1,7 +1,7 @@
 // timeline.csv: one row per second of the run (README, "Reading the report": time,
 // phase, produced, consumed, backlog, send p99, e2e p99, then the fault
 // columns retried, duplicates, from_slave, then the system's columns: each
-// role's CPU and each broker's fdatasync, GC, slave lag and RSS figures),
+// role's CPU and each broker's fdatasync, GC, slave lag, RSS and consumer lag figures),
 // for spreadsheets and for re-plotting a run without re-running it.
 import type { BrokerSecond, TimelineRow } from '../run-result.js';
 
@@ -17,6 +17,9 @@ export const BROKER_CSV_COLUMNS: readonly (readonly [string, keyof BrokerSecond]
   ['slave_lag_bytes', 'slaveLagBytes'],
   ['gc_ms', 'gcMs'],
   ['rss_mb', 'rssMb'],
+  // The broker's own consumer lag (monitor block): last, so that older columns keep their positions.
+  ['lag_sec', 'lagSec'],
+  ['lag_msgs', 'lagMessages'],
 ];
 
 /** Shares of a core keep 3 decimals (0.1%). */
