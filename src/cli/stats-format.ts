@@ -83,7 +83,7 @@ function replicationLine(b: BrokerStats): string {
   const ha = b.ha;
   if (ha === undefined) return 'none';
   if (isHaSlaveView(ha)) return `slave of ${ha.masterHaAddr}, ${ha.connected ? 'connected' : 'DISCONNECTED'}, replicated to ${ha.replicatedOffset}`;
-  return `master ${ha.mode}, slave ${ha.slaveConnected ? 'connected' : 'NOT CONNECTED'}, slave lag ${humanBytes(ha.slaveLagBytes)} / ${seconds(ha.slaveLagMs)} s${ha.writesHeld === 'none' ? '' : `, writes held (${ha.writesHeld})`}`;
+  return `master ${ha.mode}, ${ha.slaveConnected ? 'slave connected' : 'no slave connected'}, slave lag ${humanBytes(ha.slaveLagBytes)} / ${seconds(ha.slaveLagMs)} s${ha.writesHeld === 'none' ? '' : `, writes held (${ha.writesHeld})`}`;
 }
 
 function brokerBlock(b: BrokerStats, owners: Map<string, string>): string[] {
