@@ -8,6 +8,8 @@ import { resolveStoreConfig, type MessageStoreConfig } from '../store/index.js';
 import { validateQueueCount, validateTopicName } from '../store/index.js';
 import { checkResourceLimits, RESOURCE_LIMIT_DEFAULTS, type ResourceLimitsConfig } from './resource-limits.js';
 import { checkCredential, checkSafeBinding, type Credential } from '../security/index.js';
+import { checkMetricsListen } from '../net/index.js';
+import { checkAlertRules, type AlertRule, type ResolvedAlertRule } from './metrics/index.js';
 
 /** Resource limits (resource-limits.ts), connection limits (maxConnections, ...) and held-pull limits are top-level keys too: docs/SECURITY.md, "Limits". */
 export interface BrokerConfig extends ResourceLimitsConfig, Partial<ConnectionLimits>, Partial<HeldPullLimits> {
@@ -81,11 +83,22 @@ export interface BrokerConfig extends ResourceLimitsConfig, Partial<ConnectionLi
   transactionCheckIntervalMs?: number;
   /** Transactional messages: checks before an unanswered half message is discarded (to TRANS_CHECK_MAX_TIME_TOPIC). Default 15. */
   transactionCheckMax?: number;
+  // ---- monitoring (README "Monitoring and alerts") ----
+  /** Port of the HTTP listener answering GET /metrics (Prometheus text); 0 picks a free one. Default: no listener. */
+  metricsPort?: number;
+  /** Host of the metrics listener (no authentication on it). Default 127.0.0.1. */
+  metricsHost?: string;
+  /** How often the broker reads its figures (rates, group lag) and evaluates its alert rules. Default 1000 ms. */
+  monitorIntervalMs?: number;
+  /** Alert rules, evaluated every monitorIntervalMs. Default none. */
+  alerts?: readonly AlertRule[];
 }
 
 type TlsKeys = 'tls' | 'haTls' | 'masterTls' | 'namesrvTls';
 
-export type ResolvedBrokerConfig = Required<Omit<BrokerConfig, 'store' | 'topics' | 'namesrvAddrs' | 'retryDelaysMs' | 'haPort' | 'masterHaAddr' | TlsKeys | 'credentialsFile' | 'credential' | 'replicaCredential'>> & Pick<BrokerConfig, TlsKeys> & {
+export type ResolvedBrokerConfig = Required<Omit<BrokerConfig, 'store' | 'topics' | 'namesrvAddrs' | 'retryDelaysMs' | 'haPort' | 'masterHaAddr' | TlsKeys | 'credentialsFile' | 'credential' | 'replicaCredential' | 'metricsPort' | 'alerts'>> & Pick<BrokerConfig, TlsKeys> & {
+  metricsPort: number | undefined;
+  alerts: readonly ResolvedAlertRule[];
   credentialsFile: string | undefined;
   credential: Credential | undefined;
   replicaCredential: Credential | undefined;
@@ -133,6 +146,10 @@ export const BROKER_DEFAULTS = {
   transactionTimeoutMs: 6000,
   transactionCheckIntervalMs: 30_000,
   transactionCheckMax: 15,
+  metricsPort: undefined as number | undefined,
+  metricsHost: '127.0.0.1',
+  monitorIntervalMs: 1000,
+  alerts: [] as readonly ResolvedAlertRule[],
 };
 
 /** The largest TCP port number. */
@@ -207,6 +224,9 @@ export function resolveBrokerConfig(config: BrokerConfig): ResolvedBrokerConfig 
   checkInteger('transactionCheckIntervalMs', c.transactionCheckIntervalMs);
   checkInteger('transactionCheckMax', c.transactionCheckMax, 0, 65535);
   checkSafeBinding(`broker ${c.brokerName}`, c.host, c.credentialsFile !== undefined, c.allowUnauthenticated);
+  checkMetricsListen(c.metricsHost, c.metricsPort);
+  checkInteger('monitorIntervalMs', c.monitorIntervalMs, 100);
+  c.alerts = checkAlertRules(c.alerts);
   const store = resolveStoreConfig(c.store);
   if (c.maxFrameSize < store.maxMessageSize + SEND_FRAME_SLACK) {
     throw new InvalidConfigError(`maxFrameSize ${c.maxFrameSize} cannot carry a message of store.maxMessageSize ${store.maxMessageSize}`);

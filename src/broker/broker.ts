@@ -62,6 +62,8 @@ import { RetryService } from './retry-service.js';
 import { queryKeyBounded } from './key-query.js';
 import { groupsOfTopics, ResourceLimits } from './resource-limits.js';
 import { isTransactionTopic, TransactionService } from './transaction/index.js';
+import { BrokerMonitor, brokerMetrics } from './metrics/index.js';
+import { MetricsServer } from '../net/index.js';
 
 /** A pull never returns more than this many messages, whatever it asks. */
 const MAX_PULL_COUNT = 4096;
@@ -122,6 +124,9 @@ export class Broker {
   /** Topics, queues, groups and key lookups clients may cost this broker. */
   readonly #limits: ResourceLimits;
   readonly #tls: BrokerTls;
+  /** Rates, group lag and alert rules (BROKER_STATS monitor block, /metrics). */
+  readonly #monitor: BrokerMonitor;
+  #metrics: MetricsServer | undefined;
   #haMaster: HaMaster | undefined;
   #haSlave: HaSlave | undefined;
   #closing: Promise<void> | undefined;
@@ -183,6 +188,14 @@ export class Broker {
     });
     this.#maintenance = setInterval(() => this.#maintain(), Math.min(MAINTENANCE_INTERVAL_MS, config.offsetPersistIntervalMs));
     this.#maintenance.unref();
+    this.#monitor = new BrokerMonitor(config.brokerName, {
+      store,
+      offsets: () => this.#offsets.snapshot(),
+      ha: () => this.#haMaster?.stats() ?? this.#haSlave?.stats(),
+      rules: config.alerts,
+      intervalMs: config.monitorIntervalMs,
+      log: (line) => log.warn(line),
+    });
   }
 
   /** Opens the store, listens, registers with the name servers. */
@@ -227,6 +240,15 @@ export class Broker {
       await broker.close();
       throw err;
     }
+    broker.#monitor.start();
+    if (c.metricsPort !== undefined) {
+      try {
+        broker.#metrics = await MetricsServer.listen({ host: c.metricsHost, port: c.metricsPort, source: brokerMetrics(() => broker.stats()), onError: (err) => log.warn('rendering /metrics failed', err) });
+      } catch (err) {
+        await broker.close();
+        throw err;
+      }
+    }
     broker.#installHandlers(handlers);
     await broker.#registrar.registerAll();
     return broker;
@@ -237,6 +259,16 @@ export class Broker {
   }
 
   /** host:port of the replication listener (masters), for slaves' masterHaAddr. */
+  /** host:port of the /metrics listener, when metricsPort is set. */
+  get metricsAddr(): string | undefined {
+    return this.#metrics?.addr;
+  }
+
+  /** Reads the monitor's figures and evaluates the alert rules now (tests; the timer does it every monitorIntervalMs). */
+  refreshMonitor(): Promise<void> {
+    return this.#monitor.tick();
+  }
+
   get haAddr(): string | undefined {
     return this.#haMaster === undefined ? undefined : `${this.config.host}:${this.#haMaster.port}`;
   }
@@ -302,6 +334,7 @@ export class Broker {
       ha: this.#haMaster?.stats() ?? this.#haSlave?.stats(),
       runtime: this.#runtime(),
       refusals: this.#refusals.snapshot(),
+      monitor: this.#monitor.view(),
     };
   }
 
@@ -344,6 +377,8 @@ export class Broker {
 
   async #close(): Promise<void> {
     clearInterval(this.#maintenance);
+    this.#monitor.close();
+    await this.#metrics?.close();
     this.#gc.stop();
     this.#retry?.close();
     this.#tx?.close();
@@ -600,6 +635,7 @@ export class Broker {
 
   #pullReply(r: GetResult): { status: number; body: Buffer[] } {
     const head = encodePullResponseHead({ nextOffset: r.nextOffset, minOffset: r.minOffset, maxOffset: r.maxOffset, count: r.count });
+    if (r.count > 0) this.#monitor.pulled(r.count, r.records.length);
     return { status: PULL_STATUS[r.status], body: r.count > 0 ? [head, r.records] : [head] };
   }
 }

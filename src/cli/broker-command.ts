@@ -38,6 +38,8 @@ interface BrokerArgs extends TlsArgs, SecurityArgs {
   replication?: unknown;
   'slave-timeout-ms'?: unknown;
   'sync-record'?: unknown;
+  'metrics-port'?: unknown;
+  'metrics-host'?: unknown;
 }
 
 const BROKER_KEYS = ['store', ...Object.keys(BROKER_DEFAULTS)];
@@ -198,6 +200,8 @@ export function brokerConfigFromArgs(a: BrokerArgs, cwd = process.cwd(), env: No
       credential: credentialFrom(a, env, cwd),
       replicaCredential: replicaCredentialFrom(a, env, cwd),
       allowUnauthenticated: allowUnauthenticatedFrom(a),
+      metricsPort: intFlag('metrics-port', a['metrics-port'], 0, 65535),
+      metricsHost: stringFlag('metrics-host', a['metrics-host']),
     }),
     store,
   };
@@ -270,6 +274,8 @@ export const brokerCommand: CommandModule<object, BrokerArgs> = {
         describe: `Masters: sync acknowledges a send once the slave holds it too (else SLAVE_TIMEOUT or SLAVE_NOT_AVAILABLE), async at once (default ${b.replicationMode})`,
       })
       .option('slave-timeout-ms', { requiresArg: true, describe: `Masters, sync replication: how long a send waits for the slave before SLAVE_TIMEOUT, ms (default ${b.slaveTimeoutMs})` })
+      .option('metrics-port', { requiresArg: true, describe: 'Serve GET /metrics (Prometheus text) on this port; 0 picks a free one (default: off)' })
+      .option('metrics-host', { type: 'string', requiresArg: true, describe: `Address of the /metrics listener, which has no authentication (default ${b.metricsHost})` })
       .option('sync-record', {
         type: 'string',
         requiresArg: true,
@@ -284,8 +290,9 @@ export const brokerCommand: CommandModule<object, BrokerArgs> = {
       const role = c.role === 'master' ? `master, replication ${c.replicationMode}` : `slave of ${c.masterHaAddr}`;
       const replicationPort = broker.haAddr === undefined ? '' : `, replication on ${broker.haAddr}${c.haTls === undefined ? '' : ' (TLS)'}`;
       const clientTls = c.tls === undefined ? '' : ' (TLS)';
+      const metrics = broker.metricsAddr === undefined ? '' : `, metrics on http://${broker.metricsAddr}/metrics`;
       return {
-        startLine: `metaq broker ${c.brokerName} (${role}) listening on ${broker.addr}${clientTls}${replicationPort} (store ${config.store.dir}, flush ${config.store.flushMode ?? s.flushMode}, ${c.credentialsFile === undefined ? 'open: no accounts' : `accounts from ${c.credentialsFile}`})`,
+        startLine: `metaq broker ${c.brokerName} (${role}) listening on ${broker.addr}${clientTls}${replicationPort}${metrics} (store ${config.store.dir}, flush ${config.store.flushMode ?? s.flushMode}, ${c.credentialsFile === undefined ? 'open: no accounts' : `accounts from ${c.credentialsFile}`})`,
         close: () => broker.close(),
       };
     }),

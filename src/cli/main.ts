@@ -9,6 +9,7 @@ import { brokerCommand } from './broker-command.js';
 import { namesrvCommand } from './namesrv-command.js';
 import { compareCommand } from './compare-command.js';
 import { scenarioCommand } from './scenario-command.js';
+import { statsCommand } from './stats-command.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('metaq')
@@ -20,6 +21,7 @@ await yargs(hideBin(process.argv))
   .command(compareCommand)
   .command(adminCommand)
   .command(activityCommand)
+  .command(statsCommand)
   .demandCommand(1, 'Name a command; see --help.')
   .strict()
   .recommendCommands()

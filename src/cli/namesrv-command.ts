@@ -15,6 +15,8 @@ interface NamesrvArgs extends TlsArgs, SecurityArgs {
   host?: unknown;
   port?: unknown;
   'broker-expiry-ms'?: unknown;
+  'metrics-port'?: unknown;
+  'metrics-host'?: unknown;
 }
 
 /** The NameServerConfig a command line asks for: the config file (if any) with the flags laid over it. */
@@ -23,7 +25,7 @@ export function namesrvConfigFromArgs(a: NamesrvArgs, cwd = process.cwd(), env: 
   if (a.config !== undefined) {
     const where = `config file ${a.config}`;
     file = readConfigFile(path.resolve(cwd, a.config));
-    checkKeys(file, [...Object.keys(NAMESRV_DEFAULTS), 'tls'], where);
+    checkKeys(file, [...Object.keys(NAMESRV_DEFAULTS), 'tls', 'metricsPort'], where);
     // Certificate paths in a config file are relative to it.
     if (file.tls !== undefined) file.tls = resolveTlsPaths(file.tls, path.dirname(path.resolve(cwd, a.config)));
     if (file.host !== undefined && (typeof file.host !== 'string' || file.host === '')) throw new InvalidConfigError(`${where}: host must be a non-empty string`);
@@ -43,6 +45,8 @@ export function namesrvConfigFromArgs(a: NamesrvArgs, cwd = process.cwd(), env: 
       tls: serverTlsFromFlags(a, cwd),
       credentialsFile: credentialsFileFrom(a, env, cwd) ?? (typeof file.credentialsFile === 'string' && a.config !== undefined ? path.resolve(path.dirname(path.resolve(cwd, a.config)), file.credentialsFile) : undefined),
       allowUnauthenticated: allowUnauthenticatedFrom(a),
+      metricsPort: intFlag('metrics-port', a['metrics-port'], 0, 65535),
+      metricsHost: stringFlag('metrics-host', a['metrics-host']),
     }),
   };
 }
@@ -66,12 +70,14 @@ export const namesrvCommand: CommandModule<object, NamesrvArgs> = {
       .option('broker-expiry-ms', {
         requiresArg: true,
         describe: `A broker that has not re-registered for this long is dropped from the routes, ms (default ${d.brokerExpiryMs})`,
-      })), { listen: 'serve the port' }) as unknown as Argv<NamesrvArgs>,
+      })
+      .option('metrics-port', { requiresArg: true, describe: 'Serve GET /metrics (Prometheus text) on this port; 0 picks a free one (default: off)' })
+      .option('metrics-host', { type: 'string', requiresArg: true, describe: `Address of the /metrics listener, which has no authentication (default ${d.metricsHost})` })), { listen: 'serve the port' }) as unknown as Argv<NamesrvArgs>,
   handler: (a) =>
     serveUntilSignal('namesrv', async () => {
       const ns = await NameServer.start(namesrvConfigFromArgs(a));
       return {
-        startLine: `metaq namesrv listening on ${ns.addr}${ns.config.tls === undefined ? '' : ' (TLS)'} (broker expiry ${ns.config.brokerExpiryMs} ms, ${ns.config.credentialsFile === undefined ? 'open: no accounts' : `accounts from ${ns.config.credentialsFile}`})`,
+        startLine: `metaq namesrv listening on ${ns.addr}${ns.config.tls === undefined ? '' : ' (TLS)'}${ns.metricsAddr === undefined ? '' : `, metrics on http://${ns.metricsAddr}/metrics`} (broker expiry ${ns.config.brokerExpiryMs} ms, ${ns.config.credentialsFile === undefined ? 'open: no accounts' : `accounts from ${ns.config.credentialsFile}`})`,
         close: () => ns.close(),
       };
     }),

@@ -1,14 +1,14 @@
 // Admin and tool client: topics, message lookups, queue offsets, stats, and
 // a plain pull API (no group bookkeeping) for tools and benchmarks.
 import { checkInteger, ClientStateError, decodeMessageId, InvalidConfigError } from '../common/index.js';
-import type { BrokerStats, QueueReset, ResetTarget } from '../protocol/index.js';
+import type { BrokerStats, NameServerStats, QueueReset, ResetTarget } from '../protocol/index.js';
 import { BrokerApi, type PullStatus } from './broker-api.js';
 import { CLIENT_DEFAULTS, clientTls, credentialOption, namesrvList, positiveOption, type ClientOptions } from './client-options.js';
 import { ConnectionPool } from './connection-pool.js';
 import { ReceivedMessage, splitRecords } from './received-message.js';
 import { TopicRoutes, type MessageQueue } from './topic-routes.js';
 
-export type { PullStatus, BrokerStats, ResetTarget };
+export type { PullStatus, BrokerStats, NameServerStats, ResetTarget };
 
 /** Defaults of a plain pull: a small batch, answered at once. */
 const PULL_DEFAULTS = { maxCount: 32, maxBytes: 4 * 1024 * 1024, pollTimeoutMs: 0 } as const;
@@ -186,6 +186,11 @@ export class Admin {
   /** A broker's stats: its counters, its store's, its consumer groups' and its replication's. */
   async stats(addr: string): Promise<BrokerStats> {
     return this.#api().stats(addr);
+  }
+
+  /** A name server's view: the live brokers it routes to (each master and slave), its connections and refusals. */
+  async nameServerStats(namesrvAddr: string): Promise<NameServerStats> {
+    return this.#api().nameServerStats(namesrvAddr);
   }
 
   close(): void {

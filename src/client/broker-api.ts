@@ -2,7 +2,7 @@
 // request, typed arguments in, a decoded result out, an error status thrown
 // as its typed error. No other client file builds a request body or reads a
 // response frame; the connections come from the client's ConnectionPool.
-import { InternalServerError, NotFoundError } from '../common/index.js';
+import { InternalServerError, MalformedFrameError, NotFoundError } from '../common/index.js';
 import {
   decodeBrokerStats,
   decodeClientIds,
@@ -15,6 +15,7 @@ import {
   decodeRecordList,
   decodeRoute,
   decodeSendResponse,
+  decodeText,
   encodeClientGroup,
   encodeCommitOffsets,
   encodeCreateTopic,
@@ -45,6 +46,7 @@ import {
   statusName,
   type BrokerRoute,
   type BrokerStats,
+  type NameServerStats,
   type ClientGroupRequest,
   type CommitOffsetsRequest,
   type CreateTopicRequest,
@@ -245,6 +247,21 @@ export class BrokerApi {
   async stats(addr: string): Promise<BrokerStats> {
     const c = await this.#pool.get(addr);
     return decodeBrokerStats((await c.call(Opcode.BrokerStats, undefined, this.#timeoutMs)).body);
+  }
+
+  /** BROKER_STATS asked of a name server: its JSON answer (the live brokers, connections, refusals). */
+  async nameServerStats(addr: string): Promise<NameServerStats> {
+    const c = await this.#pool.get(addr);
+    const text = decodeText((await c.call(Opcode.BrokerStats, undefined, this.#timeoutMs)).body);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      throw new MalformedFrameError(`name server ${addr} answered BROKER_STATS with invalid JSON`, { cause: err });
+    }
+    const brokers = (parsed as { brokers?: unknown }).brokers;
+    if (!Array.isArray(brokers)) throw new MalformedFrameError(`name server ${addr} answered BROKER_STATS without a brokers list (is it a broker?)`);
+    return parsed as NameServerStats;
   }
 
   /** GET_ROUTE from a name server: the topic's brokers, or undefined when none serves it. */

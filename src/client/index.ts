@@ -1,7 +1,7 @@
 // Public door of client/: Producer, Consumer and the Admin/pull tool client.
 export { Producer, hashSelector, isRetryableSendError, type Message, type SendResult, type SendStatus, type SendOptions, type ProducerOptions, type QueueSelector } from './producer.js';
 export { Consumer, CONSUMER_DEFAULTS, type ConsumerOptions, type MessageHandler, type ConsumeResult, type ConsumeContext } from './consumer/index.js';
-export { Admin, type AdminOptions, type KeyLookup, type OffsetReset, type ResetOptions, type ResetTarget, type PullResult, type PullOptions, type PullStatus, type BrokerStats } from './admin.js';
+export { Admin, type AdminOptions, type KeyLookup, type OffsetReset, type ResetOptions, type ResetTarget, type PullResult, type PullOptions, type PullStatus, type BrokerStats, type NameServerStats } from './admin.js';
 export { ReceivedMessage, splitRecords } from './received-message.js';
 export { allocateAveragely } from './allocate.js';
 export type { MessageQueue } from './topic-routes.js';

@@ -319,6 +319,10 @@ export interface BrokerSecond {
   gcMs: number | null;
   /** Resident set size of its process at the second's end (MB; a broker in a thread shares the harness's). */
   rssMb: number | null;
+  /** The broker's own consumer lag at the second's end (BROKER_STATS monitor block): its worst client group's oldest unconsumed message age (s); absent from older runs. */
+  lagSec?: number | null;
+  /** ... and the messages past the committed offsets, summed over its client groups. */
+  lagMessages?: number | null;
 }
 
 export interface RunResult {

@@ -2,7 +2,7 @@
 // topic lives. Stateless across restarts on purpose: brokers re-register
 // within one registration interval.
 import { InvalidConfigError, NoRouteError, RefusalCounters } from '../common/index.js';
-import { checkConnectionLimits, checkTlsServerOptions, CONNECTION_LIMIT_DEFAULTS, connectionLimitsOf, loadServerTls, RequestServer, type ConnectionLimits, type Handler, type TlsServerOptions } from '../net/index.js';
+import { checkConnectionLimits, checkMetricsListen, checkTlsServerOptions, CONNECTION_LIMIT_DEFAULTS, connectionLimitsOf, loadServerTls, MetricsServer, RequestServer, type ConnectionLimits, type Handler, type TlsServerOptions } from '../net/index.js';
 import { Authenticator, checkSafeBinding, loadAccountsFile } from '../security/index.js';
 import {
   decodeBrokerIdentity,
@@ -13,9 +13,11 @@ import {
   FRAME_HEADER_SIZE,
   encodeText,
   Opcode,
+  type NameServerStats,
 } from '../protocol/index.js';
 import { RouteTable } from './route-table.js';
 import { checkRouteLimits, ROUTE_LIMIT_DEFAULTS, type RouteLimits } from './route-limits.js';
+import { nameServerMetrics } from './namesrv-metrics.js';
 
 /** Route limits (route-limits.ts) and connection limits (maxConnections, ...) are top-level keys too: docs/SECURITY.md, "Limits". */
 export interface NameServerConfig extends Partial<RouteLimits>, Partial<ConnectionLimits> {
@@ -39,6 +41,10 @@ export interface NameServerConfig extends Partial<RouteLimits>, Partial<Connecti
   allowUnauthenticated?: boolean;
   /** A connection that has not authenticated within this is closed. Default 10000 ms. */
   authTimeoutMs?: number;
+  /** Port of the HTTP listener answering GET /metrics (Prometheus text); 0 picks a free one. Default: no listener. */
+  metricsPort?: number;
+  /** Host of the metrics listener (no authentication on it). Default 127.0.0.1. */
+  metricsHost?: string;
 }
 
 export const NAMESRV_DEFAULTS = {
@@ -51,13 +57,14 @@ export const NAMESRV_DEFAULTS = {
   credentialsFile: undefined as string | undefined,
   allowUnauthenticated: false,
   authTimeoutMs: 10_000,
+  metricsHost: '127.0.0.1',
 } as const;
 
 /** Options with no default value: off unless given. */
-const OPTIONAL_KEYS = ['tls'];
+const OPTIONAL_KEYS = ['tls', 'metricsPort'];
 const KNOWN_KEYS = new Set([...Object.keys(NAMESRV_DEFAULTS), ...OPTIONAL_KEYS]);
 
-export type ResolvedNameServerConfig = Required<Omit<NameServerConfig, 'tls' | 'credentialsFile'>> & Pick<NameServerConfig, 'tls'> & { credentialsFile: string | undefined };
+export type ResolvedNameServerConfig = Required<Omit<NameServerConfig, 'tls' | 'credentialsFile' | 'metricsPort'>> & Pick<NameServerConfig, 'tls'> & { credentialsFile: string | undefined; metricsPort: number | undefined };
 
 export function resolveNameServerConfig(config: NameServerConfig): ResolvedNameServerConfig {
   for (const k of Object.keys(config)) {
@@ -80,6 +87,7 @@ export function resolveNameServerConfig(config: NameServerConfig): ResolvedNameS
   if (typeof c.allowUnauthenticated !== 'boolean') throw new InvalidConfigError(`allowUnauthenticated must be true or false, got ${JSON.stringify(c.allowUnauthenticated)}`);
   if (!Number.isInteger(c.authTimeoutMs) || c.authTimeoutMs <= 0) throw new InvalidConfigError(`authTimeoutMs must be a positive integer, got ${JSON.stringify(c.authTimeoutMs)}`);
   checkSafeBinding('name server', c.host, c.credentialsFile !== undefined, c.allowUnauthenticated);
+  checkMetricsListen(c.metricsHost, c.metricsPort);
   return c;
 }
 
@@ -90,6 +98,7 @@ export class NameServer {
   /** What this name server's limits (and security checks) refused, by name: its stats' refusals. */
   readonly #refusals: RefusalCounters;
   readonly #scan: NodeJS.Timeout;
+  #metrics: MetricsServer | undefined;
 
   private constructor(config: ResolvedNameServerConfig, server: RequestServer, refusals: RefusalCounters) {
     this.config = config;
@@ -139,6 +148,15 @@ export class NameServer {
       authTimeoutMs: c.authTimeoutMs,
     });
     ns = new NameServer(c, server, refusals);
+    if (c.metricsPort !== undefined) {
+      const started = ns;
+      try {
+        ns.#metrics = await MetricsServer.listen({ host: c.metricsHost, port: c.metricsPort, source: nameServerMetrics(() => started.stats()) });
+      } catch (err) {
+        await ns.close();
+        throw err;
+      }
+    }
     return ns;
   }
 
@@ -151,13 +169,19 @@ export class NameServer {
     return `${this.config.host}:${this.port}`;
   }
 
+  /** host:port of the /metrics listener, when metricsPort is set. */
+  get metricsAddr(): string | undefined {
+    return this.#metrics?.addr;
+  }
+
   /** What BROKER_STATS on a name server answers (as JSON). */
-  stats(): { brokers: ReturnType<RouteTable['brokers']>; connections: number; refusals: Record<string, number> } {
+  stats(): NameServerStats {
     return { brokers: this.#routes.brokers(), connections: this.#server.connectionCount, refusals: this.#refusals.snapshot() };
   }
 
   async close(): Promise<void> {
     clearInterval(this.#scan);
+    await this.#metrics?.close();
     await this.#server.close();
   }
 }

@@ -18,3 +18,4 @@ export {
 } from './tls-options.js';
 export { TLS_HANDSHAKE_REFUSAL } from './transport.js';
 export { CONNECTION_LIMIT_DEFAULTS, LIMIT, checkConnectionLimits, connectionLimitsOf, type ConnectionLimits } from './connection-limits.js';
+export { MetricsServer, checkMetricsListen, type MetricsServerOptions, type MetricsSource } from './metrics-server.js';

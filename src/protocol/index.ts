@@ -14,6 +14,8 @@ export * from './consumer-group.js';
 export * from './send-back.js';
 export * from './admin.js';
 export * from './stats.js';
+export * from './stats-monitor.js';
+export type { NameServerStats, NameServerBrokerEntry } from './namesrv-stats.js';
 export * from './route.js';
 export * from './error-body.js';
 export { encodeProperties, decodeProperties } from './properties.js';

@@ -3,10 +3,12 @@
 // then optional extension blocks (kind, length, bytes) that newer brokers
 // add and older readers skip: the first one is the runtime block (memory, GC
 // pauses, the CommitLog's fdatasync latency buckets), the second the
-// refusals block (what each limit and security check refused). docs/PROTOCOL.md
+// refusals block (what each limit and security check refused), the third the
+// monitor block (stats-monitor.ts: rates, lag, alerts). docs/PROTOCOL.md
 // has the byte layout.
 import { MalformedFrameError } from '../common/index.js';
 import { BodyReader, BodyWriter } from './body.js';
+import { decodeMonitorBlock, encodeMonitorBlock, type BrokerMonitorView } from './stats-monitor.js';
 
 export interface StoreStatsView {
   flushMode: 'sync' | 'async';
@@ -118,6 +120,8 @@ export interface BrokerStats {
    * from a broker older than it. Counters only grow.
    */
   refusals?: Record<string, number>;
+  /** The monitor block (rates, disk, max offsets, group lag, alerts); absent from a broker older than it. */
+  monitor?: BrokerMonitorView;
 }
 
 const ROLES = ['master', 'slave'] as const;
@@ -129,7 +133,7 @@ const REPLICATION_MODES = ['async', 'sync'] as const;
 const HaKind = { None: 0, Master: 1, Slave: 2 } as const;
 
 /** The kinds of extension block after the replication view; a reader skips a kind it does not know. */
-const BlockKind = { Runtime: 1, Refusals: 2 } as const;
+const BlockKind = { Runtime: 1, Refusals: 2, Monitor: 3 } as const;
 
 /** Bits of the store's flags byte. */
 const StoreFlag = { DiskFull: 1 << 0, Recovered: 1 << 1, TruncatedTail: 1 << 2, DispatchError: 1 << 3, Unavailable: 1 << 4 } as const;
@@ -177,6 +181,7 @@ export function encodeBrokerStats(s: BrokerStats): Buffer {
   }
   if (s.runtime !== undefined) w.u8(BlockKind.Runtime).bytes32(encodeRuntime(s.runtime));
   if (s.refusals !== undefined) w.u8(BlockKind.Refusals).bytes32(encodeRefusals(s.refusals));
+  if (s.monitor !== undefined) w.u8(BlockKind.Monitor).bytes32(encodeMonitorBlock(s.monitor));
   return w.finish();
 }
 
@@ -308,6 +313,7 @@ export function decodeBrokerStats(body: Buffer): BrokerStats {
     const block = r.bytes32('an extension block');
     if (blockKind === BlockKind.Runtime) stats.runtime = decodeRuntime(block);
     else if (blockKind === BlockKind.Refusals) stats.refusals = decodeRefusals(block);
+    else if (blockKind === BlockKind.Monitor) stats.monitor = decodeMonitorBlock(block);
   }
   r.done('the broker stats');
   return stats;

@@ -20,6 +20,9 @@ export interface BrokerReading {
   syncLatencyBuckets: readonly number[] | undefined;
   /** A master's view of its slave (undefined: a slave, or no replication). */
   slaveLagBytes: number | undefined;
+  /** The broker's own consumer lag (monitor block): the worst client group's age of its oldest unconsumed message (ms), and the summed messages; undefined from a broker without the block. */
+  lagMs?: number | undefined;
+  lagMessages?: number | undefined;
 }
 
 /** One reading of the whole system, about once a second. */
@@ -36,6 +39,7 @@ export interface SystemSample {
 const MIN_INTERVAL_SEC = 0.2;
 const US_PER_S = 1e6;
 const US_PER_MS = 1000;
+const MS_PER_S = 1000;
 const BYTES_PER_MB = 2 ** 20;
 const SYNC_P99 = 0.99;
 const SHARE_DIGITS = 3;
@@ -72,6 +76,8 @@ export function brokerSecond(start: BrokerReading | undefined, b: BrokerReading 
     slaveLagBytes: b.slaveLagBytes ?? null,
     gcMs: gcUs === null ? null : round(gcUs / US_PER_MS / sec, MS_DIGITS),
     rssMb: b.rssBytes === undefined ? null : round(b.rssBytes / BYTES_PER_MB, 1),
+    lagSec: b.lagMs === undefined ? null : round(b.lagMs / MS_PER_S, MS_DIGITS),
+    lagMessages: b.lagMessages ?? null,
   };
 }
 

@@ -317,6 +317,8 @@ function addSystemFigures(timeline: TimelineRow[], groups: number, faults: reado
             slaveLagBytes: b.role === 'master' ? Math.round(load * 2_000_000 * random()) : null,
             gcMs: Math.round((1 + 12 * load + 2 * random()) * 1000) / 1000,
             rssMb: Math.round((180 + 300 * load) * 10) / 10,
+            lagSec: Math.round((0.05 + 2 * load * random()) * 1000) / 1000,
+            lagMessages: Math.round(r.backlog / groups),
           };
     }
     for (const w of ['producer 0', 'producer 1', 'consumer 0']) r.cpu[w] = Math.round((0.05 + 0.55 * load + 0.02 * random()) * 1000) / 1000;

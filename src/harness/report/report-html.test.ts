@@ -19,7 +19,7 @@ function chartSvg(html: string, name: string): string {
 }
 
 describe('renderRunHtml', () => {
-  it('is one self-contained page with the verdict, the tables and the six charts', () => {
+  it('is one self-contained page with the verdict, the tables and the seven charts', () => {
     const result = cleanRun();
     const html = renderRunHtml(result);
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
@@ -31,7 +31,7 @@ describe('renderRunHtml', () => {
 
     const charts = chartsIn(html);
     // Throughput: offered, produced, consumed, backlog. p99: send, e2e, generator lag. Curves: the same three.
-    // System: CPU of 2 brokers and 3 workers; fdatasync p99 and KiB per fdatasync of each broker; GC and RSS of each, and the master's slave lag.
+    // System: CPU of 2 brokers and 3 workers; fdatasync p99 and KiB per fdatasync of each broker; GC and RSS of each, and the master's slave lag; each broker's consumer lag in seconds and messages.
     expect(charts).toEqual(
       new Map([
         [RUN_CHARTS.throughput, 4],
@@ -40,6 +40,8 @@ describe('renderRunHtml', () => {
         [SYSTEM_CHARTS.cpu, 5],
         [SYSTEM_CHARTS.fsync, 4],
         [SYSTEM_CHARTS.memory, 5],
+        // The brokers' own consumer lag: seconds and messages of each broker.
+        [SYSTEM_CHARTS.lag, 4],
       ]),
     );
     // The CPU per role table: one row per role, the µs per message of each.

@@ -246,6 +246,15 @@ function systemSection(result: RunResult, markers: readonly ChartMarker[]): stri
       ),
     );
   }
+  if (charts.lag !== undefined) {
+    parts.push(
+      figure(
+        charts.lag,
+        'Consumer lag as each broker reports it (BROKER_STATS, the figures of `metaq stats` and /metrics): the age of its worst consumer group’s oldest ' +
+          'unconsumed message, and dashed on the right axis the messages past the groups’ committed offsets (committed, so it runs ahead of the backlog above by what is in flight).',
+      ),
+    );
+  }
   return parts.length === 0 ? '' : ['<h2>Inside the system, second by second</h2>', ...parts].join('\n');
 }
 

@@ -14,6 +14,7 @@ export const SYSTEM_CHARTS = {
   cpu: 'cpu-per-role',
   fsync: 'broker-fdatasync',
   memory: 'broker-gc-memory',
+  lag: 'broker-consumer-lag',
 } as const;
 
 /** A per-second figure describes the middle of its second. */
@@ -118,11 +119,34 @@ function memoryChart(rows: readonly TimelineRow[], o: SystemChartOptions): strin
   });
 }
 
-/** The charts, each an <svg> string: CPU always (when measured), the brokers' two when any broker answered. */
-export function systemCharts(rows: readonly TimelineRow[], o: SystemChartOptions): { cpu?: string; fsync?: string; memory?: string } {
+/** Brokers whose readings carry the monitor block's lag (a run of older brokers has none). */
+function brokersWithLag(rows: readonly TimelineRow[]): string[] {
+  return systemRoles(rows).brokers.filter((role) => rows.some((r) => typeof r.brokers?.[role]?.lagSec === 'number'));
+}
+
+/** Consumer lag as the brokers report it: the age of the oldest unconsumed message (s), and dashed the messages behind. */
+function lagChart(rows: readonly TimelineRow[], o: SystemChartOptions): string {
+  const brokers = brokersWithLag(rows);
+  return renderLineChart({
+    name: SYSTEM_CHARTS.lag,
+    title: 'Consumer lag per second, from the brokers\' own figures',
+    x: { label: 'time since start (s)', min: 0, max: o.xMax },
+    y: { label: 'oldest unconsumed message, s' },
+    y2: { label: 'messages behind' },
+    series: drawn([
+      ...brokers.map((role) => ({ name: `${role} lag s`, points: brokerSeries(rows, role, 'lagSec') })),
+      ...brokers.map((role) => ({ name: `${role} lag messages`, points: brokerSeries(rows, role, 'lagMessages'), axis: 'right' as const, dashed: true })),
+    ]),
+    markers: o.markers,
+  });
+}
+
+/** The charts, each an <svg> string: CPU always (when measured), the brokers' two when any broker answered, the lag chart when brokers report lag. */
+export function systemCharts(rows: readonly TimelineRow[], o: SystemChartOptions): { cpu?: string; fsync?: string; memory?: string; lag?: string } {
   const roles = systemRoles(rows);
   return {
     ...(roles.cpu.length > 0 ? { cpu: cpuChart(rows, o) } : {}),
     ...(roles.brokers.length > 0 ? { fsync: fsyncChart(rows, o), memory: memoryChart(rows, o) } : {}),
+    ...(brokersWithLag(rows).length > 0 ? { lag: lagChart(rows, o) } : {}),
   };
 }

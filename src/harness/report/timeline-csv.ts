@@ -1,8 +1,9 @@
 // timeline.csv: one row per second of the run (README, "Reading the report": time,
 // phase, produced, consumed, backlog, send p99, e2e p99, then the fault
 // columns retried, duplicates, from_slave, then the system's columns: each
-// role's CPU and each broker's fdatasync, GC, slave lag and RSS figures, then
-// in HTTP runs the HTTP front's: answers by status, timeouts, errors, response p99),
+// role's CPU and each broker's fdatasync, GC, slave lag, RSS and consumer lag
+// figures, then in HTTP runs the HTTP front's: answers by status, timeouts,
+// errors, response p99),
 // for spreadsheets and for re-plotting a run without re-running it.
 import type { BrokerSecond, HttpSecond, TimelineRow } from '../run-result.js';
 
@@ -18,6 +19,9 @@ export const BROKER_CSV_COLUMNS: readonly (readonly [string, keyof BrokerSecond]
   ['slave_lag_bytes', 'slaveLagBytes'],
   ['gc_ms', 'gcMs'],
   ['rss_mb', 'rssMb'],
+  // The broker's own consumer lag (monitor block): last, so that older columns keep their positions.
+  ['lag_sec', 'lagSec'],
+  ['lag_msgs', 'lagMessages'],
 ];
 
 /** The HTTP front's columns (HTTP runs only, last), and the field each shows. */

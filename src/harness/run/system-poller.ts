@@ -6,6 +6,7 @@
 // failure of the run; a broker with a poll still outstanding is not asked
 // again meanwhile.
 import type { Admin } from '../../client/index.js';
+import { isInternalGroup } from '../../common/index.js';
 import type { BrokerStats } from '../../protocol/index.js';
 import type { BrokerReading, SystemSample } from '../measure/index.js';
 import { activitySnapshot, elapsedSec, type RunContext } from './run-context.js';
@@ -16,6 +17,13 @@ const POLL_INTERVAL_SEC = 1;
 /** A reading that takes longer than this counts as missing (a broker killed or paused); one that comes in time is dated by its arrival. */
 const POLL_TIMEOUT_MS = 2000;
 const MS_PER_S = 1000;
+
+/** The broker's own lag figures: its worst client group's age (ms) and its client groups' messages (the broker's '%' groups left out). */
+export function brokerLag(s: BrokerStats): { lagMs: number | undefined; lagMessages: number | undefined } {
+  const totals = s.monitor?.groupTotals.filter((t) => !isInternalGroup(t.group));
+  if (totals === undefined) return { lagMs: undefined, lagMessages: undefined };
+  return { lagMs: Math.max(0, ...totals.map((t) => t.lagMs)), lagMessages: totals.reduce((n, t) => n + t.lagMessages, 0) };
+}
 
 function reading(s: BrokerStats, atSec: number): BrokerReading {
   const rt = s.runtime;
@@ -28,6 +36,7 @@ function reading(s: BrokerStats, atSec: number): BrokerReading {
     syncBytes: rt?.syncBytes,
     syncLatencyBuckets: rt?.syncLatencyBuckets,
     slaveLagBytes: ha !== undefined && 'slaveLagBytes' in ha ? ha.slaveLagBytes : undefined,
+    ...brokerLag(s),
   };
 }
 
