@@ -10,7 +10,8 @@ import path from 'node:path';
 import { startActivityService, type ActivityService } from '../../activity/index.js';
 import { HttpLoad, type HttpLoadResult } from '../http/index.js';
 import { httpFront, type HttpFront } from '../scenario/index.js';
-import type { RunContext } from './run-context.js';
+import type { RoleActivity, RunContext } from './run-context.js';
+import { processCpuUs } from '../../load/index.js';
 
 export interface HttpRun {
   front: HttpFront;
@@ -21,7 +22,12 @@ export interface HttpRun {
   /** Where the hook files are written (removed at teardown). */
   dir?: string;
   result?: HttpLoadResult;
+  /** CPU time (µs) last read of each service worker process ever seen (a re-forked worker's predecessor keeps its last reading). */
+  workerCpuUs: Map<number, number>;
 }
+
+/** The role name of the activity service's worker processes in the CPU figures (a producer-side role). */
+export const ACTIVITY_ROLE = 'producer activity service';
 
 /** Bound on the claims one service worker holds at once: every closed-loop user's claim fits, with room. */
 const IN_FLIGHT_PER_CONNECTION = 4;
@@ -36,7 +42,7 @@ export async function startActivity(run: RunContext): Promise<void> {
   if (run.front !== 'http') return;
   const s = run.scenario;
   const front = httpFront(s);
-  run.http = { front, threads: httpThreads(front) };
+  run.http = { front, threads: httpThreads(front), workerCpuUs: new Map() };
   const credential = run.topology!.credentials?.producer;
   run.http.service = await startActivityService({
     namesrv: run.topology!.namesrv,
@@ -82,4 +88,21 @@ export async function stopHttp(run: RunContext): Promise<void> {
     }
   }
   if (first !== undefined) throw first;
+}
+
+/**
+ * The activity service's worker processes as one role for the CPU figures:
+ * utime+stime of every worker it ran so far. Its cluster primary is this
+ * process (counted nowhere), as are autocannon's threads.
+ */
+export function activityServiceCpu(run: RunContext): RoleActivity[] {
+  const h = run.http;
+  if (h?.service === undefined) return [];
+  for (const pid of h.service.pids) {
+    const us = processCpuUs(pid);
+    if (us !== undefined) h.workerCpuUs.set(pid, us);
+  }
+  let cpuUs = 0;
+  for (const us of h.workerCpuUs.values()) cpuUs += us;
+  return [{ role: ACTIVITY_ROLE, activeMs: cpuUs / 1000, cpuUs }];
 }

@@ -11,7 +11,7 @@ import { nowUs } from '../../load/index.js';
 import { RunMetrics, type ActivitySnapshot } from '../measure/index.js';
 import type { BrokerFigures, RunSummary } from '../run-result.js';
 import { brokerGroups, checkFaults, frontOf, isBrokerFault, messagesDueAt, producingSeconds, sortFaults, type FaultSpec, type Front, type Scenario } from '../scenario/index.js';
-import type { HttpRun } from './http-front.js';
+import { activityServiceCpu, type HttpRun } from './http-front.js';
 import type { FaultScheduler, FaultRecord } from './fault-scheduler.js';
 import { createSharedRunState, userPermutation, type ConsumerOutcome, type ProducerOutcome, type SharedRunState } from '../workers/index.js';
 import type { Progress } from './progress.js';
@@ -142,7 +142,7 @@ export function elapsedSec(run: RunContext): number {
   return run.runStartUs === undefined ? 0 : (nowUs() - run.runStartUs) / 1e6;
 }
 
-/** Busy time of the brokers' and the pools' threads now. */
+/** Busy time of the brokers' and the pools' threads (and the activity service's processes in HTTP runs) now. */
 export function activitySnapshot(run: RunContext): ActivitySnapshot {
-  return { at: performance.now(), activity: [...(run.topology?.activity() ?? []), ...(run.pools?.activity() ?? [])] };
+  return { at: performance.now(), activity: [...(run.topology?.activity() ?? []), ...activityServiceCpu(run), ...(run.pools?.activity() ?? [])] };
 }

@@ -20,6 +20,7 @@ import { planRun, type RunContext, type RunOptions } from './run-context.js';
 import { describeError, runSteps, type RunStep, type StepFailure } from './run-steps.js';
 import { runSale, startWorkers, waitUntilReady } from './sale.js';
 import { stopRun } from './stop-run.js';
+import { ACTIVITY_ROLE } from './http-front.js';
 import { startActivity } from './http-front.js';
 import { httpSummary } from '../http/index.js';
 
@@ -110,7 +111,8 @@ function measureCpu(run: RunContext, acked: number): { figures: CpuFigure[]; per
     saleEnd,
     drainEnd,
     acked,
-    producerAcked: new Map(run.producerOutcomes.map((p) => [`producer ${p.worker}`, p.acked])),
+    // In HTTP runs the activity service's workers produce every acknowledged claim.
+    producerAcked: new Map([...run.producerOutcomes.map((p): [string, number] => [`producer ${p.worker}`, p.acked]), [ACTIVITY_ROLE, acked]]),
     consumerReceived: new Map(run.consumerOutcomes.map((c) => [`consumer ${c.worker}`, c.received])),
   });
   return { figures, perMessage: cpuPerMessage(figures, acked, drainEnd.at - saleStart.at) };
