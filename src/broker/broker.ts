@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { GcPauses } from './gc-pauses.js';
-import { GROUP_NAME_PATTERN, RefusalCounters, retryTopic, SCHEDULE_TOPIC, InvalidRequestError, NotFoundError, ServiceUnavailableError, UnknownQueueError, UnknownTopicError } from '../common/index.js';
+import { GROUP_NAME_PATTERN, RefusalCounters, retryTopic, SCHEDULE_TOPIC, TIMER_TOPIC, InvalidRequestError, NotFoundError, ServiceUnavailableError, UnknownQueueError, UnknownTopicError } from '../common/index.js';
 import { connectionLimitsOf, RequestServer, type Handler, type RequestContext } from '../net/index.js';
 import {
   ConsumeMode,
@@ -55,6 +55,7 @@ import { QueueLocks } from './queue-locks.js';
 import { loadBrokerTls, type BrokerTls } from './broker-tls.js';
 import { Registrar } from './registrar.js';
 import { RetryService } from './retry-service.js';
+import { TimerService } from './timer/index.js';
 import { queryKeyBounded } from './key-query.js';
 import { groupsOfTopics, ResourceLimits } from './resource-limits.js';
 
@@ -105,6 +106,8 @@ export class Broker {
   readonly #sendView = new SendRequestView();
   /** Masters only: a slave's log is a copy, so it schedules no re-deliveries of its own. */
   readonly #retry: RetryService | undefined;
+  /** Masters only: delayed messages and re-deliveries (a slave holds the records, its master delivers them). */
+  readonly #timer: TimerService | undefined;
   readonly #registrar: Registrar;
   readonly #maintenance: NodeJS.Timeout;
   readonly #log: BrokerLogger;
@@ -134,15 +137,22 @@ export class Broker {
     this.#groupOffsets = new GroupOffsets({ store, offsets: this.#offsets, brokerName: config.brokerName, fenceMs: config.maxPollTimeoutMs + config.consumerTimeoutMs });
     for (const [topic, queues] of Object.entries(config.topics)) store.createTopic(topic, queues);
     this.#limits = new ResourceLimits(config, store, refusals, groupsOfTopics(store.topicNames()));
-    this.#retry = config.role === 'slave' ? undefined : new RetryService({
+    this.#timer = config.role === 'slave' ? undefined : new TimerService({
       store,
-      offsets: this.#offsets,
+      dir: join(config.store.dir, 'timer'),
+      maxDelayMs: config.maxDelayMs,
+      storeHost: config.host,
+      storePort: server.port,
+      onError: (err) => log.warn('delayed delivery', err),
+    });
+    this.#retry = this.#timer === undefined ? undefined : new RetryService({
+      store,
+      timer: this.#timer,
       delaysMs: config.retryDelaysMs,
       maxReconsumeTimes: config.maxReconsumeTimes,
       queueCount: config.retryQueueCount,
       storeHost: config.host,
       storePort: server.port,
-      onError: (err) => log.warn('re-delivery failed; will try again', err),
       // A group's retry and dead-letter topics are made for groups within maxGroups only.
       createTopic: (topic, queueCount, group) => {
         this.#limits.admitGroups([group], false);
@@ -322,7 +332,7 @@ export class Broker {
   async #close(): Promise<void> {
     clearInterval(this.#maintenance);
     this.#gc.stop();
-    this.#retry?.close();
+    await this.#timer?.close();
     this.#haSlave?.close();
     await this.#haMaster?.close();
     await this.#registrar.close();
@@ -338,7 +348,7 @@ export class Broker {
   #topicInfos(): TopicInfo[] {
     const out: TopicInfo[] = [];
     for (const topic of this.#store.topicNames()) {
-      if (topic === SCHEDULE_TOPIC) continue;
+      if (topic === SCHEDULE_TOPIC || topic === TIMER_TOPIC) continue;
       out.push({ topic, queueCount: this.#store.queueCount(topic)! });
     }
     return out;
@@ -369,11 +379,14 @@ export class Broker {
       let r;
       if (view.parse(f.body)) {
         ctx.principal?.checkTopic(view.topic);
+        TimerService.checkSendTopic(view.topic);
         r = await store.putPlain(view.topic, view.queueId, view);
       } else {
         const req = decodeSendRequest(f.body);
         ctx.principal?.checkTopic(req.topic);
-        r = await store.put(req.topic, req.queueId, req.messages);
+        TimerService.checkSendTopic(req.topic);
+        // Delayed messages wait in the timer (timer/); anything else is stored as it is.
+        r = await (this.#timer!.send(req.topic, req.queueId, req.messages) ?? store.put(req.topic, req.queueId, req.messages));
       }
       // Sync replication: the acknowledgement waits for the slave (pipelined: one report releases many).
       const waited = this.#haMaster!.waitForSlave(r.endOffset);
