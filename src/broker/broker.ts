@@ -55,7 +55,7 @@ import { QueueLocks } from './queue-locks.js';
 import { loadBrokerTls, type BrokerTls } from './broker-tls.js';
 import { Registrar } from './registrar.js';
 import { RetryService } from './retry-service.js';
-import { TimerService } from './timer/index.js';
+import { TimerService, type TimerStats } from './timer/index.js';
 import { queryKeyBounded } from './key-query.js';
 import { groupsOfTopics, ResourceLimits } from './resource-limits.js';
 
@@ -295,6 +295,11 @@ export class Broker {
       runtime: this.#runtime(),
       refusals: this.#refusals.snapshot(),
     };
+  }
+
+  /** The delayed-message timer's counters (undefined on a slave, which delivers nothing). */
+  timerStats(): TimerStats | undefined {
+    return this.#timer?.stats();
   }
 
   /** Memory, GC pauses and the CommitLog's fdatasync cycles so far (counters: a poller diffs two readings). */
