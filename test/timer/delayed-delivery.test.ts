@@ -183,7 +183,7 @@ describe('delayed messages', () => {
       expect(await rejectionOf(producer.send(TOPIC, { body: 'bad' }, options))).toBeInstanceOf(InvalidDelayError);
     }
     // Refused by the broker (the properties as another client would send them).
-    const refused = [
+    const refused: Record<string, string>[] = [
       { TIMER_DELAY_MS: '-1' },
       { TIMER_DELAY_MS: '2.5' },
       { TIMER_DELAY_MS: String(MAX_DELAY_MS + 1) },
