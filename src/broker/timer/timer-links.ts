@@ -18,6 +18,8 @@ export class TimerLinks {
   readonly #page = Buffer.alloc(PAGE_LINKS * LINK_BYTES);
   /** First offset the cached page holds (-1: none). */
   #pageAt = -1;
+  /** Links the cached page really holds (a page read near the end of a file is short). */
+  #pageLen = 0;
 
   /** Starts empty: whatever an earlier run left is thrown away. */
   constructor(dir: string) {
@@ -40,17 +42,18 @@ export class TimerLinks {
       while (written < part.length) written += writeSync(this.#fd(file), part, written, part.length - written, at + written);
       done += inFile;
     }
-    if (this.#pageAt >= 0 && this.#pageAt < first + count && first < this.#pageAt + PAGE_LINKS) this.#pageAt = -1;
+    if (this.#pageAt >= 0 && this.#pageAt < first + count && first < this.#pageAt + this.#pageLen) this.#pageAt = -1;
   }
 
   /** The link of `offset` (written before). */
   read(offset: number): number {
-    if (this.#pageAt < 0 || offset < this.#pageAt || offset >= this.#pageAt + PAGE_LINKS) {
+    if (this.#pageAt < 0 || offset < this.#pageAt || offset >= this.#pageAt + this.#pageLen) {
       const file = Math.floor(offset / LINKS_PER_FILE);
       const start = Math.max(file * LINKS_PER_FILE, offset - PAGE_LINKS + 1);
       const got = readSync(this.#fd(file), this.#page, 0, this.#page.length, (start - file * LINKS_PER_FILE) * LINK_BYTES);
       if (got < (offset - start + 1) * LINK_BYTES) throw new Error(`timer link of offset ${offset} was never written`);
       this.#pageAt = start;
+      this.#pageLen = Math.floor(got / LINK_BYTES);
     }
     return this.#page.readDoubleLE((offset - this.#pageAt) * LINK_BYTES);
   }
