@@ -35,8 +35,8 @@ export interface BrokerConfig extends ResourceLimitsConfig, Partial<ConnectionLi
   /**
    * Delayed messages (README, "Delayed messages"): the longest delay a send
    * may ask for, and so the span of the timer wheel (8 bytes x 3 per second
-   * of it in memory). Default 3 days. The CommitLog must keep records at
-   * least this long (store retention), or waiting messages are deleted.
+   * of it in memory). Default 2 days. At most store.retentionMs (72 h by
+   * default): a waiting message is a CommitLog record, which retention deletes.
    */
   maxDelayMs?: number;
   /** Re-deliveries before a failed message moves to the dead-letter topic. Default 5. */
@@ -110,7 +110,7 @@ export const BROKER_DEFAULTS = {
   consumerTimeoutMs: 20_000,
   queueLockTimeoutMs: 30_000,
   // Delayed messages
-  maxDelayMs: 3 * 24 * 3600 * 1000,
+  maxDelayMs: 2 * 24 * 3600 * 1000,
   maxReconsumeTimes: 5,
   retryDelaysMs: [1000, 5000, 10_000, 30_000, 60_000, 120_000] as readonly number[],
   offsetPersistIntervalMs: 1000,
@@ -210,6 +210,9 @@ export function resolveBrokerConfig(config: BrokerConfig): ResolvedBrokerConfig 
   checkInteger('authTimeoutMs', c.authTimeoutMs);
   checkSafeBinding(`broker ${c.brokerName}`, c.host, c.credentialsFile !== undefined, c.allowUnauthenticated);
   const store = resolveStoreConfig(c.store);
+  if (given.maxDelayMs !== undefined && c.maxDelayMs > store.retentionMs) {
+    throw new InvalidConfigError(`maxDelayMs ${c.maxDelayMs} is longer than store.retentionMs ${store.retentionMs}: retention would delete messages still waiting`);
+  }
   if (c.maxFrameSize < store.maxMessageSize + SEND_FRAME_SLACK) {
     throw new InvalidConfigError(`maxFrameSize ${c.maxFrameSize} cannot carry a message of store.maxMessageSize ${store.maxMessageSize}`);
   }

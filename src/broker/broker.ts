@@ -141,6 +141,7 @@ export class Broker {
       store,
       dir: join(config.store.dir, 'timer'),
       maxDelayMs: config.maxDelayMs,
+      retentionMs: store.config.retentionMs,
       storeHost: config.host,
       storePort: server.port,
       onError: (err) => log.warn('delayed delivery', err),

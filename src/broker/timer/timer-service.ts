@@ -80,6 +80,8 @@ export interface TimerServiceOptions {
   /** Where the checkpoint and the link files live (the store's directory/timer). */
   dir: string;
   maxDelayMs: number;
+  /** The store's retention: a waiting message older than this is deleted (warned about at start). */
+  retentionMs: number;
   storeHost: string;
   storePort: number;
   onError: (err: unknown) => void;
@@ -157,6 +159,7 @@ export class TimerService {
     const store = o.store;
     this.#store = store;
     if (store.queueCount(TIMER_TOPIC) === undefined) store.createTopic(TIMER_TOPIC, 1);
+    if (o.retentionMs < o.maxDelayMs) o.onError(new MetaqError(`store.retentionMs ${o.retentionMs} is shorter than maxDelayMs ${o.maxDelayMs}: messages delayed longer than retention are deleted before they are due`));
     this.#wheel = new TimerWheel(Math.ceil(o.maxDelayMs / SEC_MS) + WHEEL_MARGIN_SEC);
     this.#links = new TimerLinks(join(o.dir, 'links'));
     const cp = readTimerCheckpoint(o.dir);
