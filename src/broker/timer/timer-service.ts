@@ -125,9 +125,13 @@ export class TimerService {
   #enqOff: number;
   /** Offset of the first message the enqueue had to leave (too far ahead of the cursor), with its store time. */
   #heldStoreSec: number | undefined;
-  /** TIMER_TOPIC offsets past every put that resolved; puts still running. */
-  #appendedEnd: number;
-  #inflight = 0;
+  /**
+   * Puts to TIMER_TOPIC in the order they began, with the time their due
+   * times were taken from and (once resolved) the offset past them; dropped
+   * from the front once enqueued. The cursor leaves a second only when none
+   * that began before the second ended is left.
+   */
+  readonly #puts: { startedAt: number; end: number }[] = [];
   #cursorSec: number;
   #slotDone: number;
   /** The cursor second's messages (offsets, send order) and how many are done. */
@@ -167,7 +171,6 @@ export class TimerService {
     this.#cursorSec = cp?.cursorSec ?? Math.floor(Date.now() / SEC_MS);
     this.#slotDone = cp?.slotDone ?? -1;
     this.#enqOff = Math.max(cp?.scanFrom ?? min, min);
-    this.#appendedEnd = store.maxOffset(TIMER_TOPIC, 0);
     this.#recovered = cp;
     if (cp !== undefined) this.#findDeliveredAfter(cp.logOffset);
     this.#enqueue();
@@ -212,7 +215,7 @@ export class TimerService {
       this.#requireQueue(topic, queueId);
       const now = Date.now();
       const out = messages.map((m) => this.#waiting(m, topic, queueId, deliverAtOf(m.properties, now, this.#o.maxDelayMs)!, 0));
-      return this.#put(out).then((r) => ({ ...r, topic, queueId }));
+      return this.#put(out, now).then((r) => ({ ...r, topic, queueId }));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -220,7 +223,8 @@ export class TimerService {
 
   /** The broker's own delayed delivery (a re-delivery): `message` goes to `topic`/`queueId` after `delayMs`. */
   scheduleIn(topic: string, queueId: number, message: StoreMessage, delayMs: number): Promise<PutResult> {
-    return this.#put([this.#waiting(message, topic, queueId, Date.now() + delayMs, message.reconsumeTimes ?? 0)]);
+    const now = Date.now();
+    return this.#put([this.#waiting(message, topic, queueId, now + delayMs, message.reconsumeTimes ?? 0)], now);
   }
 
   /** Stops delivering and writes the last progress whose deliveries are durable. */
@@ -253,24 +257,23 @@ export class TimerService {
     return { body: m.body, tags: m.tags, keys: m.keys, flag: m.flag, bornTimestamp: m.bornTimestamp, reconsumeTimes, properties, tagsCode: due };
   }
 
-  /** Every put to TIMER_TOPIC goes through here: the cursor leaves a second only when none is running. */
-  #put(messages: StoreMessage[]): Promise<PutResult> {
-    this.#inflight++;
+  /** Every put to TIMER_TOPIC goes through here; `now` is the time its due times were taken from (none is before it). */
+  #put(messages: StoreMessage[], now: number): Promise<PutResult> {
+    const entry = { startedAt: now, end: -1 };
     let p: Promise<PutResult>;
     try {
       p = this.#store.put(TIMER_TOPIC, 0, messages);
     } catch (err) {
-      this.#inflight--;
       return Promise.reject(err);
     }
+    this.#puts.push(entry);
     return p.then(
       (r) => {
-        this.#inflight--;
-        this.#appendedEnd = Math.max(this.#appendedEnd, r.queueOffset + r.count);
+        entry.end = r.queueOffset + r.count;
         return r;
       },
       (err: unknown) => {
-        this.#inflight--;
+        entry.end = 0;
         throw err;
       },
     );
@@ -432,13 +435,16 @@ export class TimerService {
   }
 
   /**
-   * Every message stored before the cursor second ended is in the wheel: no
-   * put is running and the enqueue read all that resolved. (While the
-   * enqueue waits for room, what it has not read was stored after the held one.)
+   * Every message that may be due in the cursor second is in the wheel: every
+   * put that began before the second ended (a later one's due times are all
+   * later) has resolved and been enqueued. (While the enqueue waits for room,
+   * what it has not read was stored after the held one.)
    */
   #mayLeaveCursor(): boolean {
     if (this.#heldStoreSec !== undefined) return this.#cursorSec + 1 < this.#heldStoreSec;
-    return this.#inflight === 0 && this.#enqOff >= this.#appendedEnd;
+    const puts = this.#puts;
+    while (puts.length > 0 && puts[0]!.end >= 0 && puts[0]!.end <= this.#enqOff) puts.shift();
+    return puts.length === 0 || puts[0]!.startedAt >= (this.#cursorSec + 1) * SEC_MS;
   }
 
   /** Copies the next due messages of the cursor second, in order; returns a wait if the next one is not due. */
