@@ -29,6 +29,8 @@ const SLACK_MS = 1500;
 const MAX_DELAY_MS = 60_000;
 /** How long the power-cut tests watch the timer's checkpoint against the durable log before the cut. */
 const SAMPLE_MS = 1500;
+/** Concurrent senders of the steady-stream test: enough that a put to the timer is always in flight. */
+const STREAM_SENDERS = 64;
 
 interface Seen {
   body: string;
@@ -146,6 +148,40 @@ describe('delayed messages', () => {
     expectExactlyOnce(got, expected);
     const worst = checkTimes(got, await dueTimes(admin, addr, name));
     console.log(`delayed delivery: worst lateness ${worst} ms over ${got.length} messages`);
+  });
+
+  // Sync flush: with group commit, some put to the timer is waiting for an fdatasync at almost every moment.
+  it('are on time under a steady stream of delayed sends, sync flush (the timer never waits for a quiet moment)', async () => {
+    const c = await startCluster({ topics: { [TOPIC]: QUEUES }, broker: { maxDelayMs: MAX_DELAY_MS }, brokers: 0 });
+    const b = await c.startBroker({ store: { flushMode: 'sync' } as never });
+    const { addr } = b;
+    const name = b.config.brokerName;
+    const admin = clients.admin(c.ns);
+    await admin.waitForRoute(TOPIC);
+    const producer = clients.producer(c.ns);
+    const expected: string[] = [];
+    const until = Date.now() + 4000;
+    let n = 0;
+    // Always some delayed sends in flight, for 4 s.
+    await Promise.all(
+      Array.from({ length: STREAM_SENDERS }, async () => {
+        while (Date.now() < until) {
+          const body = `s-${n++}`;
+          await producer.send(TOPIC, { body }, { delayMs: 300 });
+          expected.push(body);
+        }
+      }),
+    );
+    // Read what was delivered while the stream was still going on: its lateness is what the stream cost.
+    let got: Seen[] = [];
+    const deadline = Date.now() + 15_000;
+    while (got.length < expected.length && Date.now() < deadline) {
+      got = await readAll(admin, addr, name);
+      await sleep(50);
+    }
+    expectExactlyOnce(got, expected);
+    const worst = checkTimes(got, await dueTimes(admin, addr, name));
+    console.log(`steady stream: ${expected.length} delayed sends in 4 s, worst lateness ${worst} ms`);
   });
 
   it('keep their send order per queue when due at the same time', async () => {
