@@ -123,7 +123,7 @@ export class TimerService {
   readonly #links: TimerLinks;
   /** Next TIMER_TOPIC offset to add to the wheel. */
   #enqOff: number;
-  /** Offset of the first message the enqueue had to leave (too far ahead of the cursor), with its store time. */
+  /** Store time (s) of the message the enqueue had to leave for now (due too far ahead of the cursor for the wheel). */
   #heldStoreSec: number | undefined;
   /**
    * Puts to TIMER_TOPIC in the order they began, with the time their due
