@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { GcPauses } from './gc-pauses.js';
-import { GROUP_NAME_PATTERN, RefusalCounters, retryTopic, SCHEDULE_TOPIC, TIMER_TOPIC, InvalidRequestError, NotFoundError, ServiceUnavailableError, UnknownQueueError, UnknownTopicError } from '../common/index.js';
+import { GROUP_NAME_PATTERN, RefusalCounters, retryTopic, SCHEDULE_GROUP, SCHEDULE_TOPIC, TIMER_TOPIC, InvalidRequestError, NotFoundError, ServiceUnavailableError, UnknownQueueError, UnknownTopicError } from '../common/index.js';
 import { connectionLimitsOf, RequestServer, type Handler, type RequestContext } from '../net/index.js';
 import {
   ConsumeMode,
@@ -145,6 +145,11 @@ export class Broker {
       storeHost: config.host,
       storePort: server.port,
       onError: (err) => log.warn('delayed delivery', err),
+      legacy: {
+        delaysMs: config.retryDelaysMs,
+        committed: (level) => this.#offsets.get(SCHEDULE_GROUP, SCHEDULE_TOPIC, level),
+        commit: (level, offset) => this.#offsets.commit(SCHEDULE_GROUP, SCHEDULE_TOPIC, level, offset),
+      },
     });
     this.#retry = this.#timer === undefined ? undefined : new RetryService({
       store,

@@ -40,6 +40,7 @@ import {
   PROPERTY_TIMER_DELAY_MS,
   PROPERTY_TIMER_DELIVER_MS,
   PROPERTY_TIMER_OFFSET,
+  SCHEDULE_TOPIC,
   TIMER_TOPIC,
   UnknownQueueError,
   UnknownTopicError,
@@ -47,7 +48,7 @@ import {
   readU64,
 } from '../../common/index.js';
 import { MESSAGE_MAGIC, OFF_MAGIC, OFF_QUEUE_OFFSET, OFF_STORE_TIMESTAMP, OFF_TAGS_CODE, OFF_TOTAL_SIZE } from '../../message/index.js';
-import { decodeRecord, type DecodedMessage, type MessageStore, type PutResult, type StoreMessage } from '../../store/index.js';
+import { decodeRecord, decodeRecords, type DecodedMessage, type MessageStore, type PutResult, type StoreMessage } from '../../store/index.js';
 import { deliverAtOf } from './delay.js';
 import { readTimerCheckpoint, writeTimerCheckpoint, type TimerCheckpoint } from './timer-checkpoint.js';
 import { TimerLinks } from './timer-links.js';
@@ -75,6 +76,19 @@ const TIMER_OFFSET_MARK = Buffer.from(`${PROPERTY_TIMER_OFFSET}\x01`, 'latin1');
 /** Properties the timer sets, never taken from a client nor carried to a delivered copy. */
 const TIMER_PROPERTIES = new Set([PROPERTY_TIMER_DELAY_MS, PROPERTY_TIMER_DELIVER_MS, PROPERTY_TIMER_OFFSET, PROPERTY_REAL_TOPIC, PROPERTY_REAL_QUEUE_ID]);
 
+/**
+ * Where older brokers' retry service left off in SCHEDULE_TOPIC (one queue
+ * per delay level): what is still waiting there is moved into the timer once,
+ * at start.
+ */
+export interface LegacySchedule {
+  /** The delay of each level (the broker's retryDelaysMs; the last repeats). */
+  delaysMs: readonly number[];
+  /** How far a level was moved (the %SCHEDULE% group's offset), if ever. */
+  committed(level: number): number | undefined;
+  commit(level: number, offset: number): void;
+}
+
 export interface TimerServiceOptions {
   store: MessageStore;
   /** Where the checkpoint and the link files live (the store's directory/timer). */
@@ -85,6 +99,7 @@ export interface TimerServiceOptions {
   storeHost: string;
   storePort: number;
   onError: (err: unknown) => void;
+  legacy?: LegacySchedule;
 }
 
 /** A message a SEND hands over, as the protocol decodes it. */
@@ -152,6 +167,7 @@ export class TimerService {
   /** The checkpoint this run started from: what it says was delivered is never enqueued again. */
   readonly #recovered: TimerCheckpoint | undefined;
   #closed = false;
+  readonly #migrating: Promise<void>;
   readonly #checkpointTimer: NodeJS.Timeout;
   readonly #unsubscribe: () => void;
   #pending = 0;
@@ -182,6 +198,7 @@ export class TimerService {
     this.#checkpointTimer = setInterval(() => this.#checkpoint(), CHECKPOINT_INTERVAL_MS);
     this.#checkpointTimer.unref();
     this.#kick();
+    this.#migrating = this.#migrateLegacy().catch((err: unknown) => this.#o.onError(err));
   }
 
   stats(): TimerStats {
@@ -235,10 +252,49 @@ export class TimerService {
     clearInterval(this.#checkpointTimer);
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     await this.#running;
+    await this.#migrating;
     await this.#writing;
     this.#checkpoint();
     await this.#writing;
     this.#links.close();
+  }
+
+  /**
+   * Moves what older brokers left waiting in SCHEDULE_TOPIC into the timer,
+   * due when it would have been (at once if that is past), then marks the
+   * level moved. A crash between a move and its mark (persisted with the
+   * consumer offsets) moves those messages again: at least once, as the old
+   * retry service was.
+   */
+  async #migrateLegacy(): Promise<void> {
+    const l = this.#o.legacy;
+    const store = this.#store;
+    const levels = store.queueCount(SCHEDULE_TOPIC);
+    if (l === undefined || levels === undefined) return;
+    for (let level = 0; level < levels; level++) {
+      const delay = l.delaysMs[Math.min(level, l.delaysMs.length - 1)]!;
+      let offset = l.committed(level) ?? store.minOffset(SCHEDULE_TOPIC, level);
+      for (;;) {
+        if (this.#closed) return;
+        const got = store.getMessages(SCHEDULE_TOPIC, level, offset, READ_BATCH, READ_BYTES);
+        if (got.status === 'OFFSET_MOVED') {
+          offset = got.nextOffset;
+          continue;
+        }
+        if (got.status !== 'FOUND') break;
+        const now = Date.now();
+        const out: StoreMessage[] = [];
+        for (const m of decodeRecords(got.records)) {
+          const topic = m.properties[PROPERTY_REAL_TOPIC];
+          const n = topic === undefined ? undefined : store.queueCount(topic);
+          if (n === undefined) continue;
+          out.push(this.#waiting(m, topic!, Number(m.properties[PROPERTY_REAL_QUEUE_ID] ?? 0) % n, Math.max(now, m.storeTimestamp + delay), m.reconsumeTimes));
+        }
+        if (out.length > 0) await this.#put(out, now);
+        offset = got.nextOffset;
+        l.commit(level, offset);
+      }
+    }
   }
 
   #requireQueue(topic: string, queueId: number): void {
