@@ -34,6 +34,13 @@ export interface BrokerConfig extends ResourceLimitsConfig, Partial<ConnectionLi
   consumerTimeoutMs?: number;
   /** An ordered consumer's queue lock lapses after this without renewal. Default 30000 ms. */
   queueLockTimeoutMs?: number;
+  /**
+   * Delayed messages (README, "Delayed messages"): the longest delay a send
+   * may ask for, and so the span of the timer wheel (8 bytes x 3 per second
+   * of it in memory). Default 2 days. At most store.retentionMs (72 h by
+   * default): a waiting message is a CommitLog record, which retention deletes.
+   */
+  maxDelayMs?: number;
   /** Re-deliveries before a failed message moves to the dead-letter topic. Default 5. */
   maxReconsumeTimes?: number;
   /** Delay before the n-th re-delivery (the last repeats). Default 1s 5s 10s 30s 1m 2m. */
@@ -121,6 +128,8 @@ export const BROKER_DEFAULTS = {
   maxPollTimeoutMs: 30_000,
   consumerTimeoutMs: 20_000,
   queueLockTimeoutMs: 30_000,
+  // Delayed messages
+  maxDelayMs: 2 * 24 * 3600 * 1000,
   maxReconsumeTimes: 5,
   retryDelaysMs: [1000, 5000, 10_000, 30_000, 60_000, 120_000] as readonly number[],
   offsetPersistIntervalMs: 1000,
@@ -151,6 +160,9 @@ export const BROKER_DEFAULTS = {
   monitorIntervalMs: 1000,
   alerts: [] as readonly ResolvedAlertRule[],
 };
+
+/** maxDelayMs at most a year: the timer wheel holds one slot per second of it. */
+const MAX_DELAY_LIMIT_MS = 366 * 24 * 3600 * 1000;
 
 /** The largest TCP port number. */
 const MAX_PORT = 65535;
@@ -185,6 +197,8 @@ export function resolveBrokerConfig(config: BrokerConfig): ResolvedBrokerConfig 
   if (!Array.isArray(c.retryDelaysMs) || c.retryDelaysMs.length === 0 || !c.retryDelaysMs.every((d) => Number.isInteger(d) && d >= 0)) {
     throw new InvalidConfigError('retryDelaysMs must be a non-empty list of delays in ms');
   }
+  checkInteger('maxDelayMs', c.maxDelayMs, 1000, MAX_DELAY_LIMIT_MS);
+  if (c.retryDelaysMs.some((d) => d > c.maxDelayMs)) throw new InvalidConfigError(`retryDelaysMs go through the timer: none may exceed maxDelayMs ${c.maxDelayMs}`);
   if (c.topics === null || typeof c.topics !== 'object') throw new InvalidConfigError('topics must map topic names to queue counts');
   checkResourceLimits(c, c.maxFrameSize - FRAME_HEADER_SIZE, given.maxTopics !== undefined);
   for (const [name, queues] of Object.entries(c.topics)) {
@@ -228,6 +242,9 @@ export function resolveBrokerConfig(config: BrokerConfig): ResolvedBrokerConfig 
   checkInteger('monitorIntervalMs', c.monitorIntervalMs, 100);
   c.alerts = checkAlertRules(c.alerts);
   const store = resolveStoreConfig(c.store);
+  if (given.maxDelayMs !== undefined && c.maxDelayMs > store.retentionMs) {
+    throw new InvalidConfigError(`maxDelayMs ${c.maxDelayMs} is longer than store.retentionMs ${store.retentionMs}: retention would delete messages still waiting`);
+  }
   if (c.maxFrameSize < store.maxMessageSize + SEND_FRAME_SLACK) {
     throw new InvalidConfigError(`maxFrameSize ${c.maxFrameSize} cannot carry a message of store.maxMessageSize ${store.maxMessageSize}`);
   }

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { GcPauses } from './gc-pauses.js';
-import { GROUP_NAME_PATTERN, RefusalCounters, retryTopic, SCHEDULE_TOPIC, InvalidRequestError, NotFoundError, ServiceUnavailableError, UnknownQueueError, UnknownTopicError } from '../common/index.js';
+import { GROUP_NAME_PATTERN, RefusalCounters, retryTopic, SCHEDULE_GROUP, SCHEDULE_TOPIC, TIMER_TOPIC, InvalidRequestError, NotFoundError, ServiceUnavailableError, UnknownQueueError, UnknownTopicError } from '../common/index.js';
 import { connectionLimitsOf, RequestServer, type Handler, type RequestContext } from '../net/index.js';
 import {
   ConsumeMode,
@@ -59,6 +59,7 @@ import { QueueLocks } from './queue-locks.js';
 import { loadBrokerTls, type BrokerTls } from './broker-tls.js';
 import { Registrar } from './registrar.js';
 import { RetryService } from './retry-service.js';
+import { TimerService, type TimerStats } from './timer/index.js';
 import { queryKeyBounded } from './key-query.js';
 import { groupsOfTopics, ResourceLimits } from './resource-limits.js';
 import { isTransactionTopic, TransactionService } from './transaction/index.js';
@@ -114,6 +115,8 @@ export class Broker {
   readonly #retry: RetryService | undefined;
   /** Masters only: half messages, their ends and checks (transaction/). */
   readonly #tx: TransactionService | undefined;
+  /** Masters only: delayed messages and re-deliveries (a slave holds the records, its master delivers them). */
+  readonly #timer: TimerService | undefined;
   readonly #registrar: Registrar;
   readonly #maintenance: NodeJS.Timeout;
   readonly #log: BrokerLogger;
@@ -146,15 +149,28 @@ export class Broker {
     this.#groupOffsets = new GroupOffsets({ store, offsets: this.#offsets, brokerName: config.brokerName, fenceMs: config.maxPollTimeoutMs + config.consumerTimeoutMs });
     for (const [topic, queues] of Object.entries(config.topics)) store.createTopic(topic, queues);
     this.#limits = new ResourceLimits(config, store, refusals, groupsOfTopics(store.topicNames()));
-    this.#retry = config.role === 'slave' ? undefined : new RetryService({
+    this.#timer = config.role === 'slave' ? undefined : new TimerService({
       store,
-      offsets: this.#offsets,
+      dir: join(config.store.dir, 'timer'),
+      maxDelayMs: config.maxDelayMs,
+      retentionMs: store.config.retentionMs,
+      storeHost: config.host,
+      storePort: server.port,
+      onError: (err) => log.warn('delayed delivery', err),
+      legacy: {
+        delaysMs: config.retryDelaysMs,
+        committed: (level) => this.#offsets.get(SCHEDULE_GROUP, SCHEDULE_TOPIC, level),
+        commit: (level, offset) => this.#offsets.commit(SCHEDULE_GROUP, SCHEDULE_TOPIC, level, offset),
+      },
+    });
+    this.#retry = this.#timer === undefined ? undefined : new RetryService({
+      store,
+      timer: this.#timer,
       delaysMs: config.retryDelaysMs,
       maxReconsumeTimes: config.maxReconsumeTimes,
       queueCount: config.retryQueueCount,
       storeHost: config.host,
       storePort: server.port,
-      onError: (err) => log.warn('re-delivery failed; will try again', err),
       // A group's retry and dead-letter topics are made for groups within maxGroups only.
       createTopic: (topic, queueCount, group) => {
         this.#limits.admitGroups([group], false);
@@ -343,6 +359,11 @@ export class Broker {
     return this.#tx?.stats();
   }
 
+  /** The delayed-message timer's counters (undefined on a slave, which delivers nothing). */
+  timerStats(): TimerStats | undefined {
+    return this.#timer?.stats();
+  }
+
   /** Memory, GC pauses and the CommitLog's fdatasync cycles so far (counters: a poller diffs two readings). */
   #runtime(): BrokerRuntimeView {
     const sync = this.#store.syncLatency();
@@ -380,8 +401,8 @@ export class Broker {
     this.#monitor.close();
     await this.#metrics?.close();
     this.#gc.stop();
-    this.#retry?.close();
     this.#tx?.close();
+    await this.#timer?.close();
     this.#haSlave?.close();
     await this.#haMaster?.close();
     await this.#registrar.close();
@@ -397,7 +418,7 @@ export class Broker {
   #topicInfos(): TopicInfo[] {
     const out: TopicInfo[] = [];
     for (const topic of this.#store.topicNames()) {
-      if (topic === SCHEDULE_TOPIC || isTransactionTopic(topic)) continue;
+      if (topic === SCHEDULE_TOPIC || topic === TIMER_TOPIC || isTransactionTopic(topic)) continue;
       out.push({ topic, queueCount: this.#store.queueCount(topic)! });
     }
     return out;
@@ -429,12 +450,15 @@ export class Broker {
       if (view.parse(f.body)) {
         if (isTransactionTopic(view.topic)) throw new InvalidRequestError(`topic ${view.topic} is the broker's own`);
         ctx.principal?.checkTopic(view.topic);
+        TimerService.checkSendTopic(view.topic);
         r = await store.putPlain(view.topic, view.queueId, view);
       } else {
         const req = decodeSendRequest(f.body);
         if (isTransactionTopic(req.topic)) throw new InvalidRequestError(`topic ${req.topic} is the broker's own`);
         ctx.principal?.checkTopic(req.topic);
-        r = await store.put(req.topic, req.queueId, req.messages);
+        TimerService.checkSendTopic(req.topic);
+        // Delayed messages wait in the timer (timer/); anything else is stored as it is.
+        r = await (this.#timer!.send(req.topic, req.queueId, req.messages) ?? store.put(req.topic, req.queueId, req.messages));
       }
       // Sync replication: the acknowledgement waits for the slave (pipelined: one report releases many).
       const waited = this.#haMaster!.waitForSlave(r.endOffset);

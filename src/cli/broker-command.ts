@@ -25,6 +25,7 @@ interface BrokerArgs extends TlsArgs, SecurityArgs {
   flush?: unknown;
   topic?: unknown;
   'max-reconsume-times'?: unknown;
+  'max-delay-ms'?: unknown;
   'register-interval-ms'?: unknown;
   'consumer-timeout-ms'?: unknown;
   'transaction-timeout-ms'?: unknown;
@@ -181,6 +182,7 @@ export function brokerConfigFromArgs(a: BrokerArgs, cwd = process.cwd(), env: No
       namesrvAddrs: namesrvs,
       topics,
       maxReconsumeTimes: intFlag('max-reconsume-times', a['max-reconsume-times'], 0),
+      maxDelayMs: intFlag('max-delay-ms', a['max-delay-ms'], 1000),
       registerIntervalMs: intFlag('register-interval-ms', a['register-interval-ms'], 1),
       consumerTimeoutMs: intFlag('consumer-timeout-ms', a['consumer-timeout-ms'], 1),
       transactionTimeoutMs: intFlag('transaction-timeout-ms', a['transaction-timeout-ms'], 1),
@@ -246,6 +248,10 @@ export const brokerCommand: CommandModule<object, BrokerArgs> = {
       .option('max-reconsume-times', {
         requiresArg: true,
         describe: `Re-deliveries of a failed message before it moves to the dead-letter topic (default ${b.maxReconsumeTimes})`,
+      })
+      .option('max-delay-ms', {
+        requiresArg: true,
+        describe: `The longest delay a delayed send may ask for, ms (default ${b.maxDelayMs}: 2 days; at most the store's retention)`,
       })
       .option('register-interval-ms', { requiresArg: true, describe: `How often the broker re-registers its topics with the name servers, ms (default ${b.registerIntervalMs})` })
       .option('consumer-timeout-ms', { requiresArg: true, describe: `A consumer silent for longer than this leaves its group, ms (default ${b.consumerTimeoutMs})` })

@@ -2,7 +2,7 @@
 // brokers, round-robin by default or by a selector (ordered messages), with
 // many sends in flight, a timeout per send and retries on another queue for
 // failures that are safe to retry (never for ordered sends).
-import { ClientStateError, ConnectError, ConnectionClosedError, InvalidConfigError, InvalidMessageError, MasterBehindSlaveError, MetaqError, NoRouteError, RequestTimeoutError, ServiceUnavailableError, StoreUnavailableError, UnknownQueueError, UnknownTopicError, stringHash } from '../common/index.js';
+import { ClientStateError, ConnectError, ConnectionClosedError, InvalidConfigError, InvalidDelayError, InvalidMessageError, PROPERTY_TIMER_DELAY_MS, PROPERTY_TIMER_DELIVER_MS, MasterBehindSlaveError, MetaqError, NoRouteError, RequestTimeoutError, ServiceUnavailableError, StoreUnavailableError, UnknownQueueError, UnknownTopicError, stringHash } from '../common/index.js';
 import { SendRequestTemplate, type WireMessage } from '../protocol/index.js';
 import { BrokerApi, type SendStatus } from './broker-api.js';
 import { CLIENT_DEFAULTS, clientTls, credentialOption, namesrvList, positiveOption, type ClientOptions } from './client-options.js';
@@ -32,6 +32,25 @@ export interface SendOptions {
   /** Shorthand for a selector hashing this key: same key, same queue, in order. */
   shardingKey?: string;
   timeoutMs?: number;
+  /**
+   * Delayed message (README, "Delayed messages"): stored at once, visible to
+   * consumers this many ms after the broker stored it (a non-negative
+   * integer, at most the broker's maxDelayMs), never before. Sets the
+   * TIMER_DELAY_MS property of every message of the send.
+   */
+  delayMs?: number;
+  /** Delayed message: visible at this time (ms since the epoch, the broker's clock; a past time means now). Sets TIMER_DELIVER_MS. */
+  deliverAt?: number;
+}
+
+/** The messages with the delay `options` asks for in their properties (the same messages if none). */
+function withDelay<M extends Message>(messages: readonly M[], options: SendOptions): readonly M[] {
+  const { delayMs, deliverAt } = options;
+  if (delayMs === undefined && deliverAt === undefined) return messages;
+  if (delayMs !== undefined && deliverAt !== undefined) throw new InvalidDelayError('give delayMs or deliverAt, not both');
+  const [name, value] = delayMs !== undefined ? [PROPERTY_TIMER_DELAY_MS, delayMs] : [PROPERTY_TIMER_DELIVER_MS, deliverAt!];
+  if (!Number.isSafeInteger(value) || value < 0) throw new InvalidDelayError(`${delayMs !== undefined ? 'delayMs' : 'deliverAt'} must be a non-negative integer (ms), got ${String(value)}`);
+  return messages.map((m) => ({ ...m, properties: { ...m.properties, [name]: String(value) } }));
 }
 
 export interface ProducerOptions extends ClientOptions {
@@ -107,6 +126,14 @@ export class Producer {
    * with others to its queue; its result is its own.
    */
   send(topic: string, messages: Message | readonly Message[], options: SendOptions = {}): Promise<SendResult> {
+    if (options.delayMs !== undefined || options.deliverAt !== undefined) {
+      // Not through the batcher: the broker takes a batch delayed as a whole, or not delayed at all.
+      try {
+        return this.#send(topic, Array.isArray(messages) ? withDelay(messages as readonly Message[], options) : withDelay([messages as Message], options)[0]!, options);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
     if (this.#batcher !== undefined && !Array.isArray(messages)) return this.#batcher.send(topic, messages as Message, options);
     return this.#send(topic, messages, options);
   }

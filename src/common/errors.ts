@@ -265,6 +265,14 @@ export class InternalGroupError extends MetaqError {
   }
 }
 
+/** A delayed send whose delay or delivery time is refused (negative, not an integer, beyond the broker's maxDelayMs): nothing was stored. */
+export class InvalidDelayError extends MetaqError {
+  override readonly code = 'METAQ_INVALID_DELAY';
+  constructor(message = 'invalid delay', options?: MetaqErrorOptions) {
+    super(message, options);
+  }
+}
+
 /** The server failed in a way it did not classify; the message says how. */
 export class InternalServerError extends MetaqError {
   override readonly code = 'METAQ_INTERNAL_ERROR';

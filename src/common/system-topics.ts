@@ -5,8 +5,10 @@
 export const RETRY_TOPIC_PREFIX = '%RETRY%';
 /** Messages that failed more than maxReconsumeTimes end here. */
 export const DLQ_TOPIC_PREFIX = '%DLQ%';
-/** Internal: delayed messages wait here, one queue per delay level. */
+/** Legacy: where the retry service of older brokers kept re-deliveries, one queue per delay level (no longer written). */
 export const SCHEDULE_TOPIC = 'SCHEDULE_TOPIC_XXXX';
+/** Internal: every delayed message (public delayed sends and re-deliveries) waits here, in one queue, in send order (broker/timer/). */
+export const TIMER_TOPIC = '%TIMER%';
 
 /** The topic a retried message was first sent to (clients show it as the topic). */
 export const PROPERTY_RETRY_TOPIC = 'RETRY_TOPIC';
@@ -16,6 +18,12 @@ export const PROPERTY_ORIGIN_MESSAGE_ID = 'ORIGIN_MESSAGE_ID';
 export const PROPERTY_REAL_TOPIC = 'REAL_TOPIC';
 export const PROPERTY_REAL_QUEUE_ID = 'REAL_QID';
 export const PROPERTY_DELAY_LEVEL = 'DELAY';
+/** On a SEND: deliver this many ms after the broker stores the message (a non-negative integer, at most the broker's maxDelayMs). */
+export const PROPERTY_TIMER_DELAY_MS = 'TIMER_DELAY_MS';
+/** On a SEND: deliver at this time (ms since the epoch, the broker's clock); on a waiting message: when it is due. */
+export const PROPERTY_TIMER_DELIVER_MS = 'TIMER_DELIVER_MS';
+/** Broker-set, on a delivered delayed message: its position in TIMER_TOPIC (how recovery knows it was delivered). Stripped from what clients send. */
+export const PROPERTY_TIMER_OFFSET = 'TIMER_OFFSET';
 
 /**
  * Groups whose names start with this are the broker's own (their offsets are

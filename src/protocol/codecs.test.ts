@@ -4,7 +4,7 @@
 // trailing bytes, lying counts and u64s beyond 2^53. Also the fixed opcode
 // and status numbers and the status <-> typed error mapping.
 import { describe, expect, it } from 'vitest';
-import { AccessDeniedError, AuthenticationError, ConnectError, LimitExceededError, DiskFullError, FlushError, FrameTooLargeError, InternalGroupError, InternalServerError, InvalidMessageError, InvalidMessageIdError, InvalidRequestError, InvalidTopicError, MalformedFrameError, MasterBehindSlaveError, MessageTooLargeError, MetaqError, NoRouteError, NotFoundError, OffsetOutOfRangeError, ServiceUnavailableError, SlaveRefusedError, StoreClosedError, StoreUnavailableError, StoreWriteError, UnknownOpcodeError, UnknownQueueError, UnknownTopicError  } from '../common/index.js';
+import { AccessDeniedError, AuthenticationError, ConnectError, LimitExceededError, DiskFullError, FlushError, FrameTooLargeError, InternalGroupError, InternalServerError, InvalidDelayError, InvalidMessageError, InvalidMessageIdError, InvalidRequestError, InvalidTopicError, MalformedFrameError, MasterBehindSlaveError, MessageTooLargeError, MetaqError, NoRouteError, NotFoundError, OffsetOutOfRangeError, ServiceUnavailableError, SlaveRefusedError, StoreClosedError, StoreUnavailableError, StoreWriteError, UnknownOpcodeError, UnknownQueueError, UnknownTopicError  } from '../common/index.js';
 import {
   decodeCreateTopic,
   decodeOffsetForTimestamp,
@@ -495,6 +495,7 @@ describe('opcodes and statuses', () => {
       AccessDenied: 52,
       LimitExceeded: 53,
       InternalError: 60,
+      InvalidDelay: 75,
     });
     expect(FIRST_ERROR_STATUS).toBe(20);
     for (const s of [0, 1, 2, 3, 4, 5]) expect(isErrorStatus(s)).toBe(false);
@@ -512,6 +513,7 @@ describe('opcodes and statuses', () => {
     [UnknownQueueError, Status.UnknownQueue],
     [InvalidTopicError, Status.InvalidTopic],
     [InvalidMessageError, Status.InvalidMessage],
+    [InvalidDelayError, Status.InvalidDelay],
     [MessageTooLargeError, Status.MessageTooLarge],
     [OffsetOutOfRangeError, Status.OffsetOutOfRange],
     [InternalGroupError, Status.InternalGroup],

@@ -1,6 +1,6 @@
 // Response statuses, and their mapping to and from typed errors. Numbers are
 // part of the wire contract: never renumber, only add.
-import { AccessDeniedError, AuthenticationError, DiskFullError, FlushError, FrameTooLargeError, InternalGroupError, InternalServerError, InvalidMessageError, InvalidMessageIdError, InvalidRequestError, InvalidTopicError, LimitExceededError, MalformedFrameError, MasterBehindSlaveError, MessageTooLargeError, MetaqError, NoRouteError, NotFoundError, OffsetOutOfRangeError, ServiceUnavailableError, SlaveRefusedError, StoreClosedError, StoreUnavailableError, StoreWriteError, UnknownOpcodeError, UnknownQueueError, UnknownTopicError  } from '../common/index.js';
+import { AccessDeniedError, AuthenticationError, DiskFullError, FlushError, FrameTooLargeError, InternalGroupError, InternalServerError, InvalidMessageError, InvalidMessageIdError, InvalidRequestError, InvalidDelayError, InvalidTopicError, LimitExceededError, MalformedFrameError, MasterBehindSlaveError, MessageTooLargeError, MetaqError, NoRouteError, NotFoundError, OffsetOutOfRangeError, ServiceUnavailableError, SlaveRefusedError, StoreClosedError, StoreUnavailableError, StoreWriteError, UnknownOpcodeError, UnknownQueueError, UnknownTopicError  } from '../common/index.js';
 
 export const Status = {
   Ok: 0,
@@ -49,6 +49,8 @@ export const Status = {
   /** A configured limit refused the request; the message names the limit. */
   LimitExceeded: 53,
   InternalError: 60,
+  /** A delayed send's delay or delivery time was refused (negative, not an integer, over maxDelayMs); nothing stored. */
+  InvalidDelay: 75,
 } as const;
 export type Status = (typeof Status)[keyof typeof Status];
 
@@ -73,6 +75,7 @@ export function statusForError(err: unknown): Status {
   if (err instanceof UnknownTopicError) return Status.UnknownTopic;
   if (err instanceof UnknownQueueError) return Status.UnknownQueue;
   if (err instanceof InvalidTopicError) return Status.InvalidTopic;
+  if (err instanceof InvalidDelayError) return Status.InvalidDelay;
   if (err instanceof InvalidMessageError || err instanceof InvalidMessageIdError) return Status.InvalidMessage;
   if (err instanceof MessageTooLargeError) return Status.MessageTooLarge;
   if (err instanceof OffsetOutOfRangeError) return Status.OffsetOutOfRange;
@@ -110,6 +113,8 @@ export function errorForStatus(status: number, message: string): MetaqError {
       return new UnknownQueueError(message);
     case Status.InvalidTopic:
       return new InvalidTopicError(message);
+    case Status.InvalidDelay:
+      return new InvalidDelayError(message);
     case Status.InvalidMessage:
       return new InvalidMessageError(message);
     case Status.MessageTooLarge:

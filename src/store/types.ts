@@ -16,6 +16,8 @@ export interface StoreMessage {
   bornTimestamp?: number;
   /** How many times the message was re-delivered (set by the broker for retries). */
   reconsumeTimes?: number;
+  /** Stored in place of the tag hash (the broker's timer keeps a waiting message's due time there, readable without decoding). */
+  tagsCode?: number;
 }
 
 export type FlushMode = 'sync' | 'async';

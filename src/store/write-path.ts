@@ -135,7 +135,7 @@ export class WritePath {
           f.sysFlag = m.keys !== undefined && m.keys.length > 0 ? SYS_FLAG_HAS_KEYS : 0;
           f.bornTimestamp = m.bornTimestamp ?? storeTimestamp;
           f.reconsumeTimes = m.reconsumeTimes ?? 0;
-          f.tagsCode = tagsCode(m.tags);
+          f.tagsCode = m.tagsCode ?? tagsCode(m.tags);
         },
         physicalOffsets,
       );

@@ -7,7 +7,7 @@
 // from that point.
 import { describe, expect, it } from 'vitest';
 import type { MessageQueue } from '../../src/client/index.js';
-import { SCHEDULE_TOPIC, type MetaqError } from '../../src/common/index.js';
+import { TIMER_TOPIC, type MetaqError } from '../../src/common/index.js';
 import { encodeCommitOffsets, encodeHeartbeat, encodePullRequest, Opcode } from '../../src/protocol/index.js';
 import { RequestClient } from '../../src/net/index.js';
 import { useCluster } from '../helpers/cluster.js';
@@ -85,21 +85,21 @@ describe('offset commits are checked', () => {
     const { ns, addr, queues } = await setup(1);
     const admin = clients.admin(ns);
     // The retry service's own progress: a client commit there would stop re-deliveries.
-    const schedule: MessageQueue = { topic: SCHEDULE_TOPIC, brokerName: queues[0]!.brokerName, addr, queueId: 0 };
+    const schedule: MessageQueue = { topic: TIMER_TOPIC, brokerName: queues[0]!.brokerName, addr, queueId: 0 };
     expect(codeOf(await rejectionOf(admin.commitOffset('%SCHEDULE%', schedule, 0)))).toMatch(/^METAQ_INTERNAL_GROUP: /);
     expect(codeOf(await rejectionOf(admin.pull(schedule, 0, { group: '%SCHEDULE%', commitOffset: 0 })))).toMatch(/^METAQ_INTERNAL_GROUP: /);
     const raw = await RequestClient.connect(addr);
     try {
       const hb = encodeHeartbeat({ clientId: 'intruder', groups: [{ group: '%SCHEDULE%', mode: 0, ordered: false, subscriptions: [{ topic: TOPIC, tags: [] }] }] });
       expect(codeOf(await rejectionOf(raw.call(Opcode.Heartbeat, hb, TIMEOUT_MS)))).toMatch(/^METAQ_INTERNAL_GROUP: /);
-      const pull = encodePullRequest({ group: '%SCHEDULE%', topic: SCHEDULE_TOPIC, queueId: 0, offset: 0, maxCount: 1, maxBytes: 1024, pollTimeoutMs: 0, commitOffset: 0, tags: [] });
+      const pull = encodePullRequest({ group: '%SCHEDULE%', topic: TIMER_TOPIC, queueId: 0, offset: 0, maxCount: 1, maxBytes: 1024, pollTimeoutMs: 0, commitOffset: 0, tags: [] });
       expect(codeOf(await rejectionOf(raw.call(Opcode.Pull, pull, TIMEOUT_MS)))).toMatch(/^METAQ_INTERNAL_GROUP: /);
     } finally {
       raw.close();
     }
     // Reading an internal group's offsets stays allowed (tools), and resetting it is refused.
     await admin.committedOffset('%SCHEDULE%', schedule);
-    expect(codeOf(await rejectionOf(admin.resetOffsets('%SCHEDULE%', SCHEDULE_TOPIC, { offset: 0 }, { brokerAddrs: [addr] })))).toMatch(/^METAQ_INTERNAL_GROUP: /);
+    expect(codeOf(await rejectionOf(admin.resetOffsets('%SCHEDULE%', TIMER_TOPIC, { offset: 0 }, { brokerAddrs: [addr] })))).toMatch(/^METAQ_INTERNAL_GROUP: /);
   });
 });
 

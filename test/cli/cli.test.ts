@@ -146,6 +146,7 @@ describe('metaq namesrv and metaq broker', () => {
       'flush',
       'topic',
       'max-reconsume-times',
+      'max-delay-ms',
       'register-interval-ms',
       'consumer-timeout-ms',
       'transaction-timeout-ms',
@@ -164,7 +165,7 @@ describe('metaq namesrv and metaq broker', () => {
     }
     // Help lines wrap, so compare with whitespace folded.
     const flatBroker = brokerHelp.replace(/\s+/g, ' ');
-    for (const d of [BROKER_DEFAULTS.brokerName, BROKER_DEFAULTS.port, BROKER_DEFAULTS.maxReconsumeTimes, BROKER_DEFAULTS.registerIntervalMs, BROKER_DEFAULTS.consumerTimeoutMs, STORE_DEFAULTS.flushMode, STORE_DEFAULTS.segmentSize, STORE_DEFAULTS.maxMessageSize, BROKER_DEFAULTS.role, BROKER_DEFAULTS.replicationMode, BROKER_DEFAULTS.slaveTimeoutMs]) {
+    for (const d of [BROKER_DEFAULTS.brokerName, BROKER_DEFAULTS.port, BROKER_DEFAULTS.maxReconsumeTimes, BROKER_DEFAULTS.maxDelayMs, BROKER_DEFAULTS.registerIntervalMs, BROKER_DEFAULTS.consumerTimeoutMs, STORE_DEFAULTS.flushMode, STORE_DEFAULTS.segmentSize, STORE_DEFAULTS.maxMessageSize, BROKER_DEFAULTS.role, BROKER_DEFAULTS.replicationMode, BROKER_DEFAULTS.slaveTimeoutMs]) {
       expect(flatBroker).toContain(`default ${d}`);
     }
 
