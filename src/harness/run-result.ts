@@ -323,6 +323,9 @@ export interface BrokerSecond {
   lagSec?: number | null;
   /** ... and the messages past the committed offsets, summed over its client groups. */
   lagMessages?: number | null;
+  /** The broker's own rates (monitor block): messages stored, and delivered to consumers, per second. */
+  inPerSec?: number | null;
+  outPerSec?: number | null;
 }
 
 export interface RunResult {

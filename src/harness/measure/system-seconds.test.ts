@@ -25,9 +25,10 @@ describe('brokerSecond', () => {
     const a = broker({ atSec: 3, syncCycles: 1000, syncBytes: 1_000_000, gcPauseUs: 5000, syncLatencyBuckets: buckets([[1000, 1000]]) });
     // 200 more cycles in the second: 197 under 1 ms, 3 under 20 ms; 2 MB made durable; 12 ms of GC.
     const b = broker({ atSec: 4, syncCycles: 1200, syncBytes: 3_000_000, gcPauseUs: 17_000, syncLatencyBuckets: buckets([[1000, 1197], [20_000, 3]]), slaveLagBytes: 4096, rssBytes: 150 * 2 ** 20 });
-    expect(brokerSecond(a, b)).toEqual({ fsyncs: 200, fsyncP99Ms: 20, commitGroupBytes: 10_000, slaveLagBytes: 4096, gcMs: 12, rssMb: 150, lagSec: null, lagMessages: null });
+    expect(brokerSecond(a, b)).toEqual({ fsyncs: 200, fsyncP99Ms: 20, commitGroupBytes: 10_000, slaveLagBytes: 4096, gcMs: 12, rssMb: 150, lagSec: null, lagMessages: null, inPerSec: null, outPerSec: null });
     // The broker's own consumer lag (monitor block), as of the second's end.
     expect(brokerSecond(a, { ...b, lagMs: 12_345, lagMessages: 40 })).toMatchObject({ lagSec: 12.345, lagMessages: 40 });
+    expect(brokerSecond(a, { ...b, msgsInPerSec: 5000, msgsOutPerSec: 1200 })).toMatchObject({ inPerSec: 5000, outPerSec: 1200 });
     // Answers 2 s apart (the rates are per second between the answers): they halve; the p99 and the group size do not.
     expect(brokerSecond(a, { ...b, atSec: 5 })).toMatchObject({ fsyncs: 100, fsyncP99Ms: 20, commitGroupBytes: 10_000, gcMs: 6 });
     // Answers too close together: no rates, only what the last one says.
@@ -37,13 +38,13 @@ describe('brokerSecond', () => {
   it('gives nothing for a broker that did not answer at the end, and no differences without a reading at the start or after a restart', () => {
     expect(brokerSecond(broker(), undefined)).toBeNull();
     const b = broker({ atSec: 1, syncCycles: 10, syncBytes: 100, gcPauseUs: 10, syncLatencyBuckets: buckets([[50, 10]]) });
-    expect(brokerSecond(undefined, b)).toEqual({ fsyncs: null, fsyncP99Ms: null, commitGroupBytes: null, slaveLagBytes: 0, gcMs: null, rssMb: 100, lagSec: null, lagMessages: null });
+    expect(brokerSecond(undefined, b)).toEqual({ fsyncs: null, fsyncP99Ms: null, commitGroupBytes: null, slaveLagBytes: 0, gcMs: null, rssMb: 100, lagSec: null, lagMessages: null, inPerSec: null, outPerSec: null });
     // Counters went back: a restarted broker.
     const before = broker({ syncCycles: 500, syncBytes: 5000, gcPauseUs: 1000, syncLatencyBuckets: buckets([[50, 500]]) });
     expect(brokerSecond(before, b)).toMatchObject({ fsyncs: null, fsyncP99Ms: null, commitGroupBytes: null, gcMs: null });
     // An older broker without the runtime block: only the slave lag.
     const old = { atSec: 0, rssBytes: undefined, gcPauseUs: undefined, syncCycles: undefined, syncBytes: undefined, syncLatencyBuckets: undefined, slaveLagBytes: 7 };
-    expect(brokerSecond(old, { ...old, atSec: 1 })).toEqual({ fsyncs: null, fsyncP99Ms: null, commitGroupBytes: null, slaveLagBytes: 7, gcMs: null, rssMb: null, lagSec: null, lagMessages: null });
+    expect(brokerSecond(old, { ...old, atSec: 1 })).toEqual({ fsyncs: null, fsyncP99Ms: null, commitGroupBytes: null, slaveLagBytes: 7, gcMs: null, rssMb: null, lagSec: null, lagMessages: null, inPerSec: null, outPerSec: null });
   });
 
   it('gives no p99 nor group size for a second without cycles', () => {

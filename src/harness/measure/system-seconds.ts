@@ -23,6 +23,9 @@ export interface BrokerReading {
   /** The broker's own consumer lag (monitor block): the worst client group's age of its oldest unconsumed message (ms), and the summed messages; undefined from a broker without the block. */
   lagMs?: number | undefined;
   lagMessages?: number | undefined;
+  /** The broker's own message rates (monitor block: stored, and delivered to consumers, per second over its last interval). */
+  msgsInPerSec?: number | undefined;
+  msgsOutPerSec?: number | undefined;
 }
 
 /** One reading of the whole system, about once a second. */
@@ -78,6 +81,8 @@ export function brokerSecond(start: BrokerReading | undefined, b: BrokerReading 
     rssMb: b.rssBytes === undefined ? null : round(b.rssBytes / BYTES_PER_MB, 1),
     lagSec: b.lagMs === undefined ? null : round(b.lagMs / MS_PER_S, MS_DIGITS),
     lagMessages: b.lagMessages ?? null,
+    inPerSec: b.msgsInPerSec ?? null,
+    outPerSec: b.msgsOutPerSec ?? null,
   };
 }
 

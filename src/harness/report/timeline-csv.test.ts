@@ -25,7 +25,7 @@ describe('renderTimelineCsv', () => {
     const header = lines[0]!.split(',');
     expect(lines[0]!.startsWith(`${TIMELINE_CSV_HEADER},`)).toBe(true);
     expect(header.slice(13, 20)).toEqual(['cpu_master_broker-a', 'cpu_slave_broker-a', 'cpu_master_broker-b', 'cpu_slave_broker-b', 'cpu_producer_0', 'cpu_producer_1', 'cpu_consumer_0']);
-    expect(header.slice(20, 28)).toEqual([
+    expect(header.slice(20, 30)).toEqual([
       'master_broker-a_fsyncs',
       'master_broker-a_fsync_p99_ms',
       'master_broker-a_commit_group_bytes',
@@ -34,8 +34,10 @@ describe('renderTimelineCsv', () => {
       'master_broker-a_rss_mb',
       'master_broker-a_lag_sec',
       'master_broker-a_lag_msgs',
+      'master_broker-a_in_msgs_s',
+      'master_broker-a_out_msgs_s',
     ]);
-    expect(header).toHaveLength(13 + 7 + 4 * 8);
+    expect(header).toHaveLength(13 + 7 + 4 * 10);
     const rows = lines.slice(1).map((l) => l.split(','));
     for (const r of rows) expect(r).toHaveLength(header.length);
     const at = (sec: number, column: string) => rows[sec]![header.indexOf(column)];

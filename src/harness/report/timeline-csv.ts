@@ -22,6 +22,8 @@ export const BROKER_CSV_COLUMNS: readonly (readonly [string, keyof BrokerSecond]
   // The broker's own consumer lag (monitor block): last, so that older columns keep their positions.
   ['lag_sec', 'lagSec'],
   ['lag_msgs', 'lagMessages'],
+  ['in_msgs_s', 'inPerSec'],
+  ['out_msgs_s', 'outPerSec'],
 ];
 
 /** The HTTP front's columns (HTTP runs only, last), and the field each shows. */

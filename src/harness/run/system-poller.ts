@@ -37,6 +37,8 @@ function reading(s: BrokerStats, atSec: number): BrokerReading {
     syncLatencyBuckets: rt?.syncLatencyBuckets,
     slaveLagBytes: ha !== undefined && 'slaveLagBytes' in ha ? ha.slaveLagBytes : undefined,
     ...brokerLag(s),
+    msgsInPerSec: s.monitor?.msgsInPerSec,
+    msgsOutPerSec: s.monitor?.msgsOutPerSec,
   };
 }
 
