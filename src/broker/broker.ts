@@ -99,6 +99,13 @@ const OFFSETS_REPLICATION_INTERVAL_MS = 1000;
 const SLAVE_SILENCE_MS = 3 * SLAVE_REPORT_INTERVAL_MS;
 const SEND_STATUS = { confirmed: Status.Ok, timeout: Status.SlaveTimeout, 'no-slave': Status.SlaveNotAvailable } as const;
 
+/** A SEND's topic: never one of the transaction service's or the timer's own, and within the sender's scope. */
+function checkSendTopic(topic: string, ctx: RequestContext): void {
+  if (isTransactionTopic(topic)) throw new InvalidRequestError(`topic ${topic} is the broker's own`);
+  ctx.principal?.checkTopic(topic);
+  TimerService.checkSendTopic(topic);
+}
+
 export class Broker {
   readonly config: ResolvedBrokerConfig;
   readonly #server: RequestServer;
@@ -448,15 +455,11 @@ export class Broker {
       const view = this.#sendView;
       let r;
       if (view.parse(f.body)) {
-        if (isTransactionTopic(view.topic)) throw new InvalidRequestError(`topic ${view.topic} is the broker's own`);
-        ctx.principal?.checkTopic(view.topic);
-        TimerService.checkSendTopic(view.topic);
+        checkSendTopic(view.topic, ctx);
         r = await store.putPlain(view.topic, view.queueId, view);
       } else {
         const req = decodeSendRequest(f.body);
-        if (isTransactionTopic(req.topic)) throw new InvalidRequestError(`topic ${req.topic} is the broker's own`);
-        ctx.principal?.checkTopic(req.topic);
-        TimerService.checkSendTopic(req.topic);
+        checkSendTopic(req.topic, ctx);
         // Delayed messages wait in the timer (timer/); anything else is stored as it is.
         r = await (this.#timer!.send(req.topic, req.queueId, req.messages) ?? store.put(req.topic, req.queueId, req.messages));
       }

@@ -55,6 +55,17 @@ async function readAll(admin: Admin, addr: string, brokerName: string, topic = T
   return out;
 }
 
+/** readAll again until `count` messages are there or `timeoutMs` has passed; what it read last. */
+async function readUntil(admin: Admin, addr: string, brokerName: string, count: number, timeoutMs: number, pollMs: number): Promise<Seen[]> {
+  const deadline = Date.now() + timeoutMs;
+  let got = await readAll(admin, addr, brokerName);
+  while (got.length < count && Date.now() < deadline) {
+    await sleep(pollMs);
+    got = await readAll(admin, addr, brokerName);
+  }
+  return got;
+}
+
 function seen(m: ReceivedMessage): Seen {
   return { body: m.body.toString(), queueId: m.queueId, storeTimestamp: m.storeTimestamp, timerOffset: Number(m.properties[PROPERTY_TIMER_OFFSET] ?? -1) };
 }
@@ -173,12 +184,7 @@ describe('delayed messages', () => {
       }),
     );
     // Read what was delivered while the stream was still going on: its lateness is what the stream cost.
-    let got: Seen[] = [];
-    const deadline = Date.now() + 15_000;
-    while (got.length < expected.length && Date.now() < deadline) {
-      got = await readAll(admin, addr, name);
-      await sleep(50);
-    }
+    const got = await readUntil(admin, addr, name, expected.length, 15_000, 50);
     expectExactlyOnce(got, expected);
     const worst = checkTimes(got, await dueTimes(admin, addr, name));
     console.log(`steady stream: ${expected.length} delayed sends in 4 s, worst lateness ${worst} ms`);
@@ -195,12 +201,7 @@ describe('delayed messages', () => {
       await producer.send(TOPIC, batch, { deliverAt: at, selector: (queues) => queues.find((x) => x.queueId === q)! });
       expected.push(...batch.map((m) => m.body));
     }
-    let got: Seen[] = [];
-    const deadline = Date.now() + 15_000;
-    while (got.length < expected.length && Date.now() < deadline) {
-      got = await readAll(admin, addr, name);
-      await sleep(50);
-    }
+    const got = await readUntil(admin, addr, name, expected.length, 15_000, 50);
     expectExactlyOnce(got, expected);
     for (let q = 0; q < QUEUES; q++) {
       const inQueue = got.filter((s) => s.queueId === q).map((s) => s.body);
@@ -288,12 +289,7 @@ describe('delayed messages', () => {
     const dir = await c.stopBroker(b);
     await sleep(500);
     const again = await c.startBroker({ dir, brokerName: name });
-    let got: Seen[] = [];
-    const deadline = Date.now() + 30_000;
-    while (got.length < bodies.length && Date.now() < deadline) {
-      await sleep(200);
-      got = await readAll(admin, again.addr, name);
-    }
+    let got = await readUntil(admin, again.addr, name, bodies.length, 30_000, 200);
     await sleep(1500); // anything delivered twice would show up by now
     got = await readAll(admin, again.addr, name);
     console.log(`clean restart: ${partial} of ${bodies.length} delivered before the stop`);
@@ -344,12 +340,7 @@ describe('delayed messages', () => {
       const cut = copyAsAfterPowerLoss(b.config.store.dir, copy, b.store.durableImage());
       await c.stopBroker(b);
       const again = await c.startBroker({ dir: copy, brokerName: name, store: store as never });
-      let got: Seen[] = [];
-      const deadline = Date.now() + 30_000;
-      while (got.length < bodies.length && Date.now() < deadline) {
-        await sleep(200);
-        got = await readAll(admin, again.addr, name);
-      }
+      let got = await readUntil(admin, again.addr, name, bodies.length, 30_000, 200);
       await sleep(1500);
       got = await readAll(admin, again.addr, name);
       console.log(`power cut: ${before.length} of ${bodies.length} seen delivered before the cut; cut ${JSON.stringify(cut)}`);
@@ -393,12 +384,7 @@ describe('delayed messages', () => {
       expect(before.length).toBeGreaterThan(0);
       expect(before.length).toBeLessThan(bodies.length);
       const second = await start();
-      let got: Seen[] = [];
-      const deadline = Date.now() + 30_000;
-      while (got.length < bodies.length && Date.now() < deadline) {
-        await sleep(200);
-        got = await readAll(admin, second.addr, 'broker-k');
-      }
+      let got = await readUntil(admin, second.addr, 'broker-k', bodies.length, 30_000, 200);
       await sleep(1500);
       got = await readAll(admin, second.addr, 'broker-k');
       console.log(`kill -9: ${before.length} of ${bodies.length} seen delivered before the kill`);

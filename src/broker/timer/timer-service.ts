@@ -49,6 +49,7 @@ import {
 } from '../../common/index.js';
 import { MESSAGE_MAGIC, OFF_MAGIC, OFF_QUEUE_OFFSET, OFF_STORE_TIMESTAMP, OFF_TAGS_CODE, OFF_TOTAL_SIZE } from '../../message/index.js';
 import { decodeRecord, decodeRecords, type DecodedMessage, type MessageStore, type PutResult, type StoreMessage } from '../../store/index.js';
+import type { WireMessage } from '../../protocol/index.js';
 import { deliverAtOf } from './delay.js';
 import { readTimerCheckpoint, writeTimerCheckpoint, type TimerCheckpoint } from './timer-checkpoint.js';
 import { TimerLinks } from './timer-links.js';
@@ -103,14 +104,7 @@ export interface TimerServiceOptions {
 }
 
 /** A message a SEND hands over, as the protocol decodes it. */
-export interface TimerSendMessage {
-  body: Uint8Array;
-  tags?: string | undefined;
-  keys?: string | readonly string[] | undefined;
-  properties?: Readonly<Record<string, string>> | undefined;
-  flag?: number | undefined;
-  bornTimestamp?: number | undefined;
-}
+export type TimerSendMessage = WireMessage;
 
 export interface TimerStats {
   /** Messages waiting in the wheel. */
