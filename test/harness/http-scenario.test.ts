@@ -31,6 +31,7 @@ interface Summary {
     shortfall: number;
     nonClaimRequests: number;
   };
+  cpu: { role: string; cpuUs: number | null; messages: number; usPerMessage: number | null }[];
 }
 
 describe('metaq scenario, HTTP front', () => {
@@ -66,6 +67,12 @@ describe('metaq scenario, HTTP front', () => {
       expect(csv.slice(1).reduce((n, l) => n + Number(l.split(',')[ok]), 0)).toBe(h.status.ok);
       expect(fs.readFileSync(path.join(out, 'summary.md'), 'utf8')).toContain('### HTTP front');
       expect(fs.readFileSync(path.join(out, 'report.html'), 'utf8')).toContain('data-chart="http-over-time"');
+      // The service's worker processes are a CPU role, per claim answered 200 (it was missing from the figures before).
+      const service = s.cpu.find((c) => c.role === 'producer activity service');
+      expect(service, JSON.stringify(s.cpu)).toBeDefined();
+      expect(service!.messages).toBe(h.status.ok);
+      expect(service!.cpuUs).toBeGreaterThan(0);
+      expect(service!.usPerMessage).toBeGreaterThan(0);
       expect(fs.readdirSync(data)).toEqual([]);
     },
     RUN_TIMEOUT_MS,
